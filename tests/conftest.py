@@ -1,0 +1,322 @@
+"""Shared fixtures: an app on a migrated database, a real redis-server, a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from trove import create_app
+from trove import mail as trove_mail
+from trove.extensions import db
+
+TEST_PASSWORD = "correct horse battery"  # noqa: S105 - fixture password
+
+
+def base_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
+    """Return the settings every test app starts from."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": database_url,
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        "TASKS_MODE": "sync",
+        "MAIL_BACKEND": "memory",
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 64,
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        "LAB_NAME": "Test Lab",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the schema once by running every migration; tests copy the file."""
+    from flask_migrate import upgrade
+
+    path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
+    app = create_app(base_config(path.parent, f"sqlite:///{path}"))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database_url(migrated_db: Path, tmp_path: Path) -> str:
+    """Return the URL of a fresh copy of the migrated database."""
+    target = tmp_path / "trove.sqlite3"
+    shutil.copyfile(migrated_db, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, database_url: str) -> Iterator[Any]:
+    """Return a factory for apps on this test's database, with config overrides."""
+    apps: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        app = create_app({**base_config(tmp_path, database_url), **overrides})
+        apps.append(app)
+        return app
+
+    trove_mail.outbox.clear()
+    yield factory
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        executor = app.extensions.get("trove_executor")
+        if executor is not None:
+            executor.shutdown(wait=True)
+            app.extensions["trove_sweeper_stop"].set()
+        conn = app.extensions.get("trove_redis")
+        if conn is not None:
+            conn.close()
+
+
+@pytest.fixture
+def app(make_app: Any) -> Flask:
+    """Return the app under test."""
+    return make_app()
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    """Run the test inside an application context (for service tests)."""
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Return a test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    """Return a CLI runner."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def outbox() -> list[Any]:
+    """Return the list of e-mails sent through the memory backend."""
+    return trove_mail.outbox
+
+
+def login(client: FlaskClient, email: str, password: str = TEST_PASSWORD) -> Any:
+    """Sign ``client`` in."""
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 303, response.data[:500]
+    return response
+
+
+# --- redis ---------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing is listening on port {port}")
+
+
+class RedisServer:
+    """A private redis-server process on a loopback port."""
+
+    def __init__(self, workdir: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed; run the README's test command")
+        self.workdir = workdir
+        self.binary = binary
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Return the redis:// URL of the server."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port)
+
+    def stop(self) -> None:
+        """Stop the server."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def flush(self) -> None:
+        """Empty every database of the server."""
+        from redis import Redis
+
+        with Redis.from_url(self.url) as conn:
+            conn.flushall()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """Run one private redis-server for the test session."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """Return the URL of an emptied private Redis."""
+    redis_server.flush()
+    return redis_server.url
+
+
+# --- live server ---------------------------------------------------------------------------
+
+
+class LiveServer:
+    """The app served over HTTP on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(make_app: Any) -> Iterator[LiveServer]:
+    """Serve a real-config app (CSRF and rate limits on) on a free loopback port."""
+    app = make_app(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True, TASKS_MODE="sync")
+    with LiveServer(app) as server:
+        yield server
+
+
+# --- browser -------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("TROVE_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Launch the Debian Chromium through Playwright for the session."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing; run the README's test command")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class ConsoleWatcher:
+    """Collect console errors (CSP violations among them) and page errors."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def attach(self, page: Any) -> None:
+        """Listen to ``page``."""
+        page.on(
+            "console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None
+        )
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def csp_violations(self) -> list[str]:
+        """Return the messages that report a Content-Security-Policy violation."""
+        return [e for e in self.errors if "Content Security Policy" in e or "Refused to" in e]
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[tuple[Any, ConsoleWatcher]]:
+    """Open a phone-sized page and watch its console."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    watcher = ConsoleWatcher()
+    watcher.attach(page)
+    yield page, watcher
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot under test-artifacts/ and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,95 @@
+"""Trove: responsible, paid photo collection for machine-learning datasets."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+__all__ = ["create_app"]
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure the Trove application."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    from trove import config
+
+    config.configure(app, test_config)
+    _configure_logging(app)
+
+    from trove import cli, errors, security, tasks
+    from trove.extensions import csrf, db, htmx, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login_form"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    htmx.init_app(app)
+
+    security.init_app(app)
+    errors.init_app(app)
+    tasks.init_app(app)
+    cli.init_app(app)
+
+    from trove import templating
+
+    templating.init_app(app)
+
+    from trove.accounts.views import bp as accounts_bp
+    from trove.admin.views import bp as admin_bp
+    from trove.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
+
+    # Import every module that declares jobs, so the worker knows them by name.
+    import trove.mail  # noqa: F401
+
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    return app
+
+
+def _project_root() -> Any:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent
+
+
+def _configure_logging(app: Flask) -> None:
+    logger = logging.getLogger("trove")
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """Turn on foreign keys and write-ahead logging for SQLite connections."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()

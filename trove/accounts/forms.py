@@ -1,0 +1,138 @@
+"""Account forms."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pycountry
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+PASSWORD_MIN = 10
+
+
+def _email_field(label: str = "E-mail address", required: bool = True) -> EmailField:
+    checks = [DataRequired(message="Enter your e-mail address.")] if required else [Optional()]
+    return EmailField(
+        label,
+        validators=[
+            *checks,
+            Length(max=254, message="That e-mail address is too long."),
+            Email(
+                message="Enter an e-mail address like name@example.org.", check_deliverability=False
+            ),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+
+
+def _new_password_field() -> PasswordField:
+    return PasswordField(
+        "Password",
+        validators=[
+            DataRequired(message="Choose a password."),
+            Length(
+                min=PASSWORD_MIN,
+                max=256,
+                message=f"Use between {PASSWORD_MIN} and 256 characters.",
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+        description=f"At least {PASSWORD_MIN} characters. A short sentence works well.",
+    )
+
+
+def _display_name_field() -> StringField:
+    return StringField(
+        "Display name",
+        validators=[
+            DataRequired(message="Enter the name others will see."),
+            Length(max=80, message="Keep it under 80 characters."),
+        ],
+        render_kw={"autocomplete": "nickname"},
+        description="Shown to labs next to your questions. It need not be your real name.",
+    )
+
+
+@cache
+def country_choices() -> list[SelectChoice]:
+    """Return ISO 3166 countries as choices, sorted by name."""
+    countries = sorted(pycountry.countries, key=lambda c: c.name)
+    return [SelectChoice("", "Choose a country")] + [
+        SelectChoice(c.alpha_2, c.name) for c in countries
+    ]
+
+
+class SignupForm(FlaskForm):
+    """Create a contributor account."""
+
+    email = _email_field()
+    display_name = _display_name_field()
+    password = _new_password_field()
+
+
+class LoginForm(FlaskForm):
+    """Sign in."""
+
+    email = _email_field()
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(message="Enter your password."), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a password-reset link."""
+
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    """Choose a new password from a reset link."""
+
+    password = _new_password_field()
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[
+            DataRequired(message="Repeat the password."),
+            EqualTo("password", message="The two passwords differ."),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class InviteForm(FlaskForm):
+    """Invite someone to join the lab."""
+
+    email = _email_field("Their e-mail address")
+
+
+class AcceptInvitationForm(FlaskForm):
+    """Create a lab-member account from an invitation."""
+
+    display_name = _display_name_field()
+    password = _new_password_field()
+
+
+class ProfileForm(FlaskForm):
+    """Edit the contributor's profile."""
+
+    display_name = _display_name_field()
+    paypal_email = _email_field("PayPal e-mail address", required=False)
+    country = SelectField("Country", validators=[Optional()], choices=[], validate_choice=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = country_choices()
+        self.paypal_email.description = (
+            "Approved photos are paid to this PayPal account. Leave empty until you are ready."
+        )
+
+    def validate_country(self, field: SelectField) -> None:
+        """Accept only ISO 3166 country codes."""
+        if field.data and field.data not in {choice.value for choice in country_choices()}:
+            raise ValidationError("Choose a country from the list.")

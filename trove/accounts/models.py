@@ -1,0 +1,107 @@
+"""User accounts and lab-member invitations."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trove.extensions import db
+from trove.timeutil import utcnow
+
+
+class Role(enum.StrEnum):
+    """What a person may do on this instance."""
+
+    CONTRIBUTOR = "contributor"
+    LAB_MEMBER = "lab_member"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        """Return the human name of the role."""
+        return {"contributor": "Contributor", "lab_member": "Lab member", "admin": "Admin"}[
+            self.value
+        ]
+
+
+def new_login_id() -> str:
+    """Return a fresh session identifier (rotated when the password changes)."""
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    """A person with an account: contributor, lab member or instance admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        default=Role.CONTRIBUTOR,
+    )
+    paypal_email: Mapped[str | None] = mapped_column(String(254))
+    country: Mapped[str | None] = mapped_column(String(2))
+    login_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_id)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    def get_id(self) -> str:
+        """Return the session identifier Flask-Login stores (not the primary key)."""
+        return self.login_id
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Return whether the account may sign in."""
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        """Return whether the user is an instance admin."""
+        return self.role is Role.ADMIN
+
+    @property
+    def is_lab_member(self) -> bool:
+        """Return whether the user works for the lab (lab members and admins)."""
+        return self.role in (Role.LAB_MEMBER, Role.ADMIN)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class Invitation(db.Model):
+    """An emailed invitation for someone to join the lab as a lab member."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None]
+
+    invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
+    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+
+    @property
+    def status(self) -> str:
+        """Return pending, accepted, revoked or expired."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= utcnow():
+            return "expired"
+        return "pending"

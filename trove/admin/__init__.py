@@ -1,0 +1,1 @@
+"""Instance administration: members, invitations and background-job health."""

@@ -1,0 +1,181 @@
+"""Admin pages: job health, invitations and user roles."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+
+from trove.accounts import service as accounts
+from trove.accounts.forms import InviteForm
+from trove.accounts.models import Invitation, Role, User
+from trove.accounts.views import absolute_url
+from trove.audit.models import AuditEvent
+from trove.errors import DomainError
+from trove.extensions import db
+from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.mail import send_mail
+from trove.security import get_or_404, role_required
+from trove.tasks import JobRecord, JobStatus, queue_health, retry_job
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+admin_only = role_required(Role.ADMIN)
+
+
+class RoleForm(FlaskForm):
+    """Change a user's instance role."""
+
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
+
+
+def _failed_jobs() -> list[JobRecord]:
+    return list(
+        db.session.scalars(
+            select(JobRecord)
+            .where(JobRecord.status == JobStatus.FAILED)
+            .order_by(JobRecord.id.desc())
+            .limit(50)
+        )
+    )
+
+
+@bp.get("/")
+@admin_only
+def dashboard() -> Response:
+    """Show job health and recent audit events."""
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(20)).all()
+    return render(
+        "admin/dashboard.html", health=queue_health(), failed=_failed_jobs(), events=events
+    )
+
+
+@bp.get("/jobs")
+@admin_only
+def jobs() -> Response:
+    """Return the self-refreshing job-health panel."""
+    return render(
+        "admin/dashboard.html", block="jobs", health=queue_health(), failed=_failed_jobs()
+    )
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+@admin_only
+def retry(job_id: int) -> Response:
+    """Queue a failed job again."""
+    record = get_or_404(JobRecord, job_id)
+    if record.status is not JobStatus.FAILED:
+        flash("Only a failed job can be retried.", "error")
+    else:
+        retry_job(record)
+        db.session.commit()
+        if not is_fragment_request():
+            flash(f"Job {record.id} is queued again.", "success")
+    return redirect_after_change(
+        url_for("admin.dashboard"),
+        template="admin/dashboard.html",
+        block="jobs",
+        health=queue_health(),
+        failed=_failed_jobs(),
+    )
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+def _invitations() -> list[Invitation]:
+    return list(db.session.scalars(select(Invitation).order_by(Invitation.id.desc()).limit(100)))
+
+
+@bp.get("/invitations")
+@admin_only
+def invitations() -> Response:
+    """List invitations and show the invite form."""
+    return render("admin/invitations.html", form=InviteForm(), invitations=_invitations())
+
+
+@bp.post("/invitations")
+@admin_only
+def invite() -> Response:
+    """Invite a lab member by e-mail."""
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            invitation, token = accounts.invite_lab_member(current_user, form.email.data)
+        except DomainError as error:
+            form.email.errors.append(error.message)
+        else:
+            link = absolute_url("accounts.invitation", token=token)
+            lab = _lab_name()
+            send_mail(
+                invitation.email,
+                f"You are invited to join {lab} on Trove",
+                f"{current_user.display_name} invites you to join {lab} as a lab member, "
+                f"to run photo-collection projects and review contributions.\n\n"
+                f"Accept the invitation here (the link works once, for "
+                f"{(invitation.expires_at - invitation.created_at).days} days):\n\n{link}\n",
+            )
+            db.session.commit()
+            flash(f"Invitation sent to {invitation.email}.", "success")
+            return redirect_after_change(url_for("admin.invitations"))
+    return render(
+        "admin/invitations.html",
+        block="invite_form",
+        form=form,
+        invitations=_invitations(),
+        status=422,
+    )
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+@admin_only
+def revoke_invitation(invitation_id: int) -> Response:
+    """Revoke a pending invitation."""
+    invitation = get_or_404(Invitation, invitation_id)
+    try:
+        accounts.revoke_invitation(current_user, invitation)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"The invitation to {invitation.email} is revoked.", "info")
+    return redirect_after_change(url_for("admin.invitations"))
+
+
+def _lab_name() -> str:
+    from flask import current_app
+
+    return str(current_app.config["LAB_NAME"])
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@admin_only
+def users() -> Response:
+    """List accounts with their roles."""
+    rows = db.session.scalars(select(User).order_by(User.id)).all()
+    return render("admin/users.html", users=rows, form=RoleForm())
+
+
+@bp.post("/users/<int:user_id>/role")
+@admin_only
+def change_role(user_id: int) -> Response:
+    """Change a user's instance role."""
+    user = get_or_404(User, user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_role(current_user, user, Role(form.role.data))
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(f"{user.display_name} is now {user.role.label.lower()}.", "success")
+    else:
+        flash("Choose a role from the list.", "error")
+    return redirect_after_change(url_for("admin.users"))

@@ -1,0 +1,109 @@
+"""``flask trove …`` commands: create-admin, worker, sweep, seed-demo."""
+
+from __future__ import annotations
+
+import secrets
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from trove.accounts import service as accounts
+from trove.accounts.models import Role, User
+from trove.errors import DomainError
+from trove.extensions import db
+
+trove_cli = AppGroup("trove", help="Trove administration commands.")
+
+
+@trove_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Admin", show_default=True, help="Display name.")
+@click.option(
+    "--password",
+    envvar="TROVE_ADMIN_PASSWORD",
+    help="Password (default: prompt; or TROVE_ADMIN_PASSWORD).",
+)
+def create_admin(email: str, name: str, password: str | None) -> None:
+    """Create an instance admin, or make an existing account one."""
+    user = accounts.find_user_by_email(email)
+    if user is not None:
+        user.role = Role.ADMIN
+        db.session.commit()
+        click.echo(f"{user.email} is now an admin.")
+        return
+    if not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise click.ClickException("Use a password of at least 10 characters.")
+    try:
+        user = accounts.create_user(email, password, name, role=Role.ADMIN)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    click.echo(f"Admin {user.email} created. Sign in at /login.")
+
+
+@trove_cli.command("worker")
+@click.option(
+    "--queues", default="media,payouts,default", show_default=True, help="Queues, in priority."
+)
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(queues: str, burst: bool) -> None:
+    """Run an RQ worker (with scheduler) inside the application context."""
+    from rq import Queue, Worker
+
+    from trove.tasks import _redis, schedule_sweep, sweep
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException(
+            "REDIS_URL is not set: jobs run inside the web process, no worker is needed."
+        )
+    conn = _redis()
+    names = [name.strip() for name in queues.split(",") if name.strip()]
+    sweep()
+    schedule_sweep(conn)
+    # Forked work-horses must open their own database connections.
+    db.session.remove()
+    db.engine.dispose()
+    Worker([Queue(n, connection=conn) for n in names], connection=conn).work(
+        with_scheduler=True, burst=burst, logging_level="INFO"
+    )
+
+
+@trove_cli.command("sweep")
+def sweep_command() -> None:
+    """Re-enqueue work that a crash or an outage left unfinished."""
+    from trove.tasks import sweep
+
+    click.echo(f"{sweep()} item(s) re-enqueued.")
+
+
+@trove_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if accounts exist.")
+def seed_demo(if_empty: bool) -> None:
+    """Fill an empty database with demo data and print how to sign in."""
+    from trove.demo import seed
+
+    if db.session.scalar(select(func.count()).select_from(User)):
+        if if_empty:
+            return
+        raise click.ClickException(
+            "The database already has accounts; seed-demo fills only an empty one."
+        )
+    logins = seed(password_factory=lambda: secrets.token_urlsafe(9))
+    db.session.commit()
+    click.echo(f"Demo data for {current_app.config['LAB_NAME']} is ready. Sign in at /login as:")
+    for role, email, password in logins:
+        click.echo(f"  {role:<22} {email:<28} password: {password}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups on ``app``."""
+    app.cli.add_command(trove_cli)
+    try:
+        from trove.media.cli import strip_metadata_command
+    except ImportError:  # pragma: no cover - media package not installed yet
+        return
+    app.cli.add_command(strip_metadata_command)

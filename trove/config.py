@@ -1,0 +1,158 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``TROVE_*`` variables."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: Every setting Trove reads, with its default. README.md documents each one.
+DEFAULTS: dict[str, Any] = {
+    # Core
+    "SECRET_KEY": None,  # generated into the instance folder on first run
+    "DATABASE_URL": None,  # default: SQLite file in the instance folder
+    "REDIS_URL": None,  # unset: jobs run in-process
+    "STORAGE_DIR": None,  # default: <instance>/storage
+    "LAB_NAME": "Trove Lab",
+    "BASE_URL": None,  # absolute URL used in e-mailed links; default: the request's host
+    "SESSION_COOKIE_SECURE": False,
+    "PREFERRED_URL_SCHEME": "http",
+    "PROXY_FIX": False,  # trust one reverse proxy's X-Forwarded-* headers
+    # Uploads
+    "MAX_UPLOAD_MB": 25,
+    "MAX_IMAGE_MEGAPIXELS": 100,
+    # Accounts
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,  # KiB
+    "PASSWORD_RESET_MAX_AGE": 3600,  # seconds
+    "INVITATION_MAX_AGE_DAYS": 7,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_LOGIN": "10 per minute;50 per hour",
+    "RATELIMIT_SIGNUP": "5 per minute;30 per hour",
+    "RATELIMIT_RESET": "5 per minute;20 per hour",
+    # Jobs
+    "TASKS_MODE": None,  # "rq" | "thread" | "sync"; default: rq with REDIS_URL, else thread
+    "JOB_STUCK_AFTER_SECONDS": 600,
+    # Mail
+    "MAIL_BACKEND": None,  # "smtp" | "log" | "memory"; default: smtp with MAIL_SERVER, else log
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 587,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_USE_TLS": True,
+    "MAIL_USE_SSL": False,
+    "MAIL_FROM": "trove@localhost",
+    "MAIL_TIMEOUT": 20,
+    # PayPal
+    "PAYPAL_CLIENT_ID": None,
+    "PAYPAL_CLIENT_SECRET": None,
+    "PAYPAL_BASE_URL": "https://api-m.sandbox.paypal.com",
+    "PAYPAL_WEBHOOK_ID": None,
+    # Serving images behind a proxy: "" | "nginx" (X-Accel-Redirect) | "sendfile" (X-Sendfile)
+    "IMAGE_OFFLOAD": "",
+}
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce(name: str, raw: str, default: Any) -> Any:
+    """Turn an environment string into the type of its default."""
+    if isinstance(default, bool):
+        value = raw.strip().lower()
+        if value in _BOOL_TRUE:
+            return True
+        if value in _BOOL_FALSE:
+            return False
+        raise ValueError(f"TROVE_{name} must be true or false, not {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"TROVE_{name} must be a whole number, not {raw!r}") from None
+    if raw.startswith(("{", "[")):
+        return json.loads(raw)
+    return raw
+
+
+def env_overrides(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Read ``TROVE_*`` variables (and bare DATABASE_URL / REDIS_URL) into settings."""
+    environ = dict(os.environ if environ is None else environ)
+    found: dict[str, Any] = {}
+    for bare in ("DATABASE_URL", "REDIS_URL"):
+        if environ.get(bare):
+            found[bare] = environ[bare]
+    for key, raw in environ.items():
+        if key.startswith("TROVE_"):
+            name = key.removeprefix("TROVE_")
+            found[name] = _coerce(name, raw, DEFAULTS.get(name))
+    return found
+
+
+def load_secret_key(instance_path: str) -> str:
+    """Return the instance's secret key, generating it on first run."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    try:
+        # Another process may have won the race; keep whichever key landed first.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Layer defaults, the instance config file and the environment onto ``app.config``."""
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(env_overrides())
+    else:
+        app.config.update(test_config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'trove.sqlite3'}"
+    if not app.config["STORAGE_DIR"]:
+        app.config["STORAGE_DIR"] = str(instance / "storage")
+    if not app.config["TASKS_MODE"]:
+        app.config["TASKS_MODE"] = "rq" if app.config["REDIS_URL"] else "thread"
+    if not app.config["MAIL_BACKEND"]:
+        app.config["MAIL_BACKEND"] = "smtp" if app.config["MAIL_SERVER"] else "log"
+
+    url = app.config["DATABASE_URL"]
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    else:
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 65536
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    app.config["WTF_CSRF_TIME_LIMIT"] = None  # tied to the session instead
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True

@@ -1,0 +1,86 @@
+"""Domain errors and the htmx-aware HTTP error pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """An illegal move in a business rule; its message is shown to the person."""
+
+    def __init__(self, message: str, *, field: str | None = None, status: int = 409) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status = status
+
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Reload the page and try again."),
+    403: ("Not allowed", "You do not have permission to do that."),
+    404: ("Not found", "There is nothing here. The link may be out of date."),
+    405: ("Not allowed", "That action is not available here."),
+    413: ("File too large", "That upload is larger than this site accepts."),
+    429: ("Slow down", "Too many attempts. Wait a minute and try again."),
+    500: ("Something went wrong", "An unexpected error happened. It has been logged."),
+    503: ("Unavailable", "The service is temporarily unavailable. Try again shortly."),
+    507: ("Storage full", "The server has no room to store this right now. Try again later."),
+}
+
+
+def _render_error(code: int, detail: str | None = None) -> Response:
+    from trove.htmx import render
+
+    title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
+    if code == 413:
+        from flask import current_app
+
+        message = (
+            f"That upload is larger than the {current_app.config['MAX_UPLOAD_MB']} MB "
+            "this site accepts."
+        )
+    if detail and code not in (404, 500):
+        message = detail
+    return render(
+        "errors/error.html", block="error", status=code, code=code, title=title, message=message
+    )
+
+
+def handle_http_exception(error: HTTPException) -> Response | HTTPException:
+    """Render an HTTP error as a page, or as a small fragment for htmx requests."""
+    code = error.code or 500
+    if code < 400:
+        return error
+    detail = None
+    if code in (400, 403, 409, 429, 503, 507) and error.description not in (
+        None,
+        type(error).description,
+    ):
+        detail = str(error.description)
+    if code == 429:
+        detail = None
+    response = _render_error(code, detail)
+    if code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    if code == 429 and error.get_response().headers.get("Retry-After"):
+        response.headers["Retry-After"] = error.get_response().headers["Retry-After"]
+    return response
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """Log an unexpected exception and answer a friendly 500."""
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)  # type: ignore[return-value]
+    log.exception("Unhandled error on %s %s", request.method, request.path)
+    return _render_error(InternalServerError.code)
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers on ``app``."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,1 @@
+"""Payout batches: earnings paid through PayPal Payouts or a manual CSV."""
