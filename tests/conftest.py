@@ -297,6 +297,10 @@ class ConsoleWatcher:
         )
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
+    def unexpected(self) -> list[str]:
+        """Return errors other than the 422 answers our forms give on purpose."""
+        return [e for e in self.errors if "status of 422" not in e]
+
     def csp_violations(self) -> list[str]:
         """Return the messages that report a Content-Security-Policy violation."""
         return [e for e in self.errors if "Content Security Policy" in e or "Refused to" in e]

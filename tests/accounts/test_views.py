@@ -248,3 +248,15 @@ def test_markup_in_display_name_is_escaped(app, client):
     page = client.get("/admin/users").data
     assert b'<script>alert("x")</script>' not in page
     assert b"&lt;script&gt;" in page
+
+
+def test_profile_change_is_audited_against_the_user(app, client):
+    with app.app_context():
+        user_id = make_user(email="u@example.org").id
+    login(client, "u@example.org")
+    client.post("/account", data={"display_name": "S", "paypal_email": "p@example.org"})
+    with app.app_context():
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "account.paypal_email_changed")
+        )
+        assert (event.target_type, event.target_id, event.actor_id) == ("user", user_id, user_id)

@@ -20,6 +20,9 @@ def record_event(
     **data: Any,
 ) -> AuditEvent:
     """Add an audit event for ``action`` on ``target`` by ``actor`` (flushes, no commit)."""
+    # current_user and friends are proxies; record the object behind them.
+    target = getattr(target, "_get_current_object", lambda: target)()
+    actor = getattr(actor, "_get_current_object", lambda: actor)()
     event = AuditEvent(
         actor_id=actor.id if actor is not None and getattr(actor, "id", None) else None,
         action=action,

@@ -1,0 +1,161 @@
+"""Background jobs: after-commit dispatch, a real RQ worker on a real Redis, the sweep."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import login
+from tests.factories import make_user
+from trove import mail
+from trove.accounts.models import Role
+from trove.extensions import db
+from trove.tasks import JobRecord, JobStatus, enqueue, queue_health, retry_job, sweep
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sync_job_runs_only_after_commit(app_ctx, outbox):
+    mail.send_mail("a@example.org", "Hi", "Body")
+    assert outbox == []  # not before the commit
+    db.session.commit()
+    assert [m["To"] for m in outbox] == ["a@example.org"]
+    record = db.session.scalar(select(JobRecord))
+    assert record.status is JobStatus.DONE and record.attempts == 1
+
+
+def test_rolled_back_job_never_runs(app_ctx, outbox):
+    mail.send_mail("a@example.org", "Hi", "Body")
+    db.session.rollback()
+    db.session.commit()
+    assert outbox == []
+    assert db.session.scalar(select(JobRecord)) is None
+
+
+def test_enqueue_refuses_undeclared_functions(app_ctx):
+    with pytest.raises(ValueError, match="not declared"):
+        enqueue(print, 1)
+
+
+def test_failing_job_records_error_and_can_be_retried(make_app, outbox):
+    app = make_app(MAIL_BACKEND="nonsense")
+    with app.app_context():
+        mail.send_mail("a@example.org", "Hi", "Body")
+        db.session.commit()
+        record = db.session.scalar(select(JobRecord))
+        # Sync mode runs one attempt per hand-off; the row stays queued while attempts remain.
+        assert record.status is JobStatus.QUEUED and "unknown MAIL_BACKEND" in record.error
+        record.attempts = record.spec.max_attempts
+        record.status = JobStatus.FAILED
+        db.session.commit()
+        app.config["MAIL_BACKEND"] = "memory"
+        retry_job(record)
+        db.session.commit()
+        assert db.session.get(JobRecord, record.id).status is JobStatus.DONE
+    assert len(outbox) == 1
+
+
+def test_sweep_runs_jobs_left_queued_by_a_crash(make_app, outbox):
+    app = make_app(JOB_STUCK_AFTER_SECONDS=0)
+    with app.app_context():
+        # A row committed without its hand-off, as after a crash between commit and dispatch.
+        db.session.add(
+            JobRecord(name=mail.deliver_mail.job_name, queue="default", args=["a@x.org", "S", "B"])
+        )
+        db.session.commit()
+        assert outbox == []
+        assert sweep() == 1
+        assert db.session.scalar(select(JobRecord.status)) is JobStatus.DONE
+    assert len(outbox) == 1
+
+
+def test_thread_mode_runs_jobs_in_the_background(make_app, outbox):
+    app = make_app(TASKS_MODE="thread")
+    with app.app_context():
+        mail.send_mail("a@example.org", "Hi", "Body")
+        db.session.commit()
+    app.extensions["trove_executor"].shutdown(wait=True)
+    with app.app_context():
+        assert db.session.scalar(select(JobRecord.status)) is JobStatus.DONE
+    assert len(outbox) == 1
+    app.extensions.pop("trove_executor")
+    app.extensions["trove_sweeper_stop"].set()
+
+
+def _worker_env(app, redis_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
+    env.update(
+        {
+            "FLASK_APP": "trove",
+            "TROVE_DATABASE_URL": app.config["DATABASE_URL"],
+            "REDIS_URL": redis_url,
+            "TROVE_SECRET_KEY": "test-secret-key",
+            "TROVE_MAIL_BACKEND": "log",
+            "TROVE_STORAGE_DIR": app.config["STORAGE_DIR"],
+        }
+    )
+    return env
+
+
+@pytest.mark.redis
+def test_real_rq_worker_runs_a_job_from_real_redis(make_app, redis_url):
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis_url)
+    with app.app_context():
+        mail.send_mail("worker@example.org", "From the worker", "Sent by RQ")
+        db.session.commit()
+        record_id = db.session.scalar(select(JobRecord.id))
+        health = queue_health()
+        assert health.queue_depths["default"] == 1
+        assert not health.worker_alive  # no worker yet
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "flask", "trove", "worker", "--burst"],
+        cwd=ROOT,
+        env=_worker_env(app, redis_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "To: worker@example.org" in result.stderr
+    with app.app_context():
+        record = db.session.get(JobRecord, record_id)
+        assert record.status is JobStatus.DONE and record.attempts == 1
+
+
+@pytest.mark.redis
+def test_redis_outage_keeps_jobs_and_admin_page_shows_it(make_app, redis_server, tmp_path):
+    from tests.conftest import RedisServer
+
+    outage = RedisServer(tmp_path)
+    outage.start()
+    app = make_app(TASKS_MODE="rq", REDIS_URL=outage.url)
+    with app.app_context():
+        make_user(Role.ADMIN, email="admin@example.org")
+    client = app.test_client()
+    login(client, "admin@example.org")
+    outage.stop()
+    # The change commits even though Redis is down; the job row waits for the sweep.
+    with app.app_context():
+        mail.send_mail("a@example.org", "Hi", "Body")
+        db.session.commit()
+        assert db.session.scalar(select(JobRecord.status)) is JobStatus.QUEUED
+    page = client.get("/admin/").data
+    assert b"Redis is unreachable" in page
+    # Redis comes back on the same port: the sweep hands the job over.
+    outage.start()
+    with app.app_context():
+        record = db.session.scalar(select(JobRecord))
+        record.created_at = record.created_at.replace(year=2000)
+        db.session.commit()
+        assert sweep() == 1
+        from rq import Queue
+
+        from trove.tasks import _redis
+
+        assert Queue("default", connection=_redis()).count == 1
+    outage.stop()
