@@ -39,3 +39,183 @@
     }
   }, true);
 })();
+
+// Photo uploads: drag and drop, file chooser or camera; one request per file with a
+// progress bar, cancel, and the server's card (or reason) in place of the row when done.
+(function () {
+  "use strict";
+  var CONCURRENCY = 2;
+
+  function csrfToken(form) {
+    var input = form.querySelector("input[name=csrf_token]");
+    return input ? input.value : "";
+  }
+
+  function formatSize(bytes) {
+    return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.ceil(bytes / 1024) + " KB";
+  }
+
+  function fragment(html) {
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    return template.content.firstElementChild;
+  }
+
+  function setup(form) {
+    var list = form.parentElement.querySelector("[data-upload-list]");
+    var consent = form.querySelector("[data-consent]");
+    var consentError = form.querySelector("[data-consent-error]");
+    var zone = form.querySelector("[data-dropzone]");
+    var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10);
+    var queue = [];
+    var active = 0;
+
+    function row(file) {
+      var li = document.createElement("li");
+      li.className = "photo-card upload-row";
+      var meta = document.createElement("div");
+      meta.className = "photo-meta";
+      var name = document.createElement("p");
+      name.className = "photo-name";
+      name.textContent = file.name + " · " + formatSize(file.size);
+      var bar = document.createElement("progress");
+      bar.max = 100;
+      bar.value = 0;
+      bar.setAttribute("aria-label", "Upload progress of " + file.name);
+      var status = document.createElement("p");
+      status.className = "upload-status muted";
+      status.textContent = "Waiting…";
+      var cancel = document.createElement("button");
+      cancel.type = "button";
+      cancel.className = "button button-small button-secondary";
+      cancel.textContent = "Cancel";
+      meta.append(name, bar, status, cancel);
+      li.append(meta);
+      list.prepend(li);
+      return {li: li, bar: bar, status: status, cancel: cancel};
+    }
+
+    function fail(item, message) {
+      item.li.classList.add("status-rejected");
+      item.status.className = "upload-status error-text";
+      item.status.textContent = message;
+      item.bar.remove();
+      item.cancel.remove();
+    }
+
+    function next() {
+      while (active < CONCURRENCY && queue.length) {
+        send(queue.shift());
+      }
+    }
+
+    function send(job) {
+      if (job.cancelled) { next(); return; }
+      active += 1;
+      var item = job.item;
+      var xhr = new XMLHttpRequest();
+      job.xhr = xhr;
+      var data = new FormData();
+      data.append("csrf_token", csrfToken(form));
+      data.append("consent", consent.value);
+      data.append("photos", job.file, job.file.name);
+      item.status.textContent = "Sending…";
+      xhr.upload.addEventListener("progress", function (event) {
+        if (event.lengthComputable) {
+          item.bar.value = Math.round(100 * event.loaded / event.total);
+          item.status.textContent = item.bar.value < 100 ? "Sending… " + item.bar.value + "%" : "Checking the photo…";
+        }
+      });
+      xhr.addEventListener("loadend", function () {
+        active -= 1;
+        if (job.cancelled) {
+          fail(item, "Cancelled.");
+        } else if (xhr.status === 201) {
+          var card = fragment(xhr.responseText);
+          item.li.replaceWith(card);
+          if (window.htmx) { window.htmx.process(card); }
+        } else if (xhr.status === 0) {
+          fail(item, "The connection failed. Check your network and try again.");
+        } else {
+          var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+          var message = doc.querySelector(".error-message");
+          fail(item, message ? message.textContent.trim() : "The photo could not be sent (error " + xhr.status + ").");
+        }
+        next();
+      });
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("HX-Request", "true");
+      xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
+      xhr.send(data);
+    }
+
+    function add(files) {
+      if (!consent.checked) {
+        consentError.hidden = false;
+        consent.focus();
+        return;
+      }
+      consentError.hidden = true;
+      Array.prototype.forEach.call(files, function (file) {
+        var item = row(file);
+        var job = {file: file, item: item, cancelled: false, xhr: null};
+        item.cancel.addEventListener("click", function () {
+          job.cancelled = true;
+          if (job.xhr) { job.xhr.abort(); } else { fail(item, "Cancelled."); }
+        });
+        if (file.size > maxBytes) {
+          fail(item, "This file is larger than " + formatSize(maxBytes) + ".");
+          return;
+        }
+        if (file.size === 0) {
+          fail(item, "This file is empty.");
+          return;
+        }
+        queue.push(job);
+      });
+      next();
+    }
+
+    form.querySelectorAll("[data-file-input]").forEach(function (input) {
+      input.addEventListener("change", function () {
+        add(input.files);
+        input.value = "";
+      });
+    });
+    consent.addEventListener("change", function () {
+      if (consent.checked) { consentError.hidden = true; }
+    });
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        event.preventDefault();
+        zone.classList.add("dragging");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        event.preventDefault();
+        zone.classList.remove("dragging");
+      });
+    });
+    zone.addEventListener("drop", function (event) {
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        add(event.dataTransfer.files);
+      }
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+    });
+  }
+
+  function init(root) {
+    (root || document).querySelectorAll("[data-upload-form]").forEach(function (form) {
+      if (!form.hasAttribute("data-ready")) {
+        form.setAttribute("data-ready", "");
+        setup(form);
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (event) { init(event.detail.elt); });
+})();

@@ -32,3 +32,64 @@ def make_user(
     if commit:
         db.session.commit()
     return user
+
+
+def make_project(
+    owner: User | None = None,
+    *,
+    status: str = "published",
+    commit: bool = True,
+    **fields: Any,
+) -> Any:
+    """Create a project with a complete brief, in ``status`` (draft/submitted/published/...)."""
+    from datetime import date, timedelta
+
+    from trove.projects import service as projects
+    from trove.projects.models import ProjectStatus
+
+    owner = owner or make_user(Role.LAB_MEMBER, commit=False)
+    project = projects.create_project(owner, fields.pop("title", "Shelves in corner shops"))
+    brief = {
+        "summary": "A model that tells shop staff when a shelf is empty.",
+        "beneficiaries": "Small shops and their customers.",
+        "must_show": "A full shop shelf, straight on, in daylight.",
+        "must_not_show": "People, screens, receipts.",
+        "usage": "Training and testing an empty-shelf detector.",
+        "access": "The project team only.",
+        "retention_days": 365,
+        "target_count": 100,
+        "pay_minor": 150,
+        "currency": "USD",
+        "per_contributor_limit": 20,
+        "deadline": date.today() + timedelta(days=30),
+    }
+    brief.update(fields)
+    for key, value in brief.items():
+        setattr(project, key, value)
+    db.session.flush()
+    if status != "draft":
+        projects.confirm_rules(project, owner)
+        projects.submit_project(project, owner)
+    if status in ("published", "paused", "closed"):
+        admin = make_user(Role.ADMIN, commit=False)
+        projects.publish_project(project, admin)
+    if status == "paused":
+        projects.pause_project(project, owner)
+    if status == "closed":
+        projects.close_project(project, owner, "Closed by the owner")
+    assert project.status is ProjectStatus(status)
+    if commit:
+        db.session.commit()
+    return project
+
+
+def add_team_member(project: Any, role: str, *, commit: bool = True) -> User:
+    """Add a new lab member to ``project`` with team ``role`` and return them."""
+    from trove.projects.models import ProjectMember, TeamRole
+
+    user = make_user(Role.LAB_MEMBER, commit=False)
+    project.members.append(ProjectMember(user_id=user.id, role=TeamRole(role)))
+    db.session.flush()
+    if commit:
+        db.session.commit()
+    return user

@@ -202,6 +202,8 @@ def test_seed_demo_fills_an_empty_database_and_prints_logins(app, runner, client
     assert client.get("/admin/").status_code == 200
     again = runner.invoke(args=["trove", "seed-demo"])
     assert again.exit_code != 0 and "already has accounts" in again.output
+    assert b"Empty shelves in corner shops" in client.get("/projects").data
+    assert runner.invoke(args=["trove", "seed-demo", "--if-empty"]).exit_code == 0
 
 
 def test_healthz(client):

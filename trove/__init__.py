@@ -56,8 +56,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(admin_bp)
 
-    # Import every module that declares jobs, so the worker knows them by name.
+    from trove.projects.views import bp as projects_bp
+
+    app.register_blueprint(projects_bp)
+
+    from trove.submissions.views import bp as submissions_bp
+
+    app.register_blueprint(submissions_bp)
+
+    # Feature blueprints added by the Q&A and notifications work go below this line.
+    from trove.discussions.views import bp as discussions_bp
+    from trove.notifications.views import bp as notifications_bp
+
+    app.register_blueprint(discussions_bp)
+    app.register_blueprint(notifications_bp)
+
+    # Import every module that declares models, jobs or sweeps, so that migrations and the
+    # worker know them by name.
     import trove.mail  # noqa: F401
+    import trove.projects.service  # noqa: F401
+    import trove.submissions.jobs  # noqa: F401
 
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

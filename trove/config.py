@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
     "RATELIMIT_SIGNUP": "5 per minute;30 per hour",
     "RATELIMIT_RESET": "5 per minute;20 per hour",
+    "RATELIMIT_UPLOAD": "60 per minute;1000 per hour",
+    "RATELIMIT_POST": "10 per minute;100 per day",
     # Jobs
     "TASKS_MODE": None,  # "rq" | "thread" | "sync"; default: rq with REDIS_URL, else thread
     "JOB_STUCK_AFTER_SECONDS": 600,

@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask, current_app
 from markupsafe import Markup, escape
 
+from trove.money import format_money
+
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
 
@@ -43,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["linkify"] = linkify
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["lab_name"] = lambda: current_app.config["LAB_NAME"]
     app.jinja_env.globals["nav_links"] = nav_links
     # Form macros are globals, not per-template imports, so that htmx fragments rendered
@@ -65,7 +68,17 @@ def nav_links() -> list[tuple[str, str]]:
     """Return the main navigation entries for the current user."""
     from flask_login import current_user
 
-    links: list[tuple[str, str]] = [("main.index", "Home")]
+    links: list[tuple[str, str]] = [("projects.index", "Projects")]
+    if current_user.is_authenticated:
+        links.append(("submissions.mine", "My photos"))
+    if current_user.is_authenticated and current_user.is_lab_member:
+        links.append(("projects.lab", "Your projects"))
     if current_user.is_authenticated and current_user.is_admin:
         links.append(("admin.dashboard", "Admin"))
+    if current_user.is_authenticated:
+        from trove.notifications.service import unread_count
+
+        unread = unread_count(current_user)
+        label = f"Notifications ({unread})" if unread else "Notifications"
+        links.append(("notifications.index", label))
     return links

@@ -13,8 +13,10 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index() -> Response:
-    """Show the home page."""
-    return render("main/index.html")
+    """Show the home page with the newest open projects."""
+    from trove.projects.queries import newest_open
+
+    return render("main/index.html", projects=newest_open(4))
 
 
 @bp.get("/healthz")

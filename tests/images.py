@@ -1,0 +1,56 @@
+"""Build test photos in memory (no binary fixtures)."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import piexif
+from PIL import Image
+
+
+def photo(
+    width: int = 640,
+    height: int = 480,
+    *,
+    fmt: str = "JPEG",
+    seed: int = 1,
+    gps: bool = False,
+    orientation: int | None = None,
+) -> bytes:
+    """Return a photo-like image (a gradient with blocks) in ``fmt``, optionally with EXIF."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (width, height))
+    pixels = image.load()
+    base = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    for y in range(0, height, 8):
+        for x in range(0, width, 8):
+            value = (
+                (base[0] + x * 255 // width) % 256,
+                (base[1] + y * 255 // height) % 256,
+                (base[2] + (x ^ y)) % 256,
+            )
+            for dy in range(min(8, height - y)):
+                for dx in range(min(8, width - x)):
+                    pixels[x + dx, y + dy] = value
+    buffer = io.BytesIO()
+    kwargs: dict = {}
+    if fmt == "JPEG":
+        kwargs["quality"] = 90
+        exif: dict = {"0th": {}, "Exif": {}, "GPS": {}, "1st": {}}
+        if gps:
+            exif["GPS"] = {
+                piexif.GPSIFD.GPSLatitudeRef: b"N",
+                piexif.GPSIFD.GPSLatitude: ((51, 1), (30, 1), (2600, 100)),
+                piexif.GPSIFD.GPSLongitudeRef: b"W",
+                piexif.GPSIFD.GPSLongitude: ((0, 1), (7, 1), (3900, 100)),
+            }
+            exif["0th"][piexif.ImageIFD.Make] = b"PhoneCo"
+            exif["0th"][piexif.ImageIFD.Model] = b"Phone 12"
+            exif["Exif"][piexif.ExifIFD.BodySerialNumber] = b"SN-123456789"
+        if orientation:
+            exif["0th"][piexif.ImageIFD.Orientation] = orientation
+        if gps or orientation:
+            kwargs["exif"] = piexif.dump(exif)
+    image.save(buffer, fmt, **kwargs)
+    return buffer.getvalue()

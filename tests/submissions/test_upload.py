@@ -1,0 +1,205 @@
+"""Uploading photos: validation from bytes, consent, quotas, duplicates, the media job."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import login
+from tests.factories import add_team_member
+from tests.images import photo
+from trove.extensions import db
+from trove.files import get_storage
+from trove.projects.models import Project
+from trove.submissions.models import Submission, SubmissionStatus
+
+HX = {"HX-Request": "true"}
+
+
+def _upload(client, project_id, data: bytes, name="IMG_0001.jpg", *, consent=True, hx=True):
+    with client.application.app_context():
+        version = db.session.get(Project, project_id).current_version_id
+    form = {"photos": (io.BytesIO(data), name)}
+    if consent:
+        form["consent"] = str(version)
+    return client.post(
+        f"/projects/{project_id}/submissions",
+        data=form,
+        content_type="multipart/form-data",
+        headers=HX if hx else {},
+    )
+
+
+def _submissions(app) -> list[Submission]:
+    with app.app_context():
+        return list(db.session.scalars(select(Submission).order_by(Submission.id)))
+
+
+def test_upload_is_stripped_stored_and_pending_review(app, client, project_id, contributor):
+    login(client, contributor)
+    response = _upload(client, project_id, photo(gps=True))
+    assert response.status_code == 201, response.data
+    assert b"submission-" in response.data and b"<html" not in response.data
+    [sub] = _submissions(app)
+    assert sub.status is SubmissionStatus.PENDING_REVIEW
+    assert sub.quarantine_name is None
+    with app.app_context():
+        storage = get_storage()
+        assert storage.original_path(sub.storage_key).exists()
+        assert storage.derived_path(sub.storage_key, 320).exists()
+        assert list(storage.list_quarantine()) == []
+        stored = storage.original_path(sub.storage_key).read_bytes()
+    assert b"PhoneCo" not in stored and b"SN-123456789" not in stored
+    assert sub.brief_version_id is not None and len(sub.licence_hash) == 64
+    assert (sub.width, sub.height) == (640, 480)
+
+
+def test_card_and_thumbnail_visible_to_owner_only(app, client, project_id, contributor):
+    login(client, contributor)
+    _upload(client, project_id, photo())
+    [sub] = _submissions(app)
+    with client.get(f"/submissions/{sub.id}/image/320") as response:
+        assert response.status_code == 200 and response.mimetype == "image/jpeg"
+        assert response.headers["Cache-Control"].startswith("private")
+    assert client.get(f"/submissions/{sub.id}/image/999").status_code == 404
+    other = app.test_client()
+    from tests.factories import make_user
+
+    with app.app_context():
+        make_user(email="other@example.org")
+    login(other, "other@example.org")
+    assert other.get(f"/submissions/{sub.id}/image/320").status_code == 404
+    assert other.get(f"/submissions/{sub.id}/card").status_code == 404
+    assert app.test_client().get(f"/submissions/{sub.id}/image/320").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"", "empty.jpg", b"empty"),
+        (b"this is not a picture at all", "notes.jpg", b""),
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 50, "broken.jpg", b""),
+        (b"GIF89a" + b"\x00" * 40, "anim.gif", b""),
+    ],
+)
+def test_bad_files_are_refused_with_a_reason_and_nothing_kept(
+    app, client, project_id, contributor, data, name, message
+):
+    login(client, contributor)
+    response = _upload(client, project_id, data, name)
+    assert 400 <= response.status_code < 500
+    assert b"error-message" in response.data and message in response.data
+    assert _submissions(app) == [] or all(
+        s.status is SubmissionStatus.REJECTED for s in _submissions(app)
+    )
+    with app.app_context():
+        assert list(get_storage().list_quarantine()) == []
+
+
+def test_consent_is_required_and_must_match_current_version(app, client, project_id, contributor):
+    login(client, contributor)
+    response = _upload(client, project_id, photo(), consent=False)
+    assert response.status_code == 422 and b"Tick the box" in response.data
+    with app.app_context():
+        project = db.session.get(Project, project_id)
+        from trove.projects import service
+
+        service.save_brief(project, project.members[0].user, 4, {"pay_minor": 999})
+        db.session.commit()
+    stale = client.post(
+        f"/projects/{project_id}/submissions",
+        data={"photos": (io.BytesIO(photo()), "a.jpg"), "consent": "1"},
+        content_type="multipart/form-data",
+        headers=HX,
+    )
+    assert stale.status_code == 409 and b"brief changed" in stale.data
+    assert _submissions(app) == []
+
+
+def test_exact_duplicates_are_refused(app, client, project_id, contributor):
+    login(client, contributor)
+    data = photo(seed=7)
+    assert _upload(client, project_id, data).status_code == 201
+    again = _upload(client, project_id, data, "copy.jpg")
+    assert again.status_code == 409 and b"already sent this exact photo" in again.data
+
+
+def test_per_contributor_limit_and_spots(app, client, project_id, contributor):
+    login(client, contributor)
+    for seed in range(3):
+        assert _upload(client, project_id, photo(seed=seed + 10)).status_code == 201
+    over = _upload(client, project_id, photo(seed=99))
+    assert over.status_code == 409 and b"the most photos one person can send" in over.data
+    assert len(_submissions(app)) == 3
+
+
+def test_team_members_cannot_contribute(app, client, project_id):
+    with app.app_context():
+        reviewer = add_team_member(db.session.get(Project, project_id), "reviewer")
+        email = reviewer.email
+    login(client, email)
+    response = _upload(client, project_id, photo())
+    assert response.status_code == 403
+
+
+def test_min_resolution_from_brief(app, client, contributor):
+    from tests.factories import make_project
+
+    with app.app_context():
+        project_id = make_project(min_width=1000, min_height=800).id
+    login(client, contributor)
+    response = _upload(client, project_id, photo(640, 480))
+    assert response.status_code == 422 and b"at least 1000" in response.data
+
+
+def test_upload_without_javascript_redirects_to_my_photos(app, client, project_id, contributor):
+    login(client, contributor)
+    response = _upload(client, project_id, photo(), hx=False)
+    assert response.status_code == 303 and response.headers["Location"] == "/me/photos"
+    page = client.get("/me/photos").data
+    assert b"Pending review" in page and b"IMG_0001.jpg" in page
+
+
+def test_upload_too_large_is_413_with_a_message(make_app, contributor, project_id):
+    app = make_app(MAX_UPLOAD_MB=1)
+    client = app.test_client()
+    login(client, contributor)
+    # A hand-built multipart body (bytes, not a file), so no temporary file is left open.
+    boundary = "trove-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="big.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + b"\xff\xd8"
+        + b"\x00" * (2 * 1024 * 1024)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = client.post(
+        f"/projects/{project_id}/submissions",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers=HX,
+    )
+    assert response.status_code == 413 and b"1 MB" in response.data
+
+
+def test_filenames_are_never_paths(app, client, project_id, contributor):
+    login(client, contributor)
+    response = _upload(client, project_id, photo(), "../../etc/passwd\x00<b>x</b>.jpg")
+    assert response.status_code == 201
+    [sub] = _submissions(app)
+    assert "/" not in sub.original_filename and "\x00" not in sub.original_filename
+    assert b"<b>x</b>" not in client.get("/me/photos").data
+
+
+def test_my_photos_filters(app, client, project_id, contributor):
+    login(client, contributor)
+    _upload(client, project_id, photo(seed=1))
+    assert b"Pending review" in client.get("/me/photos?status=pending_review").data
+    assert b"No photos with this status" in client.get("/me/photos?status=approved").data
+    assert client.get("/me/photos?status=nonsense&before=abc").status_code == 200
+    fragment = client.get("/me/photos", headers=HX)
+    assert b"<html" not in fragment.data and b"photo-list" in fragment.data

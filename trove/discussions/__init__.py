@@ -1,0 +1,1 @@
+"""Threaded questions and answers on each project."""

@@ -1,0 +1,47 @@
+"""The app's file storage and access-checked image responses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Response, current_app, send_file
+
+from trove.media.storage import LocalStorage
+
+
+def get_storage() -> LocalStorage:
+    """Return the storage rooted at ``STORAGE_DIR`` (one per app)."""
+    storage = current_app.extensions.get("trove_storage")
+    if storage is None:
+        storage = LocalStorage(current_app.config["STORAGE_DIR"])
+        current_app.extensions["trove_storage"] = storage
+    return storage
+
+
+def send_private_file(path: Path, mimetype: str, *, download_name: str | None = None) -> Response:
+    """Send a file the caller has already checked access to, never cached by shared caches."""
+    offload = current_app.config.get("IMAGE_OFFLOAD") or ""
+    root = Path(current_app.config["STORAGE_DIR"]).resolve()
+    if offload == "nginx":
+        response = Response(mimetype=mimetype)
+        response.headers["X-Accel-Redirect"] = "/_protected/" + str(
+            path.resolve().relative_to(root)
+        )
+    elif offload == "sendfile":
+        response = Response(mimetype=mimetype)
+        response.headers["X-Sendfile"] = str(path.resolve())
+    else:
+        response = send_file(
+            path,
+            mimetype=mimetype,
+            as_attachment=download_name is not None,
+            download_name=download_name,
+            conditional=True,
+            max_age=0,
+        )
+    if download_name is not None and offload:
+        response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.vary.add("Cookie")
+    return response

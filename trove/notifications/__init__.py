@@ -1,0 +1,1 @@
+"""In-app notifications, e-mailed too when asked."""

@@ -1,0 +1,122 @@
+"""Tell people about things that happened: an in-app list, and e-mail when asked.
+
+Any feature may call :func:`notify`; like every service function it flushes but never
+commits, and the e-mail (if any) goes out only after the caller's commit.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import func, select, update
+
+from trove.accounts.models import User
+from trove.errors import DomainError
+from trove.extensions import db
+from trove.mail import send_mail
+from trove.notifications.models import Notification
+from trove.security import safe_next
+from trove.timeutil import utcnow
+
+TEXT_MAX = 1000
+
+
+def notify(
+    user: User,
+    kind: str,
+    text: str,
+    url: str,
+    *,
+    email_subject: str | None = None,
+) -> Notification:
+    """Add a notification for ``user``; also e-mail it if ``email_subject`` is given."""
+    # Only links into this site: a notification must never send someone elsewhere.
+    if safe_next(url, "") != url:
+        raise ValueError(f"notification URLs must be local paths, not {url!r}")
+    text = text.strip()
+    if len(text) > TEXT_MAX:
+        text = text[: TEXT_MAX - 1] + "…"
+    notification = Notification(user_id=user.id, kind=kind[:40], text=text, url=url)
+    db.session.add(notification)
+    db.session.flush()
+    if email_subject and user.active:
+        lab = current_app.config["LAB_NAME"]
+        send_mail(
+            user.email,
+            " ".join(email_subject.split()),  # one header line, whatever the caller passed
+            f"Hello {user.display_name},\n\n{text}\n\nOpen it here:\n{absolute_url(url)}\n\n"
+            f"You get this e-mail because you have an account with {lab}.\n",
+        )
+    return notification
+
+
+def absolute_url(path: str) -> str:
+    """Return ``path`` on this site as an absolute URL (BASE_URL, else the request's host)."""
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return base.rstrip("/") + path
+    if has_request_context():
+        return request.host_url.rstrip("/") + path
+    return path
+
+
+def unread_count(user: User) -> int:
+    """Return how many of ``user``'s notifications are unread (one COUNT query)."""
+    cache = g.setdefault("trove_unread_counts", {}) if has_request_context() else {}
+    if user.id not in cache:
+        cache[user.id] = (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            )
+            or 0
+        )
+    return int(cache[user.id])
+
+
+def _forget_count(user: User) -> None:
+    if has_request_context():
+        g.setdefault("trove_unread_counts", {}).pop(user.id, None)
+
+
+def notifications_for(user: User, page: int, per_page: int = 30):  # type: ignore[no-untyped-def]
+    """Return one page of ``user``'s notifications, newest first."""
+    return db.paginate(
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+        count=True,
+    )
+
+
+def find_notification(user: User, notification_id: int) -> Notification | None:
+    """Return ``user``'s notification ``notification_id``, or None (others' are invisible)."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        return None
+    return notification
+
+
+def mark_read(user: User, notification: Notification) -> None:
+    """Mark one of ``user``'s notifications as read."""
+    if notification.user_id != user.id:
+        raise DomainError("Only its recipient can mark a notification read.", status=403)
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+    _forget_count(user)
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification of ``user`` as read; return how many changed."""
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    _forget_count(user)
+    return int(result.rowcount or 0)

@@ -1,0 +1,1 @@
+"""Projects: briefs written through the onboarding wizard, vetting, catalogue and teams."""

@@ -1,0 +1,274 @@
+"""Wizard, vetting, team and catalogue forms."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from trove.money import CURRENCIES, MoneyError, format_money, parse_money
+from trove.projects.models import EXCLUSIONS, TeamRole
+
+
+def _text(label: str, max_chars: int, *, required: bool = True, **kwargs: Any) -> TextAreaField:
+    checks = [DataRequired(message="This cannot be empty.")] if required else [Optional()]
+    return TextAreaField(
+        label,
+        validators=[
+            *checks,
+            Length(max=max_chars, message=f"Keep it under {max_chars:,} characters."),
+        ],
+        render_kw={"maxlength": max_chars, "rows": kwargs.pop("rows", 4)},
+        **kwargs,
+    )
+
+
+def _future(form: FlaskForm, field: DateField) -> None:
+    if field.data is not None and field.data <= date.today():
+        raise ValidationError("Choose a date in the future.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PurposeForm(FlaskForm):
+    """Step 1: what the model is for and who benefits."""
+
+    title = StringField(
+        "Project title",
+        validators=[
+            DataRequired(message="Give the project a title."),
+            Length(min=3, max=120, message="Use 3 to 120 characters."),
+        ],
+        description="Contributors see this first. Say what you are collecting, e.g. "
+        "“Empty shelves in corner shops”.",
+        render_kw={"maxlength": 120},
+    )
+    summary = _text(
+        "What is the model for?",
+        2000,
+        description="In plain words, what will the model do once trained?",
+    )
+    beneficiaries = _text(
+        "Who benefits?",
+        2000,
+        required=False,
+        description="Who will use what you build, and how it helps them.",
+    )
+
+
+class DataUseForm(FlaskForm):
+    """Step 2: what to shoot, how photos are used, kept and licensed."""
+
+    must_show = _text(
+        "What the photos must show",
+        4000,
+        description="Be specific: subject, angle, light, distance, how much of the frame it fills.",
+    )
+    must_not_show = _text("What the photos must not show", 4000, required=False)
+    exclusions = MultiCheckboxField(
+        "Never in a photo",
+        choices=[SelectChoice(key, label) for key, label in EXCLUSIONS.items()],
+        validators=[Optional()],
+    )
+    usage = _text(
+        "How the photos will be used",
+        4000,
+        description="Training, testing, publication of examples, sharing with partners…",
+    )
+    access = _text(
+        "Who can access the photos",
+        2000,
+        description="E.g. “the five people on this project team at the lab”.",
+    )
+    retention_days = IntegerField(
+        "How long photos are kept (days)",
+        validators=[
+            InputRequired(message="Say how many days photos are kept."),
+            NumberRange(min=1, max=3650, message="Between 1 day and 10 years (3,650 days)."),
+        ],
+        description="After this, stored photos are deleted.",
+    )
+    licence_text = _text(
+        "The licence contributors grant",
+        10000,
+        rows=8,
+        description="Edit the template to fit. Contributors agree to this exact text; "
+        "changing it later creates a new version of the brief.",
+    )
+    ethics_reference = StringField(
+        "Ethics approval reference (optional)",
+        validators=[Optional(), Length(max=120, message="Keep it under 120 characters.")],
+        render_kw={"maxlength": 120},
+    )
+    ethics_expires_on = DateField(
+        "Ethics approval expires on (optional)",
+        validators=[Optional(), _future],
+        description="The project closes by itself on this date.",
+    )
+
+
+class ExampleForm(FlaskForm):
+    """Step 3: one example photo, good or bad, with a caption."""
+
+    image = FileField("Example photo")
+    caption = StringField(
+        "Caption",
+        validators=[
+            DataRequired(message="Say what the example shows."),
+            Length(max=200, message="Keep it under 200 characters."),
+        ],
+        render_kw={"maxlength": 200},
+    )
+    kind = SelectField(
+        "This is an example of",
+        choices=[
+            SelectChoice("good", "a good photo"),
+            SelectChoice("bad", "a photo we cannot use"),
+        ],
+    )
+
+
+class QuantityPayForm(FlaskForm):
+    """Step 4: how many photos, what each pays, limits and deadline."""
+
+    target_count = IntegerField(
+        "Target number of photos",
+        validators=[
+            InputRequired(message="How many photos do you need?"),
+            NumberRange(min=1, max=1_000_000, message="Between 1 and 1,000,000 photos."),
+        ],
+    )
+    currency = SelectField(
+        "Currency", choices=[SelectChoice(code, code) for code in CURRENCIES], default="USD"
+    )
+    pay = StringField(
+        "Pay per approved photo",
+        validators=[DataRequired(message="Say what each approved photo pays.")],
+        description="Paid through PayPal for every approved photo, e.g. 1.50.",
+        render_kw={"inputmode": "decimal", "maxlength": 16},
+    )
+    per_contributor_limit = IntegerField(
+        "Most photos from one contributor (optional)",
+        validators=[Optional(), NumberRange(min=1, max=1_000_000, message="At least 1.")],
+    )
+    deadline = DateField(
+        "Deadline", validators=[InputRequired(message="Choose a deadline."), _future]
+    )
+    min_width = IntegerField(
+        "Minimum width in pixels (optional)",
+        validators=[Optional(), NumberRange(min=0, max=20000, message="Between 0 and 20,000.")],
+    )
+    min_height = IntegerField(
+        "Minimum height in pixels (optional)",
+        validators=[Optional(), NumberRange(min=0, max=20000, message="Between 0 and 20,000.")],
+    )
+
+    pay_minor: int | None = None
+
+    def validate_pay(self, field: StringField) -> None:
+        """Parse the pay exactly into minor units of the chosen currency."""
+        try:
+            minor = parse_money(field.data or "", self.currency.data)
+        except MoneyError as error:
+            raise ValidationError(str(error)) from None
+        if minor <= 0:
+            raise ValidationError("Every approved photo must pay something.")
+        if minor > 100_000_00:
+            raise ValidationError("That is more than Trove pays for one photo.")
+        self.pay_minor = minor
+
+    def validate_per_contributor_limit(self, field: IntegerField) -> None:
+        """Keep the per-contributor limit within the target."""
+        if field.data and self.target_count.data and field.data > self.target_count.data:
+            raise ValidationError("It cannot be more than the target.")
+
+    def brief_data(self) -> dict[str, Any]:
+        """Return the validated values as brief fields."""
+        return {
+            "target_count": self.target_count.data,
+            "currency": self.currency.data,
+            "pay_minor": self.pay_minor,
+            "per_contributor_limit": self.per_contributor_limit.data or None,
+            "deadline": self.deadline.data,
+            "min_width": self.min_width.data or 0,
+            "min_height": self.min_height.data or 0,
+        }
+
+    def budget_text(self) -> str | None:
+        """Return the total budget the current values commit, if they are valid."""
+        if self.pay_minor and self.target_count.data:
+            return format_money(self.pay_minor * self.target_count.data, self.currency.data)
+        return None
+
+
+class RulesForm(FlaskForm):
+    """Step 5: confirm the guide to collecting data from the public."""
+
+    confirm = BooleanField(
+        "I have read the guide and this project follows it",
+        validators=[DataRequired(message="Confirm the guide to submit the project.")],
+    )
+
+
+class SendBackForm(FlaskForm):
+    """Vetting: send a brief back with comments."""
+
+    comment = _text("What needs to change", 4000, rows=5)
+
+
+class TeamMemberForm(FlaskForm):
+    """Add a lab member to the team."""
+
+    email = StringField(
+        "Lab member's e-mail address",
+        validators=[
+            DataRequired(message="Enter their e-mail address."),
+            Length(max=254),
+            Email(
+                message="Enter an e-mail address like name@example.org.", check_deliverability=False
+            ),
+        ],
+    )
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in TeamRole])
+
+
+class RoleChangeForm(FlaskForm):
+    """Change a team member's role."""
+
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in TeamRole])
+
+
+class CloseForm(FlaskForm):
+    """Close a project early."""
+
+    reason = StringField(
+        "Why close it? (shown to contributors)",
+        validators=[Optional(), Length(max=200, message="Keep it under 200 characters.")],
+    )

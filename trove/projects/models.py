@@ -1,0 +1,290 @@
+"""Projects, their published brief versions, examples and teams."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trove.accounts.models import User
+from trove.extensions import db
+from trove.timeutil import utcnow
+
+
+def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class ProjectStatus(enum.StrEnum):
+    """Where a project is in its life."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    PUBLISHED = "published"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        """Return the human name of the status."""
+        return {"submitted": "Awaiting vetting", "published": "Open"}.get(
+            self.value, self.value.capitalize()
+        )
+
+
+class TeamRole(enum.StrEnum):
+    """A lab member's role on one project."""
+
+    OWNER = "owner"
+    REVIEWER = "reviewer"
+    FINANCE = "finance"
+    STEWARD = "steward"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        """Return the human name of the role."""
+        return {"steward": "Data steward"}.get(self.value, self.value.capitalize())
+
+
+class Capability(enum.StrEnum):
+    """Something a team role allows on a project."""
+
+    VIEW = "view"  # see the project's photos, drafts and internal pages
+    REVIEW = "review"  # approve and reject photos
+    FINANCE = "finance"  # prepare and approve payout batches
+    STEWARD = "steward"  # cut and download dataset versions
+    MANAGE = "manage"  # edit the brief, change status, manage the team
+
+
+ROLE_CAPABILITIES: dict[TeamRole, frozenset[Capability]] = {
+    TeamRole.OWNER: frozenset(Capability),
+    TeamRole.REVIEWER: frozenset({Capability.VIEW, Capability.REVIEW}),
+    TeamRole.FINANCE: frozenset({Capability.VIEW, Capability.FINANCE}),
+    TeamRole.STEWARD: frozenset({Capability.VIEW, Capability.STEWARD}),
+    TeamRole.VIEWER: frozenset({Capability.VIEW}),
+}
+
+#: Things contributors are commonly asked to keep out of photos.
+EXCLUSIONS: dict[str, str] = {
+    "faces": "No faces or people who could be recognised",
+    "plates": "No vehicle licence plates",
+    "screens": "No screens, documents or cards showing personal details",
+    "addresses": "No house numbers, street signs or anything that gives an address",
+    "children": "No children",
+}
+
+#: The brief fields written in the wizard; a published version snapshots all of them.
+BRIEF_FIELDS = (
+    "title",
+    "summary",
+    "beneficiaries",
+    "must_show",
+    "must_not_show",
+    "exclusions",
+    "usage",
+    "access",
+    "retention_days",
+    "licence_text",
+    "ethics_reference",
+    "ethics_expires_on",
+    "target_count",
+    "pay_minor",
+    "currency",
+    "per_contributor_limit",
+    "deadline",
+    "min_width",
+    "min_height",
+)
+
+DEFAULT_LICENCE = (
+    "I took this photo myself and I own it. I grant {lab} a worldwide, non-exclusive, "
+    "royalty-free licence to copy, store and use the photo to train, test and evaluate the "
+    "machine-learning models described in this brief, and to share it with the project team "
+    "for that purpose only. {lab} will not sell the photo or publish it outside a dataset "
+    "version, will keep it no longer than the retention period in this brief, and will stop "
+    "using it in new dataset versions when I withdraw it."
+)
+
+
+class Project(db.Model):
+    """A data-collection project: its working brief, status and counters."""
+
+    __tablename__ = "projects"
+    __table_args__ = (Index("ix_projects_status_deadline", "status", "deadline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus), default=ProjectStatus.DRAFT)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(String(200))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    wizard_step: Mapped[int] = mapped_column(default=1)  # furthest step saved
+    rules_confirmed_at: Mapped[datetime | None]
+    rules_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    # The working brief (what the wizard edits). Published versions are snapshots of it.
+    title: Mapped[str] = mapped_column(String(120), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    beneficiaries: Mapped[str] = mapped_column(Text, default="")
+    must_show: Mapped[str] = mapped_column(Text, default="")
+    must_not_show: Mapped[str] = mapped_column(Text, default="")
+    exclusions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    usage: Mapped[str] = mapped_column(Text, default="")
+    access: Mapped[str] = mapped_column(Text, default="")
+    retention_days: Mapped[int | None]
+    licence_text: Mapped[str] = mapped_column(Text, default="")
+    ethics_reference: Mapped[str | None] = mapped_column(String(120))
+    ethics_expires_on: Mapped[date | None] = mapped_column(Date)
+    target_count: Mapped[int | None]
+    pay_minor: Mapped[int | None]
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    per_contributor_limit: Mapped[int | None]
+    deadline: Mapped[date | None] = mapped_column(Date)
+    min_width: Mapped[int] = mapped_column(default=0)
+    min_height: Mapped[int] = mapped_column(default=0)
+
+    # Counters kept by the review rules (updated atomically, never recounted in a view).
+    approved_count: Mapped[int] = mapped_column(default=0)
+    spent_minor: Mapped[int] = mapped_column(default=0)
+
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("brief_versions.id", use_alter=True)
+    )
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    members: Mapped[list[ProjectMember]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectMember.id"
+    )
+    versions: Mapped[list[BriefVersion]] = relationship(
+        back_populates="project",
+        foreign_keys="BriefVersion.project_id",
+        order_by="BriefVersion.number",
+    )
+    current_version: Mapped[BriefVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+    examples: Mapped[list[ProjectExample]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectExample.id"
+    )
+
+    @property
+    def budget_minor(self) -> int | None:
+        """Return the most this project can pay: target × pay per photo."""
+        if self.target_count is None or self.pay_minor is None:
+            return None
+        return self.target_count * self.pay_minor
+
+    @property
+    def spots_left(self) -> int:
+        """Return how many more photos can be approved."""
+        return max((self.target_count or 0) - self.approved_count, 0)
+
+    @property
+    def progress_percent(self) -> int:
+        """Return approvals as a whole percentage of the target."""
+        if not self.target_count:
+            return 0
+        return min(100, round(100 * self.approved_count / self.target_count))
+
+    @property
+    def is_public(self) -> bool:
+        """Return whether anyone may read the brief (it has been published)."""
+        return self.status in (ProjectStatus.PUBLISHED, ProjectStatus.PAUSED, ProjectStatus.CLOSED)
+
+    @property
+    def accepts_uploads(self) -> bool:
+        """Return whether contributors may add photos now."""
+        return self.status is ProjectStatus.PUBLISHED and self.spots_left > 0
+
+    @property
+    def exclusion_labels(self) -> list[str]:
+        """Return the human text of the chosen exclusions."""
+        return [EXCLUSIONS[key] for key in self.exclusions or [] if key in EXCLUSIONS]
+
+    def brief_snapshot(self) -> dict[str, Any]:
+        """Return the working brief as plain JSON-able data."""
+        data: dict[str, Any] = {}
+        for name in BRIEF_FIELDS:
+            value = getattr(self, name)
+            data[name] = value.isoformat() if isinstance(value, date) else value
+        return data
+
+    def member(self, user: Any) -> ProjectMember | None:
+        """Return ``user``'s membership of the team, if any."""
+        user_id = getattr(user, "id", None)
+        return next((m for m in self.members if m.user_id == user_id), None)
+
+
+class BriefVersion(db.Model):
+    """An immutable published version of a brief; contributions agree to one."""
+
+    __tablename__ = "brief_versions"
+    __table_args__ = (UniqueConstraint("project_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    number: Mapped[int]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    licence_text: Mapped[str] = mapped_column(Text)
+    licence_hash: Mapped[str] = mapped_column(String(64))
+    pay_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    change_note: Mapped[str | None] = mapped_column(String(500))
+
+    project: Mapped[Project] = relationship(back_populates="versions", foreign_keys=[project_id])
+
+    @staticmethod
+    def hash_licence(text: str) -> str:
+        """Return the SHA-256 of a licence text, as recorded in consent receipts."""
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ProjectMember(db.Model):
+    """A lab member's role on a project team."""
+
+    __tablename__ = "project_members"
+    __table_args__ = (UniqueConstraint("project_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[TeamRole] = mapped_column(_enum(TeamRole))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        """Return what this role allows."""
+        return ROLE_CAPABILITIES[self.role]
+
+
+class ProjectExample(db.Model):
+    """A good or bad example photo shown on the brief."""
+
+    __tablename__ = "project_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    good: Mapped[bool] = mapped_column(default=True)
+    caption: Mapped[str] = mapped_column(String(200))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="examples")

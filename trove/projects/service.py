@@ -1,0 +1,406 @@
+"""Project rules: the wizard, the status machine, brief versions, auto-close and teams.
+
+Functions flush but never commit; the view that calls one commits.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from trove.accounts.models import User
+from trove.audit.service import record_event
+from trove.errors import DomainError
+from trove.extensions import db
+from trove.projects.models import (
+    BRIEF_FIELDS,
+    DEFAULT_LICENCE,
+    BriefVersion,
+    Capability,
+    Project,
+    ProjectMember,
+    ProjectStatus,
+    TeamRole,
+)
+from trove.tasks import register_sweep
+from trove.timeutil import utcnow
+
+#: Which status may follow which.
+TRANSITIONS: dict[ProjectStatus, frozenset[ProjectStatus]] = {
+    ProjectStatus.DRAFT: frozenset({ProjectStatus.SUBMITTED}),
+    ProjectStatus.SUBMITTED: frozenset({ProjectStatus.PUBLISHED, ProjectStatus.DRAFT}),
+    ProjectStatus.PUBLISHED: frozenset({ProjectStatus.PAUSED, ProjectStatus.CLOSED}),
+    ProjectStatus.PAUSED: frozenset({ProjectStatus.PUBLISHED, ProjectStatus.CLOSED}),
+    ProjectStatus.CLOSED: frozenset(),
+}
+
+WIZARD_STEPS = (
+    (1, "Purpose"),
+    (2, "Data and use"),
+    (3, "Examples"),
+    (4, "Quantity and pay"),
+    (5, "Rules"),
+)
+
+
+def can(user: Any, project: Project, capability: Capability) -> bool:
+    """Return whether ``user`` holds ``capability`` on ``project`` (admins hold all)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_admin:
+        return True
+    member = project.member(user)
+    return member is not None and capability in member.capabilities
+
+
+def can_see(user: Any, project: Project) -> bool:
+    """Return whether ``user`` may see the project at all."""
+    return project.is_public or can(user, project, Capability.VIEW)
+
+
+def _require(user: Any, project: Project, capability: Capability) -> None:
+    if not can(user, project, capability):
+        raise DomainError("You do not have permission to do that on this project.", status=403)
+
+
+def _move(project: Project, new: ProjectStatus) -> None:
+    if new not in TRANSITIONS[project.status]:
+        raise DomainError(
+            f"A project that is {project.status.label.lower()} cannot become {new.label.lower()}."
+        )
+    project.status = new
+
+
+# --- creating and editing -------------------------------------------------------------------
+
+
+def create_project(user: User, title: str) -> Project:
+    """Start a draft project owned by ``user`` (a lab member)."""
+    if not user.is_lab_member:
+        raise DomainError("Only lab members can create projects.", status=403)
+    project = Project(
+        title=title.strip(),
+        created_by_id=user.id,
+        licence_text=DEFAULT_LICENCE.format(lab=current_app.config["LAB_NAME"]),
+        exclusions=["faces", "plates", "screens"],
+    )
+    project.members.append(ProjectMember(user_id=user.id, role=TeamRole.OWNER))
+    db.session.add(project)
+    db.session.flush()
+    record_event(user, "project.created", project, project_id=project.id)
+    return project
+
+
+def is_editable(project: Project) -> bool:
+    """Return whether the brief can be edited now (not while it is being vetted or closed)."""
+    return project.status in (ProjectStatus.DRAFT, ProjectStatus.PUBLISHED, ProjectStatus.PAUSED)
+
+
+def save_brief(
+    project: Project, user: User, step: int, data: dict[str, Any]
+) -> BriefVersion | None:
+    """Save wizard ``step``'s fields; a published brief gets a new version. Return it if made."""
+    _require(user, project, Capability.MANAGE)
+    if not is_editable(project):
+        raise DomainError(
+            "This brief is being vetted or is closed; it cannot be edited now."
+            if project.status is not ProjectStatus.SUBMITTED
+            else "This brief is waiting for an admin. Withdraw it from vetting to edit it."
+        )
+    unknown = set(data) - set(BRIEF_FIELDS)
+    if unknown:
+        raise ValueError(f"not brief fields: {sorted(unknown)}")
+    if project.is_public:
+        if "target_count" in data and data["target_count"] < project.approved_count:
+            raise DomainError(
+                f"The target cannot be below the {project.approved_count} photos already approved.",
+                field="target_count",
+            )
+        if "currency" in data and data["currency"] != project.currency:
+            raise DomainError(
+                "The currency of a published project cannot change.", field="currency"
+            )
+    changed = {k: v for k, v in data.items() if getattr(project, k) != v}
+    for key, value in changed.items():
+        setattr(project, key, value)
+    project.wizard_step = max(project.wizard_step, min(step + 1, len(WIZARD_STEPS)))
+    project.updated_at = utcnow()
+    db.session.flush()
+    if project.is_public and changed:
+        return publish_version(project, user, note="Edited: " + ", ".join(sorted(changed)))
+    return None
+
+
+def publish_version(project: Project, user: User | None, note: str | None = None) -> BriefVersion:
+    """Snapshot the working brief as the next immutable version and make it current."""
+    number = (
+        db.session.scalar(
+            select(db.func.max(BriefVersion.number)).where(BriefVersion.project_id == project.id)
+        )
+        or 0
+    ) + 1
+    version = BriefVersion(
+        project_id=project.id,
+        number=number,
+        data=project.brief_snapshot(),
+        licence_text=project.licence_text,
+        licence_hash=BriefVersion.hash_licence(project.licence_text),
+        pay_minor=project.pay_minor or 0,
+        currency=project.currency,
+        created_by_id=user.id if user is not None else None,
+        change_note=note,
+    )
+    db.session.add(version)
+    db.session.flush()
+    project.current_version_id = version.id
+    project.current_version = version
+    record_event(user, "project.version_published", project, project_id=project.id, number=number)
+    return version
+
+
+def missing_for_submission(project: Project) -> list[tuple[int, str]]:
+    """Return (step, what is missing) for everything that blocks submission."""
+    missing: list[tuple[int, str]] = []
+    if len(project.title.strip()) < 3:
+        missing.append((1, "a title"))
+    if not project.summary.strip():
+        missing.append((1, "a summary of what the model is for"))
+    if not project.must_show.strip():
+        missing.append((2, "what the photos must show"))
+    if not project.usage.strip():
+        missing.append((2, "how the photos will be used"))
+    if not project.access.strip():
+        missing.append((2, "who can access the photos"))
+    if not project.retention_days:
+        missing.append((2, "how long photos are kept"))
+    if not project.licence_text.strip():
+        missing.append((2, "the licence contributors grant"))
+    if not project.target_count:
+        missing.append((4, "a target number of photos"))
+    if not project.pay_minor:
+        missing.append((4, "the pay per approved photo"))
+    if not project.deadline:
+        missing.append((4, "a deadline"))
+    elif project.deadline <= date.today():
+        missing.append((4, "a deadline in the future"))
+    if project.ethics_expires_on and project.ethics_expires_on <= date.today():
+        missing.append((2, "an ethics approval that has not expired"))
+    if project.rules_confirmed_at is None:
+        missing.append((5, "confirmation of the collection rules"))
+    return missing
+
+
+def confirm_rules(project: Project, user: User) -> None:
+    """Record that ``user`` read and confirmed the guide to collecting data."""
+    _require(user, project, Capability.MANAGE)
+    project.rules_confirmed_at = utcnow()
+    project.rules_confirmed_by_id = user.id
+    project.wizard_step = max(project.wizard_step, len(WIZARD_STEPS))
+    record_event(user, "project.rules_confirmed", project, project_id=project.id)
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+def submit_project(project: Project, user: User) -> None:
+    """Send a complete draft to the instance admins for vetting."""
+    _require(user, project, Capability.MANAGE)
+    missing = missing_for_submission(project)
+    if missing:
+        raise DomainError("Before submitting, add " + ", ".join(m for _, m in missing) + ".")
+    _move(project, ProjectStatus.SUBMITTED)
+    project.submitted_at = utcnow()
+    project.review_comment = None
+    record_event(user, "project.submitted", project, project_id=project.id)
+
+
+def withdraw_submission(project: Project, user: User) -> None:
+    """Take a submitted brief back to draft to edit it."""
+    _require(user, project, Capability.MANAGE)
+    if project.status is not ProjectStatus.SUBMITTED:
+        raise DomainError("Only a brief waiting for vetting can be withdrawn from it.")
+    _move(project, ProjectStatus.DRAFT)
+    record_event(user, "project.submission_withdrawn", project, project_id=project.id)
+
+
+def publish_project(project: Project, admin: User) -> BriefVersion:
+    """Approve a submitted brief: publish it as its first (or next) version."""
+    if not admin.is_admin:
+        raise DomainError("Only an admin can publish a project.", status=403)
+    if project.status is ProjectStatus.SUBMITTED:
+        missing = missing_for_submission(project)
+        if missing:
+            raise DomainError("This brief is incomplete: " + ", ".join(m for _, m in missing) + ".")
+    _move(project, ProjectStatus.PUBLISHED)
+    project.published_at = utcnow()
+    project.review_comment = None
+    record_event(admin, "project.published", project, project_id=project.id)
+    return publish_version(project, admin, note="Published")
+
+
+def send_back(project: Project, admin: User, comment: str) -> None:
+    """Return a submitted brief to its owners with the admin's comments."""
+    if not admin.is_admin:
+        raise DomainError("Only an admin can vet projects.", status=403)
+    if not comment.strip():
+        raise DomainError("Say what needs to change.", field="comment")
+    _move(project, ProjectStatus.DRAFT)
+    project.review_comment = comment.strip()
+    record_event(admin, "project.sent_back", project, project_id=project.id, comment=comment)
+
+
+def pause_project(project: Project, user: User) -> None:
+    """Stop new uploads for a while."""
+    _require(user, project, Capability.MANAGE)
+    _move(project, ProjectStatus.PAUSED)
+    record_event(user, "project.paused", project, project_id=project.id)
+
+
+def resume_project(project: Project, user: User) -> None:
+    """Open a paused project to uploads again."""
+    _require(user, project, Capability.MANAGE)
+    if project.deadline and project.deadline < date.today():
+        raise DomainError("The deadline has passed; extend it before resuming.")
+    if project.spots_left <= 0:
+        raise DomainError("The target is reached; raise it before resuming.")
+    _move(project, ProjectStatus.PUBLISHED)
+    record_event(user, "project.resumed", project, project_id=project.id)
+
+
+def close_project(project: Project, user: User | None, reason: str) -> None:
+    """Close a project for good (by its owner, or by the system with ``user=None``)."""
+    if user is not None:
+        _require(user, project, Capability.MANAGE)
+    _move(project, ProjectStatus.CLOSED)
+    project.closed_at = utcnow()
+    project.close_reason = reason
+    record_event(user, "project.closed", project, project_id=project.id, reason=reason)
+
+
+def close_if_target_reached(project: Project) -> bool:
+    """Close an open project whose approvals reached the target; return whether it closed."""
+    if (
+        project.status in (ProjectStatus.PUBLISHED, ProjectStatus.PAUSED)
+        and project.spots_left == 0
+    ):
+        close_project(project, None, "Target reached")
+        return True
+    return False
+
+
+def reserve_approval(project: Project, amount_minor: int) -> bool:
+    """Count one more approval if the target and budget allow it (atomic); return success."""
+    budget = project.budget_minor or 0
+    result = db.session.execute(
+        update(Project)
+        .where(
+            Project.id == project.id,
+            Project.approved_count < Project.target_count,
+            Project.spent_minor + amount_minor <= budget,
+        )
+        .values(
+            approved_count=Project.approved_count + 1,
+            spent_minor=Project.spent_minor + amount_minor,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(project, ["approved_count", "spent_minor"])
+    return bool(result.rowcount)
+
+
+def release_approval(project: Project, amount_minor: int) -> None:
+    """Undo one approval's count and spend (when an approval is reversed)."""
+    db.session.execute(
+        update(Project)
+        .where(Project.id == project.id)
+        .values(
+            approved_count=Project.approved_count - 1,
+            spent_minor=Project.spent_minor - amount_minor,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(project, ["approved_count", "spent_minor"])
+
+
+def auto_close_due(today: date | None = None) -> list[Project]:
+    """Close open projects past their deadline or ethics approval; return them."""
+    today = today or date.today()
+    closed: list[Project] = []
+    rows = db.session.scalars(
+        select(Project).where(Project.status.in_([ProjectStatus.PUBLISHED, ProjectStatus.PAUSED]))
+    )
+    for project in rows:
+        if project.deadline and project.deadline < today:
+            close_project(project, None, "Deadline passed")
+        elif project.ethics_expires_on and project.ethics_expires_on <= today:
+            close_project(project, None, "Ethics approval expired")
+        elif project.target_count and project.spots_left == 0:
+            close_project(project, None, "Target reached")
+        else:
+            continue
+        closed.append(project)
+    return closed
+
+
+@register_sweep
+def _sweep_due_projects() -> int:
+    auto_close_due()
+    return 0
+
+
+# --- team -------------------------------------------------------------------------------------
+
+
+def add_member(project: Project, actor: User, user: User, role: TeamRole) -> ProjectMember:
+    """Add a lab member to the project team with ``role``."""
+    _require(actor, project, Capability.MANAGE)
+    if not user.is_lab_member:
+        raise DomainError(
+            f"{user.display_name} is not a lab member. An admin must invite them first.",
+            field="email",
+        )
+    if project.member(user) is not None:
+        raise DomainError(f"{user.display_name} is already on the team.", field="email")
+    member = ProjectMember(user_id=user.id, role=role, user=user)
+    project.members.append(member)
+    db.session.flush()
+    record_event(
+        actor, "team.added", project, project_id=project.id, user_id=user.id, role=role.value
+    )
+    return member
+
+
+def _owners(project: Project) -> list[ProjectMember]:
+    return [m for m in project.members if m.role is TeamRole.OWNER]
+
+
+def change_member_role(
+    project: Project, actor: User, member: ProjectMember, role: TeamRole
+) -> None:
+    """Change a team member's role (a project keeps at least one owner)."""
+    _require(actor, project, Capability.MANAGE)
+    if member.role is TeamRole.OWNER and role is not TeamRole.OWNER and len(_owners(project)) == 1:
+        raise DomainError("A project needs at least one owner.")
+    old = member.role
+    member.role = role
+    record_event(
+        actor,
+        "team.role_changed",
+        project,
+        project_id=project.id,
+        user_id=member.user_id,
+        old=old.value,
+        new=role.value,
+    )
+
+
+def remove_member(project: Project, actor: User, member: ProjectMember) -> None:
+    """Remove someone from the team (not the last owner)."""
+    _require(actor, project, Capability.MANAGE)
+    if member.role is TeamRole.OWNER and len(_owners(project)) == 1:
+        raise DomainError("A project needs at least one owner.")
+    project.members.remove(member)
+    record_event(actor, "team.removed", project, project_id=project.id, user_id=member.user_id)

@@ -1,0 +1,177 @@
+"""Lab-side pages: your projects, submitting, vetting and the project's status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Response, abort, flash, url_for
+from flask_login import current_user, login_required
+
+from trove.accounts.models import Role
+from trove.errors import DomainError
+from trove.extensions import db
+from trove.htmx import redirect_after_change, render
+from trove.projects import service
+from trove.projects.access import load_project
+from trove.projects.forms import CloseForm, SendBackForm
+from trove.projects.models import Capability, Project
+from trove.projects.queries import awaiting_vetting, projects_for_member
+from trove.projects.views import bp
+from trove.security import role_required
+
+
+@bp.get("/lab")
+@login_required
+def lab() -> Response:
+    """List the projects the lab member works on."""
+    if not current_user.is_lab_member:
+        abort(403)
+    return render(
+        "projects/lab.html",
+        projects=projects_for_member(current_user),
+        vetting=awaiting_vetting() if current_user.is_admin else [],
+    )
+
+
+def _change(project: Project, action: Callable[[], object], done: str) -> Response:
+    try:
+        action()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect_after_change(url_for("projects.brief", project_id=project.id))
+
+
+@bp.post("/projects/<int:project_id>/submit")
+@login_required
+def submit(project_id: int) -> Response:
+    """Send the brief to the admins for vetting."""
+    project = load_project(project_id, Capability.MANAGE)
+    return _change(
+        project,
+        lambda: service.submit_project(project, current_user),
+        "Submitted. An admin will vet the brief before it is published.",
+    )
+
+
+@bp.post("/projects/<int:project_id>/withdraw-submission")
+@login_required
+def withdraw(project_id: int) -> Response:
+    """Take the brief back from vetting to edit it."""
+    project = load_project(project_id, Capability.MANAGE)
+    return _change(
+        project,
+        lambda: service.withdraw_submission(project, current_user),
+        "The brief is a draft again.",
+    )
+
+
+@bp.post("/projects/<int:project_id>/pause")
+@login_required
+def pause(project_id: int) -> Response:
+    """Stop new uploads for a while."""
+    project = load_project(project_id, Capability.MANAGE)
+    return _change(
+        project, lambda: service.pause_project(project, current_user), "Paused: no new uploads."
+    )
+
+
+@bp.post("/projects/<int:project_id>/resume")
+@login_required
+def resume(project_id: int) -> Response:
+    """Open a paused project again."""
+    project = load_project(project_id, Capability.MANAGE)
+    return _change(
+        project, lambda: service.resume_project(project, current_user), "Open for uploads again."
+    )
+
+
+@bp.post("/projects/<int:project_id>/close")
+@login_required
+def close(project_id: int) -> Response:
+    """Close the project for good."""
+    project = load_project(project_id, Capability.MANAGE)
+    form = CloseForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.reason.errors) or "Could not close the project.", "error")
+        return redirect_after_change(url_for("projects.brief", project_id=project.id))
+    reason = (form.reason.data or "").strip() or "Closed by the lab"
+    return _change(
+        project, lambda: service.close_project(project, current_user, reason), "Project closed."
+    )
+
+
+@bp.get("/projects/<int:project_id>/versions")
+@login_required
+def versions(project_id: int) -> Response:
+    """List the published versions of the brief."""
+    project = load_project(project_id, Capability.VIEW)
+    return render("projects/versions.html", project=project)
+
+
+# --- vetting (instance admins) ---------------------------------------------------------------
+
+
+@bp.get("/vetting")
+@role_required(Role.ADMIN)
+def vetting() -> Response:
+    """List briefs waiting for vetting."""
+    return render("projects/vetting.html", projects=awaiting_vetting())
+
+
+@bp.get("/vetting/<int:project_id>")
+@role_required(Role.ADMIN)
+def vet(project_id: int) -> Response:
+    """Show a submitted brief with the publish and send-back actions."""
+    project = load_project(project_id)
+    return render(
+        "projects/vet.html",
+        project=project,
+        form=SendBackForm(),
+        missing=service.missing_for_submission(project),
+    )
+
+
+@bp.post("/vetting/<int:project_id>/publish")
+@role_required(Role.ADMIN)
+def publish(project_id: int) -> Response:
+    """Publish a submitted brief."""
+    project = load_project(project_id)
+    try:
+        service.publish_project(project, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect_after_change(url_for("projects.vet", project_id=project.id))
+    db.session.commit()
+    flash(f"“{project.title}” is published.", "success")
+    return redirect_after_change(url_for("projects.vetting"))
+
+
+@bp.post("/vetting/<int:project_id>/send-back")
+@role_required(Role.ADMIN)
+def send_back(project_id: int) -> Response:
+    """Return a brief to its owners with comments."""
+    project = load_project(project_id)
+    form = SendBackForm()
+    if not form.validate_on_submit():
+        return render(
+            "projects/vet.html",
+            block="send_back",
+            project=project,
+            form=form,
+            missing=service.missing_for_submission(project),
+            status=422,
+        )
+    try:
+        service.send_back(project, current_user, form.comment.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect_after_change(url_for("projects.vet", project_id=project.id))
+    db.session.commit()
+    flash(f"“{project.title}” was sent back to its owners.", "info")
+    return redirect_after_change(url_for("projects.vetting"))

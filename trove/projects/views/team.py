@@ -1,0 +1,106 @@
+"""The project team: add lab members with a role, change roles, remove."""
+
+from __future__ import annotations
+
+from flask import Response, flash, url_for
+from flask_login import current_user, login_required
+
+from trove.accounts.service import find_user_by_email
+from trove.errors import DomainError
+from trove.extensions import db
+from trove.htmx import redirect_after_change, render
+from trove.projects import service
+from trove.projects.access import load_project
+from trove.projects.forms import RoleChangeForm, TeamMemberForm
+from trove.projects.models import Capability, Project, ProjectMember, TeamRole
+from trove.projects.views import bp
+
+
+def _team_page(project: Project, form: TeamMemberForm, *, status: int = 200) -> Response:
+    return render(
+        "projects/team.html",
+        block="add_form" if status == 422 else None,
+        project=project,
+        form=form,
+        role_form=RoleChangeForm(),
+        can_manage=service.can(current_user, project, Capability.MANAGE),
+        status=status,
+    )
+
+
+def _member_or_404(project: Project, member_id: int) -> ProjectMember:
+    member = next((m for m in project.members if m.id == member_id), None)
+    if member is None:
+        from flask import abort
+
+        abort(404)
+    return member
+
+
+@bp.get("/projects/<int:project_id>/team")
+@login_required
+def team(project_id: int) -> Response:
+    """Show the team and, for owners, the form to add people."""
+    project = load_project(project_id, Capability.VIEW)
+    return _team_page(project, TeamMemberForm())
+
+
+@bp.post("/projects/<int:project_id>/team")
+@login_required
+def add_member(project_id: int) -> Response:
+    """Add a lab member to the team."""
+    project = load_project(project_id, Capability.MANAGE)
+    form = TeamMemberForm()
+    if form.validate_on_submit():
+        user = find_user_by_email(form.email.data)
+        if user is None:
+            form.email.errors.append(
+                "No account uses that address. An admin can invite them to the lab first."
+            )
+        else:
+            try:
+                service.add_member(project, current_user, user, TeamRole(form.role.data))
+            except DomainError as error:
+                form.email.errors.append(error.message)
+            else:
+                db.session.commit()
+                flash(f"{user.display_name} joined the team.", "success")
+                return redirect_after_change(url_for("projects.team", project_id=project.id))
+    return _team_page(project, form, status=422)
+
+
+@bp.post("/projects/<int:project_id>/team/<int:member_id>/role")
+@login_required
+def change_role(project_id: int, member_id: int) -> Response:
+    """Change a team member's role."""
+    project = load_project(project_id, Capability.MANAGE)
+    member = _member_or_404(project, member_id)
+    form = RoleChangeForm()
+    if form.validate_on_submit():
+        try:
+            service.change_member_role(project, current_user, member, TeamRole(form.role.data))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(f"{member.user.display_name} is now {member.role.label.lower()}.", "success")
+    return redirect_after_change(url_for("projects.team", project_id=project.id))
+
+
+@bp.post("/projects/<int:project_id>/team/<int:member_id>/remove")
+@login_required
+def remove_member(project_id: int, member_id: int) -> Response:
+    """Remove someone from the team."""
+    project = load_project(project_id, Capability.MANAGE)
+    member = _member_or_404(project, member_id)
+    name = member.user.display_name
+    try:
+        service.remove_member(project, current_user, member)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{name} left the team.", "info")
+    return redirect_after_change(url_for("projects.team", project_id=project.id))

@@ -1,0 +1,122 @@
+"""The media job: strip, store, thumbnail and hash a quarantined upload."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from trove.extensions import db
+from trove.files import get_storage
+from trove.media import NEAR_DUPLICATE_DISTANCE, MediaError, hamming, process_image
+from trove.submissions.models import Submission, SubmissionStatus
+from trove.tasks import job, register_sweep
+from trove.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+THUMB_SIZES = (320, 1280)
+
+
+def _near_duplicate(submission: Submission, phash: int) -> int | None:
+    rows = db.session.execute(
+        select(Submission.id, Submission.phash).where(
+            Submission.project_id == submission.project_id,
+            Submission.id != submission.id,
+            Submission.phash.is_not(None),
+            Submission.status != SubmissionStatus.WITHDRAWN,
+        )
+    )
+    best: tuple[int, int] | None = None
+    for other_id, other_hash in rows:
+        distance = hamming(phash, int(other_hash, 16))
+        if distance <= NEAR_DUPLICATE_DISTANCE and (best is None or distance < best[0]):
+            best = (distance, other_id)
+    return best[1] if best else None
+
+
+@job(queue="media", timeout=300, max_attempts=3)
+def process_submission(submission_id: int) -> None:
+    """Turn a quarantined upload into a stripped, stored photo awaiting review.
+
+    Idempotent: a photo already processed is left alone; a crash anywhere leaves either the
+    untouched quarantine file and a ``processing`` row (re-run does it all again; stored
+    files are content-addressed, so rewriting them is harmless), or a processed row whose
+    quarantine file the next sweep removes.
+    """
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return
+    storage = get_storage()
+    if submission.status is not SubmissionStatus.PROCESSING:
+        if submission.quarantine_name:
+            storage.delete_quarantine(submission.quarantine_name)
+            submission.quarantine_name = None
+            db.session.commit()
+        return
+    name = submission.quarantine_name
+    if name is None or not storage.quarantine_path(name).exists():
+        submission.status = SubmissionStatus.REJECTED
+        submission.rejection_code = "unreadable"
+        submission.rejection_note = (
+            "The upload was lost before it could be processed. Please send it again."
+        )
+        submission.processed_at = utcnow()
+        submission.quarantine_name = None
+        db.session.commit()
+        return
+    data = storage.read_quarantine(name)
+    max_pixels = int(current_app.config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000
+    try:
+        processed = process_image(data, thumb_sizes=THUMB_SIZES, max_pixels=max_pixels)
+    except MediaError as error:
+        submission.status = SubmissionStatus.REJECTED
+        submission.rejection_code = "unreadable"
+        submission.rejection_note = str(error)
+        submission.processed_at = utcnow()
+        submission.quarantine_name = None
+        db.session.commit()
+        storage.delete_quarantine(name)
+        log.info("submission %s rejected by the media job: %s", submission_id, error)
+        return
+    # Files first, then the row that points at them: a row never points at a missing file.
+    key = storage.put_original(processed.data, processed.format)
+    for size, thumb in processed.thumbnails.items():
+        storage.put_derived(key, size, thumb)
+    submission.storage_key = key
+    submission.stored_format = processed.format
+    submission.sha256 = processed.sha256
+    submission.phash = f"{processed.phash:016x}"
+    submission.width = processed.width
+    submission.height = processed.height
+    submission.stored_size = len(processed.data)
+    submission.near_duplicate_of_id = _near_duplicate(submission, processed.phash)
+    submission.status = SubmissionStatus.PENDING_REVIEW
+    submission.processed_at = utcnow()
+    submission.quarantine_name = None
+    db.session.commit()
+    storage.delete_quarantine(name)
+
+
+@register_sweep
+def sweep_quarantine() -> int:
+    """Delete quarantine files no processing photo points at, and stale temp files."""
+    storage = get_storage()
+    wanted = set(
+        db.session.scalars(
+            select(Submission.quarantine_name).where(Submission.quarantine_name.is_not(None))
+        )
+    )
+    grace = timedelta(minutes=10)
+    removed = 0
+    now = utcnow()
+    for name, modified in storage.list_quarantine():
+        if name not in wanted and now - modified > grace:
+            storage.delete_quarantine(name)
+            removed += 1
+    storage.sweep_temp_files(older_than_seconds=3600)
+    if removed:
+        log.info("removed %s orphaned quarantine file(s)", removed)
+    return 0

@@ -1,0 +1,107 @@
+"""A contributed photo and its consent receipt."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trove.accounts.models import User
+from trove.extensions import db
+from trove.projects.models import BriefVersion, Project
+from trove.timeutil import utcnow
+
+
+class SubmissionStatus(enum.StrEnum):
+    """Where a contributed photo is in its life."""
+
+    PROCESSING = "processing"
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        """Return the human name of the status."""
+        return {"pending_review": "Pending review"}.get(self.value, self.value.capitalize())
+
+    @property
+    def is_terminal_for_processing(self) -> bool:
+        """Return whether the media job has finished with the photo."""
+        return self is not SubmissionStatus.PROCESSING
+
+
+#: Statuses that take up one of the project's spots (or one of a contributor's).
+ACTIVE_STATUSES = (
+    SubmissionStatus.PROCESSING,
+    SubmissionStatus.PENDING_REVIEW,
+    SubmissionStatus.APPROVED,
+)
+
+
+class Submission(db.Model):
+    """One photo a contributor gave to a project, with the brief version they agreed to."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index("ix_submissions_project_status_id", "project_id", "status", "id"),
+        Index("ix_submissions_contributor_id", "contributor_id", "id"),
+        Index("ix_submissions_project_upload_sha", "project_id", "upload_sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    contributor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[SubmissionStatus] = mapped_column(
+        Enum(
+            SubmissionStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=SubmissionStatus.PROCESSING,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # The upload as received (kept in quarantine until processed; never served).
+    original_filename: Mapped[str] = mapped_column(String(255), default="")
+    upload_format: Mapped[str] = mapped_column(String(10))
+    upload_size: Mapped[int]
+    upload_sha256: Mapped[str] = mapped_column(String(64))
+    quarantine_name: Mapped[str | None] = mapped_column(String(80))
+
+    # The stripped, stored picture (set by the media job).
+    processed_at: Mapped[datetime | None]
+    storage_key: Mapped[str | None] = mapped_column(String(200))
+    stored_format: Mapped[str | None] = mapped_column(String(10))
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    phash: Mapped[str | None] = mapped_column(String(16))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    stored_size: Mapped[int | None]
+    near_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+
+    # Consent receipt: what the contributor agreed to, and when.
+    brief_version_id: Mapped[int] = mapped_column(ForeignKey("brief_versions.id"))
+    licence_hash: Mapped[str] = mapped_column(String(64))
+    consented_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Outcome.
+    rejection_code: Mapped[str | None] = mapped_column(String(40))
+    rejection_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None]
+
+    project: Mapped[Project] = relationship()
+    contributor: Mapped[User | None] = relationship(foreign_keys=[contributor_id])
+    brief_version: Mapped[BriefVersion] = relationship()
+    near_duplicate_of: Mapped[Submission | None] = relationship(remote_side=[id])
+
+    @property
+    def dom_id(self) -> str:
+        """Return the stable DOM id of the submission's card."""
+        return f"submission-{self.id}"

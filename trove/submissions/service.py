@@ -1,0 +1,221 @@
+"""Upload rules: consent, quotas, validation, duplicates; and what the media job records.
+
+Functions flush but never commit; the view or job that calls one commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from typing import Any, BinaryIO
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+
+from trove.accounts.models import User
+from trove.errors import DomainError
+from trove.extensions import db
+from trove.files import get_storage
+from trove.media import MediaError, detect_format, probe
+from trove.projects.models import Project
+from trove.submissions.models import ACTIVE_STATUSES, Submission, SubmissionStatus
+from trove.tasks import enqueue
+
+#: Why a photo may be declined. Reviewers pick one; contributors read the text.
+REJECTION_REASONS: dict[str, str] = {
+    "blurry": "The photo is blurry or out of focus.",
+    "wrong_subject": "The photo does not show what the brief asks for.",
+    "person": "The photo contains a person or a face.",
+    "personal_data": "The photo shows personal data (a plate, a screen, a document, an address).",
+    "duplicate": "The photo is a duplicate of another one.",
+    "too_dark": "The photo is too dark to use.",
+    "target_reached": "The project reached its target before this photo was reviewed. "
+    "Thank you for contributing.",
+    "unreadable": "The file could not be read as a photo.",
+    "other": "The photo cannot be used (see the note).",
+}
+
+
+def clean_filename(name: str | None) -> str:
+    """Return a display-safe version of an uploaded file's name (never used as a path)."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name.strip()[:200] or "photo"
+
+
+def is_team_member(project: Project, user: User) -> bool:
+    """Return whether ``user`` is on the project's team."""
+    return project.member(user) is not None
+
+
+def active_count(project: Project, *, contributor: User | None = None) -> int:
+    """Count photos holding a spot: processing, pending review or approved."""
+    query = (
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.project_id == project.id, Submission.status.in_(ACTIVE_STATUSES))
+    )
+    if contributor is not None:
+        query = query.where(Submission.contributor_id == contributor.id)
+    return db.session.scalar(query) or 0
+
+
+def remaining_for(project: Project, user: User) -> int:
+    """Return how many more photos ``user`` may send to ``project`` now."""
+    spots = (project.target_count or 0) - active_count(project)
+    if project.per_contributor_limit:
+        spots = min(spots, project.per_contributor_limit - active_count(project, contributor=user))
+    return max(spots, 0)
+
+
+def check_can_upload(project: Project, user: User, brief_version_id: int | None) -> None:
+    """Refuse an upload before anything is stored: consent, project state, quotas."""
+    if not project.accepts_uploads:
+        raise DomainError("This project is not taking photos right now.", status=409)
+    if is_team_member(project, user):
+        raise DomainError("Members of the project team cannot contribute to it.", status=403)
+    if brief_version_id is None:
+        raise DomainError(
+            "Tick the box to agree to the brief and the licence before sending photos.",
+            field="consent",
+            status=422,
+        )
+    if brief_version_id != project.current_version_id:
+        raise DomainError(
+            "The brief changed since you opened this page. Reload it, read the changes and "
+            "agree again.",
+            field="consent",
+            status=409,
+        )
+    if project.per_contributor_limit and (
+        active_count(project, contributor=user) >= project.per_contributor_limit
+    ):
+        raise DomainError(
+            f"You have sent the most photos one person can send to this project "
+            f"({project.per_contributor_limit}). Thank you!",
+            status=409,
+        )
+    if active_count(project) >= (project.target_count or 0):
+        raise DomainError(
+            "This project has all the photos it needs waiting for review. "
+            "Spots may open again if some are declined.",
+            status=409,
+        )
+
+
+def receive_upload(
+    project: Project,
+    user: User,
+    stream: BinaryIO,
+    filename: str | None,
+    brief_version_id: int | None,
+) -> Submission:
+    """Quarantine an upload, validate it from its bytes, record it and queue processing."""
+    check_can_upload(project, user, brief_version_id)
+    storage = get_storage()
+    max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    try:
+        name = storage.save_quarantine(stream, max_bytes=max_bytes)
+    except MediaError as error:
+        raise DomainError(
+            str(error), status=413 if "large" in str(error).lower() else 422
+        ) from None
+    try:
+        submission = _record(project, user, name, filename, brief_version_id or 0)
+    except BaseException:
+        storage.delete_quarantine(name)
+        raise
+    return submission
+
+
+def _record(
+    project: Project, user: User, name: str, filename: str | None, brief_version_id: int
+) -> Submission:
+    storage = get_storage()
+    data = storage.read_quarantine(name)
+    if not data:
+        raise DomainError("The file is empty.", status=422)
+    max_pixels = int(current_app.config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000
+    try:
+        kind = detect_format(data)
+        info = probe(data, max_pixels=max_pixels)
+    except MediaError as error:
+        raise DomainError(str(error), status=422) from None
+    if info.width < (project.min_width or 0) or info.height < (project.min_height or 0):
+        raise DomainError(
+            f"The photo is {info.width} × {info.height} pixels; this project needs at least "
+            f"{project.min_width} × {project.min_height}.",
+            status=422,
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    duplicate = db.session.scalar(
+        select(Submission)
+        .where(
+            Submission.upload_sha256 == digest,
+            Submission.status != SubmissionStatus.WITHDRAWN,
+            or_(Submission.project_id == project.id, Submission.contributor_id == user.id),
+        )
+        .limit(1)
+    )
+    if duplicate is not None:
+        if duplicate.contributor_id == user.id:
+            raise DomainError("You have already sent this exact photo.", status=409)
+        raise DomainError("This exact photo is already in this project.", status=409)
+    version = project.current_version
+    submission = Submission(
+        project_id=project.id,
+        contributor_id=user.id,
+        original_filename=clean_filename(filename),
+        upload_format=kind,
+        upload_size=len(data),
+        upload_sha256=digest,
+        quarantine_name=name,
+        brief_version_id=brief_version_id,
+        licence_hash=version.licence_hash if version else "",
+    )
+    db.session.add(submission)
+    db.session.flush()
+    from trove.submissions.jobs import process_submission
+
+    enqueue(process_submission, submission.id)
+    return submission
+
+
+def my_submissions(
+    user: User, *, status: str | None = None, before_id: int | None = None, limit: int = 24
+) -> list[Submission]:
+    """Return ``user``'s photos, newest first, one keyset page at a time."""
+    query = select(Submission).where(Submission.contributor_id == user.id)
+    if status:
+        query = query.where(Submission.status == SubmissionStatus(status))
+    if before_id:
+        query = query.where(Submission.id < before_id)
+    return list(db.session.scalars(query.order_by(Submission.id.desc()).limit(limit)))
+
+
+def status_counts(user: User) -> dict[str, int]:
+    """Return how many of ``user``'s photos are in each status."""
+    counts = {s.value: 0 for s in SubmissionStatus}
+    for status, n in db.session.execute(
+        select(Submission.status, func.count())
+        .where(Submission.contributor_id == user.id)
+        .group_by(Submission.status)
+    ):
+        counts[SubmissionStatus(status).value] = n
+    return counts
+
+
+def reason_text(submission: Submission) -> str | None:
+    """Return the contributor-facing reason for a declined photo."""
+    if submission.status is not SubmissionStatus.REJECTED:
+        return None
+    if submission.rejection_code == "unreadable" and submission.rejection_note:
+        return submission.rejection_note
+    text = REJECTION_REASONS.get(submission.rejection_code or "other", REJECTION_REASONS["other"])
+    return text
+
+
+def describe(submission: Submission) -> dict[str, Any]:
+    """Return what a status line shows about ``submission``."""
+    return {"status": submission.status, "reason": reason_text(submission)}

@@ -1,0 +1,158 @@
+"""Uploading photos, "My photos", status polling and access-checked images."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask_login import current_user, login_required
+
+from trove.audit.service import record_event
+from trove.errors import DomainError
+from trove.extensions import db, limiter
+from trove.files import get_storage, send_private_file
+from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.projects.access import load_project
+from trove.submissions import service
+from trove.submissions.access import load_submission
+from trove.submissions.jobs import THUMB_SIZES
+from trove.submissions.models import Submission, SubmissionStatus
+
+bp = Blueprint("submissions", __name__)
+
+MIMETYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+@bp.app_template_global("remaining_uploads")
+def remaining_uploads(project: object) -> int:
+    """Return how many more photos the current user may send to ``project``."""
+    if not current_user.is_authenticated or not project.accepts_uploads:  # type: ignore[attr-defined]
+        return 0
+    return service.remaining_for(project, current_user)  # type: ignore[arg-type]
+
+
+@bp.app_template_global("reason_text")
+def reason_text(submission: Submission) -> str | None:
+    """Return the contributor-facing reason a photo was declined."""
+    return service.reason_text(submission)
+
+
+def _version_id() -> int | None:
+    raw = request.form.get("consent", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.post("/projects/<int:project_id>/submissions")
+@login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_UPLOAD"], methods=["POST"])
+def upload(project_id: int) -> Response:
+    """Receive one photo (or several, without JavaScript) for the project."""
+    project = load_project(project_id)
+    files = [f for f in request.files.getlist("photos") if f and f.filename]
+    if not files:
+        return _upload_error(project.id, "Choose at least one photo.", 422)
+    accepted: list[Submission] = []
+    errors: list[tuple[str, str]] = []
+    for storage_file in files:
+        try:
+            submission = service.receive_upload(
+                project, current_user, storage_file.stream, storage_file.filename, _version_id()
+            )
+        except DomainError as error:
+            db.session.rollback()
+            errors.append((service.clean_filename(storage_file.filename), error.message))
+            if is_fragment_request():
+                return _upload_error(project.id, error.message, error.status)
+        else:
+            db.session.commit()
+            accepted.append(submission)
+    if is_fragment_request():
+        return render(
+            "submissions/_card.html",
+            submission=accepted[0],
+            status=201,
+            trigger="submission-uploaded",
+        )
+    if accepted:
+        flash(
+            f"{len(accepted)} photo{'s' if len(accepted) != 1 else ''} received. Location and "
+            "device details are being removed; you can follow each one here.",
+            "success",
+        )
+    for name, message in errors:
+        flash(f"{name}: {message}", "error")
+    return redirect_after_change(
+        url_for("submissions.mine")
+        if accepted
+        else url_for("projects.brief", project_id=project.id) + "#contribute"
+    )
+
+
+def _upload_error(project_id: int, message: str, status: int) -> Response:
+    if not is_fragment_request():
+        flash(message, "error")
+        return redirect_after_change(
+            url_for("projects.brief", project_id=project_id) + "#contribute"
+        )
+    return render("submissions/_upload_error.html", message=message, status=status)
+
+
+@bp.get("/me/photos")
+@login_required
+def mine() -> Response:
+    """List the contributor's photos across projects, newest first."""
+    status = request.args.get("status") or None
+    if status not in {None, *(s.value for s in SubmissionStatus)}:
+        status = None
+    before = request.args.get("before", "")
+    items = service.my_submissions(
+        current_user, status=status, before_id=int(before) if before.isdigit() else None
+    )
+    return render(
+        "submissions/mine.html",
+        block="list",
+        submissions=items,
+        current_status=status,
+        counts=service.status_counts(current_user),
+        statuses=list(SubmissionStatus),
+        next_before=items[-1].id if len(items) == 24 else None,
+    )
+
+
+@bp.get("/submissions/<int:submission_id>/card")
+@login_required
+def card(submission_id: int) -> Response:
+    """Return a photo's card (polled while it is processing)."""
+    submission = load_submission(submission_id)
+    return render("submissions/_card.html", submission=submission)
+
+
+@bp.get("/submissions/<int:submission_id>/image/<int:size>")
+@login_required
+def image(submission_id: int, size: int) -> Response:
+    """Send a thumbnail of a processed photo to someone allowed to see it."""
+    submission = load_submission(submission_id)
+    if size not in THUMB_SIZES or submission.storage_key is None:
+        abort(404)
+    path = get_storage().derived_path(submission.storage_key, size)
+    if not path.exists():
+        abort(404)
+    return send_private_file(path, "image/jpeg")
+
+
+@bp.get("/submissions/<int:submission_id>/original")
+@login_required
+def original(submission_id: int) -> Response:
+    """Download the stripped original (audited)."""
+    submission = load_submission(submission_id)
+    if submission.storage_key is None or submission.stored_format is None:
+        abort(404)
+    path = get_storage().original_path(submission.storage_key)
+    if not path.exists():
+        abort(404)
+    record_event(
+        current_user, "submission.downloaded", submission, project_id=submission.project_id
+    )
+    db.session.commit()
+    ext = "jpg" if submission.stored_format == "jpeg" else submission.stored_format
+    return send_private_file(
+        path, MIMETYPES[submission.stored_format], download_name=f"trove-{submission.id}.{ext}"
+    )
