@@ -219,3 +219,80 @@
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { init(event.detail.elt); });
 })();
+
+// Review queue keyboard: arrows move between cards, A approves, R opens the decline form,
+// Z zooms, U undoes the last decision.
+(function () {
+  "use strict";
+  var lastDecided = null;
+
+  function cards() {
+    return Array.prototype.slice.call(document.querySelectorAll("[data-review-card]"));
+  }
+
+  function current() {
+    var active = document.activeElement;
+    return active && active.closest ? active.closest("[data-review-card]") : null;
+  }
+
+  function focusCard(card) {
+    if (!card) { return; }
+    cards().forEach(function (c) { c.classList.remove("focused"); });
+    card.classList.add("focused");
+    card.focus({preventScroll: false});
+    card.scrollIntoView({block: "nearest"});
+  }
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var card = event.detail.elt;
+    if (card && card.matches && card.matches("[data-review-card]")) {
+      lastDecided = card.id;
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!document.querySelector("[data-review-grid]")) { return; }
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    var list = cards();
+    var card = current();
+    var index = card ? list.indexOf(card) : -1;
+    var key = event.key.toLowerCase();
+    if (key === "arrowright" || key === "arrowdown" || key === "j") {
+      focusCard(list[Math.min(index + 1, list.length - 1)] || list[0]);
+    } else if (key === "arrowleft" || key === "arrowup" || key === "k") {
+      focusCard(list[Math.max(index - 1, 0)]);
+    } else if (key === "a" && card) {
+      var approve = card.querySelector("[data-approve]");
+      if (approve) {
+        var next = list[index + 1];
+        approve.click();
+        if (next) { setTimeout(function () { focusCard(document.getElementById(next.id)); }, 0); }
+      }
+    } else if (key === "r" && card) {
+      var box = card.querySelector("[data-reject]");
+      if (box) { box.open = true; box.querySelector("select").focus(); }
+    } else if (key === "z" && card) {
+      var zoom = card.querySelector("[data-zoom]");
+      if (zoom) { zoom.click(); }
+    } else if (key === "u" && lastDecided) {
+      var undo = document.querySelector("#" + lastDecided + " [data-undo]");
+      if (undo) { undo.click(); }
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+
+  // After a decision re-renders a card, keep the keyboard on the next undecided one.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var card = event.detail.elt;
+    if (card && card.matches && card.matches("[data-review-card]") && !current()) {
+      var list = cards();
+      var following = list[list.indexOf(card) + 1];
+      if (following) { focusCard(following); }
+    }
+  });
+})();

@@ -93,3 +93,27 @@ def add_team_member(project: Any, role: str, *, commit: bool = True) -> User:
     if commit:
         db.session.commit()
     return user
+
+
+_photo_seed = itertools.count(1000)
+
+
+def make_submission(project: Any, contributor: User | None = None, *, commit: bool = True) -> Any:
+    """Upload a fresh photo through the real path (sync jobs make it pending review)."""
+    import io
+
+    from tests.images import photo
+    from trove.submissions.service import receive_upload
+
+    contributor = contributor or make_user(commit=False)
+    submission = receive_upload(
+        project,
+        contributor,
+        io.BytesIO(photo(320, 240, seed=next(_photo_seed))),
+        "photo.jpg",
+        project.current_version_id,
+    )
+    if commit:
+        db.session.commit()
+        db.session.refresh(submission)
+    return submission

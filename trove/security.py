@@ -91,3 +91,14 @@ def role_required(*roles: Any) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def local_url(endpoint: str, _anchor: str | None = None, **values: Any) -> str:
+    """Return a site-relative URL for ``endpoint``, inside or outside a request (jobs)."""
+    from flask import current_app, has_request_context, url_for
+
+    if has_request_context():
+        return url_for(endpoint, _anchor=_anchor, **values)
+    adapter = current_app.url_map.bind("localhost", script_name="/")
+    url = adapter.build(endpoint, values)
+    return f"{url}#{_anchor}" if _anchor else url

@@ -72,7 +72,7 @@ def test_card_and_thumbnail_visible_to_owner_only(app, client, project_id, contr
     login(other, "other@example.org")
     assert other.get(f"/submissions/{sub.id}/image/320").status_code == 404
     assert other.get(f"/submissions/{sub.id}/card").status_code == 404
-    assert app.test_client().get(f"/submissions/{sub.id}/image/320").status_code == 302
+    assert app.test_client().get(f"/submissions/{sub.id}/image/320").status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,6 @@ def card(submission_id: int) -> Response:
 
 
 @bp.get("/submissions/<int:submission_id>/image/<int:size>")
-@login_required
 def image(submission_id: int, size: int) -> Response:
     """Send a thumbnail of a processed photo to someone allowed to see it."""
     submission = load_submission(submission_id)
@@ -139,7 +138,6 @@ def image(submission_id: int, size: int) -> Response:
 
 
 @bp.get("/submissions/<int:submission_id>/original")
-@login_required
 def original(submission_id: int) -> Response:
     """Download the stripped original (audited)."""
     submission = load_submission(submission_id)

@@ -39,4 +39,5 @@ def brief(project_id: int) -> Response:
         project=project,
         is_team=can(current_user, project, Capability.VIEW),
         can_manage=can(current_user, project, Capability.MANAGE),
+        can_review=can(current_user, project, Capability.REVIEW),
     )

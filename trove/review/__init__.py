@@ -1,0 +1,1 @@
+"""Review: approve and reject photos inline, appeals, and the earnings approvals create."""

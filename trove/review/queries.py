@@ -1,0 +1,117 @@
+"""The review queue: filters, keyset pages and counters that stay fast at any size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import selectinload
+
+from trove.extensions import db
+from trove.projects.models import Project
+from trove.review.models import Appeal
+from trove.submissions.models import Submission, SubmissionStatus
+
+PAGE_SIZE = 30
+FILTERS = {
+    "pending": "Pending",
+    "flagged": "Possible duplicates",
+    "appealed": "Appealed",
+    "approved": "Approved",
+    "rejected": "Declined",
+    "withdrawn": "Withdrawn",
+}
+SORTS = {"oldest": "Oldest first", "newest": "Newest first"}
+
+
+@dataclass
+class QueueFilters:
+    """What the reviewer is looking at."""
+
+    status: str = "pending"
+    sort: str = "oldest"
+    cursor: int | None = None
+
+    @classmethod
+    def from_args(cls, args: Any) -> QueueFilters:
+        """Read filters from query arguments, ignoring nonsense."""
+        status = args.get("status", "pending")
+        sort = args.get("sort", "oldest")
+        cursor = args.get("cursor", "")
+        return cls(
+            status=status if status in FILTERS else "pending",
+            sort=sort if sort in SORTS else "oldest",
+            cursor=int(cursor) if cursor.isdigit() else None,
+        )
+
+
+def _filtered(project_id: int, status: str) -> Select[Any]:
+    query = select(Submission).where(Submission.project_id == project_id)
+    if status == "pending":
+        return query.where(Submission.status == SubmissionStatus.PENDING_REVIEW)
+    if status == "flagged":
+        return query.where(
+            Submission.status == SubmissionStatus.PENDING_REVIEW,
+            Submission.near_duplicate_of_id.is_not(None),
+        )
+    if status == "appealed":
+        return query.where(
+            Submission.status == SubmissionStatus.REJECTED,
+            exists().where(Appeal.submission_id == Submission.id, Appeal.resolved_at.is_(None)),
+        )
+    return query.where(
+        Submission.status
+        == {
+            "approved": SubmissionStatus.APPROVED,
+            "rejected": SubmissionStatus.REJECTED,
+            "withdrawn": SubmissionStatus.WITHDRAWN,
+        }[status]
+    )
+
+
+def queue_page(project: Project, filters: QueueFilters) -> tuple[list[Submission], int | None]:
+    """Return one page of the queue and the cursor of the next page (keyset, no OFFSET)."""
+    query = _filtered(project.id, filters.status)
+    if filters.sort == "oldest":
+        if filters.cursor is not None:
+            query = query.where(Submission.id > filters.cursor)
+        query = query.order_by(Submission.id.asc())
+    else:
+        if filters.cursor is not None:
+            query = query.where(Submission.id < filters.cursor)
+        query = query.order_by(Submission.id.desc())
+    rows = list(
+        db.session.scalars(
+            query.options(
+                selectinload(Submission.brief_version),
+                selectinload(Submission.contributor),
+            ).limit(PAGE_SIZE + 1)
+        )
+    )
+    next_cursor = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    return rows[:PAGE_SIZE], next_cursor
+
+
+def neighbours(submission: Submission, filters: QueueFilters) -> tuple[int | None, int | None]:
+    """Return the ids before and after ``submission`` in the queue order."""
+    base = _filtered(submission.project_id, filters.status).with_only_columns(Submission.id)
+    older = db.session.scalar(
+        base.where(Submission.id < submission.id).order_by(Submission.id.desc()).limit(1)
+    )
+    newer = db.session.scalar(
+        base.where(Submission.id > submission.id).order_by(Submission.id.asc()).limit(1)
+    )
+    return (older, newer) if filters.sort == "oldest" else (newer, older)
+
+
+def counters(project: Project) -> dict[str, int]:
+    """Return the numbers at the top of the queue (one grouped query)."""
+    counts = {s.value: 0 for s in SubmissionStatus}
+    for status, n in db.session.execute(
+        select(Submission.status, func.count())
+        .where(Submission.project_id == project.id)
+        .group_by(Submission.status)
+    ):
+        counts[SubmissionStatus(status).value] = n
+    return counts

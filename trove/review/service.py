@@ -1,0 +1,323 @@
+"""Review rules: approve, reject, undo, bulk, appeals; each approval earns exactly once.
+
+Functions flush but never commit. State changes are compare-and-set UPDATEs, so two
+reviewers clicking at once cannot approve a photo twice; the unique earning per
+submission is the database's backstop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from trove.accounts.models import User
+from trove.audit.service import record_event
+from trove.errors import DomainError
+from trove.extensions import db
+from trove.notifications.service import notify
+from trove.payouts.models import Earning
+from trove.projects import service as projects
+from trove.projects.models import Capability, Project
+from trove.review.models import Appeal
+from trove.security import local_url
+from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.service import REJECTION_REASONS
+from trove.timeutil import utcnow
+
+#: Reasons a reviewer may pick (processing failures use "unreadable" on their own).
+REVIEW_REASONS = {k: v for k, v in REJECTION_REASONS.items() if k != "unreadable"}
+APPEAL_MAX = 1000
+
+
+def _require_reviewer(user: User, project: Project) -> None:
+    if not projects.can(user, project, Capability.REVIEW):
+        raise DomainError("You do not review photos on this project.", status=403)
+
+
+def _earning(submission: Submission) -> Earning | None:
+    return db.session.scalar(select(Earning).where(Earning.submission_id == submission.id))
+
+
+def _check_not_paid(submission: Submission) -> None:
+    earning = _earning(submission)
+    if earning is not None and earning.status.locked:
+        raise DomainError("This photo has been paid (or is being paid); its approval is locked.")
+
+
+def _move(
+    submission: Submission,
+    allowed: tuple[SubmissionStatus, ...],
+    new: SubmissionStatus,
+    reviewer: User | None,
+    **values: Any,
+) -> bool:
+    """Change status only if it is still one of ``allowed`` (atomic); return success."""
+    result = db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission.id, Submission.status.in_(allowed))
+        .values(
+            status=new,
+            reviewed_at=utcnow(),
+            reviewed_by_id=reviewer.id if reviewer else None,
+            **values,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(submission)
+    return bool(result.rowcount)
+
+
+def _tell_contributor(submission: Submission, text: str, subject: str | None = None) -> None:
+    if submission.contributor is None:
+        return
+    notify(
+        submission.contributor,
+        "review",
+        text,
+        local_url("submissions.mine", _anchor=submission.dom_id),
+        email_subject=subject,
+    )
+
+
+def approve_submission(submission: Submission, reviewer: User) -> Earning:
+    """Approve a photo: count it against target and budget and create its one earning."""
+    project = submission.project
+    _require_reviewer(reviewer, project)
+    if submission.status is SubmissionStatus.APPROVED:
+        raise DomainError("This photo is already approved.")
+    if submission.status not in (SubmissionStatus.PENDING_REVIEW, SubmissionStatus.REJECTED):
+        raise DomainError(f"A photo that is {submission.status.label.lower()} cannot be approved.")
+    version = submission.brief_version
+    amount = version.pay_minor
+    if not projects.reserve_approval(project, amount):
+        if project.spots_left <= 0:
+            raise DomainError(
+                f"The project has reached its target of {project.target_count} photos; "
+                "no more can be approved."
+            )
+        raise DomainError("Approving this photo would go over the project's budget.")
+    was = submission.status
+    if not _move(
+        submission,
+        (SubmissionStatus.PENDING_REVIEW, SubmissionStatus.REJECTED),
+        SubmissionStatus.APPROVED,
+        reviewer,
+        rejection_code=None,
+        rejection_note=None,
+    ):
+        projects.release_approval(project, amount)
+        raise DomainError("Someone else decided on this photo at the same moment; reload it.")
+    earning = Earning(
+        submission_id=submission.id,
+        project_id=project.id,
+        contributor_id=submission.contributor_id,
+        brief_version_id=version.id,
+        amount_minor=amount,
+        currency=version.currency,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(earning)
+    except IntegrityError:
+        raise DomainError("This photo already has an earning.") from None
+    record_event(
+        reviewer,
+        "submission.approved",
+        submission,
+        project_id=project.id,
+        previous=was.value,
+        amount=amount,
+        currency=version.currency,
+    )
+    _tell_contributor(
+        submission,
+        f"Your photo for “{project.title}” was approved. It earns "
+        f"{_money(amount, version.currency)}.",
+    )
+    resolve_appeal_on_decision(submission, reviewer)
+    projects.close_if_target_reached(project)
+    return earning
+
+
+def reject_submission(
+    submission: Submission, reviewer: User, code: str, note: str | None = None
+) -> None:
+    """Decline a photo with a reason (and undo its approval if it was approved, unpaid)."""
+    project = submission.project
+    _require_reviewer(reviewer, project)
+    if code not in REVIEW_REASONS:
+        raise DomainError("Choose a reason from the list.", field="code", status=422)
+    note = (note or "").strip() or None
+    if note and len(note) > 500:
+        raise DomainError("Keep the note under 500 characters.", field="note", status=422)
+    if code == "other" and not note:
+        raise DomainError(
+            "Say why in the note when the reason is “other”.", field="note", status=422
+        )
+    was = submission.status
+    if was is SubmissionStatus.APPROVED:
+        _unapprove(submission, reviewer)
+    elif was is SubmissionStatus.REJECTED:
+        raise DomainError("This photo is already declined.")
+    if not _move(
+        submission,
+        (SubmissionStatus.PENDING_REVIEW,),
+        SubmissionStatus.REJECTED,
+        reviewer,
+        rejection_code=code,
+        rejection_note=note,
+    ):
+        raise DomainError("This photo cannot be declined now.")
+    record_event(
+        reviewer,
+        "submission.rejected",
+        submission,
+        project_id=project.id,
+        previous=was.value,
+        code=code,
+    )
+    resolve_appeal_on_decision(submission, reviewer)
+    _tell_contributor(
+        submission,
+        f"Your photo for “{project.title}” was declined: {REVIEW_REASONS[code]}"
+        + (f" Note from the reviewer: {note}" if note else "")
+        + " You can appeal once from My photos.",
+    )
+
+
+def _unapprove(submission: Submission, reviewer: User) -> None:
+    _check_not_paid(submission)
+    earning = _earning(submission)
+    if not _move(
+        submission, (SubmissionStatus.APPROVED,), SubmissionStatus.PENDING_REVIEW, reviewer
+    ):
+        raise DomainError("This photo is no longer approved.")
+    amount = earning.amount_minor if earning else submission.brief_version.pay_minor
+    db.session.execute(delete(Earning).where(Earning.submission_id == submission.id))
+    projects.release_approval(submission.project, amount)
+    record_event(reviewer, "submission.unapproved", submission, project_id=submission.project_id)
+
+
+def reset_submission(submission: Submission, reviewer: User) -> None:
+    """Undo a decision: the photo goes back to pending review (not once it is paid)."""
+    _require_reviewer(reviewer, submission.project)
+    if submission.status is SubmissionStatus.APPROVED:
+        _unapprove(submission, reviewer)
+    elif submission.status is SubmissionStatus.REJECTED:
+        if submission.rejection_code == "unreadable":
+            raise DomainError("A file that could not be read cannot be reviewed.")
+        _move(
+            submission,
+            (SubmissionStatus.REJECTED,),
+            SubmissionStatus.PENDING_REVIEW,
+            reviewer,
+            rejection_code=None,
+            rejection_note=None,
+        )
+        record_event(reviewer, "submission.reset", submission, project_id=submission.project_id)
+    else:
+        raise DomainError("Only a decided photo can be undone.")
+
+
+@dataclass
+class BulkResult:
+    """What happened to one photo of a bulk action."""
+
+    submission_id: int
+    ok: bool
+    message: str
+
+
+def bulk_review(
+    project: Project,
+    reviewer: User,
+    ids: list[int],
+    action: str,
+    code: str | None = None,
+    note: str | None = None,
+) -> list[BulkResult]:
+    """Approve or decline many photos in one transaction; report each one's outcome."""
+    _require_reviewer(reviewer, project)
+    if action not in ("approve", "reject"):
+        raise DomainError("Choose approve or decline.", status=422)
+    if action == "reject" and code not in REVIEW_REASONS:
+        raise DomainError("Choose a reason for declining.", field="code", status=422)
+    rows = db.session.scalars(
+        select(Submission).where(Submission.project_id == project.id, Submission.id.in_(ids))
+    ).all()
+    found = {row.id: row for row in rows}
+    results: list[BulkResult] = []
+    for submission_id in dict.fromkeys(ids):
+        submission = found.get(submission_id)
+        if submission is None:
+            results.append(BulkResult(submission_id, False, "Not a photo of this project."))
+            continue
+        try:
+            with db.session.begin_nested():
+                if action == "approve":
+                    approve_submission(submission, reviewer)
+                else:
+                    reject_submission(submission, reviewer, code or "other", note)
+        except DomainError as error:
+            db.session.refresh(submission)
+            results.append(BulkResult(submission_id, False, error.message))
+        else:
+            results.append(BulkResult(submission_id, True, "Done."))
+    return results
+
+
+def decline_remaining(project: Project, reviewer: User) -> int:
+    """Decline every photo still pending once the target is reached; return how many."""
+    _require_reviewer(reviewer, project)
+    if project.spots_left > 0:
+        raise DomainError("The project still has spots left; review the photos instead.")
+    pending = db.session.scalars(
+        select(Submission.id).where(
+            Submission.project_id == project.id,
+            Submission.status == SubmissionStatus.PENDING_REVIEW,
+        )
+    ).all()
+    results = bulk_review(project, reviewer, list(pending), "reject", "target_reached")
+    return sum(1 for r in results if r.ok)
+
+
+def appeal_rejection(submission: Submission, contributor: User, message: str) -> Appeal:
+    """Ask once for a declined photo to be looked at again."""
+    if submission.contributor_id != contributor.id:
+        raise DomainError("You can only appeal your own photos.", status=403)
+    if submission.status is not SubmissionStatus.REJECTED or submission.rejection_code in (
+        "unreadable",
+        "target_reached",
+    ):
+        raise DomainError("Only a photo declined by a reviewer can be appealed.")
+    if getattr(submission, "appeal", None) is not None:
+        raise DomainError("You have already appealed this decision.")
+    message = message.strip()
+    if not message:
+        raise DomainError("Say briefly why the photo fits the brief.", field="message", status=422)
+    if len(message) > APPEAL_MAX:
+        raise DomainError(f"Keep it under {APPEAL_MAX:,} characters.", field="message", status=422)
+    appeal = Appeal(submission_id=submission.id, message=message)
+    db.session.add(appeal)
+    db.session.flush()
+    db.session.refresh(submission)
+    record_event(contributor, "submission.appealed", submission, project_id=submission.project_id)
+    return appeal
+
+
+def resolve_appeal_on_decision(submission: Submission, reviewer: User) -> None:
+    """Mark an open appeal as resolved when a reviewer decides on the photo again."""
+    appeal = getattr(submission, "appeal", None)
+    if appeal is not None and appeal.resolved_at is None:
+        appeal.resolved_at = utcnow()
+        appeal.resolved_by_id = reviewer.id
+        appeal.outcome = submission.status.value
+
+
+def _money(amount: int, currency: str) -> str:
+    from trove.money import format_money
+
+    return format_money(amount, currency)

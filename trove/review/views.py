@@ -1,0 +1,267 @@
+"""The review queue, inline decisions, bulk actions, zoom, appeals and the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from trove.audit.models import AuditEvent
+from trove.errors import DomainError
+from trove.extensions import db
+from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.money import format_money
+from trove.projects.access import load_project
+from trove.projects.models import Capability, Project
+from trove.projects.service import can
+from trove.review import service
+from trove.review.queries import FILTERS, SORTS, QueueFilters, counters, neighbours, queue_page
+from trove.submissions.access import load_submission
+from trove.submissions.models import Submission
+
+bp = Blueprint("review", __name__)
+
+REVIEWED = "submission-reviewed"
+
+
+def _reviewable(submission_id: int) -> Submission:
+    """Load a photo the current user reviews: 404 if invisible, 403 if not a reviewer."""
+    submission = load_submission(submission_id)
+    if not can(current_user, submission.project, Capability.REVIEW):
+        abort(403)
+    return submission
+
+
+def _queue_context(project: Project, filters: QueueFilters) -> dict[str, object]:
+    items, next_cursor = queue_page(project, filters)
+    return {
+        "project": project,
+        "items": items,
+        "next_cursor": next_cursor,
+        "filters": filters,
+        "filter_names": FILTERS,
+        "sorts": SORTS,
+        "counts": counters(project),
+        "reasons": service.REVIEW_REASONS,
+    }
+
+
+@bp.get("/projects/<int:project_id>/review")
+@login_required
+def queue(project_id: int) -> Response:
+    """Show the review queue (a page of cards; later pages load as the reviewer scrolls)."""
+    project = load_project(project_id, Capability.REVIEW)
+    filters = QueueFilters.from_args(request.args)
+    block = "page" if filters.cursor is not None else "grid"
+    return render("review/queue.html", block=block, **_queue_context(project, filters))
+
+
+@bp.get("/projects/<int:project_id>/review/counters")
+@login_required
+def queue_counters(project_id: int) -> Response:
+    """Return the queue's counters (refreshed after every decision)."""
+    project = load_project(project_id, Capability.REVIEW)
+    context = (
+        {"project": project, "counts": counters(project)}
+        if is_fragment_request()
+        else _queue_context(project, QueueFilters())
+    )
+    return render("review/queue.html", block="counters", **context)
+
+
+def _decided(
+    submission: Submission,
+    message: str | None = None,
+    *,
+    status: int = 200,
+    error: str | None = None,
+) -> Response:
+    if not is_fragment_request():
+        if error:
+            flash(error, "error")
+        elif message:
+            flash(message, "success")
+        return redirect_after_change(
+            url_for(
+                "review.queue", project_id=submission.project_id, status=request.args.get("status")
+            )
+        )
+    return render(
+        "review/_card.html",
+        submission=submission,
+        reasons=service.REVIEW_REASONS,
+        error=error,
+        status=status,
+        trigger=REVIEWED if error is None else None,
+    )
+
+
+@bp.post("/submissions/<int:submission_id>/approve")
+@login_required
+def approve(submission_id: int) -> Response:
+    """Approve a photo."""
+    submission = _reviewable(submission_id)
+    try:
+        service.approve_submission(submission, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        db.session.refresh(submission)
+        return _decided(submission, error=error.message, status=409)
+    db.session.commit()
+    return _decided(submission, "Approved.")
+
+
+@bp.post("/submissions/<int:submission_id>/reject")
+@login_required
+def reject(submission_id: int) -> Response:
+    """Decline a photo with a reason and an optional note."""
+    submission = _reviewable(submission_id)
+    try:
+        service.reject_submission(
+            submission, current_user, request.form.get("code", ""), request.form.get("note")
+        )
+    except DomainError as error:
+        db.session.rollback()
+        db.session.refresh(submission)
+        return _decided(submission, error=error.message, status=422 if error.field else 409)
+    db.session.commit()
+    return _decided(submission, "Declined.")
+
+
+@bp.post("/submissions/<int:submission_id>/reset")
+@login_required
+def reset(submission_id: int) -> Response:
+    """Undo a decision: back to pending review."""
+    submission = _reviewable(submission_id)
+    try:
+        service.reset_submission(submission, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        db.session.refresh(submission)
+        return _decided(submission, error=error.message, status=409)
+    db.session.commit()
+    return _decided(submission, "Back to pending.")
+
+
+@bp.post("/projects/<int:project_id>/review/bulk")
+@login_required
+def bulk(project_id: int) -> Response:
+    """Approve or decline the selected photos together."""
+    project = load_project(project_id, Capability.REVIEW)
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()][:500]
+    if not ids:
+        flash("Select at least one photo.", "error")
+        return redirect_after_change(url_for("review.queue", project_id=project.id))
+    try:
+        results = service.bulk_review(
+            project,
+            current_user,
+            ids,
+            request.form.get("action", ""),
+            request.form.get("code"),
+            request.form.get("note"),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect_after_change(url_for("review.queue", project_id=project.id))
+    db.session.commit()
+    done = sum(1 for r in results if r.ok)
+    flash(f"{done} of {len(results)} photos done.", "success" if done == len(results) else "info")
+    for result in results:
+        if not result.ok:
+            flash(f"Photo {result.submission_id}: {result.message}", "error")
+    return redirect_after_change(
+        url_for("review.queue", project_id=project.id, status=request.form.get("status")),
+        trigger=REVIEWED,
+    )
+
+
+@bp.post("/projects/<int:project_id>/review/decline-remaining")
+@login_required
+def decline_remaining(project_id: int) -> Response:
+    """Decline every pending photo with the polite "target reached" reason."""
+    project = load_project(project_id, Capability.REVIEW)
+    try:
+        count = service.decline_remaining(project, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"{count} pending photos declined with thanks.", "success")
+    return redirect_after_change(url_for("review.queue", project_id=project.id))
+
+
+@bp.get("/submissions/<int:submission_id>/zoom")
+@login_required
+def zoom(submission_id: int) -> Response:
+    """Show the large derivative with previous/next in the queue."""
+    submission = _reviewable(submission_id)
+    filters = QueueFilters.from_args(request.args)
+    previous_id, next_id = neighbours(submission, filters)
+    return render(
+        "review/zoom.html",
+        submission=submission,
+        filters=filters,
+        previous_id=previous_id,
+        next_id=next_id,
+        reasons=service.REVIEW_REASONS,
+    )
+
+
+@bp.post("/submissions/<int:submission_id>/appeal")
+@login_required
+def appeal(submission_id: int) -> Response:
+    """Appeal a declined photo, once."""
+    submission = load_submission(submission_id)
+    try:
+        service.appeal_rejection(submission, current_user, request.form.get("message", ""))
+    except DomainError as error:
+        db.session.rollback()
+        if is_fragment_request():
+            return render(
+                "submissions/_card.html",
+                submission=submission,
+                appeal_error=error.message,
+                status=error.status,
+            )
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        if not is_fragment_request():
+            flash("Your appeal is sent. A reviewer will look at the photo again.", "success")
+    return redirect_after_change(
+        url_for("submissions.mine", _anchor=submission.dom_id),
+        template="submissions/_card.html",
+        submission=submission,
+    )
+
+
+@bp.get("/projects/<int:project_id>/audit")
+@login_required
+def audit(project_id: int) -> Response:
+    """Browse the project's audit log (owners and admins)."""
+    project = load_project(project_id, Capability.MANAGE)
+    action = request.args.get("action", "")
+    before = request.args.get("before", "")
+    query = select(AuditEvent).where(AuditEvent.project_id == project.id)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action[:40]))
+    if before.isdigit():
+        query = query.where(AuditEvent.id < int(before))
+    events = list(db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(50)))
+    return render(
+        "review/audit.html",
+        project=project,
+        events=events,
+        action=action,
+        next_before=events[-1].id if len(events) == 50 else None,
+    )
+
+
+@bp.app_template_filter("pay_for")
+def pay_for(submission: Submission) -> str:
+    """Return what an approval of ``submission`` pays, formatted."""
+    version = submission.brief_version
+    return format_money(version.pay_minor, version.currency)
