@@ -164,3 +164,38 @@ def test_bulk_without_javascript(app, client, ids):
     with app.app_context():
         statuses = db.session.scalars(select(Submission.status)).all()
         assert statuses.count(SubmissionStatus.REJECTED) == 2
+
+
+def test_queue_queries_do_not_grow_with_page_size(app, client, monkeypatch):
+    from sqlalchemy import event
+
+    from trove.review import queries
+
+    with app.app_context():
+        project = make_project(target_count=100, per_contributor_limit=None)
+        for n in range(12):
+            sub = make_submission(project)
+            if n % 3 == 0:
+                from trove.review import service
+
+                service.reject_submission(sub, project.members[0].user, "blurry")
+                service.appeal_rejection(sub, sub.contributor, "Please look again")
+        db.session.commit()
+        project_id, email = project.id, project.members[0].user.email
+        engine = db.engine
+    login(client, email)
+    seen: list[int] = []
+
+    def count(*args):
+        seen[-1] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for size in (2, 10):
+            monkeypatch.setattr(queries, "PAGE_SIZE", size)
+            for status in ("pending", "rejected"):
+                seen.append(0)
+                client.get(f"/projects/{project_id}/review?status={status}")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert seen[0] == seen[2] and seen[1] == seen[3], seen

@@ -86,6 +86,7 @@ def queue_page(project: Project, filters: QueueFilters) -> tuple[list[Submission
             query.options(
                 selectinload(Submission.brief_version),
                 selectinload(Submission.contributor),
+                selectinload(Submission.appeal),  # type: ignore[attr-defined]
             ).limit(PAGE_SIZE + 1)
         )
     )

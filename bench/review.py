@@ -1,0 +1,305 @@
+"""Benchmark the review queue at 100,000 submissions, on SQLite and PostgreSQL.
+
+Reports the median server time of the queue's first page, a deep page and an approve
+toggle, and the number of SQL queries per request for several page sizes (it must not grow
+with the page size). Target: under 50 ms median per request on each backend.
+
+Run from the repository root:  .venv/bin/python bench/review.py [--rows 100000]
+PostgreSQL is measured when its server binaries (initdb, pg_ctl) are installed
+(Debian: apt-get install postgresql); a throw-away cluster is started in a temp folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import event, insert, select  # noqa: E402
+
+from trove import create_app  # noqa: E402
+from trove.accounts.models import Role, User  # noqa: E402
+from trove.extensions import db  # noqa: E402
+from trove.review import queries  # noqa: E402
+from trove.submissions.models import Submission, SubmissionStatus  # noqa: E402
+
+PASSWORD = "benchmark password"  # noqa: S105
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def postgres(workdir: Path):
+    """Start a throw-away PostgreSQL cluster and yield its URL (None if unavailable)."""
+    initdb = shutil.which("initdb") or next(
+        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None
+    )
+    if initdb is None:
+        yield None
+        return
+    bindir = Path(initdb).parent
+    data = workdir / "pg"
+    user = "postgres" if os.geteuid() == 0 else None
+    run_as = ["runuser", "-u", "postgres", "--"] if user else []
+    if user:
+        os.chmod(workdir.parent, 0o755)  # noqa: S103 - the cluster's owner must reach it
+        shutil.chown(workdir, "postgres")
+    subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "bench"],  # noqa: S603
+        check=True,
+        capture_output=True,
+    )
+    port = _free_port()
+    subprocess.run(  # noqa: S603
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(workdir / "pg.log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {workdir} -h 127.0.0.1 -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(
+            f"postgresql+psycopg://bench@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE trove"))
+        admin.dispose()
+        yield f"postgresql://bench@127.0.0.1:{port}/trove"
+    finally:
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],  # noqa: S603
+            capture_output=True,
+        )
+
+
+def seed(rows: int) -> tuple[int, str]:
+    """Create a published project with ``rows`` pending photos; return (project id, email)."""
+    from flask_migrate import upgrade
+
+    from trove.accounts.service import create_user
+    from trove.projects import service as projects
+
+    upgrade()
+    owner = create_user("owner@bench.example.org", PASSWORD, "Owner", role=Role.LAB_MEMBER)
+    admin = create_user("admin@bench.example.org", PASSWORD, "Admin", role=Role.ADMIN)
+    project = projects.create_project(owner, "Benchmark project")
+    for key, value in {
+        "summary": "s",
+        "must_show": "m",
+        "usage": "u",
+        "access": "a",
+        "retention_days": 30,
+        "target_count": rows * 2,
+        "pay_minor": 100,
+        "currency": "USD",
+        "deadline": date.today() + timedelta(days=30),
+    }.items():
+        setattr(project, key, value)
+    projects.confirm_rules(project, owner)
+    projects.submit_project(project, owner)
+    projects.publish_project(project, admin)
+    db.session.commit()
+    contributors = []
+    for chunk in range(0, 2000, 500):
+        db.session.execute(
+            insert(User),
+            [
+                {
+                    "email": f"c{n}@bench.example.org",
+                    "display_name": f"C{n}",
+                    "password_hash": "x",
+                    "role": Role.CONTRIBUTOR,
+                    "login_id": f"bench-{n}",
+                    "active": True,
+                }
+                for n in range(chunk, chunk + 500)
+            ],
+        )
+    contributors = list(db.session.scalars(select(User.id).where(User.role == Role.CONTRIBUTOR)))
+    version = project.current_version_id
+    batch = []
+    for n in range(rows):
+        digest = f"{n:064x}"
+        batch.append(
+            {
+                "project_id": project.id,
+                "contributor_id": contributors[n % len(contributors)],
+                "status": SubmissionStatus.PENDING_REVIEW,
+                "original_filename": f"p{n}.jpg",
+                "upload_format": "jpeg",
+                "upload_size": 3_000_000,
+                "upload_sha256": digest,
+                "storage_key": f"{digest}.jpeg",
+                "stored_format": "jpeg",
+                "sha256": digest,
+                "phash": f"{n % 65536:016x}",
+                "width": 4032,
+                "height": 3024,
+                "brief_version_id": version,
+                "licence_hash": "0" * 64,
+            }
+        )
+        if len(batch) == 5000:
+            db.session.execute(insert(Submission), batch)
+            batch = []
+    if batch:
+        db.session.execute(insert(Submission), batch)
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        # What autovacuum does on a live server: statistics and the visibility map.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    return project.id, owner.email
+
+
+class QueryCounter:
+    """Count SQL statements sent by the engine."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._on)
+
+    def _on(self, *args: object) -> None:
+        self.count += 1
+
+
+def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
+    """Seed a backend and time the queue requests."""
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": url,
+            "STORAGE_DIR": str(workdir / "storage"),
+            "TASKS_MODE": "sync",
+            "MAIL_BACKEND": "memory",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 64,
+        }
+    )
+    with app.app_context():
+        started = time.perf_counter()
+        project_id, email = seed(rows)
+        seeded = time.perf_counter() - started
+        ids = list(
+            db.session.scalars(
+                select(Submission.id)
+                .where(Submission.project_id == project_id)
+                .order_by(Submission.id)
+            )
+        )
+        counter = QueryCounter(db.engine)
+        slow: list[tuple[float, str]] = []
+
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def _start(conn, cursor, statement, params, context, many):  # type: ignore[no-untyped-def]
+            conn.info["bench_t"] = time.perf_counter()
+
+        @event.listens_for(db.engine, "after_cursor_execute")
+        def _end(conn, cursor, statement, params, context, many):  # type: ignore[no-untyped-def]
+            slow.append(((time.perf_counter() - conn.info["bench_t"]) * 1000, statement))
+
+    client = app.test_client()
+    client.post("/login", data={"email": email, "password": PASSWORD})
+
+    def timed(method: str, path: str, n: int = 30) -> tuple[float, int]:
+        times, queries_seen = [], []
+        for _ in range(n):
+            before = counter.count
+            start = time.perf_counter()
+            response = client.open(path, method=method, headers={"HX-Request": "true"})
+            times.append((time.perf_counter() - start) * 1000)
+            queries_seen.append(counter.count - before)
+            assert response.status_code < 400, (path, response.status_code)
+        return statistics.median(times), max(queries_seen)
+
+    results: dict[str, float] = {}
+    first_ms, first_q = timed("GET", f"/projects/{project_id}/review")
+    deep_ms, deep_q = timed("GET", f"/projects/{project_id}/review?cursor={ids[-100]}")
+    newest_ms, _ = timed("GET", f"/projects/{project_id}/review?sort=newest&cursor={ids[100]}")
+    toggles_on, toggles_off, toggle_q = [], [], 0
+    for submission_id in ids[1000:1030]:
+        before = counter.count
+        start = time.perf_counter()
+        client.post(f"/submissions/{submission_id}/approve", headers={"HX-Request": "true"})
+        toggles_on.append((time.perf_counter() - start) * 1000)
+        toggle_q = max(toggle_q, counter.count - before)
+        start = time.perf_counter()
+        client.post(f"/submissions/{submission_id}/reset", headers={"HX-Request": "true"})
+        toggles_off.append((time.perf_counter() - start) * 1000)
+    per_size = {}
+    original = queries.PAGE_SIZE
+    for size in (10, 30, 100):
+        queries.PAGE_SIZE = size
+        _, per_size[size] = timed("GET", f"/projects/{project_id}/review", n=3)
+    queries.PAGE_SIZE = original
+    print(f"\n== {label}: {rows:,} submissions (seeded in {seeded:.1f} s)")
+    print(f"  queue, first page       {first_ms:7.1f} ms median   {first_q} queries")
+    print(f"  queue, deep page        {deep_ms:7.1f} ms median   {deep_q} queries")
+    print(f"  queue, newest, deep     {newest_ms:7.1f} ms median")
+    approve_ms = statistics.median(toggles_on)
+    print(f"  approve                 {approve_ms:7.1f} ms median   {toggle_q} queries")
+    print(f"  undo (back to pending)  {statistics.median(toggles_off):7.1f} ms median")
+    print("  queries per page size   " + ", ".join(f"{k}: {v}" for k, v in per_size.items()))
+    by_statement: dict[str, list[float]] = {}
+    for ms, statement in slow:
+        by_statement.setdefault(" ".join(statement.split())[:90], []).append(ms)
+    top = sorted(by_statement.items(), key=lambda kv: -statistics.median(kv[1]))[:3]
+    print("  slowest statements (median ms):")
+    for statement, times in top:
+        print(f"    {statistics.median(times):6.1f}  {statement}")
+    worst = max(first_ms, deep_ms, statistics.median(toggles_on))
+    print(f"  target < 50 ms median:  {'met' if worst < 50 else 'MISSED'} (worst {worst:.1f} ms)")
+    results.update(first=first_ms, deep=deep_ms, approve=statistics.median(toggles_on))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return results
+
+
+def main() -> None:
+    """Run the benchmark on each available backend."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="trove-bench-") as tmp:
+        workdir = Path(tmp)
+        measure("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}", args.rows, workdir)
+        pg_dir = workdir / "postgres"
+        pg_dir.mkdir()
+        with postgres(pg_dir) as url:
+            if url is None:
+                print("\n== PostgreSQL: skipped (initdb not found; apt-get install postgresql)")
+            else:
+                measure("PostgreSQL", url, args.rows, workdir)
+
+
+if __name__ == "__main__":
+    main()
