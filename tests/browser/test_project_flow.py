@@ -6,24 +6,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import PHONE, TEST_PASSWORD, ConsoleWatcher, screenshot
+from tests.browser.helpers import sign_in, sign_out
+from tests.conftest import PHONE, ConsoleWatcher, screenshot
 from tests.factories import make_user
 from trove.accounts.models import Role
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out").wait_for()
-
-
-def _sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    page.get_by_text("You are signed out.").wait_for()
 
 
 def test_brief_from_wizard_to_catalogue(live_server, browser):
@@ -39,7 +27,7 @@ def test_brief_from_wizard_to_catalogue(live_server, browser):
     page.set_default_timeout(15_000)
     console = ConsoleWatcher()
     console.attach(page)
-    _sign_in(page, base, "lin@example.org")
+    sign_in(page, base, "lin@example.org")
     page.get_by_role("link", name="Your projects").click()
     page.get_by_role("link", name="New project").click()
     page.get_by_label("Project title").fill("Empty shelves in corner shops")
@@ -70,10 +58,10 @@ def test_brief_from_wizard_to_catalogue(live_server, browser):
     page.get_by_role("button", name="Confirm").click()
     page.get_by_role("button", name="Submit for vetting").click()
     page.get_by_text("Submitted. An admin will vet").wait_for()
-    _sign_out(page)
+    sign_out(page)
 
     # The admin publishes it.
-    _sign_in(page, base, "admin@example.org")
+    sign_in(page, base, "admin@example.org")
     page.get_by_role("link", name="Admin").click()
     page.get_by_role("link", name="Vetting").click()
     page.get_by_role("link", name="Empty shelves in corner shops").click()
@@ -88,7 +76,7 @@ def test_brief_from_wizard_to_catalogue(live_server, browser):
     page.set_default_timeout(15_000)
     console = ConsoleWatcher()
     console.attach(page)
-    _sign_in(page, base, "sam@example.org")
+    sign_in(page, base, "sam@example.org")
     page.get_by_role("link", name="Projects").click()
     page.get_by_label("Search").fill("shelves")
     page.get_by_text("1 open project").wait_for()

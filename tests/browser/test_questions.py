@@ -4,24 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TEST_PASSWORD, screenshot
+from tests.browser.helpers import sign_in, sign_out
+from tests.conftest import screenshot
 from tests.factories import make_project, make_user
 from trove.accounts.models import Role
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out").wait_for()
-
-
-def _sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    page.get_by_text("You are signed out.").wait_for()
 
 
 def test_questions_and_answers_on_a_phone(live_server, phone, outbox):
@@ -34,7 +22,7 @@ def test_questions_and_answers_on_a_phone(live_server, phone, outbox):
     thread = f"{base}/projects/{project_id}/questions"
 
     # Sam asks a question; it appears at the top of the thread without a page load.
-    _sign_in(page, base, "sam@example.org")
+    sign_in(page, base, "sam@example.org")
     page.goto(thread)
     page.evaluate("window.qaMarker = 'same page'")
     page.get_by_role("button", name="Post the question").click()
@@ -58,10 +46,10 @@ def test_questions_and_answers_on_a_phone(live_server, phone, outbox):
     page.locator("#question-list").get_by_text("edited").wait_for()
     assert page.evaluate("window.qaMarker") == "same page"
     screenshot(page, "qa-thread-phone")
-    _sign_out(page)
+    sign_out(page)
 
     # Olive, the owner, answers, marks the answer official and pins it to the FAQ.
-    _sign_in(page, base, "olive@example.org")
+    sign_in(page, base, "olive@example.org")
     page.goto(thread)
     question = page.locator("#question-list article.qa-question").first
     question.locator("summary", has_text="Reply").click()
@@ -79,10 +67,10 @@ def test_questions_and_answers_on_a_phone(live_server, phone, outbox):
     reply = question.locator("article.qa-reply").first
     reply.get_by_text("In the FAQ", exact=True).wait_for()
     screenshot(page, "qa-owner-answers-phone")
-    _sign_out(page)
+    sign_out(page)
 
     # Sam sees the notifications (and got them by e-mail), and opens the answer.
-    _sign_in(page, base, "sam@example.org")
+    sign_in(page, base, "sam@example.org")
     page.get_by_role("link", name="Notifications (2)").click()
     page.get_by_text("Olive Owner replied to your question").wait_for()
     page.get_by_text("has an official answer from the team").wait_for()

@@ -5,19 +5,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PHONE, TEST_PASSWORD, ConsoleWatcher, screenshot
+from tests.browser.helpers import sign_in
+from tests.conftest import PHONE, ConsoleWatcher, screenshot
 from tests.factories import add_team_member, make_project, make_submission, make_user
 from trove.extensions import db
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out").wait_for()
 
 
 def test_keyboard_review_of_thirty_photos(live_server, browser):
@@ -36,7 +29,7 @@ def test_keyboard_review_of_thirty_photos(live_server, browser):
     page.set_default_timeout(15_000)
     console = ConsoleWatcher()
     console.attach(page)
-    _sign_in(page, base, reviewer_email)
+    sign_in(page, base, reviewer_email)
     page.goto(f"{base}/projects/{project_id}/review")
     expect(page.locator("[data-review-card]")).to_have_count(30)
     page.keyboard.press("ArrowRight")  # focus the first card
@@ -73,7 +66,7 @@ def test_keyboard_review_of_thirty_photos(live_server, browser):
     phone = browser.new_context(**PHONE)
     page = phone.new_page()
     page.set_default_timeout(15_000)
-    _sign_in(page, base, "sam@example.org")
+    sign_in(page, base, "sam@example.org")
     page.goto(f"{base}/me/photos?status=rejected")
     expect(page.locator(".photo-list .photo-card")).to_have_count(2)
     expect(page.get_by_text("The photo is blurry or out of focus.")).to_be_visible()
