@@ -8,24 +8,21 @@ from trove.media.errors import (
     StorageFull,
     UnsupportedFormat,
 )
-from trove.media.formats import ImageInfo, detect_format, probe
-from trove.media.images import (
-    NEAR_DUPLICATE_DISTANCE,
-    ProcessedImage,
-    hamming,
-    make_thumbnails,
-    perceptual_hash,
-    process_image,
-    sha256_hex,
-)
+from trove.media.formats import DEFAULT_MAX_PIXELS, ImageInfo, detect_format, probe
+from trove.media.hashing import NEAR_DUPLICATE_DISTANCE, hamming, perceptual_hash, sha256_hex
+from trove.media.pipeline import ProcessedImage, process_image
+from trove.media.storage import LocalStorage
 from trove.media.strip import strip_metadata
+from trove.media.thumbnails import make_thumbnails
 
 __all__ = [
+    "DEFAULT_MAX_PIXELS",
     "NEAR_DUPLICATE_DISTANCE",
     "CorruptImage",
     "FileTooLarge",
     "ImageInfo",
     "ImageTooLarge",
+    "LocalStorage",
     "MediaError",
     "ProcessedImage",
     "StorageFull",

@@ -1,22 +1,26 @@
-"""What can go wrong with an image, in words a contributor understands."""
+"""What can go wrong with an image, in words a contributor understands.
+
+Every error is a ``MediaError`` (a ``ValueError``) whose ``str()`` is one readable line, so
+callers can show it as is: the upload form, the media job's rejection note, the CLI.
+"""
 
 from __future__ import annotations
 
 
 class MediaError(ValueError):
-    """An image that cannot be accepted; ``str(error)`` is a one-line reason."""
+    """An image or file that cannot be accepted; ``str(error)`` is a one-line reason."""
 
 
 class UnsupportedFormat(MediaError):
-    """Not a JPEG, PNG, WebP or HEIC image."""
+    """Not a JPEG, PNG, WebP or HEIC image (or a variant of one this site cannot show)."""
 
 
 class CorruptImage(MediaError):
-    """The file claims to be an image but does not parse completely."""
+    """The file claims to be an image but does not parse or decode completely."""
 
 
 class ImageTooLarge(MediaError):
-    """Too many pixels (a decompression bomb or simply too big)."""
+    """Too many pixels: a decompression bomb, or simply bigger than allowed."""
 
 
 class FileTooLarge(MediaError):
@@ -24,4 +28,25 @@ class FileTooLarge(MediaError):
 
 
 class StorageFull(MediaError):
-    """The disk has no room for the file."""
+    """The disk (or quota) has no room for the file."""
+
+
+UNSUPPORTED = "This file is not a JPEG, PNG, WebP or HEIC image."
+TRUNCATED = "The image is truncated."
+
+
+def too_many_pixels(width: int, height: int, max_pixels: int, frames: int = 1) -> ImageTooLarge:
+    """Return the error for a picture over the pixel limit."""
+    limit = f"{max_pixels / 1_000_000:g} megapixels"
+    if frames > 1:
+        return ImageTooLarge(
+            f"Image is an animation of {frames} frames of {width}×{height} pixels; "
+            f"the maximum is {limit} in all."
+        )
+    return ImageTooLarge(f"Image is {width}×{height} pixels; the maximum is {limit}.")
+
+
+def describe(error: BaseException) -> str:
+    """Return a library error as a short single line, for the end of a reason."""
+    text = " ".join(str(error).split()).rstrip(".") or type(error).__name__
+    return text[:100]

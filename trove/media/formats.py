@@ -1,104 +1,228 @@
-"""Recognise formats from their bytes and read dimensions without decoding pixels."""
+"""Recognise formats from their bytes and read dimensions without decoding pixels.
+
+``probe`` is what the upload view calls before anything is stored for good, so it reads
+headers only: JPEG segments up to the first scan, PNG and WebP chunk headers (skipping
+their payloads), HEIF boxes through libheif. It refuses decompression bombs here, before
+any decoder allocates the pixels.
+"""
 
 from __future__ import annotations
 
-import io
-import warnings
+import struct
 from dataclasses import dataclass
 
-from PIL import Image, UnidentifiedImageError
+from trove.media.errors import (
+    TRUNCATED,
+    UNSUPPORTED,
+    CorruptImage,
+    UnsupportedFormat,
+    describe,
+    too_many_pixels,
+)
+from trove.media.exif import EXIF_HEADER, read_orientation, swaps_sides
 
-from trove.media.errors import CorruptImage, ImageTooLarge, UnsupportedFormat
-
-HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 DEFAULT_MAX_PIXELS = 100_000_000
-UNSUPPORTED_MESSAGE = "This file is not a JPEG, PNG, WebP or HEIC photo."
 
-_heif_registered = False
-
-
-def register_heif() -> None:
-    """Teach Pillow to open HEIC/HEIF (pillow-heif), once."""
-    global _heif_registered
-    if not _heif_registered:
-        from pillow_heif import register_heif_opener
-
-        register_heif_opener()
-        _heif_registered = True
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# HEIF brands whose pictures are HEVC-coded (what phones write). AVIF shares the container
+# but not the codec, and this build of libheif has no AV1 decoder.
+_HEVC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"}
+_HEIF_STRUCTURE_BRANDS = {b"mif1", b"msf1", b"mif2"}
 
 
 def detect_format(data: bytes) -> str:
-    """Return "jpeg", "png", "webp" or "heic" from the file's first bytes."""
+    """Return "jpeg", "png", "webp" or "heic" from the file's magic bytes."""
+    if not data:
+        raise UnsupportedFormat("The file is empty.")
     if data[:3] == b"\xff\xd8\xff":
         return "jpeg"
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
+    if data[:8] == PNG_SIGNATURE:
         return "png"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
-    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+    if data[4:8] == b"ftyp" and _is_hevc_heif(data):
         return "heic"
-    if data[4:8] == b"ftyp":
-        # HEIF files may name their brand only among the compatible brands.
-        size = int.from_bytes(data[:4], "big")
-        brands = data[16 : min(size, 64)]
-        if any(brands[i : i + 4] in HEIF_BRANDS for i in range(0, len(brands), 4)):
-            return "heic"
-    raise UnsupportedFormat(UNSUPPORTED_MESSAGE)
+    raise UnsupportedFormat(UNSUPPORTED)
+
+
+def _is_hevc_heif(data: bytes) -> bool:
+    (box_size,) = struct.unpack_from(">I", data, 0)
+    if box_size < 16 or box_size > min(len(data), 4096):
+        return False
+    major = data[8:12]
+    compatible = {data[i : i + 4] for i in range(16, box_size - 3, 4)}
+    if major in _HEVC_BRANDS:
+        return True
+    return major in _HEIF_STRUCTURE_BRANDS and bool(compatible & _HEVC_BRANDS)
 
 
 @dataclass(frozen=True)
 class ImageInfo:
-    """What an image's header says."""
+    """What an image's header says: format and size as displayed."""
 
     format: str
-    width: int  # as displayed, after the EXIF orientation
+    width: int  # as displayed, i.e. after the EXIF orientation
     height: int
-    orientation: int
-
-
-def open_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Open ``data`` lazily with Pillow, refusing too many pixels before any decoding."""
-    if detect_format(data) == "heic":
-        register_heif()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError:
-        raise ImageTooLarge(_too_large_message(None, None, max_pixels)) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
-        raise CorruptImage(f"The image could not be read ({_short(error)}).") from None
-    width, height = image.size
-    if width <= 0 or height <= 0:
-        raise CorruptImage("The image has no pixels.")
-    if width * height > max_pixels:
-        raise ImageTooLarge(_too_large_message(width, height, max_pixels))
-    return image
+    orientation: int  # EXIF orientation the stored pixels need (1 = already upright)
+    frames: int = 1
 
 
 def probe(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
-    """Return format and displayed size from the header only (no full decode)."""
+    """Return format, displayed size and orientation from the header only (no decode)."""
     kind = detect_format(data)
-    image = open_image(data, max_pixels=max_pixels)
-    try:
-        orientation = int(image.getexif().get(0x0112, 1) or 1)
-    except Exception:  # a broken EXIF block is dropped by stripping anyway
-        orientation = 1
-    if orientation not in range(1, 9):
-        orientation = 1
-    width, height = image.size
-    if orientation in (5, 6, 7, 8):
+    if kind == "jpeg":
+        width, height, orientation, frames = _probe_jpeg(data)
+    elif kind == "png":
+        width, height, orientation, frames = _probe_png(data)
+    elif kind == "webp":
+        width, height, orientation, frames = _probe_webp(data)
+    else:
+        width, height, orientation, frames = _probe_heic(data)
+    if width <= 0 or height <= 0:
+        raise CorruptImage("The image has no pixels.")
+    if width * height * frames > max_pixels:
+        raise too_many_pixels(width, height, max_pixels, frames)
+    if swaps_sides(orientation):
         width, height = height, width
-    return ImageInfo(kind, width, height, orientation)
+    return ImageInfo(kind, width, height, orientation, frames)
 
 
-def _too_large_message(width: int | None, height: int | None, max_pixels: int) -> str:
-    limit = f"{max_pixels / 1_000_000:g} megapixels"
-    if width and height:
-        return f"The image is {width} × {height} pixels; the most this site accepts is {limit}."
-    return f"The image has too many pixels; the most this site accepts is {limit}."
+# --- JPEG ------------------------------------------------------------------------------------
+
+# Start-of-frame markers libjpeg can decode: baseline, extended, progressive, lossless,
+# and their arithmetic-coded twins. Hierarchical (differential) frames are not supported.
+JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC9, 0xCA, 0xCB}
+JPEG_UNSUPPORTED_SOF = {0xC5, 0xC6, 0xC7, 0xCD, 0xCE, 0xCF, 0xDE, 0xDF, 0xF7}
 
 
-def _short(error: BaseException) -> str:
-    text = str(error).strip().rstrip(".") or type(error).__name__
-    return text[:120]
+def _probe_jpeg(data: bytes) -> tuple[int, int, int, int]:
+    pos = 2
+    orientation: int | None = None
+    size = len(data)
+    while True:
+        if pos >= size:
+            raise CorruptImage(TRUNCATED)
+        if data[pos] != 0xFF:
+            raise CorruptImage("The image is damaged: unexpected data between its segments.")
+        while pos < size and data[pos] == 0xFF:
+            pos += 1  # the marker's 0xFF and any fill bytes
+        if pos >= size:
+            raise CorruptImage(TRUNCATED)
+        marker = data[pos]
+        if 0xD0 <= marker <= 0xD9 or marker == 0x01:
+            raise CorruptImage("The image is damaged: it has no picture header.")
+        if pos + 3 > size:
+            raise CorruptImage(TRUNCATED)
+        (length,) = struct.unpack_from(">H", data, pos + 1)
+        body = pos + 3
+        end = pos + 1 + length
+        if length < 2 or end > size:
+            raise CorruptImage(TRUNCATED)
+        if marker == 0xE1 and orientation is None and data[body : body + 6] == EXIF_HEADER:
+            orientation = read_orientation(memoryview(data)[body + 6 : end])
+        elif marker in JPEG_SOF:
+            if length < 8:
+                raise CorruptImage("The image is damaged: its picture header is too short.")
+            height, width = struct.unpack_from(">HH", data, body + 1)
+            return width, height, orientation or 1, 1
+        elif marker in JPEG_UNSUPPORTED_SOF:
+            raise UnsupportedFormat("The image uses a kind of JPEG this site cannot show.")
+        elif marker == 0xDA:
+            raise CorruptImage("The image is damaged: picture data comes before its header.")
+        pos = end
+
+
+# --- PNG -------------------------------------------------------------------------------------
+
+
+def _probe_png(data: bytes) -> tuple[int, int, int, int]:
+    if len(data) < 33 or data[12:16] != b"IHDR":
+        raise CorruptImage("The image is damaged: it does not start with a PNG header.")
+    width, height = struct.unpack_from(">II", data, 16)
+    if width > 0x7FFFFFFF or height > 0x7FFFFFFF:
+        raise CorruptImage("The image is damaged: its header is invalid.")
+    orientation: int | None = None
+    frames = 1
+    pos = 8
+    # Walk chunk headers only (payloads are skipped), to find eXIf and an animation's size.
+    # Only the first eXIf counts: it is the one the stripper keeps.
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack_from(">I", data, pos)
+        kind = data[pos + 4 : pos + 8]
+        if kind == b"IEND" or length > 0x7FFFFFFF:
+            break
+        payload = memoryview(data)[pos + 8 : pos + 8 + length]
+        if kind == b"eXIf" and orientation is None:
+            orientation = read_orientation(payload)
+        elif kind == b"acTL" and len(payload) >= 4:
+            frames = max(1, int.from_bytes(payload[:4], "big"))
+        pos += 12 + length
+    return width, height, orientation or 1, frames
+
+
+# --- WebP ------------------------------------------------------------------------------------
+
+
+def webp_bitstream_size(kind: bytes, payload: bytes | memoryview) -> tuple[int, int]:
+    """Return (width, height) from a VP8 or VP8L bitstream header."""
+    if kind == b"VP8 ":
+        if len(payload) < 10 or bytes(payload[3:6]) != b"\x9d\x01\x2a" or payload[0] & 1:
+            raise CorruptImage("The image is damaged: its WebP picture header is invalid.")
+        width, height = struct.unpack_from("<HH", payload, 6)
+        return width & 0x3FFF, height & 0x3FFF
+    if len(payload) < 5 or payload[0] != 0x2F:
+        raise CorruptImage("The image is damaged: its WebP picture header is invalid.")
+    (bits,) = struct.unpack_from("<I", payload, 1)
+    return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+
+
+def _probe_webp(data: bytes) -> tuple[int, int, int, int]:
+    (riff_size,) = struct.unpack_from("<I", data, 4)
+    end = 8 + riff_size
+    if end > len(data):
+        raise CorruptImage(TRUNCATED)
+    pos = 12
+    width = height = 0
+    orientation: int | None = None  # the first EXIF chunk counts: the stripper keeps that one
+    frames = 0
+    first = True
+    while pos + 8 <= end:
+        kind = data[pos : pos + 4]
+        (length,) = struct.unpack_from("<I", data, pos + 4)
+        payload = memoryview(data)[pos + 8 : min(end, pos + 8 + length)]
+        if first:
+            if kind == b"VP8X":
+                if len(payload) < 10:
+                    raise CorruptImage("The image is damaged: its WebP header is too short.")
+                width = int.from_bytes(payload[4:7], "little") + 1
+                height = int.from_bytes(payload[7:10], "little") + 1
+            elif kind in (b"VP8 ", b"VP8L"):
+                width, height = webp_bitstream_size(kind, payload)
+                return width, height, 1, 1
+            else:
+                raise CorruptImage("The image is damaged: it has no WebP picture header.")
+            first = False
+        elif kind == b"EXIF" and orientation is None:
+            orientation = read_orientation(payload)
+        elif kind == b"ANMF":
+            frames += 1
+        pos += 8 + length + (length & 1)
+    if first:
+        raise CorruptImage(TRUNCATED)
+    return width, height, orientation or 1, max(frames, 1)
+
+
+# --- HEIC ------------------------------------------------------------------------------------
+
+
+def _probe_heic(data: bytes) -> tuple[int, int, int, int]:
+    import pillow_heif  # imported on demand: only HEIC uploads need libheif
+
+    try:
+        heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=True)
+        width, height = heif.size
+    except Exception as error:  # libheif reports damage as assorted exception types
+        raise CorruptImage(f"The HEIC image cannot be read ({describe(error)}).") from None
+    # libheif applies the file's rotation and mirroring when decoding, so this size is
+    # already the displayed one and the decoded pixels need no further turning.
+    return width, height, 1, 1

@@ -1,39 +1,42 @@
 """Local file storage: a quarantine for raw uploads, content-addressed originals, thumbnails.
 
-Every write goes to a temporary name in the target directory, is flushed to disk and then
-renamed into place, so a reader (or a crash) never sees half a file.
+Layout under the root::
+
+    quarantine/<random name>                      raw uploads, never served
+    originals/ab/cd/<sha256>.<jpeg|png|webp>      stripped photos, named by their content
+    derived/ab/cd/<sha256>-<size>.jpeg            thumbnails of an original
+
+Every write goes to a temporary name in the target directory, is fsynced, renamed into
+place with ``os.replace`` and the directory fsynced, so a reader (or a crash) never sees
+half a file; ``sweep_temp_files`` removes what a crash left. Names and keys are checked
+against their exact shape before any path is built, so no input can reach outside the root.
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from trove.media.errors import FileTooLarge, MediaError, StorageFull
 
-_QUARANTINE_NAME = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-_KEY = re.compile(r"^[0-9a-f]{64}\.(jpeg|png|webp)$")
+EXTENSIONS = ("jpeg", "png", "webp")
+_QUARANTINE_NAME = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+_KEY = re.compile(r"([0-9a-f]{64})\.(jpeg|png|webp)")
 _CHUNK = 1024 * 1024
 _TMP_SUFFIX = ".tmp"
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class LocalStorage:
-    """Files under one root directory."""
+    """Files under one root directory: quarantine, originals and derived thumbnails."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
@@ -41,74 +44,22 @@ class LocalStorage:
         self.originals = self.root / "originals"
         self.derived = self.root / "derived"
 
-    # --- writing --------------------------------------------------------------------------
-
-    def _write_atomic(self, target: Path, chunks: Iterator[bytes], max_bytes: int | None) -> int:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}{_TMP_SUFFIX}"
-        written = 0
-        try:
-            with open(tmp, "xb") as handle:
-                for chunk in chunks:
-                    written += len(chunk)
-                    if max_bytes is not None and written > max_bytes:
-                        raise FileTooLarge(
-                            f"The file is larger than the {max_bytes // (1024 * 1024)} MB "
-                            "this site accepts."
-                        )
-                    handle.write(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-            _fsync_dir(target.parent)
-        except OSError as error:
-            tmp.unlink(missing_ok=True)
-            if error.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise StorageFull(
-                    "The server has no room to store this photo right now. Try again later."
-                ) from None
-            raise
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return written
+    # --- quarantine ----------------------------------------------------------------------
 
     def save_quarantine(self, stream: BinaryIO, *, max_bytes: int) -> str:
         """Copy an upload stream into quarantine under a random name and return the name."""
         name = secrets.token_urlsafe(32)
 
         def chunks() -> Iterator[bytes]:
-            while True:
-                chunk = stream.read(_CHUNK)
-                if not chunk:
-                    return
+            while chunk := stream.read(_CHUNK):
                 yield chunk
 
-        self._write_atomic(self.quarantine / name, chunks(), max_bytes)
+        self._write_atomic(self.quarantine / name, chunks(), max_bytes=max_bytes)
         return name
 
-    def put_original(self, data: bytes, ext: str) -> str:
-        """Store a stripped photo by its SHA-256 and return its key (idempotent)."""
-        import hashlib
-
-        key = f"{hashlib.sha256(data).hexdigest()}.{ext}"
-        path = self.original_path(key)
-        if not path.exists():
-            self._write_atomic(path, iter((data,)), None)
-        return key
-
-    def put_derived(self, key: str, size: int, data: bytes) -> Path:
-        """Store a thumbnail of original ``key`` at ``size`` (idempotent)."""
-        path = self.derived_path(key, size)
-        if not path.exists():
-            self._write_atomic(path, iter((data,)), None)
-        return path
-
-    # --- paths and reading ------------------------------------------------------------------
-
     def quarantine_path(self, name: str) -> Path:
-        """Return the path of a quarantined upload (names are checked, never trusted)."""
-        if not _QUARANTINE_NAME.match(name):
+        """Return the path of a quarantined upload; refuse any name we did not make."""
+        if not isinstance(name, str) or not _QUARANTINE_NAME.fullmatch(name):
             raise MediaError("Unknown upload.")
         return self.quarantine / name
 
@@ -121,56 +72,147 @@ class LocalStorage:
         self.quarantine_path(name).unlink(missing_ok=True)
 
     def list_quarantine(self) -> Iterator[tuple[str, datetime]]:
-        """Yield (name, last modified in UTC) of every quarantined upload."""
+        """Yield (name, last modified as naive UTC) of every quarantined upload."""
         if not self.quarantine.is_dir():
             return
-        for entry in os.scandir(self.quarantine):
-            if entry.is_file() and _QUARANTINE_NAME.match(entry.name):
-                modified = datetime.fromtimestamp(entry.stat().st_mtime, UTC).replace(tzinfo=None)
-                yield entry.name, modified
+        with os.scandir(self.quarantine) as entries:
+            for entry in entries:
+                if _QUARANTINE_NAME.fullmatch(entry.name) and entry.is_file():
+                    stamp = entry.stat().st_mtime
+                    yield entry.name, datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None)
 
-    def _check_key(self, key: str) -> str:
-        if not _KEY.match(key):
-            raise MediaError("Unknown stored photo.")
+    # --- originals and thumbnails ----------------------------------------------------------
+
+    def put_original(self, data: bytes, ext: str) -> str:
+        """Store a stripped photo under its SHA-256 and return its key (idempotent)."""
+        if ext not in EXTENSIONS:
+            raise ValueError(f"unknown extension {ext!r}")
+        key = f"{hashlib.sha256(data).hexdigest()}.{ext}"
+        path = self.original_path(key)
+        if not path.is_file():  # same name, same content: nothing to do
+            self._write_atomic(path, (data,))
         return key
+
+    def put_derived(self, key: str, size: int, data: bytes) -> Path:
+        """Store the ``size`` thumbnail of original ``key`` and return its path."""
+        path = self.derived_path(key, size)
+        self._write_atomic(path, (data,))  # rewriting is harmless; a re-run may fix a bad one
+        return path
 
     def original_path(self, key: str) -> Path:
         """Return where original ``key`` lives (fanned out by hash prefix)."""
-        key = self._check_key(key)
-        return self.originals / key[:2] / key[2:4] / key
+        digest, _ext = _parse_key(key)
+        return self.originals / digest[:2] / digest[2:4] / key
 
     def derived_path(self, key: str, size: int) -> Path:
-        """Return where the ``size`` thumbnail of ``key`` lives."""
-        key = self._check_key(key)
-        stem = key.split(".")[0]
-        return self.derived / key[:2] / key[2:4] / f"{stem}-{int(size)}.jpeg"
+        """Return where the ``size`` thumbnail of original ``key`` lives."""
+        digest, _ext = _parse_key(key)
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 < size < 100_000:
+            raise MediaError("Unknown thumbnail size.")
+        return self.derived / digest[:2] / digest[2:4] / f"{digest}-{size}.jpeg"
 
     def exists(self, key: str) -> bool:
         """Return whether original ``key`` is stored."""
-        return self.original_path(key).exists()
+        return self.original_path(key).is_file()
 
     def open_original(self, key: str) -> BinaryIO:
-        """Open original ``key`` for reading."""
-        return open(self.original_path(key), "rb")  # noqa: SIM115 - the caller closes it
+        """Open original ``key`` for reading (the caller closes it)."""
+        return self.original_path(key).open("rb")
 
-    def delete_original(self, key: str, sizes: tuple[int, ...] = (320, 1280)) -> None:
-        """Delete an original and its thumbnails (no error if already gone)."""
+    def delete_original(self, key: str) -> None:
+        """Delete an original and all its thumbnails (no error if already gone)."""
+        digest, _ext = _parse_key(key)
         self.original_path(key).unlink(missing_ok=True)
-        for size in sizes:
-            self.derived_path(key, size).unlink(missing_ok=True)
+        folder = self.derived / digest[:2] / digest[2:4]
+        if folder.is_dir():
+            for path in folder.glob(f"{digest}-*.jpeg"):
+                path.unlink(missing_ok=True)
 
-    def sweep_temp_files(self, older_than_seconds: int = 3600) -> int:
-        """Remove temporary files a crash left behind; return how many."""
+    # --- housekeeping ---------------------------------------------------------------------
+
+    def sweep_temp_files(self, older_than_seconds: float = 3600) -> int:
+        """Remove temporary files a crash left behind; return how many were removed."""
         cutoff = time.time() - older_than_seconds
         removed = 0
         for area in (self.quarantine, self.originals, self.derived):
             if not area.is_dir():
                 continue
-            for path in area.rglob(f"*{_TMP_SUFFIX}"):
+            for path in area.rglob(f".*{_TMP_SUFFIX}"):
                 try:
-                    if path.stat().st_mtime < cutoff:
+                    if path.is_file() and path.stat().st_mtime < cutoff:
                         path.unlink()
                         removed += 1
                 except FileNotFoundError:
-                    continue
+                    continue  # another sweeper got there first
         return removed
+
+    # --- the one way files are written ----------------------------------------------------
+
+    def _write_atomic(
+        self, target: Path, chunks: Iterable[bytes], *, max_bytes: int | None = None
+    ) -> None:
+        """Write ``chunks`` to ``target`` so that it appears whole or not at all."""
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise _storage_error(error) from None
+        # A dot name with our suffix: never a valid name or key, so never served or listed.
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(8)}{_TMP_SUFFIX}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError as error:
+            raise _storage_error(error) from None
+        try:
+            written = 0
+            for chunk in chunks:
+                written += len(chunk)
+                if max_bytes is not None and written > max_bytes:
+                    raise FileTooLarge(
+                        f"The file is larger than the {_megabytes(max_bytes)} limit."
+                    )
+                _write_all(fd, chunk)
+            os.fsync(fd)
+            os.close(fd)
+            fd = -1
+            os.replace(tmp, target)
+            _fsync_directory(target.parent)
+        except BaseException as error:
+            if fd >= 0:
+                os.close(fd)
+            tmp.unlink(missing_ok=True)
+            if isinstance(error, OSError):
+                raise _storage_error(error) from None
+            raise
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` (os.write may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _fsync_directory(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _parse_key(key: str) -> tuple[str, str]:
+    match = _KEY.fullmatch(key) if isinstance(key, str) else None
+    if match is None:
+        raise MediaError("Unknown stored photo.")
+    return match.group(1), match.group(2)
+
+
+def _storage_error(error: OSError) -> OSError | StorageFull:
+    if error.errno in _FULL:
+        return StorageFull("The server has no room to store this file right now.")
+    return error
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / (1024 * 1024):g} MB"

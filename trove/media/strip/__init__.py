@@ -1,58 +1,55 @@
-"""Allowlist metadata stripping: keep what the picture needs, drop everything else."""
+"""Allowlist metadata stripping: keep what the picture needs, drop everything else.
+
+One module per format; this one dispatches on the magic bytes and checks the result.
+"""
 
 from __future__ import annotations
 
-import io
-import warnings
-
 from PIL import Image
 
-from trove.media.errors import CorruptImage, MediaError
-from trove.media.formats import detect_format
+from trove.media.decode import decode
+from trove.media.formats import DEFAULT_MAX_PIXELS, probe
 from trove.media.strip.heic import heic_to_jpeg
 from trove.media.strip.jpeg import strip_jpeg
 from trove.media.strip.png import strip_png
 from trove.media.strip.webp import strip_webp
 
-__all__ = ["strip_metadata"]
+__all__ = ["strip_metadata", "strip_to_stored"]
 
 
-def strip_metadata(data: bytes) -> bytes:
+def strip_metadata(
+    data: bytes, *, verify: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> bytes:
     """Return ``data`` without identifying metadata; raise MediaError if it does not parse.
 
-    JPEG, PNG and WebP are rewritten losslessly (JPEG scan data byte-identical); HEIC is
-    decoded and re-encoded as a high-quality JPEG with its orientation applied.
+    JPEG, PNG and WebP are rewritten losslessly (JPEG scan data byte for byte); HEIC is
+    converted to a high-quality JPEG. Every byte of the input is parsed; with ``verify``
+    the output is also decoded (a JPEG at 1/8 scale), so damage inside the compressed
+    data is refused too. ``process_image`` passes ``verify=False`` because it decodes the
+    output anyway, for thumbnails.
     """
-    if not data:
-        raise MediaError("The file is empty.")
-    kind = detect_format(data)
-    if kind == "jpeg":
-        clean = strip_jpeg(data)
-    elif kind == "png":
-        clean = strip_png(data)
-    elif kind == "webp":
-        clean = strip_webp(data)
-    else:
-        clean = strip_jpeg(heic_to_jpeg(data))
-    _check_decodes(clean, "jpeg" if kind == "heic" else kind)
+    clean, kind, _picture = strip_to_stored(data, max_pixels=max_pixels)
+    if verify:
+        # The smallest JPEG scale still entropy-decodes everything, which is what finds
+        # damage; "L" skips the colour work. Animations are decoded frame by frame.
+        decode(clean, kind, longest=1, mode="L", all_frames=True)
     return clean
 
 
-def _check_decodes(clean: bytes, kind: str) -> None:
-    """Decode the output (JPEG at 1/8 scale) so that a damaged input never passes."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # Pillow warns on some damaged streams
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(clean))
-            if kind == "jpeg":
-                image.draft("RGB", (image.width // 8 or 1, image.height // 8 or 1))
-            image.load()
-    except Image.DecompressionBombError:
-        raise MediaError("The image has too many pixels.") from None
-    except MediaError:
-        raise
-    except Exception as error:
-        raise CorruptImage(
-            f"The image is damaged and cannot be shown ({str(error)[:80]})."
-        ) from None
+def strip_to_stored(
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[bytes, str, Image.Image | None]:
+    """Return (stripped bytes, their format, the decoded picture if one was needed).
+
+    The picture is returned only when stripping had to decode (HEIC), so that callers can
+    reuse it instead of decoding the result again.
+    """
+    kind = probe(data, max_pixels=max_pixels).format  # refuses bombs before any decoding
+    if kind == "jpeg":
+        return strip_jpeg(data), "jpeg", None
+    if kind == "png":
+        return strip_png(data), "png", None
+    if kind == "webp":
+        return strip_webp(data), "webp", None
+    converted, picture = heic_to_jpeg(data)
+    return strip_jpeg(converted), "jpeg", picture

@@ -1,143 +1,250 @@
-"""JPEG: walk the markers, keep the segments the picture needs, copy scans byte for byte."""
+"""JPEG: walk the markers ourselves, keep what the picture needs, copy scans byte for byte.
+
+Kept: frame headers (SOFn), Huffman, quantisation, arithmetic-conditioning and restart
+tables (DHT, DQT, DAC, DRI, DNL), every scan (SOS plus its entropy-coded data, untouched,
+restart markers included), the JFIF header without its thumbnail, the Adobe APP14 colour
+transform (CMYK/YCCK pictures need it), the ICC profile (see ``trove.media.icc``), and a
+new minimal EXIF holding only the orientation when the picture is not upright.
+
+Dropped: every other APPn (EXIF with its GPS, serials, MakerNotes and thumbnail; XMP and
+extended XMP; IPTC/Photoshop APP13; MPF; vendor blocks), comments, and everything after
+the end-of-image marker (the MPF second picture, trailers, appended files).
+
+Limitation: a file cut off inside its last scan and then given an end-of-image marker
+parses completely and decodes (libjpeg fills the missing rows with grey, as every viewer
+does). It passes as a valid picture; the reviewer sees the grey band and can decline it.
+"""
 
 from __future__ import annotations
 
 import re
 import struct
 
-from trove.media.errors import CorruptImage
+from trove.media.errors import TRUNCATED, CorruptImage, UnsupportedFormat
+from trove.media.exif import EXIF_HEADER, orientation_tiff, read_orientation
+from trove.media.formats import JPEG_SOF, JPEG_UNSUPPORTED_SOF
+from trove.media.icc import clean_icc_profile
 
-# Markers without a length field.
-_STANDALONE = {0xD8, 0xD9, 0x01, *range(0xD0, 0xD8)}
-# Frame headers (SOF0-3, 5-7, 9-11, 13-15), tables and restart intervals.
-_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-_KEEP = _SOF | {0xC4, 0xCC, 0xDB, 0xDD, 0xDC, 0xDF}
-# The end of entropy-coded data: 0xFF followed by anything but stuffing, a restart or fill.
-_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+SOI, EOI = b"\xff\xd8", b"\xff\xd9"
+DHT, DAC, SOS, DQT, DNL, DRI = 0xC4, 0xCC, 0xDA, 0xDB, 0xDC, 0xDD
+APP0, APP1, APP2, APP14, COM = 0xE0, 0xE1, 0xE2, 0xEE, 0xFE
+ICC_HEADER = b"ICC_PROFILE\x00"
+_ICC_CHUNK = 65535 - 2 - len(ICC_HEADER) - 2  # payload bytes per APP2 segment
 
-TRUNCATED = "The image is truncated: the file ends before the picture does."
+# Inside entropy-coded data 0xFF is followed by 0x00 (stuffing), 0xD0-0xD7 (restart) or
+# 0xFF (fill); any other byte after 0xFF is the next marker, which ends the scan. A regular
+# expression finds it at C speed, which is what keeps stripping near memory-copy speed.
+_SCAN_END = re.compile(rb"\xff[\x01-\xcf\xd8-\xfe]")
 
-
-def read_exif_orientation(payload: bytes) -> int:
-    """Return the Orientation tag of an APP1 Exif payload (1 when absent or unreadable)."""
-    tiff = payload[6:]
-    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
-        return 1
-    order = "<" if tiff[:2] == b"II" else ">"
-    try:
-        (ifd,) = struct.unpack_from(order + "I", tiff, 4)
-        (count,) = struct.unpack_from(order + "H", tiff, ifd)
-        for index in range(min(count, 512)):
-            tag, kind, _n, value = struct.unpack_from(order + "HHI4s", tiff, ifd + 2 + 12 * index)
-            if tag == 0x0112 and kind == 3:
-                (orientation,) = struct.unpack_from(order + "H", value)
-                return orientation if 1 <= orientation <= 8 else 1
-    except struct.error:
-        return 1
-    return 1
-
-
-def orientation_segment(orientation: int) -> bytes:
-    """Return an APP1 segment whose EXIF holds only the Orientation tag."""
-    tiff = b"MM\x00\x2a" + struct.pack(">I", 8)
-    tiff += struct.pack(">H", 1) + struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0)
-    tiff += struct.pack(">I", 0)
-    payload = b"Exif\x00\x00" + tiff
-    return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
-
-
-def _jfif_without_thumbnail(payload: bytes) -> bytes:
-    # JFIF APP0: identifier(5) version(2) units(1) Xdensity(2) Ydensity(2) Xthumb(1) Ythumb(1)
-    if len(payload) < 14:
-        raise CorruptImage("The image has a malformed JFIF header.")
-    clean = payload[:12] + b"\x00\x00"
-    return b"\xff\xe0" + struct.pack(">H", len(clean) + 2) + clean
-
-
-def _valid_icc_chunk(payload: bytes) -> bool:
-    # "ICC_PROFILE\0" + sequence number + count; the first chunk starts the profile header.
-    if len(payload) < 14:
-        return False
-    sequence, total = payload[12], payload[13]
-    if not 1 <= sequence <= total:
-        return False
-    if sequence == 1:
-        profile = payload[14:]
-        return len(profile) >= 40 and profile[36:40] == b"acsp"
-    return True
+DAMAGED = "The image is damaged"
 
 
 def strip_jpeg(data: bytes) -> bytes:
-    """Return the JPEG with only picture-carrying segments and a minimal orientation EXIF."""
-    if data[:2] != b"\xff\xd8":
-        raise CorruptImage("This is not a JPEG image.")
-    out: list[bytes] = [b"\xff\xd8"]
-    exif_at = 1  # where the orientation segment goes: after SOI and JFIF
-    orientation = 1
-    seen_frame = seen_scan = False
+    """Return the JPEG rebuilt from its picture-carrying segments only."""
+    if data[:2] != SOI:
+        raise CorruptImage("This file is not a JPEG image.")
+    view = memoryview(data)
+    size = len(data)
+    out: list[bytes | memoryview] = [SOI]
+    header_end = 1  # where the orientation EXIF goes: after SOI (and JFIF)
+    orientation: int | None = None
+    icc_chunks: list[tuple[int, int, bytes]] = []
+    icc_at: int | None = None
+    adobe_kept = False
+    frame: dict[int, int] | None = None  # component id -> quantisation table
+    quant_tables: set[int] = set()
+    lossless = False  # lossless frames (SOF3, SOF11) have no quantisation tables
+    scans = 0
     pos = 2
-    length = len(data)
     while True:
-        if pos >= length:
+        if pos >= size:
             raise CorruptImage(TRUNCATED)
         if data[pos] != 0xFF:
-            raise CorruptImage("The image is damaged: unexpected data between its segments.")
-        while pos < length and data[pos] == 0xFF:
-            pos += 1  # fill bytes
-        if pos >= length:
+            raise CorruptImage(f"{DAMAGED}: unexpected data between its segments.")
+        while pos < size and data[pos] == 0xFF:
+            pos += 1  # the marker's 0xFF and any fill bytes before it
+        if pos >= size:
             raise CorruptImage(TRUNCATED)
         marker = data[pos]
         pos += 1
         if marker == 0xD9:
-            if not (seen_frame and seen_scan):
+            if not scans:
                 raise CorruptImage("The image has no picture data.")
-            out.append(b"\xff\xd9")
-            break  # anything after the end of the image is dropped
-        if marker in _STANDALONE:
-            if marker == 0xD8:
-                raise CorruptImage("The image is damaged: it starts twice.")
-            out.append(bytes((0xFF, marker)))
-            continue
-        if pos + 2 > length:
+            out.append(EOI)
+            break  # whatever follows the end of the image is dropped
+        if marker == 0xD8 or 0xD0 <= marker <= 0xD7:
+            raise CorruptImage(f"{DAMAGED}: a marker is out of place.")
+        if marker == 0x01:
+            continue  # TEM: a standalone marker with no meaning for decoding
+        if pos + 2 > size:
             raise CorruptImage(TRUNCATED)
-        (size,) = struct.unpack_from(">H", data, pos)
-        if size < 2 or pos + size > length:
+        (length,) = struct.unpack_from(">H", data, pos)
+        end = pos + length
+        if length < 2:
+            raise CorruptImage(f"{DAMAGED}: a segment has an invalid length.")
+        if end > size:
             raise CorruptImage(TRUNCATED)
-        segment = data[pos - 2 : pos + size]
-        payload = data[pos + 2 : pos + size]
-        pos += size
-        if marker == 0xDA:
-            if not seen_frame:
-                raise CorruptImage("The image is damaged: picture data before its header.")
-            match = _SCAN_END.search(data, pos)
+        segment = view[pos - 2 : end]
+        body = view[pos + 2 : end]
+        pos = end
+
+        if marker == SOS:
+            if frame is None:
+                raise CorruptImage(f"{DAMAGED}: picture data comes before its header.")
+            _check_scan_header(body, frame, None if lossless else quant_tables)
+            match = _SCAN_END.search(data, end)
             if match is None:
                 raise CorruptImage(TRUNCATED)
+            if match.start() == end:
+                raise CorruptImage(f"{DAMAGED}: a scan has no data.")
             out.append(segment)
-            out.append(data[pos : match.start()])
+            out.append(view[end : match.start()])  # entropy-coded data, byte for byte
             pos = match.start()
-            seen_scan = True
-        elif marker in _KEEP:
-            if marker in _SOF:
-                seen_frame = True
+            scans += 1
+        elif marker in JPEG_SOF:
+            if frame is not None:
+                raise CorruptImage(f"{DAMAGED}: it has two picture headers.")
+            frame = _parse_frame(body)
+            lossless = marker in (0xC3, 0xCB)
             out.append(segment)
-        elif marker == 0xE0 and payload[:5] == b"JFIF\x00" and len(out) == 1:
-            out.append(_jfif_without_thumbnail(payload))
-            exif_at = 2
-        elif marker == 0xE1 and payload[:6] == b"Exif\x00\x00":
-            if orientation == 1:
-                orientation = read_exif_orientation(payload)
-        elif marker == 0xE2 and payload[:12] == b"ICC_PROFILE\x00":
-            # A colour profile describes the picture's colours, not the photographer.
-            if _valid_icc_chunk(payload):
-                out.append(segment)
-        elif marker == 0xEE and payload[:5] == b"Adobe":
-            out.append(segment)  # colour transform flags (CMYK/YCCK need them)
-        elif 0xE0 <= marker <= 0xEF or marker == 0xFE:
-            continue  # EXIF, XMP, extended XMP, IPTC/Photoshop, MPF, comments, vendor data
-        elif marker in (0xC8,) or 0xF0 <= marker <= 0xFD:
-            raise CorruptImage("The image uses a JPEG extension this site does not accept.")
+        elif marker == DQT:
+            quant_tables |= _parse_quant_tables(body)
+            out.append(segment)
+        elif marker == DHT:
+            _check_huffman_tables(body)
+            out.append(segment)
+        elif marker == DRI:
+            if length != 4:
+                raise CorruptImage(f"{DAMAGED}: its restart interval is invalid.")
+            out.append(segment)
+        elif marker == DAC:
+            if length % 2:
+                raise CorruptImage(f"{DAMAGED}: its arithmetic tables are invalid.")
+            out.append(segment)
+        elif marker == DNL:
+            if length != 4 or not scans:
+                raise CorruptImage(f"{DAMAGED}: its line count is out of place.")
+            out.append(segment)
+        elif marker == APP0:
+            # JFIF counts only as the first segment; JFXX thumbnails and others are dropped.
+            if len(out) == 1 and bytes(body[:5]) == b"JFIF\x00":
+                out.append(_jfif_without_thumbnail(body))
+                header_end = 2
+        elif marker == APP1:
+            if orientation is None and bytes(body[:6]) == EXIF_HEADER:
+                orientation = read_orientation(body[6:])
+        elif marker == APP2:
+            if bytes(body[:12]) == ICC_HEADER and len(body) > 14:
+                if icc_at is None:
+                    icc_at = len(out)
+                icc_chunks.append((body[12], body[13], bytes(body[14:])))
+        elif marker == APP14:
+            if not adobe_kept and bytes(body[:5]) == b"Adobe" and len(body) >= 12:
+                adobe_kept = True
+                out.append(_segment(APP14, bytes(body[:12])))
+        elif 0xE0 <= marker <= 0xEF or marker == COM:
+            continue  # EXIF, XMP, IPTC/Photoshop, MPF, vendor blocks, comments
+        elif marker in JPEG_UNSUPPORTED_SOF or marker == 0xC8 or 0xF0 <= marker <= 0xFD:
+            raise UnsupportedFormat("The image uses a kind of JPEG this site cannot show.")
         else:
-            raise CorruptImage("The image is damaged: it has an unknown segment.")
-    if orientation != 1:
-        out.insert(exif_at, orientation_segment(orientation))
+            raise CorruptImage(f"{DAMAGED}: it has an unknown segment.")
+
+    if icc_at is not None:
+        out[icc_at:icc_at] = _icc_segments(icc_chunks)
+    if orientation is not None and orientation != 1:
+        out.insert(header_end, orientation_segment(orientation))
     return b"".join(out)
+
+
+def orientation_segment(orientation: int) -> bytes:
+    """Return an APP1 segment whose EXIF holds only ``orientation``."""
+    return _segment(APP1, EXIF_HEADER + orientation_tiff(orientation))
+
+
+def _segment(marker: int, body: bytes) -> bytes:
+    return bytes((0xFF, marker)) + struct.pack(">H", len(body) + 2) + body
+
+
+def _jfif_without_thumbnail(body: memoryview) -> bytes:
+    # identifier(5) version(2) units(1) x density(2) y density(2) thumbnail w(1) h(1) [RGB]
+    if len(body) < 14:
+        raise CorruptImage(f"{DAMAGED}: its JFIF header is too short.")
+    return _segment(APP0, bytes(body[:12]) + b"\x00\x00")
+
+
+def _parse_frame(body: memoryview) -> dict[int, int]:
+    if len(body) < 6:
+        raise CorruptImage(f"{DAMAGED}: its picture header is too short.")
+    height, width, count = struct.unpack_from(">HHB", body, 1)
+    if len(body) != 6 + 3 * count or not 1 <= count <= 4:
+        raise CorruptImage(f"{DAMAGED}: its picture header is invalid.")
+    if width == 0 or height == 0:
+        raise CorruptImage("The image has no pixels.")
+    components: dict[int, int] = {}
+    for index in range(count):
+        ident, sampling, table = body[6 + 3 * index : 9 + 3 * index]
+        if ident in components or table > 3 or not (1 <= sampling >> 4 <= 4):
+            raise CorruptImage(f"{DAMAGED}: its picture header is invalid.")
+        if not 1 <= sampling & 0x0F <= 4:
+            raise CorruptImage(f"{DAMAGED}: its picture header is invalid.")
+        components[ident] = table
+    return components
+
+
+def _parse_quant_tables(body: memoryview) -> set[int]:
+    tables: set[int] = set()
+    pos = 0
+    while pos < len(body):
+        precision, table = body[pos] >> 4, body[pos] & 0x0F
+        if precision > 1 or table > 3:
+            raise CorruptImage(f"{DAMAGED}: a quantisation table is invalid.")
+        pos += 1 + 64 * (precision + 1)
+        tables.add(table)
+    if pos != len(body) or not tables:
+        raise CorruptImage(f"{DAMAGED}: a quantisation table is invalid.")
+    return tables
+
+
+def _check_huffman_tables(body: memoryview) -> None:
+    pos = 0
+    while pos < len(body):
+        if pos + 17 > len(body) or body[pos] >> 4 > 1 or body[pos] & 0x0F > 3:
+            raise CorruptImage(f"{DAMAGED}: a Huffman table is invalid.")
+        symbols = sum(body[pos + 1 : pos + 17])
+        if symbols > 256:
+            raise CorruptImage(f"{DAMAGED}: a Huffman table is invalid.")
+        pos += 17 + symbols
+    if pos != len(body) or pos == 0:
+        raise CorruptImage(f"{DAMAGED}: a Huffman table is invalid.")
+
+
+def _check_scan_header(body: memoryview, frame: dict[int, int], quant: set[int] | None) -> None:
+    count = body[0] if body else 0
+    if not 1 <= count <= 4 or len(body) != 4 + 2 * count:
+        raise CorruptImage(f"{DAMAGED}: a scan header is invalid.")
+    for index in range(count):
+        ident = body[1 + 2 * index]
+        if ident not in frame:
+            raise CorruptImage(f"{DAMAGED}: a scan names a component the picture lacks.")
+        if quant is not None and frame[ident] not in quant:
+            raise CorruptImage(f"{DAMAGED}: a quantisation table is missing.")
+
+
+def _icc_segments(chunks: list[tuple[int, int, bytes]]) -> list[bytes]:
+    """Reassemble, clean and re-split the ICC profile; [] drops one that does not parse."""
+    totals = {total for _sequence, total, _payload in chunks}
+    ordered = sorted(chunks)
+    if len(totals) != 1 or [seq for seq, _t, _p in ordered] != list(range(1, len(chunks) + 1)):
+        return []  # missing, repeated or inconsistently numbered pieces
+    if totals.pop() != len(chunks):
+        return []
+    profile = clean_icc_profile(b"".join(payload for _s, _t, payload in ordered))
+    if profile is None:
+        return []
+    pieces = [profile[i : i + _ICC_CHUNK] for i in range(0, len(profile), _ICC_CHUNK)]
+    if len(pieces) > 255:
+        return []
+    return [
+        _segment(APP2, ICC_HEADER + bytes((number, len(pieces))) + piece)
+        for number, piece in enumerate(pieces, start=1)
+    ]

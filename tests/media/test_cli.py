@@ -1,0 +1,74 @@
+"""The strip-metadata command: writes a clean file, or nothing and one line of why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from tests.media import samples
+from trove.media import strip_metadata
+from trove.media.cli import strip_metadata_command
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(strip_metadata_command, list(args))
+
+
+def test_command_is_named_strip_metadata() -> None:
+    assert strip_metadata_command.name == "strip-metadata"
+
+
+def test_strips_into_output(tmp_path: Path) -> None:
+    source = tmp_path / "in.jpg"
+    source.write_bytes(
+        samples.insert_after_soi(samples.jpeg(exif=samples.exif_bytes()), samples.xmp_segment())
+    )
+    target = tmp_path / "out.jpg"
+    result = run(str(source), str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == strip_metadata(source.read_bytes())
+    assert [path.name for path in tmp_path.iterdir()] != [] and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_overwrites_an_existing_output(tmp_path: Path) -> None:
+    source = tmp_path / "in.png"
+    source.write_bytes(samples.png())
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+    assert run(str(source), str(target)).exit_code == 0
+    assert target.read_bytes() == strip_metadata(source.read_bytes())
+
+
+def test_bad_input_exits_1_with_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    cases = {
+        "text.jpg": b"just text, renamed\n",
+        "empty.jpg": b"",
+        "truncated.jpg": samples.jpeg()[:300],
+        "garbage.jpg": samples.jpeg()[:40] + b"\x00garbage" * 20,
+    }
+    for name, data in cases.items():
+        source = tmp_path / name
+        source.write_bytes(data)
+        target = tmp_path / f"out-{name}"
+        result = run(str(source), str(target))
+        assert result.exit_code == 1, name
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in result.output
+        assert lines[0].startswith(str(source))
+        assert not target.exists()
+    assert not list(tmp_path.glob(".*"))
+
+
+def test_missing_input_is_a_one_line_error(tmp_path: Path) -> None:
+    result = run(str(tmp_path / "nope.jpg"), str(tmp_path / "out.jpg"))
+    assert result.exit_code == 1
+    assert "No such file" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_output_is_a_one_line_error(tmp_path: Path) -> None:
+    source = tmp_path / "in.jpg"
+    source.write_bytes(samples.jpeg())
+    result = run(str(source), str(tmp_path / "missing-dir" / "out.jpg"))
+    assert result.exit_code == 1
+    assert len(result.stderr.strip().splitlines()) == 1

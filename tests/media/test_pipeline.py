@@ -1,0 +1,69 @@
+"""process_image: the one path from an upload to what is stored."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from tests.media import samples
+from trove.media import (
+    NEAR_DUPLICATE_DISTANCE,
+    CorruptImage,
+    ImageTooLarge,
+    hamming,
+    perceptual_hash,
+    process_image,
+    sha256_hex,
+    strip_metadata,
+)
+
+
+def test_jpeg_upload_is_stripped_thumbnailed_and_hashed() -> None:
+    data = samples.insert_after_soi(
+        samples.jpeg(samples.picture(1600, 1200), exif=samples.exif_bytes(orientation=6)),
+        samples.xmp_segment(),
+    )
+    processed = process_image(data)
+    assert processed.data == strip_metadata(data)
+    assert processed.format == "jpeg"
+    assert (processed.width, processed.height) == (1200, 1600)
+    assert processed.sha256 == sha256_hex(processed.data)
+    assert hamming(processed.phash, perceptual_hash(data)) <= NEAR_DUPLICATE_DISTANCE
+    sizes = {
+        size: Image.open(io.BytesIO(thumb)).size for size, thumb in processed.thumbnails.items()
+    }
+    assert sizes == {320: (240, 320), 1280: (960, 1280)}
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (samples.png(samples.picture(300, 200)), "png"),
+        (samples.webp(samples.picture(300, 200), exif=samples.exif_bytes()), "webp"),
+    ],
+)
+def test_png_and_webp_stay_in_their_format(data: bytes, kind: str) -> None:
+    processed = process_image(data, thumb_sizes=(64,))
+    assert processed.format == kind
+    assert (processed.width, processed.height) == (300, 200)
+    assert set(processed.thumbnails) == {64}
+
+
+def test_same_picture_gives_same_result() -> None:
+    data = samples.jpeg(samples.picture(640, 480), exif=samples.exif_bytes())
+    assert process_image(data) == process_image(data)
+
+
+def test_structurally_fine_but_undecodable_upload_is_refused() -> None:
+    data = bytearray(samples.jpeg(samples.picture(320, 240)))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 11] = 0x44  # sampling factors libjpeg refuses
+    with pytest.raises(CorruptImage):
+        process_image(bytes(data))
+
+
+def test_pixel_limit_applies() -> None:
+    with pytest.raises(ImageTooLarge):
+        process_image(samples.jpeg(samples.picture(200, 100)), max_pixels=10_000)

@@ -1,0 +1,54 @@
+"""The one code path from an upload to a stored photo: the media job and benchmarks use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trove.media.decode import decode, flattened
+from trove.media.formats import DEFAULT_MAX_PIXELS, probe
+from trove.media.hashing import phash_image, sha256_hex
+from trove.media.strip import strip_to_stored
+from trove.media.thumbnails import render_thumbnails
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """A stripped photo ready to store, with its thumbnails and hashes."""
+
+    data: bytes  # the stripped file to store
+    format: str  # "jpeg", "png" or "webp" (HEIC is stored as JPEG)
+    width: int  # as displayed
+    height: int
+    sha256: str  # of ``data``
+    phash: int  # 64-bit perceptual hash of the picture as displayed
+    thumbnails: dict[int, bytes] = field(default_factory=dict)  # size -> JPEG
+
+
+def process_image(
+    data: bytes,
+    *,
+    thumb_sizes: tuple[int, ...] = (320, 1280),
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> ProcessedImage:
+    """Strip, verify, thumbnail and hash an upload; raise MediaError if it is unusable."""
+    clean, kind, picture = strip_to_stored(data, max_pixels=max_pixels)
+    orientation = 1
+    if picture is None:
+        # Decoding the stripped file, once and scaled, both proves it decodes (stripping
+        # checked only its structure) and gives the thumbnails their pixels.
+        info = probe(clean, max_pixels=max_pixels)
+        decoded = decode(clean, kind, longest=max(thumb_sizes), mode="RGB", all_frames=True)
+        picture = flattened(decoded)
+        width, height, orientation = info.width, info.height, info.orientation
+    else:
+        width, height = picture.size  # converted HEIC: already upright
+    thumbnails, smallest = render_thumbnails(picture, thumb_sizes, orientation)
+    return ProcessedImage(
+        data=clean,
+        format=kind,
+        width=width,
+        height=height,
+        sha256=sha256_hex(clean),
+        phash=phash_image(smallest),
+        thumbnails=thumbnails,
+    )
