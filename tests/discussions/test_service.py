@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.discussions.conftest import make_cast
+from tests.factories import add_team_member
 from trove.audit.models import AuditEvent
 from trove.discussions import service
 from trove.discussions.models import Post
@@ -20,6 +21,10 @@ from trove.projects import service as projects
 
 def _notes(user) -> list[Notification]:
     return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)))
+
+
+def _mail_to(outbox, address):
+    return [message for message in outbox if message["To"] == address]
 
 
 def _qa(cast):
@@ -102,9 +107,10 @@ def test_the_asker_is_notified_and_emailed_of_each_reply_by_someone_else(cast, o
     assert [n.kind for n in notes] == ["discussion.reply", "discussion.reply"]
     assert "Olive Owner replied to your question" in notes[0].text
     assert notes[0].url == f"/posts/{question.id}#post-{answer.id}"
-    assert [m["To"] for m in outbox] == ["sam@example.org", "sam@example.org"]
-    assert "New reply to your question" in outbox[0]["Subject"]
-    assert f"http://localhost/posts/{question.id}#post-{answer.id}" in outbox[0].get_content()
+    to_asker = _mail_to(outbox, "sam@example.org")
+    assert len(to_asker) == 2
+    assert "New reply to your question" in to_asker[0]["Subject"]
+    assert f"http://localhost/posts/{question.id}#post-{answer.id}" in to_asker[0].get_content()
 
 
 def test_replying_to_ones_own_question_notifies_nobody(cast, outbox):
@@ -112,7 +118,7 @@ def test_replying_to_ones_own_question_notifies_nobody(cast, outbox):
     service.reply_to_question(question, cast.contributor, "Never mind, found them.")
     db.session.commit()
     assert _notes(cast.contributor) == []
-    assert outbox == []
+    assert _mail_to(outbox, "sam@example.org") == []
 
 
 def test_an_official_answer_notifies_the_asker_once(cast, outbox):
@@ -122,7 +128,7 @@ def test_an_official_answer_notifies_the_asker_once(cast, outbox):
     db.session.commit()
     kinds = [n.kind for n in _notes(cast.contributor)]
     assert kinds == ["discussion.reply", "discussion.official_answer"]
-    assert len(outbox) == 2
+    assert len(_mail_to(outbox, "sam@example.org")) == 2
 
 
 def test_an_inactive_asker_gets_the_notification_but_no_email(cast, outbox):
@@ -131,7 +137,27 @@ def test_an_inactive_asker_gets_the_notification_but_no_email(cast, outbox):
     service.reply_to_question(question, cast.owner, "Hi.")
     db.session.commit()
     assert len(_notes(cast.contributor)) == 1
-    assert outbox == []
+    assert _mail_to(outbox, "sam@example.org") == []
+
+
+def test_a_new_question_reaches_owners_by_mail_and_reviewers_in_the_app(cast, outbox):
+    reviewer = add_team_member(cast.project, "reviewer")
+    question = service.ask_question(cast.project, cast.contributor, "Is a tilted shelf fine?")
+    db.session.commit()
+    for person in (cast.owner, reviewer):
+        [note] = _notes(person)
+        assert note.kind == "discussion.question"
+        assert "Sam Contributor asked a question" in note.text
+        assert note.url == f"/posts/{question.id}#post-{question.id}"
+    assert _notes(cast.viewer) == [] and _notes(cast.other) == []
+    assert [m["To"] for m in outbox] == ["owner@example.org"]
+    assert "New question on" in outbox[0]["Subject"]
+
+
+def test_the_team_is_not_told_of_its_own_questions(cast, outbox):
+    service.ask_question(cast.project, cast.owner, "Note to self?")
+    db.session.commit()
+    assert _notes(cast.owner) == [] and outbox == []
 
 
 # --- editing and deleting ---------------------------------------------------------------------

@@ -37,7 +37,7 @@ from trove.discussions.rules import viewer_for
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.notifications.service import notify
-from trove.projects.models import Project
+from trove.projects.models import Project, TeamRole
 from trove.timeutil import utcnow
 
 QUESTIONS_PER_PAGE = 20
@@ -95,7 +95,26 @@ def ask_question(project: Project, user: User, body: str) -> Post:
     )
     db.session.add(question)
     db.session.flush()
+    _tell_team_about(question, user)
     return question
+
+
+def _tell_team_about(question: Post, asker: User) -> None:
+    """Notify the owners and reviewers of a new question (owners by e-mail as well)."""
+    project = question.project
+    for member in project.members:
+        if member.user_id == asker.id or member.role not in (TeamRole.OWNER, TeamRole.REVIEWER):
+            continue
+        notify(
+            member.user,
+            "discussion.question",
+            f"{asker.display_name} asked a question on “{project.title}”: "
+            f"“{excerpt(question.body)}”",
+            post_path(question),
+            email_subject=(
+                f"New question on {project.title}" if member.role is TeamRole.OWNER else None
+            ),
+        )
 
 
 def reply_to_question(question: Post, user: User, body: str) -> Post:
