@@ -21,6 +21,7 @@ from trove.projects.models import (
     BriefVersion,
     Capability,
     Project,
+    ProjectExample,
     ProjectMember,
     ProjectStatus,
     TeamRole,
@@ -352,6 +353,27 @@ def _sweep_due_projects() -> int:
 
 
 # --- team -------------------------------------------------------------------------------------
+
+
+def remove_example(project: Project, example: ProjectExample, user: User) -> str | None:
+    """Take ``example`` off the brief; return its storage key if nothing else uses the file.
+
+    Stored files are named by their content, so the same picture may back another example
+    or a contribution: the caller deletes the file after the commit only when this returns
+    its key.
+    """
+    from trove.submissions.models import Submission  # submissions build on projects
+
+    if not is_editable(project):
+        raise DomainError("This brief cannot be edited now.", status=409)
+    key = example.storage_key
+    project.examples.remove(example)
+    record_event(user, "project.example_removed", project, project_id=project.id)
+    db.session.flush()
+    shared = db.session.scalar(
+        select(ProjectExample.id).where(ProjectExample.storage_key == key).limit(1)
+    ) or db.session.scalar(select(Submission.id).where(Submission.storage_key == key).limit(1))
+    return None if shared else key
 
 
 def add_member(project: Project, actor: User, user: User, role: TeamRole) -> ProjectMember:

@@ -6,6 +6,7 @@ from flask import Response, abort, current_app, flash, url_for
 from flask_login import current_user, login_required
 
 from trove.audit.service import record_event
+from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage, send_private_file
 from trove.htmx import redirect_after_change, render
@@ -93,12 +94,14 @@ def delete_example(project_id: int, example_id: int) -> Response:
     """Remove an example from the brief."""
     project = load_project(project_id, Capability.MANAGE)
     example = _example_or_404(project.id, example_id)
-    if not service.is_editable(project):
-        flash("This brief cannot be edited now.", "error")
+    try:
+        unused_key = service.remove_example(project, example, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
     else:
-        project.examples.remove(example)
-        record_event(current_user, "project.example_removed", project, project_id=project.id)
         db.session.commit()
+        if unused_key is not None:
+            get_storage().delete_original(unused_key)
         flash("Example removed.", "info")
     return redirect_after_change(url_for("projects.edit_step", project_id=project.id, step=3))
 
