@@ -103,6 +103,13 @@
       item.cancel.remove();
     }
 
+    function showRemaining(header) {
+      var count = parseInt(header, 10);
+      var place = document.querySelector("[data-remaining]");
+      if (!place || isNaN(count)) { return; }
+      place.textContent = count + " more photo" + (count === 1 ? "" : "s");
+    }
+
     function next() {
       while (active < CONCURRENCY && queue.length) {
         send(queue.shift());
@@ -133,6 +140,7 @@
         } else if (xhr.status === 201) {
           var card = fragment(xhr.responseText);
           item.li.replaceWith(card);
+          showRemaining(xhr.getResponseHeader("X-Trove-Remaining"));
           if (window.htmx) { window.htmx.process(card); }
         } else if (xhr.status === 0) {
           fail(item, "The connection failed. Check your network and try again.");

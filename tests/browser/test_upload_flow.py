@@ -55,6 +55,7 @@ def test_phone_uploads_by_drop_and_chooser(make_app, phone):
         page.get_by_role("button", name="Sign out").wait_for()
         page.goto(f"{server.url}/projects/{project_id}#contribute")
         page.evaluate(WATCH_PROGRESS)
+        expect(page.locator("[data-remaining]")).to_have_text("5 more photos")
 
         # Dropping before agreeing is refused in the page.
         page.get_by_text("Choose photos").scroll_into_view_if_needed()
@@ -84,6 +85,7 @@ def test_phone_uploads_by_drop_and_chooser(make_app, phone):
         )
         assert page.evaluate("window.progressSeen") >= 4
         assert page.locator("[data-upload-list] img").count() == 4
+        expect(page.locator("[data-remaining]")).to_have_text("1 more photo")
         screenshot(page, "uploads-phone")
 
         # The same photo again is refused with its reason, inline.

@@ -42,6 +42,7 @@ def test_upload_is_stripped_stored_and_pending_review(app, client, project_id, c
     response = _upload(client, project_id, photo(gps=True))
     assert response.status_code == 201, response.data
     assert b"submission-" in response.data and b"<html" not in response.data
+    assert response.headers["X-Trove-Remaining"] == "2"  # the fixture allows 3 each
     [sub] = _submissions(app)
     assert sub.status is SubmissionStatus.PENDING_REVIEW
     assert sub.quarantine_name is None

@@ -65,12 +65,15 @@ def upload(project_id: int) -> Response:
             db.session.commit()
             accepted.append(submission)
     if is_fragment_request():
-        return render(
+        response = render(
             "submissions/_card.html",
             submission=accepted[0],
             status=201,
             trigger="submission-uploaded",
         )
+        # The upload script keeps "You can send N more photos" true as photos go in.
+        response.headers["X-Trove-Remaining"] = str(remaining_uploads(project))
+        return response
     if accepted:
         flash(
             f"{len(accepted)} photo{'s' if len(accepted) != 1 else ''} received. Location and "
