@@ -68,6 +68,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(review_bp)
 
+    from trove.payouts.views import bp as payouts_bp
+
+    app.register_blueprint(payouts_bp)
+
     # Feature blueprints added by the Q&A and notifications work go below this line.
     from trove.discussions.views import bp as discussions_bp
     from trove.notifications.views import bp as notifications_bp
@@ -78,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Import every module that declares models, jobs or sweeps, so that migrations and the
     # worker know them by name.
     import trove.mail  # noqa: F401
+    import trove.payouts.jobs  # noqa: F401
     import trove.payouts.models  # noqa: F401
     import trove.projects.service  # noqa: F401
     import trove.review.models  # noqa: F401

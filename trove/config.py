@@ -54,6 +54,11 @@ DEFAULTS: dict[str, Any] = {
     "PAYPAL_CLIENT_SECRET": None,
     "PAYPAL_BASE_URL": "https://api-m.sandbox.paypal.com",
     "PAYPAL_WEBHOOK_ID": None,
+    "PAYPAL_POLL_SECONDS": 300,  # how often batches still with PayPal are checked
+    "PAYPAL_ID_PREFIX": "trove",  # prefix of sender_batch_id; unique per instance and database
+    # Payouts
+    "PAYOUT_MINIMUM_MINOR": 100,  # smallest payment per contributor, in minor units
+    "PAYOUT_FOUR_EYES": False,  # a batch must be approved by someone other than its preparer
     # Serving images behind a proxy: "" | "nginx" (X-Accel-Redirect) | "sendfile" (X-Sendfile)
     "IMAGE_OFFLOAD": "",
 }

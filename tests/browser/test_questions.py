@@ -76,6 +76,7 @@ def test_questions_and_answers_on_a_phone(live_server, phone, outbox):
     page.get_by_text("has an official answer from the team").wait_for()
     screenshot(page, "qa-notifications-phone")
     assert [m["To"] for m in outbox if "question" in m["Subject"]] == [
+        "olive@example.org",  # the owner hears of the new question
         "sam@example.org",
         "sam@example.org",
     ]

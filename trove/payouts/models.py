@@ -1,17 +1,30 @@
-"""The earnings ledger: one earning per approved photo, paid exactly once."""
+"""The earnings ledger and payout batches: every approved photo paid exactly once.
+
+An earning (one per approved photo) is payable while it is ``unpaid``, ``failed``,
+``unclaimed`` or ``returned`` and linked to no payout item. Preparing a batch links it to
+one item of one batch (``in_batch``); the item's outcome then makes it ``paid`` or payable
+again (the link is cleared, and ``payout_item_earnings`` keeps the history).
+"""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from trove.accounts.models import User
 from trove.extensions import db
+from trove.projects.models import Project
 from trove.submissions.models import Submission
 from trove.timeutil import utcnow
+
+
+def _enum(cls: type[enum.Enum], length: int = 12) -> Enum:
+    return Enum(
+        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class EarningStatus(enum.StrEnum):
@@ -27,12 +40,191 @@ class EarningStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {"in_batch": "Being paid"}.get(self.value, self.value.capitalize())
+        return {
+            "in_batch": "Being paid",
+            "failed": "Payment failed",
+            "unclaimed": "Not claimed",
+            "returned": "Payment returned",
+        }.get(self.value, self.value.capitalize())
 
     @property
     def locked(self) -> bool:
         """Return whether the approval behind this earning can no longer change."""
         return self not in (EarningStatus.UNPAID,)
+
+    @property
+    def payable(self) -> bool:
+        """Return whether a new payout batch may take this earning."""
+        return self in PAYABLE
+
+
+#: Earnings a payout batch may take (when they are linked to no item).
+PAYABLE = (
+    EarningStatus.UNPAID,
+    EarningStatus.FAILED,
+    EarningStatus.UNCLAIMED,
+    EarningStatus.RETURNED,
+)
+
+
+class PayoutBatchStatus(enum.StrEnum):
+    """Where a payout batch is.
+
+    draft → approved → sending → sent → processing → completed, or failed (PayPal refused
+    or denied it); approved → manual → completed without PayPal credentials; draft and
+    approved batches can be cancelled.
+    """
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SENDING = "sending"
+    SENT = "sent"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    MANUAL = "manual"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """Return the human name of the status."""
+        return {
+            "sending": "Sending to PayPal",
+            "sent": "Sent to PayPal",
+            "processing": "PayPal is paying",
+            "manual": "Awaiting manual payment",
+        }.get(self.value, self.value.capitalize())
+
+    @property
+    def badge(self) -> str:
+        """Return the badge style that fits the status."""
+        if self in (PayoutBatchStatus.COMPLETED,):
+            return "paid"
+        if self in (PayoutBatchStatus.FAILED, PayoutBatchStatus.CANCELLED):
+            return "failed"
+        if self is PayoutBatchStatus.APPROVED:
+            return "approved"
+        return "pending"
+
+    @property
+    def in_flight(self) -> bool:
+        """Return whether PayPal is still working on the batch (the page polls)."""
+        return self in IN_FLIGHT
+
+
+IN_FLIGHT = (PayoutBatchStatus.SENDING, PayoutBatchStatus.SENT, PayoutBatchStatus.PROCESSING)
+
+
+class PayoutItemStatus(enum.StrEnum):
+    """The outcome of one payment to one contributor."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+    UNCLAIMED = "unclaimed"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """Return the human name of the status."""
+        return {"unclaimed": "Not claimed"}.get(self.value, self.value.capitalize())
+
+    @property
+    def badge(self) -> str:
+        """Return the badge style that fits the status."""
+        return {"paid": "paid", "pending": "pending"}.get(self.value, "failed")
+
+
+class PayoutBatch(db.Model):
+    """A set of payments in one currency for one project, sent to PayPal as one batch."""
+
+    __tablename__ = "payout_batches"
+    __table_args__ = (Index("ix_payout_batches_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[PayoutBatchStatus] = mapped_column(
+        _enum(PayoutBatchStatus), default=PayoutBatchStatus.DRAFT
+    )
+    manual: Mapped[bool] = mapped_column(default=False)
+    total_minor: Mapped[int] = mapped_column(default=0)
+    item_count: Mapped[int] = mapped_column(default=0)
+    earning_count: Mapped[int] = mapped_column(default=0)
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sent_at: Mapped[datetime | None]
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+
+    # PayPal's side. sender_batch_id is derived from the id and never changes, so every
+    # retry and reconciliation names the same batch.
+    sender_batch_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    paypal_batch_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    paypal_status: Mapped[str | None] = mapped_column(String(20))
+    send_attempts: Mapped[int] = mapped_column(default=0)
+    last_checked_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    project: Mapped[Project] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
+    items: Mapped[list[PayoutItem]] = relationship(
+        back_populates="batch", order_by="PayoutItem.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def dom_id(self) -> str:
+        """Return the batch's stable DOM id."""
+        return f"payout-batch-{self.id}"
+
+
+class PayoutItem(db.Model):
+    """One payment in a batch: all of one contributor's payable earnings in its currency."""
+
+    __tablename__ = "payout_items"
+    __table_args__ = (UniqueConstraint("batch_id", "contributor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("payout_batches.id"), index=True)
+    contributor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    receiver: Mapped[str] = mapped_column(String(254))  # the PayPal e-mail when prepared
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    earning_count: Mapped[int] = mapped_column(default=0)
+    status: Mapped[PayoutItemStatus] = mapped_column(
+        _enum(PayoutItemStatus), default=PayoutItemStatus.PENDING
+    )
+    sender_item_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    paypal_item_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(64))
+    transaction_status: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    settled_at: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    batch: Mapped[PayoutBatch] = relationship(back_populates="items")
+    contributor: Mapped[User] = relationship()
+
+    @property
+    def dom_id(self) -> str:
+        """Return the item's stable DOM id."""
+        return f"payout-item-{self.id}"
+
+
+class PayoutItemEarning(db.Model):
+    """Which earnings a payout item covered (kept after a failed item lets them go)."""
+
+    __tablename__ = "payout_item_earnings"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("payout_items.id"), primary_key=True)
+    earning_id: Mapped[int] = mapped_column(ForeignKey("earnings.id"), primary_key=True, index=True)
 
 
 class Earning(db.Model):
@@ -49,16 +241,14 @@ class Earning(db.Model):
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[EarningStatus] = mapped_column(
-        Enum(
-            EarningStatus,
-            native_enum=False,
-            length=12,
-            values_callable=lambda e: [m.value for m in e],
-        ),
-        default=EarningStatus.UNPAID,
+        _enum(EarningStatus), default=EarningStatus.UNPAID
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     paid_at: Mapped[datetime | None]
+    # The item now paying this earning; cleared when that item fails, so that a later
+    # batch can take it. At most one item at a time, by construction.
+    payout_item_id: Mapped[int | None] = mapped_column(ForeignKey("payout_items.id"), index=True)
 
     contributor: Mapped[User | None] = relationship()
     submission: Mapped[Submission] = relationship(backref=backref("earning", uselist=False))
+    payout_item: Mapped[PayoutItem | None] = relationship()

@@ -40,4 +40,5 @@ def brief(project_id: int) -> Response:
         is_team=can(current_user, project, Capability.VIEW),
         can_manage=can(current_user, project, Capability.MANAGE),
         can_review=can(current_user, project, Capability.REVIEW),
+        can_pay=can(current_user, project, Capability.FINANCE),
     )
