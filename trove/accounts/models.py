@@ -53,6 +53,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]  # the account was deleted and its personal data erased
 
     def get_id(self) -> str:
         """Return the session identifier Flask-Login stores (not the primary key)."""

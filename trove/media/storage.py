@@ -5,6 +5,7 @@ Layout under the root::
     quarantine/<random name>                      raw uploads, never served
     originals/ab/cd/<sha256>.<jpeg|png|webp>      stripped photos, named by their content
     derived/ab/cd/<sha256>-<size>.jpeg            thumbnails of an original
+    exports/<name>.zip                            dataset archives
 
 Every write goes to a temporary name in the target directory, is fsynced, renamed into
 place with ``os.replace`` and the directory fsynced, so a reader (or a crash) never sees
@@ -21,6 +22,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -30,6 +32,7 @@ from trove.media.errors import FileTooLarge, MediaError, StorageFull
 EXTENSIONS = ("jpeg", "png", "webp")
 _QUARANTINE_NAME = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 _KEY = re.compile(r"([0-9a-f]{64})\.(jpeg|png|webp)")
+_EXPORT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,90}\.zip")
 _CHUNK = 1024 * 1024
 _TMP_SUFFIX = ".tmp"
 _FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -43,6 +46,7 @@ class LocalStorage:
         self.quarantine = self.root / "quarantine"
         self.originals = self.root / "originals"
         self.derived = self.root / "derived"
+        self.exports = self.root / "exports"
 
     # --- quarantine ----------------------------------------------------------------------
 
@@ -128,13 +132,47 @@ class LocalStorage:
             for path in folder.glob(f"{digest}-*.jpeg"):
                 path.unlink(missing_ok=True)
 
+    # --- dataset archives ------------------------------------------------------------------
+
+    def export_path(self, name: str) -> Path:
+        """Return the path of dataset archive ``name``; refuse any name of another shape."""
+        if not isinstance(name, str) or not _EXPORT_NAME.fullmatch(name):
+            raise MediaError("Unknown archive.")
+        return self.exports / name
+
+    @contextmanager
+    def write_export(self, name: str) -> Iterator[BinaryIO]:
+        """Yield a file to write archive ``name`` into; it appears whole on success only."""
+        target = self.export_path(name)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise _storage_error(error) from None
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(8)}{_TMP_SUFFIX}"
+        try:
+            with tmp.open("xb") as handle:
+                yield handle
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+            _fsync_directory(target.parent)
+        except BaseException as error:
+            tmp.unlink(missing_ok=True)
+            if isinstance(error, OSError):
+                raise _storage_error(error) from None
+            raise
+
+    def delete_export(self, name: str) -> None:
+        """Delete a dataset archive (no error if it is already gone)."""
+        self.export_path(name).unlink(missing_ok=True)
+
     # --- housekeeping ---------------------------------------------------------------------
 
     def sweep_temp_files(self, older_than_seconds: float = 3600) -> int:
         """Remove temporary files a crash left behind; return how many were removed."""
         cutoff = time.time() - older_than_seconds
         removed = 0
-        for area in (self.quarantine, self.originals, self.derived):
+        for area in (self.quarantine, self.originals, self.derived, self.exports):
             if not area.is_dir():
                 continue
             for path in area.rglob(f".*{_TMP_SUFFIX}"):

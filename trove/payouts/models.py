@@ -36,12 +36,14 @@ class EarningStatus(enum.StrEnum):
     FAILED = "failed"
     UNCLAIMED = "unclaimed"
     RETURNED = "returned"
+    FORFEITED = "forfeited"  # given up, with explicit consent, when the account was deleted
 
     @property
     def label(self) -> str:
         """Return the human name of the status."""
         return {
             "in_batch": "Being paid",
+            "forfeited": "Given up",
             "failed": "Payment failed",
             "unclaimed": "Not claimed",
             "returned": "Payment returned",

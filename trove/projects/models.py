@@ -154,6 +154,14 @@ class Project(db.Model):
     min_width: Mapped[int] = mapped_column(default=0)
     min_height: Mapped[int] = mapped_column(default=0)
 
+    # Consent and retention: how long a withdrawn photo's file is kept before it is purged,
+    # the salt of contributor pseudonyms in dataset versions (never shared across projects),
+    # and when the retention period's notice and purge happened.
+    withdrawal_grace_days: Mapped[int] = mapped_column(default=30, server_default="30")
+    pseudonym_salt: Mapped[str | None] = mapped_column(String(64))
+    retention_notice_at: Mapped[datetime | None]
+    files_purged_at: Mapped[datetime | None]
+
     # Counters kept by the review rules (updated atomically, never recounted in a view).
     approved_count: Mapped[int] = mapped_column(default=0)
     spent_minor: Mapped[int] = mapped_column(default=0)

@@ -95,6 +95,10 @@ class Submission(db.Model):
     reviewed_at: Mapped[datetime | None]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawn_at: Mapped[datetime | None]
+    # After a withdrawal (or when retention ends) the stored files are deleted at this time;
+    # ``purged_at`` records that they were (the hashes stay for the deletion list).
+    purge_after: Mapped[datetime | None] = mapped_column(index=True)
+    purged_at: Mapped[datetime | None]
 
     project: Mapped[Project] = relationship()
     contributor: Mapped[User | None] = relationship(foreign_keys=[contributor_id])

@@ -128,10 +128,19 @@ def card(submission_id: int) -> Response:
     return render("submissions/_card.html", submission=submission)
 
 
+def _refuse_withdrawn(submission: Submission) -> None:
+    """Once withdrawn, a photo is seen by its contributor only (not the team, not admins)."""
+    if submission.status is SubmissionStatus.WITHDRAWN and (
+        submission.contributor_id != current_user.id
+    ):
+        abort(404)
+
+
 @bp.get("/submissions/<int:submission_id>/image/<int:size>")
 def image(submission_id: int, size: int) -> Response:
     """Send a thumbnail of a processed photo to someone allowed to see it."""
     submission = load_submission(submission_id)
+    _refuse_withdrawn(submission)
     if size not in THUMB_SIZES or submission.storage_key is None:
         abort(404)
     path = get_storage().derived_path(submission.storage_key, size)
@@ -144,6 +153,7 @@ def image(submission_id: int, size: int) -> Response:
 def original(submission_id: int) -> Response:
     """Download the stripped original (audited)."""
     submission = load_submission(submission_id)
+    _refuse_withdrawn(submission)
     if submission.storage_key is None or submission.stored_format is None:
         abort(404)
     path = get_storage().original_path(submission.storage_key)

@@ -1,0 +1,1 @@
+"""Consent: withdrawal, retention purges, a contributor's data download and account deletion."""

@@ -1,0 +1,162 @@
+"""A contributor's own data as one zip: profile, photos, consent, earnings, payments."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import zipfile
+from typing import IO, Any
+
+from sqlalchemy import select
+
+from trove.accounts.models import User
+from trove.discussions.models import Post
+from trove.exports.service import versions_with
+from trove.extensions import db
+from trove.media.storage import LocalStorage
+from trove.payouts.models import Earning, PayoutItem
+from trove.submissions.models import Submission
+from trove.submissions.service import reason_text
+
+_EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+SPOOL_BYTES = 8 * 1024 * 1024  # beyond this the zip is written to a temporary file
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.replace(microsecond=0).isoformat() + "Z" if moment else None
+
+
+def _photo(submission: Submission) -> dict[str, Any]:
+    ext = _EXT.get(submission.stored_format or "", "")
+    return {
+        "id": submission.id,
+        "project": {"id": submission.project_id, "title": submission.project.title},
+        "file": f"photos/{submission.id}.{ext}" if submission.storage_key else None,
+        "sent_at": _iso(submission.created_at),
+        "status": submission.status.value,
+        "decline_reason": reason_text(submission),
+        "reviewed_at": _iso(submission.reviewed_at),
+        "withdrawn_at": _iso(submission.withdrawn_at),
+        "file_deleted_at": _iso(submission.purged_at),
+        "consent": {
+            "brief_version": submission.brief_version.number,
+            "licence_sha256": submission.licence_hash,
+            "licence_text": submission.brief_version.licence_text,
+            "agreed_at": _iso(submission.consented_at),
+        },
+        "dataset_versions": [
+            {
+                "version": v.number,
+                "uses": [
+                    {"kind": u.kind.value, "description": u.description, "url": u.url}
+                    for u in v.uses
+                ],
+            }
+            for v in versions_with(submission)
+        ],
+    }
+
+
+def write_my_data(user: User, storage: LocalStorage, out: IO[bytes]) -> None:
+    """Write everything Trove holds about ``user`` as a zip to ``out``."""
+    submissions = list(
+        db.session.scalars(
+            select(Submission).where(Submission.contributor_id == user.id).order_by(Submission.id)
+        )
+    )
+    earnings = list(
+        db.session.scalars(
+            select(Earning).where(Earning.contributor_id == user.id).order_by(Earning.id)
+        )
+    )
+    payments = list(
+        db.session.scalars(
+            select(PayoutItem).where(PayoutItem.contributor_id == user.id).order_by(PayoutItem.id)
+        )
+    )
+    posts = list(
+        db.session.scalars(select(Post).where(Post.author_id == user.id).order_by(Post.id))
+    )
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        _json(
+            zf,
+            "profile.json",
+            {
+                "email": user.email,
+                "display_name": user.display_name,
+                "paypal_email": user.paypal_email,
+                "country": user.country,
+                "role": user.role.value,
+                "joined_at": _iso(user.created_at),
+                "last_login_at": _iso(user.last_login_at),
+            },
+        )
+        _json(zf, "photos.json", [_photo(s) for s in submissions])
+        _json(
+            zf,
+            "earnings.json",
+            [
+                {
+                    "photo": e.submission_id,
+                    "project": e.project_id,
+                    "amount": e.amount_minor,
+                    "currency": e.currency,
+                    "status": e.status.value,
+                    "approved_at": _iso(e.created_at),
+                    "paid_at": _iso(e.paid_at),
+                }
+                for e in earnings
+            ],
+        )
+        _json(
+            zf,
+            "payments.json",
+            [
+                {
+                    "id": p.id,
+                    "amount": p.amount_minor,
+                    "currency": p.currency,
+                    "paypal_email": p.receiver,
+                    "status": p.status.value,
+                    "settled_at": _iso(p.settled_at),
+                    "project": p.batch.project_id,
+                }
+                for p in payments
+            ],
+        )
+        _json(
+            zf,
+            "questions.json",
+            [{"id": p.id, "text": p.body, "asked_at": _iso(p.created_at)} for p in posts],
+        )
+        for submission in submissions:
+            if submission.storage_key and storage.exists(submission.storage_key):
+                ext = _EXT[submission.stored_format or "jpeg"]
+                info = zipfile.ZipInfo(f"photos/{submission.id}.{ext}")
+                info.compress_type = zipfile.ZIP_STORED
+                with (
+                    storage.open_original(submission.storage_key) as source,
+                    zf.open(info, "w") as target,
+                ):
+                    while chunk := source.read(1024 * 1024):
+                        target.write(chunk)
+        zf.writestr(
+            "README.txt",
+            "Your data from Trove.\n\nprofile.json - your account\nphotos.json - every photo "
+            "you sent, its consent receipt, review, withdrawal and the dataset versions that "
+            "include it\nphotos/ - your photos as stored (location and device data removed)\n"
+            "earnings.json, payments.json - what you earned and how it was paid\n"
+            "questions.json - the questions you asked\n",
+        )
+
+
+def _json(zf: zipfile.ZipFile, name: str, data: Any) -> None:
+    zf.writestr(name, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def my_data_file(user: User, storage: LocalStorage) -> IO[bytes]:
+    """Return a rewound temporary file holding ``user``'s data zip."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - sent, then closed
+    write_my_data(user, storage, spool)
+    spool.seek(0)
+    return spool  # type: ignore[return-value]

@@ -1,0 +1,360 @@
+"""Consent rules: withdrawing photos, purging files, retention, deleting an account.
+
+Withdrawal belongs to the contributor alone: no team role is consulted and nothing the lab
+does can block it. Functions flush but never commit; the view or job that calls one commits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+
+from trove.accounts import service as accounts
+from trove.accounts.models import User
+from trove.audit.service import record_event
+from trove.errors import DomainError
+from trove.exports import service as exports
+from trove.extensions import db
+from trove.notifications.models import Notification
+from trove.notifications.service import notify
+from trove.payouts.models import PAYABLE, Earning, EarningStatus
+from trove.projects.models import Project, ProjectMember, ProjectStatus
+from trove.security import local_url
+from trove.submissions.models import Submission, SubmissionStatus
+from trove.timeutil import utcnow
+
+#: Days before a project's retention ends that its team is told.
+RETENTION_NOTICE_DAYS = 7
+
+
+# --- withdrawal -------------------------------------------------------------------------------
+
+
+def withdrawable(
+    user: User, *, ids: Iterable[int] = (), project_id: int | None = None
+) -> list[Submission]:
+    """Return ``user``'s photos that can still be withdrawn, by id or by project."""
+    query = select(Submission).where(
+        Submission.contributor_id == user.id, Submission.status != SubmissionStatus.WITHDRAWN
+    )
+    if project_id is not None:
+        query = query.where(Submission.project_id == project_id)
+    else:
+        wanted = [i for i in ids if isinstance(i, int)]
+        if not wanted:
+            return []
+        query = query.where(Submission.id.in_(wanted))
+    return list(db.session.scalars(query.order_by(Submission.id)))
+
+
+def request_withdrawal(submissions: list[Submission], user: User) -> int:
+    """Withdraw ``user``'s photos at once: out of review and every new version.
+
+    Archives of versions that hold one of them stop being served, the team members who
+    downloaded those versions are asked to delete their copies, and the stored files are
+    purged after each project's grace period. Earnings already approved stay payable.
+    Returns how many photos were withdrawn.
+    """
+    if not submissions:
+        raise DomainError("Choose at least one photo to withdraw.", status=422)
+    if any(s.contributor_id != user.id for s in submissions):
+        raise DomainError("You can only withdraw your own photos.", status=403)
+    now = utcnow()
+    by_project: dict[int, list[Submission]] = {}
+    for submission in submissions:
+        if submission.status is SubmissionStatus.WITHDRAWN:
+            continue
+        was = submission.status
+        grace = timedelta(days=max(submission.project.withdrawal_grace_days, 0))
+        submission.status = SubmissionStatus.WITHDRAWN
+        submission.withdrawn_at = now
+        submission.purge_after = now + grace
+        record_event(
+            user,
+            "submission.withdrawn",
+            submission,
+            project_id=submission.project_id,
+            previous_status=was.value,
+        )
+        by_project.setdefault(submission.project_id, []).append(submission)
+    db.session.flush()
+    for photos in by_project.values():
+        project = photos[0].project
+        versions = exports.retire_archives(
+            [p.id for p in photos], "A contributor withdrew a photo in this version."
+        )
+        exports.tell_downloaders(project, versions, len(photos))
+    return sum(len(p) for p in by_project.values())
+
+
+# --- purging stored files -------------------------------------------------------------------
+
+
+def _still_needed(key: str, except_ids: set[int]) -> bool:
+    """Return whether a stored file is also the file of another kept photo or an example."""
+    from trove.projects.models import ProjectExample
+
+    shared = db.session.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(
+            Submission.storage_key == key,
+            Submission.id.not_in(except_ids),
+            Submission.purge_after.is_(None),
+        )
+    )
+    example = db.session.scalar(
+        select(func.count()).select_from(ProjectExample).where(ProjectExample.storage_key == key)
+    )
+    return bool(shared or example)
+
+
+def purge_due(limit: int = 500) -> int:
+    """Delete the stored files of photos whose purge time has come; return how many.
+
+    Files go first, then the row is marked: a crash in between leaves a row the next run
+    purges again (deleting a missing file is harmless), never a file nothing points at.
+    """
+    from trove.files import get_storage
+
+    now = utcnow()
+    due = list(
+        db.session.scalars(
+            select(Submission)
+            .where(
+                Submission.purge_after.is_not(None),
+                Submission.purge_after <= now,
+                Submission.purged_at.is_(None),
+            )
+            .order_by(Submission.purge_after)
+            .limit(limit)
+        )
+    )
+    if not due:
+        return 0
+    storage = get_storage()
+    ids = {s.id for s in due}
+    for submission in due:
+        if submission.quarantine_name:
+            storage.delete_quarantine(submission.quarantine_name)
+        key = submission.storage_key
+        if key and not _still_needed(key, ids):
+            storage.delete_original(key)  # and every thumbnail
+    for submission in due:
+        submission.purged_at = now
+        submission.storage_key = None
+        submission.quarantine_name = None
+        record_event(None, "submission.purged", submission, project_id=submission.project_id)
+    db.session.commit()
+    return len(due)
+
+
+# --- retention ----------------------------------------------------------------------------------
+
+
+def retention_ends(project: Project) -> datetime | None:
+    """Return when the project's stored photos are deleted (None if it has not closed)."""
+    if project.closed_at is None or project.retention_days is None:
+        return None
+    return project.closed_at + timedelta(days=project.retention_days)
+
+
+def _team(project: Project) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(ProjectMember, ProjectMember.user_id == User.id)
+            .where(ProjectMember.project_id == project.id)
+        )
+    )
+
+
+def apply_retention() -> int:
+    """Warn teams before retention ends, then schedule every stored photo for purging."""
+    now = utcnow()
+    projects = db.session.scalars(
+        select(Project).where(
+            Project.status == ProjectStatus.CLOSED,
+            Project.closed_at.is_not(None),
+            Project.retention_days.is_not(None),
+            Project.files_purged_at.is_(None),
+        )
+    )
+    purged = 0
+    for project in projects:
+        ends = retention_ends(project)
+        assert ends is not None
+        if ends <= now:
+            _end_retention(project, now)
+            purged += 1
+        elif project.retention_notice_at is None and ends - now <= timedelta(
+            days=RETENTION_NOTICE_DAYS
+        ):
+            project.retention_notice_at = now
+            for member in _team(project):
+                notify(
+                    member,
+                    "retention",
+                    f"The retention period of “{project.title}” ends on "
+                    f"{ends:%d %B %Y}. Its photos and dataset archives will then be deleted "
+                    "from Trove.",
+                    local_url("exports.project_datasets", project_id=project.id),
+                    email_subject=f"Photos of {project.title} will be deleted soon",
+                )
+            record_event(None, "project.retention_notice", project, project_id=project.id)
+    db.session.commit()
+    return purged
+
+
+def _end_retention(project: Project, now: datetime) -> None:
+    db.session.execute(
+        update(Submission)
+        .where(Submission.project_id == project.id, Submission.purged_at.is_(None))
+        .where(or_(Submission.purge_after.is_(None), Submission.purge_after > now))
+        .values(purge_after=now)
+        .execution_options(synchronize_session=False)
+    )
+    ids = db.session.scalars(select(Submission.id).where(Submission.project_id == project.id))
+    exports.retire_archives(list(ids), "The project's retention period ended.")
+    project.files_purged_at = now
+    record_event(None, "project.retention_ended", project, project_id=project.id)
+    for member in _team(project):
+        notify(
+            member,
+            "retention",
+            f"The retention period of “{project.title}” has ended. Its photos and dataset "
+            "archives are being deleted from Trove; delete your own copies too.",
+            local_url("exports.project_datasets", project_id=project.id),
+            email_subject=f"Photos of {project.title} deleted: retention ended",
+        )
+
+
+# --- deleting an account -------------------------------------------------------------------------
+
+
+@dataclass
+class DeletionCheck:
+    """What stands between a contributor and deleting their account."""
+
+    payable: dict[str, int]  # currency → minor units owed and not yet in a payment
+    in_flight: int  # earnings in a payment that has not finished
+    photos: int  # photos not withdrawn
+    team_roles: int  # memberships of project teams
+
+    @property
+    def blocked_reason(self) -> str | None:
+        """Return why the account cannot be deleted now, if it cannot."""
+        if self.team_roles:
+            return "You are on a project team. Ask an admin to take you off every team first."
+        if self.in_flight:
+            return (
+                "A payment to you is on its way. You can delete your account once it has "
+                "arrived or failed."
+            )
+        return None
+
+
+def check_account_deletion(user: User) -> DeletionCheck:
+    """Return what deleting ``user``'s account would affect."""
+    payable: dict[str, int] = {}
+    for currency, amount in db.session.execute(
+        select(Earning.currency, func.sum(Earning.amount_minor))
+        .where(Earning.contributor_id == user.id, Earning.status.in_(PAYABLE))
+        .where(Earning.payout_item_id.is_(None))
+        .group_by(Earning.currency)
+    ):
+        payable[currency] = int(amount or 0)
+    in_flight = db.session.scalar(
+        select(func.count())
+        .select_from(Earning)
+        .where(
+            Earning.contributor_id == user.id,
+            or_(Earning.status == EarningStatus.IN_BATCH, Earning.payout_item_id.is_not(None)),
+            Earning.status != EarningStatus.PAID,
+        )
+    )
+    photos = db.session.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(
+            Submission.contributor_id == user.id, Submission.status != SubmissionStatus.WITHDRAWN
+        )
+    )
+    roles = db.session.scalar(
+        select(func.count()).select_from(ProjectMember).where(ProjectMember.user_id == user.id)
+    )
+    return DeletionCheck(payable, int(in_flight or 0), int(photos or 0), int(roles or 0))
+
+
+def delete_account(
+    user: User, password: str, *, withdraw_photos: bool, forfeit_earnings: bool
+) -> None:
+    """Erase ``user``'s personal data; withdraw or keep their photos under a pseudonym."""
+    if accounts.authenticate(user.email, password) is None:
+        raise DomainError("That is not your password.", field="password", status=422)
+    if user.is_admin or user.is_lab_member:
+        raise DomainError(
+            "Lab members and admins are removed by an admin, not by deleting the account.",
+            status=403,
+        )
+    check = check_account_deletion(user)
+    if check.blocked_reason:
+        raise DomainError(check.blocked_reason, status=409)
+    if check.payable and not forfeit_earnings:
+        raise DomainError(
+            "You are still owed money. Add your PayPal e-mail and wait for the next payment, "
+            "or tick the box to give it up.",
+            field="forfeit",
+            status=409,
+        )
+    now = utcnow()
+    if withdraw_photos:
+        photos = list(
+            db.session.scalars(
+                select(Submission).where(
+                    Submission.contributor_id == user.id,
+                    Submission.status != SubmissionStatus.WITHDRAWN,
+                )
+            )
+        )
+        if photos:
+            request_withdrawal(photos, user)
+    if check.payable:
+        db.session.execute(
+            update(Earning)
+            .where(
+                Earning.contributor_id == user.id,
+                Earning.status.in_(PAYABLE),
+                Earning.payout_item_id.is_(None),
+            )
+            .values(status=EarningStatus.FORFEITED)
+            .execution_options(synchronize_session=False)
+        )
+    # File names can carry a person's name; the photos themselves are already stripped.
+    db.session.execute(
+        update(Submission)
+        .where(Submission.contributor_id == user.id)
+        .values(original_filename="photo")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
+    record_event(
+        user,
+        "account.deleted",
+        user,
+        withdrew_photos=withdraw_photos,
+        forfeited={k: v for k, v in check.payable.items()} if forfeit_earnings else {},
+    )
+    user.email = f"deleted-{user.id}@deleted.invalid"
+    user.display_name = "Former contributor"
+    user.password_hash = accounts.hash_password(secrets.token_urlsafe(32))
+    user.paypal_email = None
+    user.country = None
+    user.active = False
+    user.login_id = secrets.token_hex(16)  # ends every session
+    user.deleted_at = now
+    db.session.flush()

@@ -1,0 +1,162 @@
+"""A contributor's side of consent: a photo's receipt and uses, withdrawal, data, deletion."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, request, send_file, url_for
+from flask_login import current_user, login_required, logout_user
+
+from trove.audit.service import record_event
+from trove.consent import service
+from trove.consent.mydata import my_data_file
+from trove.errors import DomainError
+from trove.exports.service import versions_with
+from trove.extensions import db
+from trove.files import get_storage
+from trove.htmx import redirect_after_change, render
+from trove.projects.models import Project
+from trove.submissions.models import Submission, SubmissionStatus
+from trove.timeutil import utcnow
+
+bp = Blueprint("consent", __name__)
+
+MAX_SELECTED = 500
+
+
+@bp.app_template_global("withdrawable_count")
+def withdrawable_count(project: Project) -> int:
+    """Return how many of the current user's photos in ``project`` can be withdrawn."""
+    if not current_user.is_authenticated:
+        return 0
+    return len(service.withdrawable(current_user, project_id=project.id))
+
+
+def _own_photo(submission_id: int) -> Submission:
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.contributor_id != current_user.id:
+        abort(404)
+    return submission
+
+
+@bp.get("/me/photos/<int:submission_id>")
+@login_required
+def photo(submission_id: int) -> Response:
+    """Show one of my photos: its consent receipt, the versions that use it, withdrawal."""
+    submission = _own_photo(submission_id)
+    return render(
+        "consent/photo.html",
+        submission=submission,
+        versions=versions_with(submission),
+    )
+
+
+def _selection() -> tuple[list[Submission], Project | None]:
+    source = request.form if request.method == "POST" else request.args
+    project_raw = source.get("project", "")
+    if project_raw.isdigit():
+        project = db.session.get(Project, int(project_raw))
+        if project is None:
+            abort(404)
+        return service.withdrawable(current_user, project_id=project.id), project
+    ids = [int(v) for v in source.getlist("photo")[:MAX_SELECTED] if v.isdigit()]
+    return service.withdrawable(current_user, ids=ids), None
+
+
+@bp.get("/me/withdraw")
+@login_required
+def confirm_withdrawal() -> Response:
+    """Explain what withdrawing the chosen photos does, and ask once to confirm."""
+    photos, project = _selection()
+    if not photos:
+        flash("Choose at least one photo that has not been withdrawn yet.", "error")
+        return redirect_after_change(url_for("submissions.mine"))
+    approved = sum(1 for p in photos if p.status is SubmissionStatus.APPROVED)
+    grace = max(p.project.withdrawal_grace_days for p in photos)
+    return render(
+        "consent/withdraw.html",
+        photos=photos,
+        project=project,
+        approved=approved,
+        grace_days=grace,
+    )
+
+
+@bp.post("/me/withdraw")
+@login_required
+def withdraw() -> Response:
+    """Withdraw the chosen photos at once."""
+    photos, _project = _selection()
+    try:
+        count = service.request_withdrawal(photos, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect_after_change(url_for("submissions.mine"))
+    db.session.commit()
+    flash(
+        f"{count} photo{'s' if count != 1 else ''} withdrawn. "
+        f"{'They are' if count != 1 else 'It is'} out of review and every new dataset "
+        "version now, and on the project's deletion list.",
+        "success",
+    )
+    if len(photos) == 1:
+        return redirect_after_change(url_for("consent.photo", submission_id=photos[0].id))
+    return redirect_after_change(url_for("submissions.mine", status="withdrawn"))
+
+
+@bp.get("/me/data")
+@login_required
+def my_data() -> Response:
+    """Download everything Trove holds about me as one zip (audited)."""
+    record_event(current_user, "account.data_downloaded", current_user)
+    db.session.commit()
+    spool = my_data_file(current_user, get_storage())
+    response = send_file(
+        spool,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"trove-my-data-{utcnow():%Y-%m-%d}.zip",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/me/delete")
+@login_required
+def delete_form() -> Response:
+    """Explain what deleting the account does and what it would affect."""
+    return render(
+        "consent/delete.html", check=service.check_account_deletion(current_user), error=None
+    )
+
+
+@bp.post("/me/delete")
+@login_required
+def delete() -> Response:
+    """Delete my account: erase personal data; withdraw or keep photos as chosen."""
+    choice = request.form.get("photos", "")
+    try:
+        if choice not in ("withdraw", "keep"):
+            raise DomainError("Choose what happens to your photos.", field="photos", status=422)
+        service.delete_account(
+            current_user,
+            request.form.get("password", ""),
+            withdraw_photos=choice == "withdraw",
+            forfeit_earnings=request.form.get("forfeit") == "on",
+        )
+    except DomainError as error:
+        db.session.rollback()
+        return render(
+            "consent/delete.html",
+            check=service.check_account_deletion(current_user),
+            error=error,
+            choice=choice,
+            status=error.status,
+        )
+    db.session.commit()
+    logout_user()
+    flash(
+        "Your account is deleted and your personal data erased. Thank you for contributing.",
+        "success",
+    )
+    return redirect_after_change(url_for("main.index"))

@@ -1,0 +1,1 @@
+"""Versioned dataset exports: selection, archives, deletion lists and recorded uses."""

@@ -1,0 +1,537 @@
+"""Dataset version rules: cutting a version, pseudonyms, splits, uses and deletion lists.
+
+Functions flush but never commit; the view or job that calls one commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from trove.accounts.models import User
+from trove.audit.service import record_event
+from trove.errors import DomainError
+from trove.exports.models import (
+    DatasetDownload,
+    DatasetItem,
+    DatasetUse,
+    DatasetVersion,
+    DatasetVersionStatus,
+    DeletionConfirmation,
+    Split,
+    UseKind,
+)
+from trove.extensions import db
+from trove.notifications.service import notify
+from trove.projects.models import Capability, Project
+from trove.projects.service import can
+from trove.security import local_url
+from trove.submissions.models import Submission, SubmissionStatus
+from trove.tasks import enqueue
+from trove.timeutil import utcnow
+
+NOTE_MAX = 2000
+USE_MAX = 500
+_EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+
+
+def _require(user: User, project: Project, capability: Capability, message: str) -> None:
+    if not can(user, project, capability):
+        raise DomainError(message, status=403)
+
+
+# --- pseudonyms and splits ----------------------------------------------------------------
+
+
+def pseudonym_for(project: Project, contributor_id: int | None) -> str:
+    """Return a contributor's pseudonym in ``project`` (a salted hash, unjoinable elsewhere)."""
+    if project.pseudonym_salt is None:
+        project.pseudonym_salt = secrets.token_hex(32)
+    digest = hmac.new(
+        project.pseudonym_salt.encode(), f"contributor:{contributor_id}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"c-{digest[:24]}"
+
+
+def split_for(seed: str, sha256: str, train: int, validation: int) -> Split:
+    """Return the split of a photo: a seeded hash of its content, so it is reproducible."""
+    digest = hashlib.sha256(f"{seed}\n{sha256}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") * 100 / 2**64  # uniform in [0, 100)
+    if point < train:
+        return Split.TRAIN
+    if point < train + validation:
+        return Split.VALIDATION
+    return Split.TEST
+
+
+def default_seed(project: Project) -> str:
+    """Return the seed a project's versions use unless the steward picks another."""
+    return f"trove-project-{project.id}"
+
+
+# --- cutting a version ----------------------------------------------------------------------
+
+
+@dataclass
+class VersionRequest:
+    """What a steward asks for when cutting a version (validated by :func:`cut_version`)."""
+
+    train_percent: int = 80
+    validation_percent: int = 10
+    test_percent: int = 10
+    seed: str = ""
+    approved_from: date | None = None
+    approved_until: date | None = None
+    exclude_near_duplicates: bool = False
+    note: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        """Fill ``errors`` with a message per bad field."""
+        self.errors.clear()
+        parts = (self.train_percent, self.validation_percent, self.test_percent)
+        if any(p < 0 or p > 100 for p in parts):
+            self.errors["train_percent"] = "Each share must be between 0 and 100 per cent."
+        elif sum(parts) != 100:
+            self.errors["train_percent"] = (
+                f"The three shares must add up to 100 per cent (they add up to {sum(parts)})."
+            )
+        elif self.train_percent == 0:
+            self.errors["train_percent"] = "The training share cannot be 0."
+        if len(self.seed) > 64:
+            self.errors["seed"] = "The seed can be at most 64 characters."
+        if self.approved_from and self.approved_until and self.approved_from > self.approved_until:
+            self.errors["approved_until"] = "The end date is before the start date."
+        if len(self.note) > NOTE_MAX:
+            self.errors["note"] = f"The note can be at most {NOTE_MAX} characters."
+
+    @property
+    def filters(self) -> dict[str, Any]:
+        """Return the selection filters as stored on the version."""
+        data: dict[str, Any] = {}
+        if self.approved_from:
+            data["approved_from"] = self.approved_from.isoformat()
+        if self.approved_until:
+            data["approved_until"] = self.approved_until.isoformat()
+        if self.exclude_near_duplicates:
+            data["exclude_near_duplicates"] = True
+        return data
+
+
+def eligible_query(project: Project, filters: dict[str, Any]) -> Any:
+    """Return a query of the photos a new version would hold: approved, kept, stored."""
+    query = select(Submission).where(
+        Submission.project_id == project.id,
+        Submission.status == SubmissionStatus.APPROVED,
+        Submission.storage_key.is_not(None),
+        Submission.purged_at.is_(None),
+    )
+    if filters.get("approved_from"):
+        start = datetime.combine(date.fromisoformat(filters["approved_from"]), time.min)
+        query = query.where(Submission.reviewed_at >= start)
+    if filters.get("approved_until"):
+        end = datetime.combine(date.fromisoformat(filters["approved_until"]), time.max)
+        query = query.where(Submission.reviewed_at <= end)
+    if filters.get("exclude_near_duplicates"):
+        query = query.where(Submission.near_duplicate_of_id.is_(None))
+    return query.order_by(Submission.id)
+
+
+def latest_version(project: Project) -> DatasetVersion | None:
+    """Return the project's newest version that was not a failed build."""
+    return db.session.scalar(
+        select(DatasetVersion)
+        .where(
+            DatasetVersion.project_id == project.id,
+            DatasetVersion.status != DatasetVersionStatus.FAILED,
+        )
+        .order_by(DatasetVersion.number.desc())
+        .limit(1)
+    )
+
+
+def cut_version(project: Project, actor: User, request: VersionRequest) -> DatasetVersion:
+    """Freeze the selection of a new version and queue the job that writes its archive."""
+    _require(actor, project, Capability.STEWARD, "Only the project's data stewards cut versions.")
+    request.validate()
+    if request.errors:
+        raise DomainError(next(iter(request.errors.values())), status=422)
+    building = db.session.scalar(
+        select(DatasetVersion.number).where(
+            DatasetVersion.project_id == project.id,
+            DatasetVersion.status == DatasetVersionStatus.BUILDING,
+        )
+    )
+    if building is not None:
+        raise DomainError(
+            f"Version {building} is still being built. Wait for it to finish.", status=409
+        )
+    filters = request.filters
+    photos = list(db.session.scalars(eligible_query(project, filters)))
+    if not photos:
+        raise DomainError(
+            "No approved photos match. A version needs at least one photo.", status=422
+        )
+    previous = latest_version(project)
+    number = (
+        db.session.scalar(
+            select(func.max(DatasetVersion.number)).where(DatasetVersion.project_id == project.id)
+        )
+        or 0
+    ) + 1
+    seed = request.seed.strip() or default_seed(project)
+    version = DatasetVersion(
+        project_id=project.id,
+        number=number,
+        created_by_id=actor.id,
+        note=request.note.strip(),
+        seed=seed,
+        train_percent=request.train_percent,
+        validation_percent=request.validation_percent,
+        test_percent=request.test_percent,
+        filters=filters,
+        brief_version_id=project.current_version_id,
+        photo_count=len(photos),
+        previous_id=previous.id if previous else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    rows = []
+    for photo in photos:
+        split = split_for(
+            seed, photo.sha256 or "", request.train_percent, request.validation_percent
+        )
+        ext = _EXTENSIONS[photo.stored_format or "jpeg"]
+        rows.append(
+            {
+                "version_id": version.id,
+                "submission_id": photo.id,
+                "split": split,
+                "path": f"{split.value}/{photo.sha256}.{ext}",
+                "sha256": photo.sha256,
+                "size": photo.stored_size or 0,
+                "width": photo.width or 0,
+                "height": photo.height or 0,
+                "pseudonym": pseudonym_for(project, photo.contributor_id),
+            }
+        )
+    db.session.execute(insert(DatasetItem), rows)
+    _count_changes(version, previous, {p.id for p in photos})
+    record_event(
+        actor,
+        "dataset.version_cut",
+        version,
+        project_id=project.id,
+        number=number,
+        photos=len(photos),
+        seed=seed,
+    )
+    from trove.exports.jobs import build_dataset_version
+
+    enqueue(build_dataset_version, version.id)
+    return version
+
+
+def _count_changes(
+    version: DatasetVersion, previous: DatasetVersion | None, current: set[int]
+) -> None:
+    if previous is None:
+        version.added_count = len(current)
+        return
+    before = dict(
+        db.session.execute(
+            select(DatasetItem.submission_id, Submission.status)
+            .join(Submission, Submission.id == DatasetItem.submission_id)
+            .where(DatasetItem.version_id == previous.id)
+        ).all()
+    )
+    gone = set(before) - current
+    version.added_count = len(current - set(before))
+    version.withdrawn_count = sum(1 for s in gone if before[s] is SubmissionStatus.WITHDRAWN)
+    version.removed_count = len(gone) - version.withdrawn_count
+
+
+def versions_of(project: Project) -> list[DatasetVersion]:
+    """Return the project's versions, newest first."""
+    return list(
+        db.session.scalars(
+            select(DatasetVersion)
+            .where(DatasetVersion.project_id == project.id)
+            .order_by(DatasetVersion.number.desc())
+        )
+    )
+
+
+def split_counts(version: DatasetVersion) -> dict[str, int]:
+    """Return how many photos of ``version`` are in each split."""
+    counts = {s.value: 0 for s in Split}
+    for split, n in db.session.execute(
+        select(DatasetItem.split, func.count())
+        .where(DatasetItem.version_id == version.id)
+        .group_by(DatasetItem.split)
+    ):
+        counts[Split(split).value] = n
+    return counts
+
+
+# --- archives retired by withdrawals and retention -------------------------------------------
+
+
+def retire_archives(submission_ids: Iterable[int], reason: str) -> list[DatasetVersion]:
+    """Stop serving every archive holding one of these photos; a job deletes the files."""
+    ids = list(submission_ids)
+    if not ids:
+        return []
+    versions = list(
+        db.session.scalars(
+            select(DatasetVersion)
+            .where(
+                DatasetVersion.id.in_(
+                    select(DatasetItem.version_id).where(DatasetItem.submission_id.in_(ids))
+                ),
+                DatasetVersion.archive_removed_at.is_(None),
+            )
+            .order_by(DatasetVersion.id)
+        )
+    )
+    now = utcnow()
+    from trove.exports.jobs import delete_archive
+
+    for version in versions:
+        version.archive_removed_at = now
+        version.archive_removed_reason = reason[:200]
+        enqueue(delete_archive, version.id)
+    return versions
+
+
+def tell_downloaders(project: Project, versions: list[DatasetVersion], count: int) -> None:
+    """Ask every team member who downloaded one of ``versions`` to delete withdrawn photos."""
+    if not versions:
+        return
+    people = db.session.scalars(
+        select(User)
+        .join(DatasetDownload, DatasetDownload.user_id == User.id)
+        .where(DatasetDownload.version_id.in_([v.id for v in versions]))
+        .distinct()
+    )
+    numbers = ", ".join(str(v.number) for v in sorted(versions, key=lambda v: v.number))
+    for person in people:
+        notify(
+            person,
+            "deletion",
+            f"{count} photo{'s' if count != 1 else ''} in version {numbers} of "
+            f"“{project.title}” {'were' if count != 1 else 'was'} withdrawn. Delete "
+            "them from your copies (see the deletion list) and confirm.",
+            local_url("exports.project_datasets", project_id=project.id),
+            email_subject=f"Photos withdrawn from {project.title}: please delete your copies",
+        )
+
+
+# --- downloads, uses and deletion confirmations ----------------------------------------------
+
+
+def record_download(version: DatasetVersion, user: User) -> None:
+    """Note that ``user`` downloaded ``version`` (audited)."""
+    _require(user, version.project, Capability.STEWARD, "Only data stewards download versions.")
+    if not version.downloadable:
+        raise DomainError("This version's archive is not available.", status=409)
+    row = db.session.scalar(
+        select(DatasetDownload).where(
+            DatasetDownload.version_id == version.id, DatasetDownload.user_id == user.id
+        )
+    )
+    if row is None:
+        db.session.add(DatasetDownload(version_id=version.id, user_id=user.id))
+    else:
+        row.count += 1
+        row.last_at = utcnow()
+    record_event(
+        user, "dataset.downloaded", version, project_id=version.project_id, number=version.number
+    )
+
+
+def add_use(
+    version: DatasetVersion, actor: User, kind: str, description: str, url: str = ""
+) -> DatasetUse:
+    """Record a use of ``version`` that its contributors will see."""
+    _require(actor, version.project, Capability.VIEW, "Only the project team records uses.")
+    try:
+        use_kind = UseKind(kind)
+    except ValueError:
+        raise DomainError("Choose what kind of use this is.", field="kind", status=422) from None
+    description = " ".join(description.split())
+    if not description:
+        raise DomainError(
+            "Describe the use in a sentence contributors will understand.",
+            field="description",
+            status=422,
+        )
+    if len(description) > USE_MAX:
+        raise DomainError(
+            f"Keep the description under {USE_MAX} characters.", field="description", status=422
+        )
+    url = url.strip()
+    if url and not url.startswith(("https://", "http://")):
+        raise DomainError(
+            "The link must start with https:// (or http://).", field="url", status=422
+        )
+    use = DatasetUse(
+        version_id=version.id,
+        kind=use_kind,
+        description=description,
+        url=url[:500] or None,
+        created_by_id=actor.id,
+    )
+    db.session.add(use)
+    db.session.flush()
+    record_event(actor, "dataset.use_recorded", version, project_id=version.project_id, kind=kind)
+    return use
+
+
+@dataclass
+class WithdrawnPhoto:
+    """One entry of a project's deletion list."""
+
+    sha256: str
+    pseudonym: str
+    withdrawn_at: datetime
+    versions: list[int]
+    paths: list[str]
+
+
+def deletion_entries(project: Project) -> list[WithdrawnPhoto]:
+    """Return every withdrawn photo that was in one of the project's versions."""
+    rows = db.session.execute(
+        select(
+            DatasetItem.sha256,
+            DatasetItem.pseudonym,
+            DatasetItem.path,
+            DatasetVersion.number,
+            Submission.withdrawn_at,
+            Submission.id,
+        )
+        .join(DatasetVersion, DatasetVersion.id == DatasetItem.version_id)
+        .join(Submission, Submission.id == DatasetItem.submission_id)
+        .where(
+            DatasetVersion.project_id == project.id,
+            Submission.status == SubmissionStatus.WITHDRAWN,
+        )
+        .order_by(Submission.withdrawn_at, Submission.id, DatasetVersion.number)
+    )
+    entries: dict[int, WithdrawnPhoto] = {}
+    for sha, pseudonym, path, number, withdrawn_at, submission_id in rows:
+        entry = entries.get(submission_id)
+        if entry is None:
+            entry = entries[submission_id] = WithdrawnPhoto(
+                sha, pseudonym, withdrawn_at or utcnow(), [], []
+            )
+        if number not in entry.versions:
+            entry.versions.append(number)
+        if path not in entry.paths:
+            entry.paths.append(path)
+    return list(entries.values())
+
+
+def deletion_list(project: Project) -> dict[str, Any]:
+    """Return the project's machine-readable deletion list."""
+    return {
+        "project": project.id,
+        "title": project.title,
+        "generated_at": _iso(utcnow()),
+        "instructions": "Delete every file listed here from every copy of these dataset "
+        "versions, and from anything derived from them that can be rebuilt without them.",
+        "photos": [
+            {
+                "sha256": e.sha256,
+                "contributor": e.pseudonym,
+                "withdrawn_at": _iso(e.withdrawn_at),
+                "versions": e.versions,
+                "paths": e.paths,
+            }
+            for e in deletion_entries(project)
+        ],
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+@dataclass
+class Outstanding:
+    """A team member who downloaded a version that later lost photos, and has not confirmed."""
+
+    user: User
+    photos: int
+    since: datetime
+
+
+def outstanding_deletions(project: Project) -> list[Outstanding]:
+    """Return who must still confirm deleting withdrawn photos from their downloads."""
+    confirmed = dict(
+        db.session.execute(
+            select(DeletionConfirmation.user_id, func.max(DeletionConfirmation.covers_until))
+            .where(DeletionConfirmation.project_id == project.id)
+            .group_by(DeletionConfirmation.user_id)
+        ).all()
+    )
+    rows = db.session.execute(
+        select(DatasetDownload.user_id, Submission.id, Submission.withdrawn_at)
+        .join(DatasetItem, DatasetItem.version_id == DatasetDownload.version_id)
+        .join(Submission, Submission.id == DatasetItem.submission_id)
+        .join(DatasetVersion, DatasetVersion.id == DatasetDownload.version_id)
+        .where(
+            DatasetVersion.project_id == project.id,
+            Submission.status == SubmissionStatus.WITHDRAWN,
+        )
+    )
+    owed: dict[int, dict[int, datetime]] = {}
+    for user_id, submission_id, withdrawn_at in rows:
+        moment = withdrawn_at or utcnow()
+        covered = confirmed.get(user_id)
+        if covered is not None and moment <= covered:
+            continue
+        owed.setdefault(user_id, {})[submission_id] = moment
+    result = []
+    for user_id, photos in owed.items():
+        user = db.session.get(User, user_id)
+        if user is not None:
+            result.append(Outstanding(user, len(photos), min(photos.values())))
+    return sorted(result, key=lambda o: o.since)
+
+
+def confirm_deletion(project: Project, user: User) -> DeletionConfirmation:
+    """Record that ``user`` deleted every photo withdrawn so far from their copies."""
+    _require(user, project, Capability.VIEW, "Only the project team confirms deletions.")
+    confirmation = DeletionConfirmation(
+        project_id=project.id, user_id=user.id, covers_until=utcnow()
+    )
+    db.session.add(confirmation)
+    db.session.flush()
+    record_event(user, "dataset.deletion_confirmed", project, project_id=project.id)
+    return confirmation
+
+
+# --- what contributors see ----------------------------------------------------------------
+
+
+def versions_with(submission: Submission) -> list[DatasetVersion]:
+    """Return the dataset versions that include ``submission``, oldest first."""
+    return list(
+        db.session.scalars(
+            select(DatasetVersion)
+            .join(DatasetItem, DatasetItem.version_id == DatasetVersion.id)
+            .where(
+                DatasetItem.submission_id == submission.id,
+                DatasetVersion.status != DatasetVersionStatus.FAILED,
+            )
+            .order_by(DatasetVersion.number)
+        )
+    )

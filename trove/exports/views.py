@@ -1,0 +1,205 @@
+"""Dataset versions: cut, follow the build, download, record uses; the deletion list."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, jsonify, request, url_for
+from flask_login import current_user, login_required
+
+from trove.errors import DomainError
+from trove.exports import service
+from trove.exports.jobs import archive_name
+from trove.exports.models import DatasetVersion, UseKind
+from trove.extensions import db
+from trove.files import get_storage, send_private_file
+from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.projects.access import load_project
+from trove.projects.models import Capability
+from trove.projects.service import can
+from trove.security import get_or_404
+
+bp = Blueprint("exports", __name__)
+
+
+def _load_version(version_id: int, capability: Capability = Capability.VIEW) -> DatasetVersion:
+    version = get_or_404(DatasetVersion, version_id)
+    load_project(version.project_id, capability)
+    return version
+
+
+def _int(name: str, default: int) -> int:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        return -1
+
+
+def _date(name: str, errors: dict[str, str]) -> date | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[name] = "Enter a date as YYYY-MM-DD."
+        return None
+
+
+def _project_context(project: object, form: service.VersionRequest | None = None) -> dict:
+    return {
+        "project": project,
+        "versions": service.versions_of(project),  # type: ignore[arg-type]
+        "form": form or service.VersionRequest(),
+        "eligible": db.session.query(
+            service.eligible_query(project, {}).subquery()  # type: ignore[arg-type]
+        ).count(),
+        "can_steward": can(current_user, project, Capability.STEWARD),  # type: ignore[arg-type]
+        "can_manage": can(current_user, project, Capability.MANAGE),  # type: ignore[arg-type]
+        "withdrawn": service.deletion_entries(project),  # type: ignore[arg-type]
+        "outstanding": service.outstanding_deletions(project),  # type: ignore[arg-type]
+        "default_seed": service.default_seed(project),  # type: ignore[arg-type]
+    }
+
+
+@bp.get("/projects/<int:project_id>/datasets")
+@login_required
+def project_datasets(project_id: int) -> Response:
+    """List the project's dataset versions, the deletion list and who must still delete."""
+    project = load_project(project_id, Capability.VIEW)
+    return render("exports/project.html", **_project_context(project))
+
+
+@bp.post("/projects/<int:project_id>/datasets")
+@login_required
+def cut(project_id: int) -> Response:
+    """Cut a new dataset version and start writing its archive."""
+    project = load_project(project_id, Capability.STEWARD)
+    errors: dict[str, str] = {}
+    form = service.VersionRequest(
+        train_percent=_int("train_percent", 80),
+        validation_percent=_int("validation_percent", 10),
+        test_percent=_int("test_percent", 10),
+        seed=request.form.get("seed", "").strip(),
+        approved_from=_date("approved_from", errors),
+        approved_until=_date("approved_until", errors),
+        exclude_near_duplicates=request.form.get("exclude_near_duplicates") == "on",
+        note=request.form.get("note", ""),
+    )
+    try:
+        if errors:
+            raise DomainError(next(iter(errors.values())), status=422)
+        version = service.cut_version(project, current_user, form)
+    except DomainError as error:
+        db.session.rollback()
+        form.errors.update(errors)
+        if not form.errors:
+            form.errors["form"] = error.message
+        return render(
+            "exports/project.html",
+            block="cut_form",
+            status=error.status,
+            **_project_context(project, form),
+        )
+    db.session.commit()
+    if not is_fragment_request():
+        flash(f"Version {version.number} is being built.", "success")
+    return redirect_after_change(url_for("exports.version", version_id=version.id))
+
+
+def _version_context(version: DatasetVersion, use_error: DomainError | None = None) -> dict:
+    return {
+        "version": version,
+        "project": version.project,
+        "splits": service.split_counts(version),
+        "can_steward": can(current_user, version.project, Capability.STEWARD),
+        "use_kinds": list(UseKind),
+        "use_error": use_error,
+    }
+
+
+@bp.get("/datasets/<int:version_id>")
+@login_required
+def version(version_id: int) -> Response:
+    """Show a version: its build progress, contents, changelog and recorded uses."""
+    dataset = _load_version(version_id)
+    return render("exports/version.html", block="status", **_version_context(dataset))
+
+
+@bp.get("/datasets/<int:version_id>/download")
+@login_required
+def download(version_id: int) -> Response:
+    """Stream the version's zip to a data steward (audited)."""
+    dataset = _load_version(version_id, Capability.STEWARD)
+    try:
+        service.record_download(dataset, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect_after_change(url_for("exports.version", version_id=dataset.id))
+    path = get_storage().export_path(archive_name(dataset))
+    if not path.is_file():
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    return send_private_file(path, "application/zip", download_name=dataset.download_name)
+
+
+@bp.post("/datasets/<int:version_id>/uses")
+@login_required
+def add_use(version_id: int) -> Response:
+    """Record a use of the version (shown to its contributors)."""
+    dataset = _load_version(version_id)
+    try:
+        service.add_use(
+            dataset,
+            current_user,
+            request.form.get("kind", ""),
+            request.form.get("description", ""),
+            request.form.get("url", ""),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        if not is_fragment_request():
+            flash(error.message, "error")
+            return redirect_after_change(url_for("exports.version", version_id=dataset.id))
+        return render(
+            "exports/version.html",
+            block="uses",
+            status=error.status,
+            **_version_context(dataset, error),
+        )
+    db.session.commit()
+    db.session.refresh(dataset)
+    if not is_fragment_request():
+        flash("Use recorded. Contributors of this version can see it.", "success")
+    return redirect_after_change(
+        url_for("exports.version", version_id=dataset.id),
+        template="exports/version.html",
+        block="uses",
+        **_version_context(dataset),
+    )
+
+
+@bp.get("/projects/<int:project_id>/deletion-list.json")
+@login_required
+def deletion_list(project_id: int) -> Response:
+    """Return the project's deletion list (a stable URL for the team's scripts)."""
+    project = load_project(project_id, Capability.VIEW)
+    response = jsonify(service.deletion_list(project))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/projects/<int:project_id>/deletion-list/confirm")
+@login_required
+def confirm_deletion(project_id: int) -> Response:
+    """Confirm that every withdrawn photo so far is deleted from your copies."""
+    project = load_project(project_id, Capability.VIEW)
+    service.confirm_deletion(project, current_user)
+    db.session.commit()
+    flash("Thank you. Your confirmation is recorded.", "success")
+    return redirect_after_change(url_for("exports.project_datasets", project_id=project.id))
