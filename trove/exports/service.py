@@ -40,6 +40,7 @@ from trove.timeutil import utcnow
 NOTE_MAX = 2000
 USE_MAX = 500
 _EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp"}
+INSERT_CHUNK = 1000
 
 
 def _require(user: User, project: Project, capability: Capability, message: str) -> None:
@@ -174,7 +175,17 @@ def cut_version(project: Project, actor: User, request: VersionRequest) -> Datas
             f"Version {building} is still being built. Wait for it to finish.", status=409
         )
     filters = request.filters
-    photos = list(db.session.scalars(eligible_query(project, filters)))
+    # Plain rows, not ORM objects: a version of many thousand photos stays small in memory.
+    columns = eligible_query(project, filters).with_only_columns(
+        Submission.id,
+        Submission.sha256,
+        Submission.stored_format,
+        Submission.stored_size,
+        Submission.width,
+        Submission.height,
+        Submission.contributor_id,
+    )
+    photos = db.session.execute(columns).all()
     if not photos:
         raise DomainError(
             "No approved photos match. A version needs at least one photo.", status=422
@@ -203,26 +214,29 @@ def cut_version(project: Project, actor: User, request: VersionRequest) -> Datas
     )
     db.session.add(version)
     db.session.flush()
-    rows = []
-    for photo in photos:
-        split = split_for(
-            seed, photo.sha256 or "", request.train_percent, request.validation_percent
-        )
-        ext = _EXTENSIONS[photo.stored_format or "jpeg"]
-        rows.append(
-            {
-                "version_id": version.id,
-                "submission_id": photo.id,
-                "split": split,
-                "path": f"{split.value}/{photo.sha256}.{ext}",
-                "sha256": photo.sha256,
-                "size": photo.stored_size or 0,
-                "width": photo.width or 0,
-                "height": photo.height or 0,
-                "pseudonym": pseudonym_for(project, photo.contributor_id),
-            }
-        )
-    db.session.execute(insert(DatasetItem), rows)
+    pseudonyms: dict[int | None, str] = {}
+    for start in range(0, len(photos), INSERT_CHUNK):
+        rows = []
+        for photo in photos[start : start + INSERT_CHUNK]:
+            split = split_for(
+                seed, photo.sha256 or "", request.train_percent, request.validation_percent
+            )
+            if photo.contributor_id not in pseudonyms:
+                pseudonyms[photo.contributor_id] = pseudonym_for(project, photo.contributor_id)
+            rows.append(
+                {
+                    "version_id": version.id,
+                    "submission_id": photo.id,
+                    "split": split,
+                    "path": f"{split.value}/{photo.sha256}.{_EXTENSIONS[photo.stored_format]}",
+                    "sha256": photo.sha256,
+                    "size": photo.stored_size or 0,
+                    "width": photo.width or 0,
+                    "height": photo.height or 0,
+                    "pseudonym": pseudonyms[photo.contributor_id],
+                }
+            )
+        db.session.execute(insert(DatasetItem), rows)
     _count_changes(version, previous, {p.id for p in photos})
     record_event(
         actor,
