@@ -80,14 +80,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
 
     from trove.consent.views import bp as consent_bp
+    from trove.contests.views import bp as contests_bp
     from trove.exports.views import bp as exports_bp
 
     app.register_blueprint(exports_bp)
     app.register_blueprint(consent_bp)
+    app.register_blueprint(contests_bp)
 
     # Import every module that declares models, jobs or sweeps, so that migrations and the
     # worker know them by name.
     import trove.consent.jobs  # noqa: F401
+    import trove.contests.models  # noqa: F401
     import trove.exports.jobs  # noqa: F401
     import trove.exports.models  # noqa: F401
     import trove.mail  # noqa: F401

@@ -71,6 +71,7 @@ class SignupForm(FlaskForm):
     email = _email_field()
     display_name = _display_name_field()
     password = _new_password_field()
+    ref = HiddenField(validators=[Optional(), Length(max=16)])  # a referral code, if any
 
 
 class LoginForm(FlaskForm):

@@ -54,6 +54,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]  # the account was deleted and its personal data erased
+    # Referrals (contest bonus entries): this person's code, and who brought them here.
+    referral_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     def get_id(self) -> str:
         """Return the session identifier Flask-Login stores (not the primary key)."""

@@ -227,3 +227,26 @@ def update_profile(
     user.country = country.upper() if country else None
     if changed_paypal:
         record_event(user, "account.paypal_email_changed", user)
+
+
+# --- referrals ------------------------------------------------------------------------------
+
+
+def referral_code_for(user: User) -> str:
+    """Return ``user``'s referral code, making one the first time (flushes)."""
+    if user.referral_code is None:
+        user.referral_code = secrets.token_urlsafe(9)[:12]
+        db.session.flush()
+    return user.referral_code
+
+
+def apply_referral(user: User, code: str | None) -> User | None:
+    """Record who referred a new ``user`` by their code; return the referrer, if any."""
+    code = (code or "").strip()
+    if not code or len(code) > 16 or user.referred_by_id is not None:
+        return None
+    referrer = db.session.scalar(select(User).where(User.referral_code == code))
+    if referrer is None or referrer.id == user.id or not referrer.active:
+        return None
+    user.referred_by_id = referrer.id
+    return referrer

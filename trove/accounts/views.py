@@ -54,7 +54,7 @@ def _home_for(user: User) -> str:
 @bp.get("/signup")
 def signup_form() -> Response:
     """Show the sign-up form."""
-    return render("accounts/signup.html", form=SignupForm())
+    return render("accounts/signup.html", form=SignupForm(ref=request.args.get("ref", "")[:16]))
 
 
 @bp.post("/signup")
@@ -65,6 +65,7 @@ def signup() -> Response:
     if form.validate_on_submit():
         try:
             user = service.create_user(form.email.data, form.password.data, form.display_name.data)
+            service.apply_referral(user, form.ref.data)
         except DomainError as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:

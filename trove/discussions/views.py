@@ -279,6 +279,8 @@ def edit_form(post_id: int) -> Response:
 def edit(post_id: int) -> Response:
     """Save the new text of one's own post."""
     post = _load_post(post_id)
+    if post.author_id != current_user.id:  # access first, before reading the input
+        abort(403, "Only the author can edit a post.")
     form = post_form("edit", f"post-{post.id}-edit")
     if form.validate_on_submit():
         try:
@@ -314,6 +316,8 @@ def delete(post_id: int) -> Response:
 def official(post_id: int) -> Response:
     """Mark a reply as the official answer (``official=1``) or take the mark back (``0``)."""
     post = _load_post(post_id)
+    if not viewer_for(current_user, post.project).is_team:
+        abort(403, "Only the project team can mark official answers.")
     wanted = _flag("official")
     try:
         if wanted:
@@ -333,6 +337,8 @@ def official(post_id: int) -> Response:
 def pin(post_id: int) -> Response:
     """Pin a reply into the brief's FAQ (``pinned=1``) or take it out (``0``)."""
     post = _load_post(post_id)
+    if not viewer_for(current_user, post.project).is_team:
+        abort(403, "Only the project team can mark official answers.")
     wanted = _flag("pinned")
     try:
         if wanted:
@@ -352,6 +358,8 @@ def pin(post_id: int) -> Response:
 def hide(post_id: int) -> Response:
     """Hide an abusive post (``hidden=1``) or show it again (``0``); admins only."""
     post = _load_post(post_id)
+    if not viewer_for(current_user, post.project).may_moderate:
+        abort(403, "Only admins can hide posts.")
     wanted = _flag("hidden")
     try:
         if wanted:

@@ -1,0 +1,1 @@
+"""Contests alongside pay: prizes drawn by a committed, reproducible random draw."""
