@@ -12,22 +12,19 @@ PostgreSQL is measured when its server binaries (initdb, pg_ctl) are installed
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event, insert, select  # noqa: E402
 
+from tests.pg import cluster, create_database, server_bindir  # noqa: E402
 from trove import create_app  # noqa: E402
 from trove.accounts.models import Role, User  # noqa: E402
 from trove.extensions import db  # noqa: E402
@@ -37,77 +34,13 @@ from trove.submissions.models import Submission, SubmissionStatus  # noqa: E402
 PASSWORD = "benchmark password"  # noqa: S105
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def postgres(workdir: Path):
-    """Start a throw-away PostgreSQL cluster and yield its URL (None if unavailable)."""
-    initdb = shutil.which("initdb") or next(
-        iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None
-    )
-    if initdb is None:
-        yield None
-        return
-    bindir = Path(initdb).parent
-    data = workdir / "pg"
-    user = "postgres" if os.geteuid() == 0 else None
-    run_as = ["runuser", "-u", "postgres", "--"] if user else []
-    if user:
-        os.chmod(workdir.parent, 0o755)  # noqa: S103 - the cluster's owner must reach it
-        shutil.chown(workdir, "postgres")
-    subprocess.run(
-        [*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "bench"],  # noqa: S603
-        check=True,
-        capture_output=True,
-    )
-    port = _free_port()
-    subprocess.run(  # noqa: S603
-        [
-            *run_as,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(workdir / "pg.log"),
-            "-w",
-            "-o",
-            f"-p {port} -k {workdir} -h 127.0.0.1 -c fsync=off",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        from sqlalchemy import create_engine, text
-
-        admin = create_engine(
-            f"postgresql+psycopg://bench@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as conn:
-            conn.execute(text("CREATE DATABASE trove"))
-        admin.dispose()
-        yield f"postgresql://bench@127.0.0.1:{port}/trove"
-    finally:
-        subprocess.run(
-            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],  # noqa: S603
-            capture_output=True,
-        )
-
-
-def seed(rows: int) -> tuple[int, str]:
-    """Create a published project with ``rows`` pending photos; return (project id, email)."""
-    from flask_migrate import upgrade
-
+def published_project(domain: str, *, target: int, pay_minor: int) -> Any:
+    """Create an owner, an admin and a published project open to uploads; return it."""
     from trove.accounts.service import create_user
     from trove.projects import service as projects
 
-    upgrade()
-    owner = create_user("owner@bench.example.org", PASSWORD, "Owner", role=Role.LAB_MEMBER)
-    admin = create_user("admin@bench.example.org", PASSWORD, "Admin", role=Role.ADMIN)
+    owner = create_user(f"owner@{domain}", PASSWORD, "Owner", role=Role.LAB_MEMBER)
+    admin = create_user(f"admin@{domain}", PASSWORD, "Admin", role=Role.ADMIN)
     project = projects.create_project(owner, "Benchmark project")
     for key, value in {
         "summary": "s",
@@ -115,8 +48,8 @@ def seed(rows: int) -> tuple[int, str]:
         "usage": "u",
         "access": "a",
         "retention_days": 30,
-        "target_count": rows * 2,
-        "pay_minor": 100,
+        "target_count": target,
+        "pay_minor": pay_minor,
         "currency": "USD",
         "deadline": date.today() + timedelta(days=30),
     }.items():
@@ -124,6 +57,15 @@ def seed(rows: int) -> tuple[int, str]:
     projects.confirm_rules(project, owner)
     projects.submit_project(project, owner)
     projects.publish_project(project, admin)
+    return project
+
+
+def seed(rows: int) -> tuple[int, str]:
+    """Create a published project with ``rows`` pending photos; return (project id, email)."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    project = published_project("bench.example.org", target=rows * 2, pay_minor=100)
     db.session.commit()
     contributors = []
     for chunk in range(0, 2000, 500):
@@ -175,7 +117,7 @@ def seed(rows: int) -> tuple[int, str]:
         # What autovacuum does on a live server: statistics and the visibility map.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
-    return project.id, owner.email
+    return project.id, project.created_by.email
 
 
 class QueryCounter:
@@ -292,13 +234,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="trove-bench-") as tmp:
         workdir = Path(tmp)
         measure("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}", args.rows, workdir)
-        pg_dir = workdir / "postgres"
-        pg_dir.mkdir()
-        with postgres(pg_dir) as url:
-            if url is None:
-                print("\n== PostgreSQL: skipped (initdb not found; apt-get install postgresql)")
-            else:
-                measure("PostgreSQL", url, args.rows, workdir)
+        if server_bindir() is None:
+            print("\n== PostgreSQL: skipped (initdb not found; apt-get install postgresql)")
+            return
+        with cluster(workdir / "postgres") as base:
+            create_database(base, "trove")
+            measure("PostgreSQL", f"{base}/trove", args.rows, workdir)
 
 
 if __name__ == "__main__":

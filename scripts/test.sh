@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Install what the tests need (Debian redis-server, chromium, exiftool; Python test
-# dependencies into .venv), lint, and run the whole test suite. Extra arguments go to pytest.
+# Install what the tests need (Debian redis-server, chromium, exiftool, PostgreSQL; Python
+# test dependencies into .venv), lint, and run the whole test suite twice: on SQLite, then
+# on a throw-away PostgreSQL cluster. Extra arguments go to pytest (both runs).
+# TROVE_TEST_DATABASE=sqlite or =postgresql runs one backend only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +10,7 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v exiftool >/dev/null 2>&1 || missing+=(libimage-exiftool-perl)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -23,4 +26,8 @@ fi
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
 .venv/bin/ruff check .
-exec .venv/bin/python -m pytest "$@"
+backends=${TROVE_TEST_DATABASE:-sqlite postgresql}
+for backend in $backends; do
+  echo "== tests on $backend"
+  TROVE_TEST_DATABASE=$backend .venv/bin/python -m pytest "$@"
+done

@@ -42,25 +42,70 @@ def base_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
     }
 
 
+#: ``TROVE_TEST_DATABASE=postgresql`` runs the suite on a throw-away PostgreSQL cluster.
+BACKEND = os.environ.get("TROVE_TEST_DATABASE", "sqlite")
+
+
 @pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the schema once by running every migration; tests copy the file."""
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Build the schema once by running every migration (SQLite: tests copy the file;
+    PostgreSQL: tests share the database, emptied before each)."""
     from flask_migrate import upgrade
 
-    path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
-    app = create_app(base_config(path.parent, f"sqlite:///{path}"))
+    workdir = tmp_path_factory.mktemp("schema")
+    if BACKEND == "postgresql":
+        import tempfile
+
+        from tests.pg import cluster, create_database
+
+        # Outside pytest's temp root: another pytest run resets that root to 0700, which
+        # would lock the server (running as the postgres user) out of its own files.
+        with tempfile.TemporaryDirectory(prefix="trove-test-pg-") as pgdir, cluster(
+            Path(pgdir)
+        ) as base:
+            create_database(base, "trove_test")
+            url = f"{base}/trove_test"
+            app = create_app(base_config(workdir, url))
+            with app.app_context():
+                upgrade()
+                db.engine.dispose()
+            yield url
+        return
+    path = workdir / "template.sqlite3"
+    app = create_app(base_config(workdir, f"sqlite:///{path}"))
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    return path
+    yield str(path)
 
 
 @pytest.fixture
-def database_url(migrated_db: Path, tmp_path: Path) -> str:
-    """Return the URL of a fresh copy of the migrated database."""
+def database_url(migrated_db: str, tmp_path: Path) -> str:
+    """Return the URL of a database holding the migrated schema and no rows."""
+    if BACKEND == "postgresql":
+        _empty_tables(migrated_db)
+        return migrated_db
     target = tmp_path / "trove.sqlite3"
     shutil.copyfile(migrated_db, target)
     return f"sqlite:///{target}"
+
+
+def _empty_tables(url: str) -> None:
+    """Delete every row (and restart every id) of the PostgreSQL test database."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+        tables = conn.scalars(
+            text(
+                "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ).all()
+        if tables:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture
@@ -76,13 +121,14 @@ def make_app(tmp_path: Path, database_url: str) -> Iterator[Any]:
     trove_mail.outbox.clear()
     yield factory
     for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        # Background threads first, so no connection is checked out when the pool goes.
         executor = app.extensions.get("trove_executor")
         if executor is not None:
             executor.shutdown(wait=True)
             app.extensions["trove_sweeper_stop"].set()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
         conn = app.extensions.get("trove_redis")
         if conn is not None:
             conn.close()
@@ -100,6 +146,7 @@ def app_ctx(app: Flask) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.rollback()
+        db.session.remove()  # return the connection before the engine is disposed
 
 
 @pytest.fixture

@@ -242,7 +242,9 @@ def _run_logged(record_id: int) -> None:
         log.exception("job %s failed", record_id)
 
 
-_ENGINE_PID: dict[str, int] = {}
+# The process that imported this module; a job running in another one (a forked RQ
+# work-horse) drops the inherited pool without closing the parent's connections.
+_ENGINE_PID: dict[str, int] = {"pid": os.getpid()}
 
 
 def run_job(record_id: int) -> None:

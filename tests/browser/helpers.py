@@ -20,3 +20,21 @@ def sign_out(page: Any) -> None:
     """Sign out and wait for the confirmation."""
     page.get_by_role("button", name="Sign out").click()
     page.get_by_text("You are signed out.").wait_for()
+
+
+def start_brief(page: Any, title: str) -> None:
+    """From "Your projects", fill the wizard's first three steps (purpose, data, examples)."""
+    page.get_by_role("link", name="Your projects").click()
+    page.get_by_role("link", name="New project").click()
+    page.get_by_label("Project title").fill(title)
+    page.get_by_label("What is the model for?").fill("Tell shop staff when a shelf is empty.")
+    page.get_by_label("Who benefits?").fill("Small shops and their customers.")
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_text("Draft saved.").wait_for()
+    page.get_by_label("What the photos must show").fill("A whole shelf, straight on.")
+    page.get_by_label("How the photos will be used").fill("Training an empty-shelf detector.")
+    page.get_by_label("Who can access the photos").fill("The five people on this team.")
+    page.get_by_label("How long photos are kept (days)").fill("365")
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("heading", name="Examples").wait_for()
+    page.get_by_role("button", name="Continue").click()

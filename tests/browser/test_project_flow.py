@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.browser.helpers import sign_in, sign_out
+from tests.browser.helpers import sign_in, sign_out, start_brief
 from tests.conftest import PHONE, ConsoleWatcher, screenshot
 from tests.factories import make_user
 from trove.accounts.models import Role
@@ -28,20 +28,7 @@ def test_brief_from_wizard_to_catalogue(live_server, browser):
     console = ConsoleWatcher()
     console.attach(page)
     sign_in(page, base, "lin@example.org")
-    page.get_by_role("link", name="Your projects").click()
-    page.get_by_role("link", name="New project").click()
-    page.get_by_label("Project title").fill("Empty shelves in corner shops")
-    page.get_by_label("What is the model for?").fill("Tell shop staff when a shelf is empty.")
-    page.get_by_label("Who benefits?").fill("Small shops and their customers.")
-    page.get_by_role("button", name="Save and continue").click()
-    page.get_by_text("Draft saved.").wait_for()
-    page.get_by_label("What the photos must show").fill("A whole shelf, straight on.")
-    page.get_by_label("How the photos will be used").fill("Training an empty-shelf detector.")
-    page.get_by_label("Who can access the photos").fill("The five people on this team.")
-    page.get_by_label("How long photos are kept (days)").fill("365")
-    page.get_by_role("button", name="Save and continue").click()
-    page.get_by_role("heading", name="Examples").wait_for()
-    page.get_by_role("button", name="Continue").click()
+    start_brief(page, "Empty shelves in corner shops")
     page.get_by_label("Target number of photos").fill("200")
     page.get_by_label("Currency").select_option("GBP")
     page.get_by_label("Pay per approved photo").fill("-3")

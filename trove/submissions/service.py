@@ -16,7 +16,7 @@ from trove.accounts.models import User
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage
-from trove.media import MediaError, detect_format, probe
+from trove.media import MediaError, StorageFull, detect_format, probe
 from trove.projects.models import Project
 from trove.submissions.models import ACTIVE_STATUSES, Submission, SubmissionStatus
 from trove.tasks import enqueue
@@ -117,6 +117,10 @@ def receive_upload(
     max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     try:
         name = storage.save_quarantine(stream, max_bytes=max_bytes)
+    except StorageFull as error:
+        raise DomainError(
+            f"{error} Nothing was kept; please try again later.", status=507
+        ) from None
     except MediaError as error:
         raise DomainError(
             str(error), status=413 if "large" in str(error).lower() else 422

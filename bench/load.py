@@ -1,0 +1,462 @@
+"""Load: concurrent phone clients uploading 3-4 MB photos and browsing, on real servers.
+
+Starts, on loopback: a private redis-server, PostgreSQL (a throw-away cluster, when its
+server binaries are installed; SQLite otherwise), Trove under gunicorn (gthread workers),
+and two RQ workers (``flask trove worker``) that strip and thumbnail what arrives. Then:
+
+1. **Upload path vs a bare WSGI app.** N clients upload as fast as they can for a while,
+   first to Trove (login cookie, consent, multipart photo → validation, quarantine write,
+   row, job), then to a bare WSGI app under the same gunicorn settings that only reads the
+   request body and writes it to a file (fsynced, like Trove's quarantine). Reported:
+   uploads/s and MB/s of each and their ratio (target: Trove ≥ 70% of bare).
+2. **Mixed traffic.** N clients browse (the project list, a brief, My photos, a status
+   card) and upload, for the given time; reported: requests/s, p50/p95/p99 latency per
+   kind, and errors (must be 0). The media queue is drained at the end and its rate shown.
+
+Run from the repository root:  .venv/bin/python bench/load.py [--clients 50] [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from PIL import Image  # noqa: E402
+
+from tests.conftest import RedisServer, _free_port, _wait_for_port  # noqa: E402
+from tests.pg import cluster, create_database, server_bindir  # noqa: E402
+
+PASSWORD = "load-test-password"
+BOUNDARY = "----troveload"
+
+BARE_APP = '''
+import os, tempfile
+
+def app(environ, start_response):
+    """Write the request body to a file, fsync it, and say 201."""
+    target = os.environ["BARE_DIR"]
+    stream = environ["wsgi.input"]
+    left = int(environ.get("CONTENT_LENGTH") or 0)
+    fd, path = tempfile.mkstemp(dir=target)
+    with os.fdopen(fd, "wb") as out:
+        while left > 0:
+            chunk = stream.read(min(1024 * 1024, left))
+            if not chunk:
+                break
+            out.write(chunk)
+            left -= len(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    start_response("201 Created", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+'''
+
+
+class Photos:
+    """Distinct phone-like 12 MP JPEGs of 3-4 MB, made on demand from one picture."""
+
+    def __init__(self, megapixels: float = 12.0) -> None:
+        width = int((megapixels * 1_000_000 * 4 / 3) ** 0.5)
+        height = width * 3 // 4
+        base = Image.radial_gradient("L").resize((width, height)).convert("RGB")
+        noise = Image.effect_noise((width, height), 40).convert("RGB")
+        buffer = io.BytesIO()
+        Image.blend(base, noise, 0.5).save(buffer, "JPEG", quality=93)
+        self.data = buffer.getvalue()
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def next(self) -> bytes:
+        """Return a photo no one sent before (a distinct comment; stripping removes it)."""
+        with self.lock:
+            self.count += 1
+            tag = f"load test photo {self.count} {random.random()}".encode()
+        segment = b"\xff\xfe" + (len(tag) + 2).to_bytes(2, "big") + tag
+        return self.data[:2] + segment + self.data[2:]
+
+
+def multipart(photo: bytes, consent: int) -> bytes:
+    """Return the upload form body for one photo."""
+    return (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="consent"\r\n\r\n{consent}\r\n'
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="photos"; '
+            'filename="IMG_0001.JPG"\r\nContent-Type: image/jpeg\r\n\r\n'
+        ).encode()
+        + photo
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+
+
+class Stats:
+    """Latencies and errors per request kind, shared by the client threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.bytes_up = 0
+        self.samples: list[str] = []
+
+    def add(self, kind: str, seconds: float, ok: bool, sent: int = 0, note: str = "") -> None:
+        with self.lock:
+            self.latency[kind].append(seconds)
+            self.bytes_up += sent
+            if not ok:
+                self.errors[kind] += 1
+                if len(self.samples) < 5:
+                    self.samples.append(f"{kind}: {note}")
+
+
+def request(
+    port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+) -> tuple[int, bytes, http.client.HTTPResponse]:
+    """Send one request on a fresh connection (as a phone on a flaky network would)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        data = response.read()
+        return response.status, data, response
+    finally:
+        conn.close()
+
+
+def login(port: int, email: str) -> str:
+    """Sign in and return the session cookie."""
+    body = f"email={email.replace('@', '%40')}&password={PASSWORD}".encode()
+    status, _data, response = request(
+        port, "POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    if status != 303:
+        raise SystemExit(f"login failed for {email}: {status}")
+    return response.getheader("Set-Cookie").split(";", 1)[0]
+
+
+def client_loop(
+    port: int,
+    cookie: str | None,
+    project_id: int,
+    consent: int,
+    photos: Photos,
+    stop: float,
+    stats: Stats,
+    *,
+    browse: bool,
+    path: str,
+) -> None:
+    """Upload (and, when ``browse``, read pages) until ``stop``."""
+    rng = random.Random(cookie)
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "HX-Request": "true"}
+    if cookie:
+        headers["Cookie"] = cookie
+    last_card = None
+    while time.monotonic() < stop:
+        if browse:
+            page = rng.choice(["/projects", f"/projects/{project_id}", "/me/photos"])
+            started = time.perf_counter()
+            status, _data, _r = request(port, "GET", page, headers={"Cookie": cookie or ""})
+            stats.add("browse", time.perf_counter() - started, status == 200, note=str(status))
+            if last_card:
+                started = time.perf_counter()
+                status, _data, _r = request(
+                    port, "GET", last_card, headers={"Cookie": cookie or "", "HX-Request": "true"}
+                )
+                stats.add("status card", time.perf_counter() - started, status == 200)
+        body = multipart(photos.next(), consent)
+        started = time.perf_counter()
+        status, data, response = request(port, "POST", path, body, headers)
+        ok = status == 201
+        stats.add(
+            "upload", time.perf_counter() - started, ok, len(body), f"{status} {data[:120]!r}"
+        )
+        if ok and browse:
+            marker = data.find(b'id="submission-')
+            if marker >= 0:
+                number = data[marker + 15 : data.find(b'"', marker + 15)].decode()
+                last_card = f"/submissions/{number}/card"
+
+
+def run_clients(
+    port: int,
+    cookies: list[str | None],
+    project_id: int,
+    consent: int,
+    photos: Photos,
+    seconds: float,
+    *,
+    browse: bool,
+    path: str,
+) -> tuple[Stats, float]:
+    """Run one thread per client for ``seconds``; return the stats and the elapsed time."""
+    stats = Stats()
+    stop = time.monotonic() + seconds
+    threads = [
+        threading.Thread(
+            target=client_loop,
+            args=(port, cookie, project_id, consent, photos, stop, stats),
+            kwargs={"browse": browse, "path": path},
+        )
+        for cookie in cookies
+    ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return stats, time.monotonic() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Return the ``q`` quantile (0-1) of ``values``, in milliseconds."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def gunicorn(app: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen:
+    """Start gunicorn serving ``app`` on ``port`` and wait until it listens."""
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "8",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_for_port(port, timeout=60)
+    return process
+
+
+def main() -> None:
+    """Set up the servers, run both measurements and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--compare-seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="trove-bench-load-"))
+    processes: list[subprocess.Popen] = []
+    redis = RedisServer(root)
+    try:
+        redis.start()
+        if server_bindir() is not None:
+            pg = cluster(root / "postgres")
+            base = pg.__enter__()
+            create_database(base, "trove")
+            database_url = f"{base}/trove"
+            backend = "PostgreSQL"
+        else:
+            pg = None
+            database_url = f"sqlite:///{root / 'trove.sqlite3'}"
+            backend = "SQLite"
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis.url,
+            "TROVE_STORAGE_DIR": str(root / "storage"),
+            "TROVE_SECRET_KEY": "load-bench",
+            "TROVE_RATELIMIT_ENABLED": "false",
+            "TROVE_MAIL_BACKEND": "log",
+            "TROVE_NO_DEMO": "1",
+            "FLASK_APP": "wsgi",
+        }
+        flask = str(Path(sys.executable).parent / "flask")
+        subprocess.run([flask, "db", "upgrade"], env=env, check=True, capture_output=True)
+        seed = subprocess.run(
+            [sys.executable, __file__, "--seed-only", str(args.clients)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        project_id, consent = json.loads(seed.stdout.strip().splitlines()[-1])
+        port = _free_port()
+        processes.append(gunicorn("wsgi:app", port, env, args.workers))
+        cookies = [login(port, f"phone{n}@load.example") for n in range(args.clients)]
+        photos = Photos()
+        print(
+            f"{args.clients} clients, gunicorn {args.workers} workers x 8 threads, {backend}; "
+            f"photos: 12 MP JPEG, {len(photos.data) / 1e6:.1f} MB each",
+            flush=True,
+        )
+        upload_path = f"/projects/{project_id}/submissions"
+
+        # 1. The upload path against a bare app, each alone on the machine (the media
+        # workers start afterwards, so neither side shares the CPU with them).
+        bare_dir = root / "bare"
+        bare_dir.mkdir()
+        (root / "bare_app.py").write_text(BARE_APP)
+        bare_port = _free_port()
+        bare = gunicorn(
+            "bare_app:app",
+            bare_port,
+            {**env, "BARE_DIR": str(bare_dir), "PYTHONPATH": str(root)},
+            args.workers,
+        )
+        bare_stats, bare_time = run_clients(
+            bare_port,
+            [None] * args.clients,
+            project_id,
+            consent,
+            photos,
+            args.compare_seconds,
+            browse=False,
+            path="/upload",
+        )
+        bare.terminate()
+        bare.wait(30)
+        shutil.rmtree(bare_dir, ignore_errors=True)
+        trove_stats, trove_time = run_clients(
+            port,
+            cookies,
+            project_id,
+            consent,
+            photos,
+            args.compare_seconds,
+            browse=False,
+            path=upload_path,
+        )
+        trove_rate = len(trove_stats.latency["upload"]) / trove_time
+        bare_rate = len(bare_stats.latency["upload"]) / bare_time
+        print("\n1. upload path, upload-only clients")
+        for name, stats, elapsed, rate in (
+            ("bare WSGI (write + fsync)", bare_stats, bare_time, bare_rate),
+            ("Trove", trove_stats, trove_time, trove_rate),
+        ):
+            ups = stats.latency["upload"]
+            print(
+                f"  {name:27s} {rate:6.1f} uploads/s  {stats.bytes_up / elapsed / 1e6:6.1f} MB/s"
+                f"  p50 {percentile(ups, 0.5):6.0f} ms  p95 {percentile(ups, 0.95):6.0f} ms"
+                f"  errors {sum(stats.errors.values())}"
+            )
+        print(f"  Trove / bare throughput: {trove_rate / bare_rate:.0%} (target >= 70%)")
+
+        # 2. Mixed traffic with the two media workers running.
+        for _ in range(2):
+            processes.append(
+                subprocess.Popen(
+                    [flask, "trove", "worker"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        mixed, mixed_time = run_clients(
+            port,
+            cookies,
+            project_id,
+            consent,
+            photos,
+            args.seconds,
+            browse=True,
+            path=upload_path,
+        )
+        total = sum(len(v) for v in mixed.latency.values())
+        print(
+            f"\n2. mixed traffic for {mixed_time:.0f} s: {total / mixed_time:.1f} requests/s, "
+            f"errors {sum(mixed.errors.values())}"
+        )
+        for kind, values in sorted(mixed.latency.items()):
+            print(
+                f"  {kind:12s} {len(values):6d} requests  p50 {percentile(values, 0.5):6.0f} ms"
+                f"  p95 {percentile(values, 0.95):6.0f} ms  p99 {percentile(values, 0.99):6.0f} ms"
+            )
+        for sample in trove_stats.samples + mixed.samples:
+            print("  error:", sample)
+        drained = drain(env)
+        print(f"\nmedia queue: {drained}")
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        redis.stop()
+        if server_bindir() is not None and "pg" in locals() and pg is not None:
+            pg.__exit__(None, None, None)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def drain(env: dict[str, str], timeout: float = 600) -> str:
+    """Wait for the RQ workers to process every upload; describe the rate."""
+    script = (
+        "import time, json\n"
+        "from sqlalchemy import func, select\n"
+        "from trove import create_app\n"
+        "from trove.extensions import db\n"
+        "from trove.submissions.models import Submission, SubmissionStatus\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    def left():\n"
+        "        db.session.rollback()\n"
+        "        return db.session.scalar(select(func.count()).select_from(Submission)"
+        ".where(Submission.status == SubmissionStatus.PROCESSING))\n"
+        f"    start, first = time.time(), left()\n"
+        f"    while left() and time.time() - start < {timeout}:\n"
+        "        time.sleep(1)\n"
+        "    done = db.session.scalar(select(func.count()).select_from(Submission)"
+        ".where(Submission.status != SubmissionStatus.PROCESSING))\n"
+        "    print(json.dumps([first, left(), done, time.time() - start]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    first, left, done, seconds = json.loads(out.stdout.strip().splitlines()[-1])
+    return (
+        f"{first} photos were still waiting when the clients stopped; drained in {seconds:.0f} s "
+        f"({left} left); {done} processed in all"
+    )
+
+
+def seed_only(clients: int) -> None:
+    """Create the project and the phone users (run inside the app's environment)."""
+    from bench.review import published_project
+    from trove import create_app
+    from trove.accounts.service import create_user
+    from trove.extensions import db
+
+    app = create_app({"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024})
+    with app.app_context():
+        project = published_project("load.example", target=1_000_000, pay_minor=10)
+        for n in range(clients):
+            create_user(f"phone{n}@load.example", PASSWORD, f"Phone {n}")
+        db.session.commit()
+        print(json.dumps([project.id, project.current_version_id]))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--seed-only":
+        seed_only(int(sys.argv[2]))
+    else:
+        main()
