@@ -159,3 +159,61 @@ def test_redis_outage_keeps_jobs_and_admin_page_shows_it(make_app, redis_server,
 
         assert Queue("default", connection=_redis()).count == 1
     outage.stop()
+
+
+@pytest.mark.redis
+def test_uploads_succeed_through_a_redis_restart_and_are_processed_after(make_app, tmp_path):
+    import io
+
+    from tests.conftest import RedisServer
+    from tests.factories import make_project
+    from tests.images import photo
+    from trove.submissions.models import Submission, SubmissionStatus
+
+    redis = RedisServer(tmp_path)
+    redis.start()
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url)
+    with app.app_context():
+        project = make_project(target_count=10, per_contributor_limit=None)
+        project_id, version_id = project.id, project.current_version_id
+        make_user(email="sam@example.org")
+        make_user(Role.ADMIN, email="admin@example.org")
+    sam, admin = app.test_client(), app.test_client()
+    login(sam, "sam@example.org")
+    login(admin, "admin@example.org")
+
+    def upload(seed: int) -> int:
+        return sam.post(
+            f"/projects/{project_id}/submissions",
+            data={
+                "photos": (io.BytesIO(photo(320, 240, seed=seed)), "a.jpg"),
+                "consent": str(version_id),
+            },
+            content_type="multipart/form-data",
+            headers={"HX-Request": "true"},
+        ).status_code
+
+    assert upload(1) == 201
+    redis.stop()  # Redis goes away while the app runs
+    assert upload(2) == 201  # the upload is kept; its job row waits for the sweep
+    assert b"Redis is unreachable" in admin.get("/admin/").data
+    redis.start()  # back on the same port, empty (as after a restart without persistence)
+    with app.app_context():
+        for record in db.session.scalars(select(JobRecord)):
+            record.created_at = record.created_at.replace(year=2000)
+        db.session.commit()
+        assert sweep() == 2  # both jobs handed over again (the first was lost with Redis)
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "flask", "trove", "worker", "--burst"],
+        cwd=ROOT,
+        env=_worker_env(app, redis.url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    with app.app_context():
+        statuses = db.session.scalars(select(Submission.status)).all()
+        assert statuses == [SubmissionStatus.PENDING_REVIEW] * 2
+        assert {r.status for r in db.session.scalars(select(JobRecord))} == {JobStatus.DONE}
+    redis.stop()

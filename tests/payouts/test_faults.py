@@ -7,14 +7,10 @@ earnings equals the sum of the payments PayPal made.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 from sqlalchemy import select
 
+from tests.jobproc import kill_when, start_worker
 from tests.payouts.conftest import build_team, ledger_totals
 from trove.extensions import db
 from trove.payouts import service
@@ -115,41 +111,13 @@ def test_worker_killed_between_send_and_commit(paypal_ctx, paypal, tmp_path):
     db.session.commit()
     paypal_ctx.config["TASKS_MODE"] = "sync"
     paypal.delay_next(CREATE, 30, method="POST")  # accepted at once, answered much later
-    config = {
-        key: paypal_ctx.config[key]
-        for key in (
-            "DATABASE_URL",
-            "STORAGE_DIR",
-            "SECRET_KEY",
-            "PAYPAL_CLIENT_ID",
-            "PAYPAL_CLIENT_SECRET",
-            "PAYPAL_BASE_URL",
-            "LAB_NAME",
-        )
-    }
-    config.update(TESTING=True, TASKS_MODE="sync", MAIL_BACKEND="memory")
-    script = (
-        "import json, sys\n"
-        "from trove import create_app\n"
-        "from trove.tasks import run_job\n"
-        "app = create_app(json.loads(sys.argv[1]))\n"
-        "with app.app_context():\n"
-        "    run_job(int(sys.argv[2]))\n"
+    worker = start_worker(
+        paypal_ctx,
+        record_id,
+        ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_BASE_URL", "LAB_NAME"),
     )
-    worker = subprocess.Popen(
-        [sys.executable, "-c", script, json.dumps(config), str(record_id)],
-        cwd=os.getcwd(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while paypal.batches_created == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert paypal.batches_created == 1
-    finally:
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
+    kill_when(worker, lambda: paypal.batches_created > 0, within=30)
+    assert paypal.batches_created == 1
     db.session.expire_all()
     batch = db.session.get(PayoutBatch, batch.id)
     assert batch.status is PayoutBatchStatus.SENDING and batch.paypal_batch_id is None

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import time
 
-from sqlalchemy import select
+import piexif
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
 
 from tests.factories import make_project, make_user
 from tests.images import photo
+from tests.jobproc import kill_when, start_worker
 from trove.extensions import db
 from trove.files import get_storage
 from trove.projects.models import Project
 from trove.submissions.jobs import process_submission, sweep_quarantine
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.submissions.service import receive_upload
-from trove.tasks import JobRecord, JobStatus, sweep
+from trove.tasks import JobRecord, JobStatus, run_job, sweep
 
 
 def _receive(project, user, data: bytes) -> Submission:
@@ -145,3 +150,69 @@ def test_near_duplicates_are_flagged_not_dropped(app_ctx):
     assert second.status is SubmissionStatus.PENDING_REVIEW
     assert second.near_duplicate_of_id == first.id
     assert db.session.get(Project, project.id) is not None
+
+
+def _big_photo(width: int, height: int) -> bytes:
+    """A large noisy JPEG with GPS, slow enough to process that a kill lands midway."""
+    noise = [Image.effect_noise((width, height), 60) for _ in range(3)]
+    image = Image.merge("RGB", noise)
+    gps = {piexif.GPSIFD.GPSLatitudeRef: b"N", piexif.GPSIFD.GPSLatitude: ((52, 1), (0, 1), (0, 1))}
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85, exif=piexif.dump({"GPS": gps}))
+    return buffer.getvalue()
+
+
+def _stored_files(storage) -> set[str]:
+    return {
+        str(path.relative_to(storage.root))
+        for area in (storage.originals, storage.derived)
+        for path in area.rglob("*")
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("moment", ["started", "writing"])
+def test_worker_killed_mid_job_leaves_nothing_half_written_and_the_rerun_completes(
+    make_app, moment
+):
+    app = make_app(TASKS_MODE="sync")
+    with app.app_context():
+        storage = get_storage()
+        sub = _receive(make_project(), make_user(), _big_photo(6000, 4000))
+        db.session.info.pop("trove_pending_jobs", None)  # the worker process below runs it
+        db.session.commit()
+        record = db.session.scalar(select(JobRecord))
+
+        def ready() -> bool:
+            if moment == "writing":  # a file of this photo is on its way into storage
+                return bool(_stored_files(storage))
+            db.session.expire_all()
+            return db.session.get(JobRecord, record.id).status is JobStatus.RUNNING
+
+        kill_when(start_worker(app, record.id), ready, within=60)
+        db.session.expire_all()
+        sub = db.session.get(Submission, sub.id)
+        assert sub.status is SubmissionStatus.PROCESSING and sub.storage_key is None
+        assert storage.quarantine_path(sub.quarantine_name).exists()  # the upload is kept
+        # Whatever was on its way is a hidden temp file, or whole: nothing visible is partial.
+        for name in _stored_files(storage):
+            path = storage.root / name
+            if path.name.startswith("."):
+                assert path.name.endswith(".tmp")
+                continue
+            if name.startswith("originals/"):
+                assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name.split(".")[0]
+            Image.open(path).load()  # a truncated image would fail to decode
+        run_job(record.id)  # as the sweep would, once the job is seen stuck
+        db.session.expire_all()
+        sub = db.session.get(Submission, sub.id)
+        assert sub.status is SubmissionStatus.PENDING_REVIEW
+        assert db.session.get(JobRecord, record.id).status is JobStatus.DONE
+        storage.sweep_temp_files(older_than_seconds=0)
+        original = storage.original_path(sub.storage_key)
+        assert {n for n in _stored_files(storage) if n.startswith("originals/")} == {
+            str(original.relative_to(storage.root))
+        }
+        assert b"GPS" not in original.read_bytes()[:65536]
+        assert list(storage.list_quarantine()) == []
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 1

@@ -1,0 +1,48 @@
+"""Run one job row in a separate worker process, so a test can SIGKILL it midway."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+
+from flask import Flask
+
+_WORKER = (
+    "import json, sys\n"
+    "from trove import create_app\n"
+    "from trove.tasks import run_job\n"
+    "app = create_app(json.loads(sys.argv[1]))\n"
+    "with app.app_context():\n"
+    "    run_job(int(sys.argv[2]))\n"
+)
+
+
+def start_worker(app: Flask, record_id: int, extra_keys: Iterable[str] = ()) -> subprocess.Popen:
+    """Start a process that runs job ``record_id`` against ``app``'s database and files."""
+    keys = ("DATABASE_URL", "STORAGE_DIR", "SECRET_KEY", *extra_keys)
+    config = {key: app.config[key] for key in keys}
+    config.update(TESTING=True, TASKS_MODE="sync", MAIL_BACKEND="memory")
+    return subprocess.Popen(
+        [sys.executable, "-c", _WORKER, json.dumps(config), str(record_id)],
+        cwd=os.getcwd(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def kill_when(worker: subprocess.Popen, ready: Callable[[], bool], *, within: float) -> None:
+    """SIGKILL ``worker`` as soon as ``ready()`` is true; fail if it never becomes true."""
+    try:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline and not ready():
+            assert worker.poll() is None, "the worker finished before it could be killed"
+            time.sleep(0.005)
+        assert ready(), "the worker never reached the point to kill it at"
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
