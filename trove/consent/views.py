@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, flash, request, send_file, url_for
 from flask_login import current_user, login_required, logout_user
 
 from trove.audit.service import record_event
@@ -10,7 +10,7 @@ from trove.consent import service
 from trove.consent.mydata import my_data_file
 from trove.errors import DomainError
 from trove.exports.service import versions_with
-from trove.extensions import db
+from trove.extensions import db, limiter
 from trove.files import get_storage
 from trove.htmx import redirect_after_change, render
 from trove.projects.models import Project
@@ -132,6 +132,9 @@ def delete_form() -> Response:
 
 @bp.post("/me/delete")
 @login_required
+# The password check makes this a password oracle (and an argon2 hash per try): throttle it
+# like signing in.
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def delete() -> Response:
     """Delete my account: erase personal data; withdraw or keep photos as chosen."""
     choice = request.form.get("photos", "")
