@@ -41,7 +41,6 @@ from tests.conftest import RedisServer, _free_port, _wait_for_port  # noqa: E402
 from tests.pg import cluster, create_database, server_bindir  # noqa: E402
 
 PASSWORD = "load-test-password"
-BOUNDARY = "----troveload"
 
 BARE_APP = '''
 import os, tempfile
@@ -87,19 +86,6 @@ class Photos:
             tag = f"load test photo {self.count} {random.random()}".encode()
         segment = b"\xff\xfe" + (len(tag) + 2).to_bytes(2, "big") + tag
         return self.data[:2] + segment + self.data[2:]
-
-
-def multipart(photo: bytes, consent: int) -> bytes:
-    """Return the upload form body for one photo."""
-    return (
-        (
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="consent"\r\n\r\n{consent}\r\n'
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="photos"; '
-            'filename="IMG_0001.JPG"\r\nContent-Type: image/jpeg\r\n\r\n'
-        ).encode()
-        + photo
-        + f"\r\n--{BOUNDARY}--\r\n".encode()
-    )
 
 
 class Stats:
@@ -177,7 +163,12 @@ def client_loop(
 ) -> None:
     """Upload (and, when ``browse``, read pages) until ``stop``."""
     rng = random.Random(str(cookie))
-    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", "HX-Request": "true"}
+    # As the upload script sends a photo: the file itself is the body.
+    headers = {
+        "Content-Type": "application/octet-stream",
+        "X-Trove-Filename": "IMG_0001.JPG",
+        "HX-Request": "true",
+    }
     if cookie:
         headers["Cookie"], headers["X-CSRFToken"] = cookie
     session = {"Cookie": cookie[0]} if cookie else {}
@@ -194,7 +185,7 @@ def client_loop(
                     port, "GET", last_card, headers={**session, "HX-Request": "true"}
                 )
                 stats.add("status card", time.perf_counter() - started, status == 200)
-        body = multipart(photos.next(), consent)
+        body = photos.next()
         started = time.perf_counter()
         status, data, response = request(port, "POST", path, body, headers)
         ok = status == 201
@@ -246,6 +237,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+def cpu_seconds(master: subprocess.Popen) -> float:
+    """Return the CPU time (user + system) used so far by a gunicorn master's workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    total = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def gunicorn(app: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen:
     """Start gunicorn serving ``app`` on ``port`` and wait until it listens."""
     process = subprocess.Popen(
@@ -280,6 +285,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--compare-seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument(
+        "--compare-only", action="store_true", help="measure the upload path only (part 1)"
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="trove-bench-load-"))
     processes: list[subprocess.Popen] = []
@@ -327,7 +335,7 @@ def main() -> None:
             f"photos: 12 MP JPEG, {len(photos.data) / 1e6:.1f} MB each",
             flush=True,
         )
-        upload_path = f"/projects/{project_id}/submissions"
+        upload_path = f"/projects/{project_id}/submissions?consent={consent}"
 
         # 1. The upload path against a bare app, each alone on the machine (the media
         # workers start afterwards, so neither side shares the CPU with them).
@@ -341,6 +349,7 @@ def main() -> None:
             {**env, "BARE_DIR": str(bare_dir), "PYTHONPATH": str(root)},
             args.workers,
         )
+        bare_cpu = cpu_seconds(bare)
         bare_stats, bare_time = run_clients(
             bare_port,
             [None] * args.clients,
@@ -351,9 +360,11 @@ def main() -> None:
             browse=False,
             path="/upload",
         )
+        bare_cpu = cpu_seconds(bare) - bare_cpu
         bare.terminate()
         bare.wait(30)
         shutil.rmtree(bare_dir, ignore_errors=True)
+        trove_cpu = cpu_seconds(processes[0])
         trove_stats, trove_time = run_clients(
             port,
             cookies,
@@ -364,20 +375,26 @@ def main() -> None:
             browse=False,
             path=upload_path,
         )
+        trove_cpu = cpu_seconds(processes[0]) - trove_cpu
         trove_rate = len(trove_stats.latency["upload"]) / trove_time
         bare_rate = len(bare_stats.latency["upload"]) / bare_time
         print("\n1. upload path, upload-only clients")
-        for name, stats, elapsed, rate in (
-            ("bare WSGI (write + fsync)", bare_stats, bare_time, bare_rate),
-            ("Trove", trove_stats, trove_time, trove_rate),
+        for name, stats, elapsed, rate, cpu in (
+            ("bare WSGI (write + fsync)", bare_stats, bare_time, bare_rate, bare_cpu),
+            ("Trove", trove_stats, trove_time, trove_rate, trove_cpu),
         ):
             ups = stats.latency["upload"]
             print(
                 f"  {name:27s} {rate:6.1f} uploads/s  {stats.bytes_up / elapsed / 1e6:6.1f} MB/s"
                 f"  p50 {percentile(ups, 0.5):6.0f} ms  p95 {percentile(ups, 0.95):6.0f} ms"
+                f"  server CPU {cpu / max(len(ups), 1) * 1000:5.1f} ms/upload"
                 f"  errors {sum(stats.errors.values())}"
             )
         print(f"  Trove / bare throughput: {trove_rate / bare_rate:.0%} (target >= 70%)")
+        for sample in trove_stats.samples:
+            print("  error:", sample)
+        if args.compare_only:
+            return
 
         # 2. Mixed traffic with the two media workers running.
         for _ in range(2):
@@ -409,7 +426,7 @@ def main() -> None:
                 f"  {kind:12s} {len(values):6d} requests  p50 {percentile(values, 0.5):6.0f} ms"
                 f"  p95 {percentile(values, 0.95):6.0f} ms  p99 {percentile(values, 0.99):6.0f} ms"
             )
-        for sample in trove_stats.samples + mixed.samples:
+        for sample in mixed.samples:
             print("  error:", sample)
         drained = drain(env)
         print(f"\nmedia queue: {drained}")

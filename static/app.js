@@ -122,10 +122,6 @@
       var item = job.item;
       var xhr = new XMLHttpRequest();
       job.xhr = xhr;
-      var data = new FormData();
-      data.append("csrf_token", csrfToken(form));
-      data.append("consent", consent.value);
-      data.append("photos", job.file, job.file.name);
       item.status.textContent = "Sending…";
       xhr.upload.addEventListener("progress", function (event) {
         if (event.lengthComputable) {
@@ -151,10 +147,15 @@
         }
         next();
       });
-      xhr.open("POST", form.action);
+      // The file itself is the body (no multipart): the server streams it into quarantine.
+      var url = new URL(form.action, window.location.href);
+      url.searchParams.set("consent", consent.value);
+      xhr.open("POST", url.toString());
       xhr.setRequestHeader("HX-Request", "true");
       xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
-      xhr.send(data);
+      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      xhr.setRequestHeader("X-Trove-Filename", encodeURIComponent(job.file.name));
+      xhr.send(job.file);
     }
 
     function add(files) {

@@ -125,14 +125,14 @@ def enqueue(func: Callable[..., Any], *ids: Any) -> JobRecord:
     record = JobRecord(name=name, queue=spec.queue, args=list(ids))
     db.session.add(record)
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(record.id)
+    db.session.info.setdefault(_PENDING_KEY, []).append((record.id, name))
     return record
 
 
 def _after_commit(session: Session) -> None:
-    ids = session.info.pop(_PENDING_KEY, None)
-    if ids:
-        dispatch(ids)
+    pending = session.info.pop(_PENDING_KEY, None)
+    if pending:
+        dispatch(pending)
 
 
 def _after_rollback(session: Session) -> None:
@@ -158,44 +158,35 @@ def rq_job_id(record_id: int) -> str:
     return f"trove-job-{record_id}"
 
 
-def dispatch(ids: list[int]) -> None:
-    """Hand committed job rows to the configured runner."""
+def dispatch(pending: list[tuple[int, str]]) -> None:
+    """Hand committed job rows, given as (id, job name), to the configured runner."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     mode = app.config["TASKS_MODE"]
     if mode == "rq":
-        _dispatch_rq(app, ids)
+        _dispatch_rq(app, pending)
     elif mode == "sync":
-        for record_id in ids:
+        for record_id, _name in pending:
             with app.app_context():
                 _run_logged(record_id)
     else:
         executor = _executor(app)
-        for record_id in ids:
+        for record_id, _name in pending:
             executor.submit(_run_in_thread, app, record_id)
 
 
-def _dispatch_rq(app: Flask, ids: list[int]) -> None:
+def _dispatch_rq(app: Flask, pending: list[tuple[int, str]]) -> None:
     from rq import Queue, Retry
 
     conn = _redis(app)
     try:
         schedule_sweep(conn)
     except Exception:
-        log.warning("Redis is unreachable; %s job(s) wait for the sweep", len(ids))
+        log.warning("Redis is unreachable; %s job(s) wait for the sweep", len(pending))
         return
-    with app.app_context():
-        rows = {
-            r.id: (r.queue, r.name)
-            for r in db.session.execute(
-                select(JobRecord.id, JobRecord.queue, JobRecord.name).where(JobRecord.id.in_(ids))
-            )
-        }
-        db.session.remove()
-    for record_id in ids:
-        queue_name, name = rows.get(record_id, ("default", ""))
+    for record_id, name in pending:
         spec = _REGISTRY.get(name)
         try:
-            Queue(queue_name, connection=conn).enqueue(
+            Queue(spec.queue if spec else "default", connection=conn).enqueue(
                 run_job,
                 record_id,
                 job_id=rq_job_id(record_id),
@@ -299,7 +290,7 @@ def retry_job(record: JobRecord) -> None:
     record.error = None
     record.created_at = utcnow()
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(record.id)
+    db.session.info.setdefault(_PENDING_KEY, []).append((record.id, record.name))
 
 
 # --- sweep -------------------------------------------------------------------------------
@@ -324,7 +315,7 @@ def sweep() -> int:
     stuck_after = timedelta(seconds=int(current_app.config["JOB_STUCK_AFTER_SECONDS"]))
     mode = current_app.config["TASKS_MODE"]
     conn = _redis() if mode == "rq" else None
-    redo: list[int] = []
+    redo: list[tuple[int, str]] = []
     rows = db.session.scalars(
         select(JobRecord).where(JobRecord.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
     ).all()
@@ -340,7 +331,7 @@ def sweep() -> int:
                     continue
             elif now - record.created_at < stuck_after:
                 continue
-            redo.append(record.id)
+            redo.append((record.id, record.name))
         elif record.started_at is not None and now - record.started_at > timeout:
             if mode == "rq" and _rq_job_is_live(conn, record.id):
                 continue
@@ -349,7 +340,7 @@ def sweep() -> int:
                 record.error = record.error or "The worker stopped while running this job."
             else:
                 record.status = JobStatus.QUEUED
-                redo.append(record.id)
+                redo.append((record.id, record.name))
     count = len(redo)
     for feature_sweep in _SWEEPS:
         count += feature_sweep()

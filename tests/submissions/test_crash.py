@@ -100,19 +100,29 @@ def _kill(process: subprocess.Popen) -> None:
     process.wait(10)
 
 
-def test_killed_midway_through_the_body_leaves_no_row_and_no_file(app_ctx, server):
+@pytest.mark.parametrize("encoding", ["multipart form", "raw body"])
+def test_killed_midway_through_the_body_leaves_no_row_and_no_file(app_ctx, server, encoding):
     port, process, project = server
     cookie = _session_cookie(port)
     data = photo(1600, 1200, seed=3) * 3  # a few MB of body
-    head, tail = _body(data, project.current_version_id)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.putrequest("POST", f"/projects/{project.id}/submissions")
+    if encoding == "raw body":  # as the upload script sends it: straight into quarantine
+        head, tail = data, b""
+        conn.putrequest(
+            "POST", f"/projects/{project.id}/submissions?consent={project.current_version_id}"
+        )
+        conn.putheader("Content-Type", "application/octet-stream")
+    else:
+        head, tail = _body(data, project.current_version_id)
+        conn.putrequest("POST", f"/projects/{project.id}/submissions")
+        conn.putheader("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")
     conn.putheader("Cookie", cookie)
-    conn.putheader("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")
     conn.putheader("Content-Length", str(len(head) + len(tail)))
     conn.endheaders()
     conn.send(head[: len(head) // 2])  # half the photo, then the server dies
     time.sleep(0.5)
+    if encoding == "raw body":  # the server was midway through writing it
+        assert list((Path(app_ctx.config["STORAGE_DIR"]) / "quarantine").glob(".*.tmp"))
     _kill(process)
     conn.close()
     db.session.expire_all()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login
+from tests.conftest import TEST_PASSWORD, login
 from tests.factories import add_team_member
 from tests.images import photo
 from trove.extensions import db
@@ -204,3 +206,82 @@ def test_my_photos_filters(app, client, project_id, contributor):
     assert client.get("/me/photos?status=nonsense&before=abc").status_code == 200
     fragment = client.get("/me/photos", headers=HX)
     assert b"<html" not in fragment.data and b"photo-list" in fragment.data
+
+
+# --- the upload script's way: the photo is the request body ---------------------------------
+
+
+def _send_raw(client, project_id, data, name="IMG_0002.jpg", *, consent=True, **headers):
+    with client.application.app_context():
+        version = db.session.get(Project, project_id).current_version_id
+    query = f"?consent={version}" if consent else ""
+    return client.post(
+        f"/projects/{project_id}/submissions{query}",
+        data=data,
+        headers={
+            "Content-Type": "application/octet-stream",
+            "X-Trove-Filename": quote(name),
+            **HX,
+            **headers,
+        },
+    )
+
+
+def test_raw_body_upload_is_received_like_a_form_upload(app, client, project_id, contributor):
+    login(client, contributor)
+    data = photo(gps=True, seed=21)
+    response = _send_raw(client, project_id, data, "Été à Paris 📷.jpg")
+    assert response.status_code == 201, response.data
+    assert b"submission-" in response.data and response.headers["X-Trove-Remaining"] == "2"
+    [sub] = _submissions(app)
+    assert sub.original_filename == "Été à Paris 📷.jpg"
+    assert sub.upload_sha256 == hashlib.sha256(data).hexdigest()  # hashed on the way in
+    assert sub.upload_size == len(data) and sub.status is SubmissionStatus.PENDING_REVIEW
+    # The same photo again, either way, is the same duplicate.
+    again = _send_raw(client, project_id, data)
+    assert again.status_code == 409 and b"already sent this exact photo" in again.data
+    assert _upload(client, project_id, data).status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("data", "consent", "status", "message"),
+    [
+        (b"", True, 422, b"The file is empty."),
+        (b"GIF89a" + b"\x00" * 100, True, 422, b"not a JPEG, PNG, WebP or HEIC"),
+        (None, False, 422, b"Tick the box"),
+    ],
+)
+def test_raw_body_refusals_say_why_and_keep_nothing(
+    app, client, project_id, contributor, data, consent, status, message
+):
+    login(client, contributor)
+    response = _send_raw(client, project_id, photo() if data is None else data, consent=consent)
+    assert response.status_code == status and message in response.data, response.data
+    assert b"error-message" in response.data and b"<html" not in response.data
+    assert _submissions(app) == []
+    with app.app_context():
+        assert list(get_storage().list_quarantine()) == []
+
+
+def test_raw_body_larger_than_the_limit_is_413(make_app, contributor, project_id):
+    app = make_app(MAX_UPLOAD_MB=1)
+    client = app.test_client()
+    login(client, contributor)
+    response = _send_raw(client, project_id, b"\xff\xd8" + b"\x00" * (2 * 1024 * 1024))
+    assert response.status_code == 413 and b"1 MB" in response.data
+    with app.app_context():
+        assert list(get_storage().list_quarantine()) == []
+
+
+def test_raw_body_needs_the_csrf_header(make_app, contributor, project_id):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    page = client.get("/login").data.decode()
+    token = page.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]
+    client.post(
+        "/login",
+        data={"email": contributor, "password": TEST_PASSWORD, "csrf_token": token},
+    )
+    assert _send_raw(client, project_id, photo(seed=22)).status_code == 400
+    response = _send_raw(client, project_id, photo(seed=22), **{"X-CSRFToken": token})
+    assert response.status_code == 201, response.data

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from trove.media.errors import FileTooLarge, MediaError, StorageFull
 
@@ -36,6 +36,12 @@ _EXPORT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,90}\.zip")
 _CHUNK = 1024 * 1024
 _TMP_SUFFIX = ".tmp"
 _FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+class Hasher(Protocol):
+    """What :meth:`LocalStorage.save_quarantine` needs of a hashlib object."""
+
+    def update(self, data: bytes, /) -> None: ...
 
 
 class LocalStorage:
@@ -50,12 +56,20 @@ class LocalStorage:
 
     # --- quarantine ----------------------------------------------------------------------
 
-    def save_quarantine(self, stream: BinaryIO, *, max_bytes: int) -> str:
-        """Copy an upload stream into quarantine under a random name and return the name."""
+    def save_quarantine(
+        self, stream: BinaryIO, *, max_bytes: int, digest: Hasher | None = None
+    ) -> str:
+        """Copy an upload stream into quarantine under a random name and return the name.
+
+        ``digest`` (a :mod:`hashlib` object), when given, is fed every byte on the way, so
+        the caller has the upload's hash without reading it again.
+        """
         name = secrets.token_urlsafe(32)
 
         def chunks() -> Iterator[bytes]:
             while chunk := stream.read(_CHUNK):
+                if digest is not None:
+                    digest.update(chunk)
                 yield chunk
 
         self._write_atomic(self.quarantine / name, chunks(), max_bytes=max_bytes)

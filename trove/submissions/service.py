@@ -49,23 +49,26 @@ def is_team_member(project: Project, user: User) -> bool:
     return project.member(user) is not None
 
 
-def active_count(project: Project, *, contributor: User | None = None) -> int:
-    """Count photos holding a spot: processing, pending review or approved."""
-    query = (
-        select(func.count())
-        .select_from(Submission)
-        .where(Submission.project_id == project.id, Submission.status.in_(ACTIVE_STATUSES))
-    )
-    if contributor is not None:
-        query = query.where(Submission.contributor_id == contributor.id)
-    return db.session.scalar(query) or 0
+def active_counts(project: Project, contributor: User) -> tuple[int, int]:
+    """Count photos holding a spot (processing, pending review or approved), in one query.
+
+    Returns (the project's, ``contributor``'s in it).
+    """
+    project_total, contributors = db.session.execute(
+        select(
+            func.count(),
+            func.count().filter(Submission.contributor_id == contributor.id),
+        ).where(Submission.project_id == project.id, Submission.status.in_(ACTIVE_STATUSES))
+    ).one()
+    return project_total or 0, contributors or 0
 
 
 def remaining_for(project: Project, user: User) -> int:
     """Return how many more photos ``user`` may send to ``project`` now."""
-    spots = (project.target_count or 0) - active_count(project)
+    project_total, mine = active_counts(project, user)
+    spots = (project.target_count or 0) - project_total
     if project.per_contributor_limit:
-        spots = min(spots, project.per_contributor_limit - active_count(project, contributor=user))
+        spots = min(spots, project.per_contributor_limit - mine)
     return max(spots, 0)
 
 
@@ -88,15 +91,14 @@ def check_can_upload(project: Project, user: User, brief_version_id: int | None)
             field="consent",
             status=409,
         )
-    if project.per_contributor_limit and (
-        active_count(project, contributor=user) >= project.per_contributor_limit
-    ):
+    project_total, mine = active_counts(project, user)
+    if project.per_contributor_limit and mine >= project.per_contributor_limit:
         raise DomainError(
             f"You have sent the most photos one person can send to this project "
             f"({project.per_contributor_limit}). Thank you!",
             status=409,
         )
-    if active_count(project) >= (project.target_count or 0):
+    if project_total >= (project.target_count or 0):
         raise DomainError(
             "This project has all the photos it needs waiting for review. "
             "Spots may open again if some are declined.",
@@ -115,8 +117,9 @@ def receive_upload(
     check_can_upload(project, user, brief_version_id)
     storage = get_storage()
     max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    digest = hashlib.sha256()  # hashed as it is written, not read back for it
     try:
-        name = storage.save_quarantine(stream, max_bytes=max_bytes)
+        name = storage.save_quarantine(stream, max_bytes=max_bytes, digest=digest)
     except StorageFull as error:
         raise DomainError(
             f"{error} Nothing was kept; please try again later.", status=507
@@ -126,7 +129,9 @@ def receive_upload(
             str(error), status=413 if "large" in str(error).lower() else 422
         ) from None
     try:
-        submission = _record(project, user, name, filename, brief_version_id or 0)
+        submission = _record(
+            project, user, name, digest.hexdigest(), filename, brief_version_id or 0
+        )
     except BaseException:
         storage.delete_quarantine(name)
         raise
@@ -134,7 +139,12 @@ def receive_upload(
 
 
 def _record(
-    project: Project, user: User, name: str, filename: str | None, brief_version_id: int
+    project: Project,
+    user: User,
+    name: str,
+    digest: str,
+    filename: str | None,
+    brief_version_id: int,
 ) -> Submission:
     storage = get_storage()
     data = storage.read_quarantine(name)
@@ -152,7 +162,6 @@ def _record(
             f"{project.min_width} × {project.min_height}.",
             status=422,
         )
-    digest = hashlib.sha256(data).hexdigest()
     duplicate = db.session.scalar(
         select(Submission)
         .where(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO
+from urllib.parse import unquote
+
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
 
@@ -11,6 +14,7 @@ from trove.extensions import db, limiter
 from trove.files import get_storage, send_private_file
 from trove.htmx import is_fragment_request, redirect_after_change, render
 from trove.projects.access import load_project
+from trove.projects.models import Project
 from trove.submissions import service
 from trove.submissions.access import load_submission
 from trove.submissions.jobs import THUMB_SIZES
@@ -36,8 +40,27 @@ def reason_text(submission: Submission) -> str | None:
 
 
 def _version_id() -> int | None:
-    raw = request.form.get("consent", "")
+    raw = request.form.get("consent") or request.args.get("consent", "")
     return int(raw) if raw.isdigit() else None
+
+
+def _is_raw_body() -> bool:
+    """Whether the photo is the request body itself (the upload script) or a form field."""
+    return request.mimetype == "application/octet-stream" or request.mimetype.startswith("image/")
+
+
+def _incoming() -> list[tuple[BinaryIO, str | None]]:
+    """Return (stream, file name) for each photo in the request.
+
+    The upload script sends one photo as the whole body, its name percent-encoded in
+    ``X-Trove-Filename`` and the consent in the query string: the bytes go straight from
+    the socket into quarantine, hashed on the way, with no multipart parsing or spooling.
+    A browser without JavaScript posts the form (one or more files, multipart).
+    """
+    if _is_raw_body():
+        name = unquote(request.headers.get("X-Trove-Filename", ""), errors="replace")
+        return [(request.stream, name or None)]
+    return [(f.stream, f.filename) for f in request.files.getlist("photos") if f and f.filename]
 
 
 @bp.post("/projects/<int:project_id>/submissions")
@@ -46,34 +69,31 @@ def _version_id() -> int | None:
 def upload(project_id: int) -> Response:
     """Receive one photo (or several, without JavaScript) for the project."""
     project = load_project(project_id)
-    files = [f for f in request.files.getlist("photos") if f and f.filename]
+    files = _incoming()
     if not files:
         return _upload_error(project.id, "Choose at least one photo.", 422)
     accepted: list[Submission] = []
     errors: list[tuple[str, str]] = []
-    for storage_file in files:
+    card: Response | None = None
+    for stream, filename in files:
         try:
             submission = service.receive_upload(
-                project, current_user, storage_file.stream, storage_file.filename, _version_id()
+                project, current_user, stream, filename, _version_id()
             )
         except DomainError as error:
             db.session.rollback()
-            errors.append((service.clean_filename(storage_file.filename), error.message))
+            errors.append((service.clean_filename(filename), error.message))
             if is_fragment_request():
                 return _upload_error(project.id, error.message, error.status)
         else:
+            if is_fragment_request() and card is None:
+                # Rendered inside the transaction (it shows what is about to be committed),
+                # so nothing the commit expires has to be loaded again.
+                card = _uploaded_card(project, submission)
             db.session.commit()
             accepted.append(submission)
-    if is_fragment_request():
-        response = render(
-            "submissions/_card.html",
-            submission=accepted[0],
-            status=201,
-            trigger="submission-uploaded",
-        )
-        # The upload script keeps "You can send N more photos" true as photos go in.
-        response.headers["X-Trove-Remaining"] = str(remaining_uploads(project))
-        return response
+    if card is not None:
+        return card
     if accepted:
         flash(
             f"{len(accepted)} photo{'s' if len(accepted) != 1 else ''} received. Location and "
@@ -87,6 +107,18 @@ def upload(project_id: int) -> Response:
         if accepted
         else url_for("projects.brief", project_id=project.id) + "#contribute"
     )
+
+
+def _uploaded_card(project: Project, submission: Submission) -> Response:
+    response = render(
+        "submissions/_card.html",
+        submission=submission,
+        status=201,
+        trigger="submission-uploaded",
+    )
+    # The upload script keeps "You can send N more photos" true as photos go in.
+    response.headers["X-Trove-Remaining"] = str(remaining_uploads(project))
+    return response
 
 
 def _upload_error(project_id: int, message: str, status: int) -> Response:
