@@ -223,3 +223,12 @@ def test_uses_are_validated_and_recorded():
     assert [u.description for u in exports.versions_with(lab.photos[0])[0].uses] == [
         "Shelf detector v2"
     ]
+
+
+def test_the_datasheet_carries_people_s_text_without_raw_html():
+    lab = build_lab((1,), title="<script>alert(1)</script> Doors & handles")
+    version = cut(lab, note="<img src=x onerror=alert(1)>\nsecond line")
+    sheet = _zip(version).read("datasheet.md").decode()
+    assert "<script>" not in sheet and "<img" not in sheet
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Doors &amp; handles" in sheet
+    assert "data steward: &lt;img src=x onerror=alert(1)&gt; second line" in sheet
