@@ -81,6 +81,19 @@ def test_session_cookie_is_httponly_and_samesite(app, client):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def test_cookies_are_secure_when_configured_for_https(make_app):
+    app = make_app(SESSION_COOKIE_SECURE=True)
+    with app.app_context():
+        make_user(email="s@example.org")
+    client = app.test_client()
+    response = client.post(
+        "/login",
+        data={"email": "s@example.org", "password": "correct horse battery", "remember": "y"},
+    )
+    cookies = response.headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" in c and "HttpOnly" in c for c in cookies), cookies
+
+
 def test_no_inline_script_or_style_in_templates():
     for path in (ROOT / "templates").rglob("*.html"):
         text = path.read_text()
