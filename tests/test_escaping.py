@@ -218,6 +218,7 @@ def _write_brief(owner: FlaskClient, admin: FlaskClient) -> int:
                 "usage": FIELDS["usage"],
                 "access": FIELDS["access"],
                 "retention_days": "365",
+                "withdrawal_grace_days": "14",
                 "licence_text": FIELDS["licence"],
                 "ethics_reference": FIELDS["ethics reference"],
             },

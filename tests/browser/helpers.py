@@ -35,6 +35,7 @@ def start_brief(page: Any, title: str) -> None:
     page.get_by_label("How the photos will be used").fill("Training an empty-shelf detector.")
     page.get_by_label("Who can access the photos").fill("The five people on this team.")
     page.get_by_label("How long photos are kept (days)").fill("365")
+    page.get_by_label("Days before a withdrawn photo is deleted").fill("14")
     page.get_by_role("button", name="Save and continue").click()
     page.get_by_role("heading", name="Examples").wait_for()
     page.get_by_role("button", name="Continue").click()

@@ -72,5 +72,6 @@ def test_brief_from_wizard_to_catalogue(live_server, browser):
     page.get_by_text("for each approved photo").wait_for()
     assert page.get_by_text("£1.25").first.is_visible()
     screenshot(page, "brief-phone")
+    assert page.get_by_text("is deleted 14 days later").is_visible()
     assert console.csp_violations() == [] and console.unexpected() == []
     phone.close()

@@ -147,6 +147,7 @@ def test_wizard_creates_draft_then_saves_each_step(app, client):
         "usage": "Training a robot arm.",
         "access": "The team.",
         "retention_days": "365",
+        "withdrawal_grace_days": "14",
         "licence_text": "I agree.",
         "exclusions": ["faces", "screens"],
     }
@@ -166,6 +167,9 @@ def test_wizard_creates_draft_then_saves_each_step(app, client):
         assert project.status is ProjectStatus.SUBMITTED
         assert (project.pay_minor, project.currency, project.budget_minor) == (75, "EUR", 3000)
         assert project.exclusions == ["faces", "screens"]
+        assert project.withdrawal_grace_days == 14
+    brief = client.get(f"/projects/{project_id}").data
+    assert b"is deleted 14 days later" in brief
 
 
 @pytest.mark.parametrize(
@@ -193,6 +197,18 @@ def test_wizard_creates_draft_then_saves_each_step(app, client):
                 "licence_text": "l",
             },
             b"Between 1 day and 10 years",
+        ),
+        (
+            2,
+            {
+                "must_show": "x",
+                "usage": "u",
+                "access": "a",
+                "retention_days": "30",
+                "withdrawal_grace_days": "365",
+                "licence_text": "l",
+            },
+            b"Between 0 (at once) and 90 days",
         ),
     ],
 )

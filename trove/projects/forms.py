@@ -115,6 +115,16 @@ class DataUseForm(FlaskForm):
         ],
         description="After this, stored photos are deleted.",
     )
+    withdrawal_grace_days = IntegerField(
+        "Days before a withdrawn photo is deleted",
+        default=30,
+        validators=[
+            InputRequired(message="Say how many days a withdrawn photo is kept."),
+            NumberRange(min=0, max=90, message="Between 0 (at once) and 90 days."),
+        ],
+        description="Time for the team to take it out of copies of earlier dataset versions; "
+        "the photo leaves every new version at once.",
+    )
     licence_text = _text(
         "The licence contributors grant",
         10000,

@@ -91,6 +91,7 @@ BRIEF_FIELDS = (
     "usage",
     "access",
     "retention_days",
+    "withdrawal_grace_days",
     "licence_text",
     "ethics_reference",
     "ethics_expires_on",

@@ -40,6 +40,7 @@ STEP_FIELDS = {
         "usage",
         "access",
         "retention_days",
+        "withdrawal_grace_days",
         "licence_text",
         "ethics_reference",
         "ethics_expires_on",
