@@ -129,6 +129,7 @@ ROUTES: dict[str, str] = {
     "contests.create": TEAM,
     "contests.exclude": TEAM,
     "contests.draw": TEAM,
+    "contests.cancel": TEAM,
     "contests.fulfil": TEAM,
     "projects.vetting": ADMIN,
     "projects.vet": ADMIN,

@@ -4,7 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import PHONE, TEST_PASSWORD, ConsoleWatcher
+
+
+def desktop_page(browser: Any, timeout: int = 15_000) -> tuple[Any, Any, ConsoleWatcher]:
+    """Open a desktop-sized page that accepts confirm dialogs and watches the console.
+
+    Returns (context, page, console watcher); close the context when done.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    page.on("dialog", lambda dialog: dialog.accept())
+    console = ConsoleWatcher()
+    console.attach(page)
+    return context, page, console
+
+
+def phone_page(browser: Any, base: str, email: str) -> tuple[Any, Any]:
+    """Open a phone-sized page signed in as ``email``; return (context, page)."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in(page, base, email)
+    return context, page
 
 
 def sign_in(page: Any, base: str, email: str, password: str = TEST_PASSWORD) -> None:

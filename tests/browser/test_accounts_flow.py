@@ -52,6 +52,8 @@ def test_account_journey_on_a_phone(live_server, phone, outbox):
     page.get_by_text("You are signed out.").wait_for()
     page.get_by_role("link", name="Sign in").first.click()
     page.get_by_role("link", name="Forgot your password?").click()
+    # The sign-in page has an "E-mail address" field too: wait for the swap first.
+    page.get_by_role("heading", name="Reset your password").wait_for()
     page.get_by_label("E-mail address").fill("sam@example.org")
     page.get_by_role("button", name="Send the link").click()
     page.get_by_text("we have sent it a link").wait_for()

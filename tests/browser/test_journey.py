@@ -18,7 +18,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.helpers import sign_in, sign_out, start_brief
+from tests.browser.helpers import desktop_page, sign_in, sign_out, start_brief
 from tests.browser.test_payout_flow import paypal_server  # noqa: F401 - a fixture
 from tests.conftest import PHONE, TEST_PASSWORD, ConsoleWatcher, screenshot
 from tests.factories import make_user
@@ -55,12 +55,7 @@ def test_the_whole_journey(paypal_server, browser):  # noqa: F811 - the imported
     def shot(page, name: str) -> None:
         screenshot(page, f"journey-{next(step):02d}-{name}")
 
-    desk = browser.new_context(viewport={"width": 1280, "height": 900})
-    lab = desk.new_page()
-    lab.set_default_timeout(20_000)
-    lab.on("dialog", lambda dialog: dialog.accept())
-    console = ConsoleWatcher()
-    console.attach(lab)
+    desk, lab, console = desktop_page(browser, timeout=20_000)
 
     # 1. The admin invites a lab member, who accepts from the mailed link.
     sign_in(lab, base, "admin@example.org")

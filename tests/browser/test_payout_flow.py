@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import sign_in
-from tests.conftest import PHONE, ConsoleWatcher, LiveServer, screenshot
+from tests.browser.helpers import desktop_page, sign_in
+from tests.conftest import PHONE, LiveServer, screenshot
 from tests.payouts.conftest import build_team
 from tests.paypal_server import FakePayPal
 from trove.payouts import client as paypal_settings
@@ -42,12 +42,7 @@ def test_finance_pays_a_batch_and_the_contributor_sees_it(paypal_server, browser
         project_id = team.project.id
         finance_email, sam_email = team.finance.email, team.contributors[0].email
 
-    desk = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = desk.new_page()
-    page.set_default_timeout(15_000)
-    page.on("dialog", lambda dialog: dialog.accept())
-    console = ConsoleWatcher()
-    console.attach(page)
+    desk, page, console = desktop_page(browser)
     sign_in(page, server.url, finance_email)
     page.goto(f"{server.url}/projects/{project_id}")
     page.get_by_role("link", name="Payouts").click()

@@ -183,3 +183,25 @@ def test_the_end_must_come_after_the_start():
     now = utcnow()
     with pytest.raises(DomainError, match="end after"):
         _contest(lab, starts_at=now, ends_at=now - timedelta(hours=1))
+
+
+def test_cancelling_tells_every_entrant_why_keeps_the_seed_secret_and_cannot_be_undone():
+    lab = build_lab((2, 1, 0))
+    contest = _contest(lab)
+    with pytest.raises(DomainError, match="Say why"):
+        service.cancel(contest, lab.owner, "   ")
+    with pytest.raises(DomainError):
+        service.cancel(contest, lab.reviewer, "Budget cut")  # reviewers do not run contests
+    service.cancel(contest, lab.owner, "  The prize  sponsor withdrew. ")
+    db.session.commit()
+    assert contest.status is ContestStatus.CANCELLED and contest.cancelled_at is not None
+    assert contest.cancel_reason == "The prize sponsor withdrew."
+    assert contest.seed_public is None
+    told = db.session.scalars(select(Notification).where(Notification.kind == "contest")).all()
+    assert sorted(n.user_id for n in told) == sorted(u.id for u in lab.contributors[:2])
+    assert all("cancelled: The prize sponsor withdrew." in n.text for n in told)
+    _end(contest)
+    with pytest.raises(DomainError, match="already been drawn"):
+        service.draw(contest, lab.owner)
+    with pytest.raises(DomainError, match="not been drawn"):
+        service.cancel(contest, lab.owner, "Again")

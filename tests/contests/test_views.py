@@ -145,3 +145,22 @@ def test_signing_up_with_a_referral_code_records_the_referrer(app, client, world
     with app.app_context():
         friend = db.session.scalar(select(User).where(User.email == "friend@example.org"))
         assert friend.referred_by_id == referrer_id
+
+
+def test_cancelling_over_http_needs_a_reason_and_shows_it_to_everyone(client, world):
+    login(client, world["owner"])
+    page = client.get(f"/contests/{world['contest_id']}").get_data(as_text=True)
+    assert "Cancel this contest" in page
+    missing = client.post(f"/contests/{world['contest_id']}/cancel", data={"reason": ""})
+    assert missing.status_code == 422 and b"Say why the contest is cancelled" in missing.data
+    done = client.post(
+        f"/contests/{world['contest_id']}/cancel", data={"reason": "Sponsor withdrew."}
+    )
+    assert done.status_code == 303
+    listing = client.get(f"/projects/{world['project_id']}/contests").get_data(as_text=True)
+    assert "Cancelled" in listing
+    client.post("/logout")
+    login(client, world["contributor"])
+    page = client.get(f"/contests/{world['contest_id']}").get_data(as_text=True)
+    assert "Sponsor withdrew." in page and "Cancel this contest" not in page
+    assert world["seed"] not in page and "never used" in page

@@ -57,6 +57,8 @@ class Contest(db.Model):
     drawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     entries: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # frozen at the draw
     excluded: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # user id → reason
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
 
     project: Mapped[Project] = relationship()
     winners: Mapped[list[ContestWinner]] = relationship(

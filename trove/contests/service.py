@@ -307,6 +307,41 @@ def draw(contest: Contest, actor: User) -> list[ContestWinner]:
     return winners
 
 
+def cancel(contest: Contest, actor: User, reason: str) -> None:
+    """Call an open contest off, say why, and tell everyone who had an entry (audited).
+
+    The seed stays secret: nothing was drawn with it.
+    """
+    _require_manager(actor, contest.project)
+    if contest.status is not ContestStatus.OPEN:
+        raise DomainError("Only a contest that has not been drawn can be cancelled.")
+    reason = " ".join(reason.split())[:300]
+    if not reason:
+        raise DomainError(
+            "Say why the contest is cancelled; entrants are told.", field="reason", status=422
+        )
+    entrants = [e for e in standings(contest) if e.entries > 0]
+    contest.status = ContestStatus.CANCELLED
+    contest.cancelled_at = utcnow()
+    contest.cancel_reason = reason
+    for entrant in entrants:
+        notify(
+            entrant.user,
+            "contest",
+            f"“{contest.title}” for {contest.project.title} was cancelled: {reason}",
+            local_url("contests.contest", contest_id=contest.id),
+        )
+    db.session.flush()
+    record_event(
+        actor,
+        "contest.cancelled",
+        contest,
+        project_id=contest.project_id,
+        reason=reason,
+        entrants=len(entrants),
+    )
+
+
 def verify(contest: Contest) -> bool:
     """Return whether a drawn contest's seed, commitment, entries and winners agree."""
     if contest.status is not ContestStatus.DRAWN or contest.entries is None:

@@ -204,6 +204,17 @@ def draw(contest_id: int) -> Response:
     )
 
 
+@bp.post("/contests/<int:contest_id>/cancel")
+@login_required
+def cancel(contest_id: int) -> Response:
+    """Call the contest off, with a reason entrants are told."""
+    return _change(
+        contest_id,
+        lambda c: service.cancel(c, current_user, request.form.get("reason", "")),
+        "Contest cancelled; everyone with an entry has been told.",
+    )
+
+
 @bp.post("/contests/winners/<int:winner_id>/fulfil")
 @login_required
 def fulfil(winner_id: int) -> Response:
