@@ -64,6 +64,7 @@ ROUTES: dict[str, str] = {
     "submissions.upload": LOGIN,
     "payouts.my_earnings": LOGIN,
     "notifications.index": LOGIN,
+    "notifications.nav_count": PUBLIC,  # a count for the signed-in; 286 (no content) otherwise
     "notifications.read_all": LOGIN,
     "discussions.ask": LOGIN,
     "discussions.reply": LOGIN,

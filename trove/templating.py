@@ -76,9 +76,6 @@ def nav_links() -> list[tuple[str, str]]:
     if current_user.is_authenticated and current_user.is_admin:
         links.append(("admin.dashboard", "Admin"))
     if current_user.is_authenticated:
-        from trove.notifications.service import unread_count
-
-        unread = unread_count(current_user)
-        label = f"Notifications ({unread})" if unread else "Notifications"
-        links.append(("notifications.index", label))
+        # The unread count follows the label (templates/notifications/_nav_count.html).
+        links.append(("notifications.index", "Notifications"))
     return links

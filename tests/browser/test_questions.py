@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.helpers import sign_in, sign_out
 from tests.conftest import screenshot
@@ -82,6 +83,7 @@ def test_questions_and_answers_on_a_phone(live_server, phone, outbox):
     ]
     page.get_by_role("button", name="Mark read").first.click()
     page.get_by_text("1 unread").wait_for()
+    expect(page.locator("#nav-unread")).to_contain_text("(1)")  # the navigation follows
     page.get_by_role("button", name="Olive Owner replied to your question").click()
     page.wait_for_url("**/posts/*#post-*")
     page.get_by_text("Yes, up to about 15 degrees").wait_for()

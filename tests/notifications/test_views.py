@@ -51,7 +51,7 @@ def test_the_list_shows_newest_first_escaped_with_the_unread_count(client, sam):
     assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold" not in page
     assert "Kim&#39;s" not in page and "Kim's" not in page
     assert "2 unread" in page
-    assert ">Notifications (2)</a>" in page  # in the navigation
+    assert 'id="nav-unread"' in page and " (2)</span></a>" in page  # in the navigation
     fragment = client.get("/notifications", headers=HX)
     assert b"<html" not in fragment.data and b'id="notifications"' in fragment.data
 
@@ -61,7 +61,8 @@ def test_an_empty_list_says_so(app, client):
         make_user(email="new@example.org")
     login(client, "new@example.org")
     page = client.get("/notifications").data.decode()
-    assert "No notifications yet." in page and ">Notifications</a>" in page
+    assert "No notifications yet." in page and "Notifications<span id=\"nav-unread\"" in page
+    assert "hx-swap=\"outerHTML\"></span></a>" in page  # no count
 
 
 def test_marking_one_read_with_htmx_rerenders_the_list_and_triggers(app, client, sam):
@@ -116,3 +117,14 @@ def test_the_list_is_paged_thirty_at_a_time(app, client):
     second = client.get("/notifications?page=2").data.decode()
     assert "Note number 00." in second and "Note number 01." not in second
     assert "There are no more notifications." in client.get("/notifications?page=9").data.decode()
+
+
+def test_the_navigation_count_can_be_polled_and_stops_for_the_signed_out(client, sam):
+    assert client.get("/notifications/count").status_code == 286  # htmx: stop polling
+    login(client, "sam@example.org")
+    count = client.get("/notifications/count")
+    assert count.status_code == 200 and count.headers["Cache-Control"] == "no-store"
+    assert count.data.decode().strip().endswith(" (2)</span>")
+    assert 'hx-trigger="every 60s, notifications-changed from:body"' in count.data.decode()
+    client.post("/notifications/read-all")
+    assert "(" not in client.get("/notifications/count").data.decode().split(">", 1)[1]

@@ -36,6 +36,22 @@ def _list_url(page: int) -> str:
     return url_for("notifications.index", page=page if page > 1 else None)
 
 
+@bp.app_template_global("unread_notifications")
+def unread_notifications() -> int:
+    """Return how many of the signed-in person's notifications are unread (0 if nobody)."""
+    return service.unread_count(current_user) if current_user.is_authenticated else 0
+
+
+@bp.get("/count")
+def nav_count() -> Response:
+    """The navigation's unread count, for the page to poll; 286 (stop polling) if signed out."""
+    if not current_user.is_authenticated:
+        return Response("", status=286)
+    response = render("notifications/_nav_count.html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("")
 @login_required
 def index() -> Response:
