@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "INVITATION_MAX_AGE_DAYS": 7,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",
+    "RATELIMIT_LOGIN_ACCOUNT": "30 per hour",  # failed sign-ins to one account, any address
     "RATELIMIT_SIGNUP": "5 per minute;30 per hour",
     "RATELIMIT_RESET": "5 per minute;20 per hour",
     "RATELIMIT_UPLOAD": "60 per minute;1000 per hour",

@@ -86,8 +86,20 @@ def login_form() -> Response:
     return render("accounts/login.html", form=form)
 
 
+def _login_account() -> str:
+    """The account a sign-in attempt is for (its e-mail, normalised), as a limit key."""
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
 @bp.post("/login")
 @_limit("RATELIMIT_LOGIN")
+# Guessing one account's password from many addresses: count the failures per account.
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"],
+    key_func=_login_account,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 422,
+)
 def login() -> Response:
     """Sign in with e-mail and password."""
     form = LoginForm()
