@@ -12,6 +12,7 @@ from trove.contests import service
 from trove.contests.models import Contest, ContestStatus, ContestWinner
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.formdata import form_int
 from trove.htmx import is_fragment_request, redirect_after_change, render
 from trove.notifications.service import absolute_url
 from trove.projects.access import load_project
@@ -40,16 +41,6 @@ def _datetime(name: str, errors: dict[str, str]) -> datetime | None:
         return None
 
 
-def _number(name: str, default: int) -> int:
-    raw = request.form.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        return -1
-
-
 @bp.get("/projects/<int:project_id>/contests")
 @login_required
 def project_contests(project_id: int) -> Response:
@@ -76,8 +67,8 @@ def create(project_id: int) -> Response:
         rules=request.form.get("rules", ""),
         starts_at=_datetime("starts_at", errors),
         ends_at=_datetime("ends_at", errors),
-        winner_count=_number("winner_count", 1),
-        referral_bonus=_number("referral_bonus", 0),
+        winner_count=form_int("winner_count", 1),
+        referral_bonus=form_int("referral_bonus", 0),
     )
     try:
         contest = service.create_contest(project, current_user, form)

@@ -13,6 +13,7 @@ from trove.exports.jobs import archive_name
 from trove.exports.models import DatasetVersion, UseKind
 from trove.extensions import db
 from trove.files import get_storage, send_private_file
+from trove.formdata import form_int
 from trove.htmx import is_fragment_request, redirect_after_change, render
 from trove.projects.access import load_project
 from trove.projects.models import Capability
@@ -26,16 +27,6 @@ def _load_version(version_id: int, capability: Capability = Capability.VIEW) -> 
     version = get_or_404(DatasetVersion, version_id)
     load_project(version.project_id, capability)
     return version
-
-
-def _int(name: str, default: int) -> int:
-    raw = request.form.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        return -1
 
 
 def _date(name: str, errors: dict[str, str]) -> date | None:
@@ -80,9 +71,9 @@ def cut(project_id: int) -> Response:
     project = load_project(project_id, Capability.STEWARD)
     errors: dict[str, str] = {}
     form = service.VersionRequest(
-        train_percent=_int("train_percent", 80),
-        validation_percent=_int("validation_percent", 10),
-        test_percent=_int("test_percent", 10),
+        train_percent=form_int("train_percent", 80),
+        validation_percent=form_int("validation_percent", 10),
+        test_percent=form_int("test_percent", 10),
         seed=request.form.get("seed", "").strip(),
         approved_from=_date("approved_from", errors),
         approved_until=_date("approved_until", errors),
