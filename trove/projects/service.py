@@ -47,14 +47,29 @@ WIZARD_STEPS = (
 )
 
 
+def capabilities(user: Any, project: Project) -> frozenset[Capability]:
+    """Return what ``user`` may do on ``project`` now, by their global role and team role.
+
+    The global role is read on every call, so demoting a lab member to contributor takes
+    every project capability away at once (their memberships stay, inert, and come back
+    if they are made a lab member again); removing them from the team does the same.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_lab_member:
+        return frozenset()
+    if user.is_admin:
+        return frozenset(Capability)
+    member = project.member(user)
+    return member.capabilities if member is not None else frozenset()
+
+
 def can(user: Any, project: Project, capability: Capability) -> bool:
     """Return whether ``user`` holds ``capability`` on ``project`` (admins hold all)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_admin:
-        return True
-    member = project.member(user)
-    return member is not None and capability in member.capabilities
+    return capability in capabilities(user, project)
+
+
+def team_holding(project: Project, capability: Capability) -> list[ProjectMember]:
+    """Return the team members who hold ``capability`` on ``project`` now (for notices)."""
+    return [m for m in project.members if capability in capabilities(m.user, project)]
 
 
 def can_see(user: Any, project: Project) -> bool:
