@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from trove.accounts.models import User
+from trove.audit.models import AuditEvent
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
@@ -432,6 +433,23 @@ def change_member_role(
         old=old.value,
         new=role.value,
     )
+
+
+def team_ever(project: Project) -> set[int]:
+    """Return the ids of everyone who is or ever was on ``project``'s team.
+
+    Removing someone deletes their membership; the audit log keeps who was added, so
+    rules about past team members (contest prizes) still see them.
+    """
+    ids = {m.user_id for m in project.members} | {project.created_by_id}
+    for data in db.session.scalars(
+        select(AuditEvent.data).where(
+            AuditEvent.project_id == project.id, AuditEvent.action == "team.added"
+        )
+    ):
+        if isinstance(data, dict) and isinstance(data.get("user_id"), int):
+            ids.add(data["user_id"])
+    return ids
 
 
 def remove_member(project: Project, actor: User, member: ProjectMember) -> None:
