@@ -5,12 +5,11 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import timedelta
 
 import pytest
 
 from tests.exports.conftest import build_lab
-from tests.factories import make_submission
+from tests.factories import make_contest, make_submission
 from trove.consent.mydata import write_my_data
 from trove.contests import service as contests
 from trove.discussions import service as discussions
@@ -44,15 +43,7 @@ def test_my_data_holds_file_names_reviews_appeals_answers_notifications_and_wins
     review.appeal_rejection(declined, person, "Please look again at the left side.")
     question = discussions.ask_question(lab.project, person, "Do fridges count as shelves?")
     discussions.reply_to_question(question, lab.owner, "Yes, open fridges count.")
-    form = contests.ContestForm(
-        title="Spring draw",
-        prize="A gift card",
-        rules="One entry per approved photo.",
-        starts_at=utcnow() - timedelta(days=1),
-        ends_at=utcnow() + timedelta(days=1),
-    )
-    contest = contests.create_contest(lab.project, lab.owner, form)
-    db.session.commit()
+    contest = make_contest(lab.project, lab.owner, prize="A gift card")
     contest.ends_at = utcnow()
     [winner] = contests.draw(contest, lab.owner)
     contests.record_fulfilment(winner, lab.owner, "Gift code ABC-123")

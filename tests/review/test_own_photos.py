@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import func, select, update
 
 from tests.conftest import login
-from tests.factories import add_team_member, make_project, make_submission, make_user
+from tests.factories import (
+    add_team_member,
+    make_contest,
+    make_project,
+    make_submission,
+    make_user,
+)
 from trove.accounts.models import Role
 from trove.contests import service as contests
 from trove.errors import DomainError
@@ -97,20 +101,6 @@ def test_an_appeal_on_ones_own_photo_is_decided_by_someone_else(app_ctx):
     assert appeal.resolved_by_id == other.id
 
 
-def _contest(project, owner):
-    form = contests.ContestForm(
-        title="Spring draw",
-        prize="A gift card",
-        rules="One entry per approved photo.",
-        starts_at=utcnow() - timedelta(days=1),
-        ends_at=utcnow() + timedelta(days=1),
-        winner_count=5,
-    )
-    contest = contests.create_contest(project, owner, form)
-    db.session.commit()
-    return contest
-
-
 def test_team_members_past_and_present_never_win_and_self_approvals_earn_no_entry(app_ctx):
     project = make_project()
     owner = project.members[0].user
@@ -133,7 +123,7 @@ def test_team_members_past_and_present_never_win_and_self_approvals_earn_no_entr
     projects.remove_member(project, owner, member)
     db.session.commit()
 
-    contest = _contest(project, owner)
+    contest = make_contest(project, owner, winner_count=5)
     board = {e.user.id: e for e in contests.standings(contest)}
     assert set(board) == {current.id, former.id, admin.id, outsider.id}
     for user in (current, former, admin):

@@ -104,36 +104,19 @@ def _post(post: Post) -> dict[str, Any]:
     return data
 
 
+def _owned(model: Any, owner_column: Any, user: User) -> list[Any]:
+    """Return the rows of ``model`` whose ``owner_column`` is ``user``, oldest first."""
+    return list(db.session.scalars(select(model).where(owner_column == user.id).order_by(model.id)))
+
+
 def write_my_data(user: User, storage: LocalStorage, out: IO[bytes]) -> None:
     """Write everything Trove holds about ``user`` as a zip to ``out``."""
-    submissions = list(
-        db.session.scalars(
-            select(Submission).where(Submission.contributor_id == user.id).order_by(Submission.id)
-        )
-    )
-    earnings = list(
-        db.session.scalars(
-            select(Earning).where(Earning.contributor_id == user.id).order_by(Earning.id)
-        )
-    )
-    payments = list(
-        db.session.scalars(
-            select(PayoutItem).where(PayoutItem.contributor_id == user.id).order_by(PayoutItem.id)
-        )
-    )
-    posts = list(
-        db.session.scalars(select(Post).where(Post.author_id == user.id).order_by(Post.id))
-    )
-    notifications = list(
-        db.session.scalars(
-            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
-        )
-    )
-    wins = list(
-        db.session.scalars(
-            select(ContestWinner).where(ContestWinner.user_id == user.id).order_by(ContestWinner.id)
-        )
-    )
+    submissions = _owned(Submission, Submission.contributor_id, user)
+    earnings = _owned(Earning, Earning.contributor_id, user)
+    payments = _owned(PayoutItem, PayoutItem.contributor_id, user)
+    posts = _owned(Post, Post.author_id, user)
+    notifications = _owned(Notification, Notification.user_id, user)
+    wins = _owned(ContestWinner, ContestWinner.user_id, user)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         _json(
             zf,
