@@ -15,6 +15,7 @@ from trove.consent.service import request_withdrawal
 from trove.contests import service
 from trove.contests.models import ContestStatus
 from trove.errors import DomainError
+from trove.exports.service import pseudonym_for
 from trove.extensions import db
 from trove.notifications.models import Notification
 from trove.review.service import approve_submission
@@ -124,11 +125,14 @@ def test_heavier_entrants_win_more_often():
 def test_excluded_entrants_are_left_out_and_only_owners_run_the_contest():
     lab = build_lab((1, 1))
     contest = _contest(lab)
+    first = pseudonym_for(lab.project, lab.contributors[0].id)
     with pytest.raises(DomainError):
-        service.exclude_entrant(contest, lab.reviewer, lab.contributors[0].id, "fraud")
+        service.exclude_entrant(contest, lab.reviewer, first, "fraud")
     with pytest.raises(DomainError, match="why"):
-        service.exclude_entrant(contest, lab.owner, lab.contributors[0].id, " ")
-    service.exclude_entrant(contest, lab.owner, lab.contributors[0].id, "Same person twice")
+        service.exclude_entrant(contest, lab.owner, first, " ")
+    with pytest.raises(DomainError, match="No entrant"):
+        service.exclude_entrant(contest, lab.owner, "c-nobody", "fraud")
+    service.exclude_entrant(contest, lab.owner, first, "Same person twice")
     _end(contest)
     [winner] = service.draw(contest, lab.owner)
     assert winner.user_id == lab.contributors[1].id

@@ -219,17 +219,27 @@ def entries_of(user: User, contest: Contest) -> int:
     return next((e.entries for e in standings(contest) if e.user.id == user.id), 0)
 
 
-def exclude_entrant(contest: Contest, actor: User, user_id: int, reason: str) -> None:
-    """Leave an entrant out of the draw, with the reason (audited)."""
+def exclude_entrant(contest: Contest, actor: User, pseudonym: str, reason: str) -> None:
+    """Leave the entrant known as ``pseudonym`` out of the draw, with the reason (audited).
+
+    The team knows entrants only by pseudonym, so that is how one is named here.
+    """
     _require_manager(actor, contest.project)
     if contest.status is not ContestStatus.OPEN:
         raise DomainError("Entrants can only be excluded before the draw.")
     reason = " ".join(reason.split())[:200]
     if not reason:
         raise DomainError("Say why this entrant is excluded.", field="reason", status=422)
-    contest.excluded = {**contest.excluded, str(user_id): reason}
+    entrant = next((e for e in standings(contest) if e.pseudonym == pseudonym), None)
+    if entrant is None:
+        raise DomainError("No entrant has that pseudonym in this contest.", status=422)
+    contest.excluded = {**contest.excluded, str(entrant.user.id): reason}
     record_event(
-        actor, "contest.entrant_excluded", contest, project_id=contest.project_id, user=user_id
+        actor,
+        "contest.entrant_excluded",
+        contest,
+        project_id=contest.project_id,
+        user=entrant.user.id,
     )
 
 
