@@ -166,3 +166,18 @@ def test_the_team_form_is_rate_limited(make_app):
         for n in range(3)
     ]
     assert codes == [422, 422, 429]
+
+
+def test_guessing_the_current_password_on_the_account_page_is_limited(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute")
+    with app.app_context():
+        make_user(email="u@example.org")
+    client = _client_from(app, "10.0.0.5")
+    login(client, "u@example.org")
+    data = {
+        "current_password": "a guess",
+        "password": "a new long one",
+        "confirm": "a new long one",
+    }
+    codes = [client.post("/account/password", data=data).status_code for _ in range(3)]
+    assert codes == [422, 422, 429]

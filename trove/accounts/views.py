@@ -360,7 +360,8 @@ def profile() -> Response:
 
 @bp.post("/account/password")
 @login_required
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+# A password check: guesses are limited like signing in (failures only).
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], deduct_when=_failed)
 def change_password() -> Response:
     """Change the password; every other browser is signed out."""
     form = ChangePasswordForm()
@@ -379,7 +380,8 @@ def change_password() -> Response:
 
 @bp.post("/account/email")
 @login_required
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+# A password check: guesses are limited like signing in (failures only).
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], deduct_when=_failed)
 def change_email() -> Response:
     """Send a confirmation link to a new e-mail address."""
     form = ChangeEmailForm()
