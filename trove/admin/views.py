@@ -12,12 +12,11 @@ from wtforms.fields.choices import SelectChoice
 from trove.accounts import service as accounts
 from trove.accounts.forms import InviteForm
 from trove.accounts.models import Invitation, Role, User
-from trove.accounts.views import absolute_url
 from trove.audit.models import AuditEvent
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.htmx import is_fragment_request, redirect_after_change, render
-from trove.mail import send_mail
+from trove.mail import send_mail, site_url
 from trove.security import get_or_404, role_required
 from trove.tasks import JobRecord, JobStatus, queue_health, retry_job
 
@@ -108,7 +107,7 @@ def invite() -> Response:
         except DomainError as error:
             form.email.errors.append(error.message)
         else:
-            link = absolute_url("accounts.invitation", token=token)
+            link = site_url(url_for("accounts.invitation", token=token))
             lab = _lab_name()
             send_mail(
                 invitation.email,
@@ -178,4 +177,32 @@ def change_role(user_id: int) -> Response:
             flash(f"{user.display_name} is now {user.role.label.lower()}.", "success")
     else:
         flash("Choose a role from the list.", "error")
+    return redirect_after_change(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@admin_only
+def deactivate_user(user_id: int) -> Response:
+    """Stop someone signing in and end their sessions (nothing is deleted)."""
+    return _set_active(user_id, active=False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@admin_only
+def reactivate_user(user_id: int) -> Response:
+    """Let a deactivated account sign in again."""
+    return _set_active(user_id, active=True)
+
+
+def _set_active(user_id: int, *, active: bool) -> Response:
+    user = get_or_404(User, user_id)
+    change = accounts.reactivate_user if active else accounts.deactivate_user
+    try:
+        change(current_user, user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        state = "can sign in again" if active else "is deactivated and signed out everywhere"
+        flash(f"{user.display_name} {state}.", "success")
     return redirect_after_change(url_for("admin.users"))
