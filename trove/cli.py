@@ -51,10 +51,11 @@ def create_admin(email: str, name: str, password: str | None) -> None:
 )
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(queues: str, burst: bool) -> None:
-    """Run an RQ worker (with scheduler) inside the application context."""
-    from rq import Queue, Worker
+    """Run an RQ worker (with scheduler, heartbeats and the sweep) in the app context."""
+    from rq import Queue
 
-    from trove.tasks import _redis, schedule_sweep, sweep
+    from trove.tasks import _redis, sweep
+    from trove.worker import TroveWorker
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException(
@@ -62,14 +63,19 @@ def worker(queues: str, burst: bool) -> None:
         )
     conn = _redis()
     names = [name.strip() for name in queues.split(",") if name.strip()]
-    sweep()
-    schedule_sweep(conn)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    worker = TroveWorker([Queue(n, connection=conn) for n in names], connection=conn, app=app)
+    worker.start_heartbeats()
+    if burst:
+        sweep()
     # Forked work-horses must open their own database connections.
     db.session.remove()
     db.engine.dispose()
-    Worker([Queue(n, connection=conn) for n in names], connection=conn).work(
-        with_scheduler=True, burst=burst, logging_level="INFO"
-    )
+    worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+    if worker.failed_fatally:
+        # Redis is gone for good (or the worker broke): exit non-zero so the service
+        # manager restarts it and the failure shows.
+        raise SystemExit(1)
 
 
 @trove_cli.command("sweep")
