@@ -302,6 +302,7 @@ def run_job(record_id: int) -> None:
     args = list(record.args)
     db.session.commit()
     log.info("job %s (%s) started, attempt %s", record_id, spec.name, record.attempts)
+    stop_beating = _beat_while_running()
     try:
         spec.func(*args)
         db.session.commit()
@@ -317,6 +318,8 @@ def run_job(record_id: int) -> None:
             db.session.commit()
         log.warning("job %s (%s) failed: %s", record_id, spec.name, exc)
         raise
+    finally:
+        stop_beating.set()
     record = db.session.get(JobRecord, record_id)
     if record is not None:
         record.status = JobStatus.DONE
@@ -324,6 +327,32 @@ def run_job(record_id: int) -> None:
         record.error = None
         db.session.commit()
     log.info("job %s (%s) done", record_id, spec.name)
+
+
+def _beat_while_running() -> threading.Event:
+    """In an RQ work-horse, beat for its worker while the job runs; return the stop switch.
+
+    A horse outlives a worker killed alone and finishes its job: its beats keep the sweep
+    from handing that job to another worker meanwhile.
+    """
+    stop = threading.Event()
+    name = CURRENT_WORKER["name"]
+    if name is None:
+        return stop
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def loop() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            with app.app_context():
+                try:
+                    beat(f"worker:{name}")
+                except Exception as exc:
+                    log.warning("job heartbeat failed: %s", exc)
+                finally:
+                    db.session.remove()
+
+    threading.Thread(target=loop, name="trove-job-heartbeat", daemon=True).start()
+    return stop
 
 
 def retry_job(record: JobRecord) -> None:
