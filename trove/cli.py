@@ -1,8 +1,9 @@
-"""``flask trove …`` commands: create-admin, worker, sweep, seed-demo."""
+"""``flask trove …`` commands: create-admin, worker, sweep, backup, restore, seed-demo."""
 
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -84,6 +85,42 @@ def sweep_command() -> None:
     from trove.tasks import sweep
 
     click.echo(f"{sweep()} item(s) re-enqueued.")
+
+
+@trove_cli.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(folder: Path) -> None:
+    """Back up the database, the stored files and the secret key into FOLDER (new/empty)."""
+    from trove.backup import BackupError, backup
+
+    try:
+        manifest = backup(folder)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up the database and {manifest['files']} file(s) into {folder}.")
+
+
+@trove_cli.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(folder: Path, yes: bool) -> None:
+    """Replace the database, the stored files and the secret key with the backup in FOLDER."""
+    from trove.backup import BackupError, restore
+
+    if not yes:
+        click.confirm(
+            "This replaces the whole database and every stored file. Stop the web processes "
+            "and workers first. Go ahead?",
+            abort=True,
+        )
+    try:
+        manifest = restore(folder)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Restored the backup of {manifest['created_at']} ({manifest['files']} file(s)). "
+        "Start the web processes and workers again."
+    )
 
 
 @trove_cli.command("seed-demo")
