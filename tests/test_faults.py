@@ -26,7 +26,6 @@ from trove.submissions.models import Submission, SubmissionStatus
 from trove.tasks import JobRecord, JobStatus, enqueue
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.redis
 
 
 def wait_until(condition: Callable[[], bool], *, within: float, what: str) -> None:
@@ -103,6 +102,7 @@ def _job_status(app, record_id: int) -> JobStatus:
         return status
 
 
+@pytest.mark.redis
 def test_redis_down_during_20_uploads_no_5xx_and_all_processed_once_after(
     make_app, redis, tmp_path
 ):
@@ -164,6 +164,7 @@ def test_redis_down_during_20_uploads_no_5xx_and_all_processed_once_after(
         assert {(j.status, j.attempts) for j in media} == {(JobStatus.DONE, 1)}
 
 
+@pytest.mark.redis
 def test_worker_killed_mid_job_is_done_once_after_a_new_worker_starts(make_app, redis, tmp_path):
     app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url)
     folder = tmp_path / "job"
@@ -196,6 +197,7 @@ def test_worker_killed_mid_job_is_done_once_after_a_new_worker_starts(make_app, 
         assert db.session.get(JobRecord, record_id).attempts == 2
 
 
+@pytest.mark.redis
 def test_after_a_redis_restart_the_scheduler_runs_retries_and_health_shows_it(
     make_app, redis, tmp_path
 ):
@@ -244,6 +246,7 @@ def test_after_a_redis_restart_the_scheduler_runs_retries_and_health_shows_it(
         assert db.session.get(JobRecord, record_id).attempts == 2
 
 
+@pytest.mark.redis
 def test_a_worker_that_loses_redis_midway_exits_non_zero_and_the_job_counts_once(
     make_app, redis, tmp_path
 ):
@@ -268,3 +271,42 @@ def test_a_worker_that_loses_redis_midway_exits_non_zero_and_the_job_counts_once
     # The work itself was recorded in the database, which did not go away.
     assert finished_count(folder) == 1
     assert _job_status(app, record_id) is JobStatus.DONE
+
+
+def test_postgresql_restart_mid_run_is_recovered_without_restarting_the_app(tmp_path):
+    import tempfile
+
+    from flask_migrate import upgrade
+
+    from tests import pg
+    from tests.conftest import base_config
+    from trove import create_app
+
+    if pg.server_bindir() is None:
+        pytest.skip("PostgreSQL server binaries are not installed")
+    with tempfile.TemporaryDirectory(prefix="trove-test-pg-") as folder:
+        workdir = Path(folder)
+        with pg.cluster(workdir) as base:
+            pg.create_database(base, "trove")
+            app = create_app(base_config(tmp_path, f"{base}/trove"))
+            try:
+                with app.app_context():
+                    upgrade()
+                    make_user(email="ada@example.org")
+                    db.session.remove()
+                client = app.test_client()
+                login(client, "ada@example.org")
+                assert client.get("/me/photos").status_code == 200
+
+                pg.restart(workdir)  # every pooled connection is now dead
+
+                assert client.get("/me/photos").status_code == 200
+                assert client.post("/logout").status_code == 303
+                login(client, "ada@example.org")
+                with app.app_context():
+                    make_user(email="bo@example.org")
+                    db.session.remove()
+            finally:
+                with app.app_context():
+                    db.session.remove()
+                    db.engine.dispose()
