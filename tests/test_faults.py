@@ -23,7 +23,7 @@ from tests.images import photo
 from trove.accounts.models import Role
 from trove.extensions import db
 from trove.submissions.models import Submission, SubmissionStatus
-from trove.tasks import JobRecord, JobStatus, enqueue
+from trove.tasks import JobRecord, JobStatus, enqueue, last_beat
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,6 +100,13 @@ def _job_status(app, record_id: int) -> JobStatus:
         status = db.session.get(JobRecord, record_id).status
         db.session.remove()
         return status
+
+
+def _beaten(app, name: str) -> bool:
+    with app.app_context():
+        at = last_beat(name)
+        db.session.remove()
+    return at is not None
 
 
 @pytest.mark.redis
@@ -201,7 +208,6 @@ def test_worker_killed_mid_job_is_done_once_after_a_new_worker_starts(make_app, 
 def test_after_a_redis_restart_the_scheduler_runs_retries_and_health_shows_it(
     make_app, redis, tmp_path
 ):
-    from trove.tasks import last_beat
 
     app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url)
     with app.app_context():
@@ -212,15 +218,11 @@ def test_after_a_redis_restart_the_scheduler_runs_retries_and_health_shows_it(
     assert "Sweep last ran: never — late" in health
     assert "Scheduler last seen: never — late" in health
 
-    def beaten(name: str, after=None) -> bool:
-        with app.app_context():
-            at = last_beat(name)
-            db.session.remove()
-        return at is not None and (after is None or at > after)
-
     worker = Worker(app, redis.url, tmp_path / "worker.log")
     try:
-        wait_until(lambda: beaten("scheduler") and beaten("sweep"), within=120, what="beats")
+        wait_until(
+            lambda: _beaten(app, "scheduler") and _beaten(app, "sweep"), within=120, what="beats"
+        )
         health = admin.get("/admin/").get_data(as_text=True)
         assert "late" not in health, health
 
@@ -310,3 +312,27 @@ def test_postgresql_restart_mid_run_is_recovered_without_restarting_the_app(tmp_
                 with app.app_context():
                     db.session.remove()
                     db.engine.dispose()
+
+
+@pytest.mark.redis
+def test_a_worker_whose_redis_hangs_quits_with_a_non_zero_status(make_app, redis, tmp_path):
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url)
+    worker = Worker(app, redis.url, tmp_path / "worker.log")
+    try:
+        # In its loop: the scheduler it started is running.
+        wait_until(lambda: _beaten(app, "scheduler"), within=120, what="the worker's loop")
+        redis.process.send_signal(signal.SIGSTOP)  # Redis hangs: the worker's wait times out
+        try:
+            wait_until(
+                lambda: "Redis connection timeout, quitting" in worker.output(),
+                within=180,
+                what="RQ to give up on Redis",
+            )
+        finally:
+            redis.process.send_signal(signal.SIGCONT)  # back before the worker says goodbye
+        wait_until(lambda: worker.process.poll() is not None, within=120, what="the exit")
+    finally:
+        if worker.process.poll() is None:
+            worker.kill()
+    # Not 0: systemd (Restart=always) starts it again, and the failure shows in its status.
+    assert worker.process.returncode == 1, worker.output()

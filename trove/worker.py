@@ -47,6 +47,7 @@ class TroveWorker(Worker):
         self.app = app
         self.failed_fatally = False
         self.stop_was_requested = False
+        self.beats_in_a_row = 0
         self._stop_beating = threading.Event()
         CURRENT_WORKER["name"] = self.name  # inherited by the forked work-horses
 
@@ -68,7 +69,9 @@ class TroveWorker(Worker):
                 process = getattr(self.scheduler, "_process", None) if self.scheduler else None
                 if process is not None and process.is_alive():
                     beat("scheduler")
+                self.beats_in_a_row += 1
             except Exception as exc:  # the database is down: nothing to record it in
+                self.beats_in_a_row = 0
                 log.warning("worker %s: could not record its heartbeat: %s", self.name, exc)
             finally:
                 db.session.remove()
@@ -78,6 +81,10 @@ class TroveWorker(Worker):
     def run_maintenance_tasks(self) -> None:
         """Restart a dead scheduler, clean RQ's registries, sweep when due."""
         super().run_maintenance_tasks()
+        if self.beats_in_a_row < 2:
+            # Just after a database outage other workers may not have beaten again yet:
+            # sweeping now would take their running jobs for orphans.
+            return
         try:
             if sweep_if_due(self.connection):
                 log.info("worker %s: swept", self.name)
