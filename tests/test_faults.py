@@ -336,3 +336,19 @@ def test_a_worker_whose_redis_hangs_quits_with_a_non_zero_status(make_app, redis
             worker.kill()
     # Not 0: systemd (Restart=always) starts it again, and the failure shows in its status.
     assert worker.process.returncode == 1, worker.output()
+
+
+@pytest.mark.redis
+def test_with_redis_down_sign_in_is_limited_in_memory_with_a_warning(make_app, redis, caplog):
+    app = make_app(
+        TASKS_MODE="rq",
+        REDIS_URL=redis.url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_LOGIN="3 per minute",
+    )
+    redis.stop()
+    client = app.test_client()
+    wrong = {"email": "nobody@example.org", "password": "not the password"}
+    statuses = [client.post("/login", data=wrong).status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
+    assert "falling back to in-memory storage" in caplog.text
