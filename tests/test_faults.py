@@ -86,6 +86,17 @@ class Worker:
         return self.log.read_text(errors="replace")[-4000:]
 
 
+@pytest.fixture(autouse=True)
+def _limiter_back_on_its_storage():
+    """Flask-Limiter's extension object is shared by every app in this process, and so is
+    its note that Redis is down: start and end each test with the storage taken as up."""
+    from trove.extensions import limiter
+
+    limiter._storage_dead = False
+    yield
+    limiter._storage_dead = False
+
+
 @pytest.fixture
 def redis(tmp_path):
     """A private redis-server this test may stop and start (same port, empty again)."""
