@@ -25,7 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.configure(app, test_config)
     _configure_logging(app)
 
-    from trove import cli, errors, security, tasks
+    from trove import cli, errors, files, security, tasks
     from trove.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     tasks.init_app(app)
+    files.init_app(app)
     cli.init_app(app)
 
     from trove import templating

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from flask import Response, current_app, send_file
+from flask import Flask, Response, current_app, send_file
 
 from trove.media.storage import LocalStorage
 
@@ -16,6 +17,20 @@ def get_storage() -> LocalStorage:
         storage = LocalStorage(current_app.config["STORAGE_DIR"])
         current_app.extensions["trove_storage"] = storage
     return storage
+
+
+def init_app(app: Flask) -> None:
+    """Create the storage directory at start-up, so the first upload finds it."""
+    root = Path(app.config["STORAGE_DIR"])
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        # Not fatal here (a CLI command may not need it); uploads answer 507 meanwhile.
+        logging.getLogger(__name__).error(
+            "cannot create the storage directory %s (%s): create it writable by Trove's user",
+            root,
+            error.strerror or error,
+        )
 
 
 def send_private_file(path: Path, mimetype: str, *, download_name: str | None = None) -> Response:
