@@ -33,6 +33,12 @@ def remaining_uploads(project: object) -> int:
     return service.remaining_for(project, current_user)  # type: ignore[arg-type]
 
 
+@bp.app_template_global("upload_refusal")
+def upload_refusal(project: Project) -> str | None:
+    """Return why the current user may send no more photos to the open ``project``."""
+    return service.quota_refusal(project, current_user)  # type: ignore[arg-type]
+
+
 @bp.app_template_global("reason_text")
 def reason_text(submission: Submission) -> str | None:
     """Return the contributor-facing reason a photo was declined."""
