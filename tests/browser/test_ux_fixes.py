@@ -143,8 +143,11 @@ def test_upload_list_at_320_px_and_a_signed_out_upload(live_server, browser):
         box = rows.nth(n).bounding_box()
         assert box["x"] + box["width"] <= 320, box
     assert _overflow(page) <= 0
-    page.locator("[data-upload-list]").scroll_into_view_if_needed()
-    screenshot(page, "ux-upload-list-320")
+    upload_list = page.locator("[data-upload-list]")
+    upload_list.scroll_into_view_if_needed()
+    upload_list.screenshot(
+        path=str(screenshot(page, "ux-upload-page-320").with_name("ux-upload-list-320.png"))
+    )
 
     # Signed out in another tab: the next photo says so and links to sign in again.
     other = context.new_page()
@@ -157,7 +160,13 @@ def test_upload_list_at_320_px_and_a_signed_out_upload(live_server, browser):
     link = row.get_by_role("link", name="Sign in")
     assert f"next=/projects/{project_id}" in link.get_attribute("href").replace("%2F", "/")
     row.scroll_into_view_if_needed()
-    screenshot(page, "ux-upload-signed-out-320")
+    row.screenshot(
+        path=str(
+            screenshot(page, "ux-upload-signed-out-320").with_name(
+                "ux-upload-row-signed-out-320.png"
+            )
+        )
+    )
     link.click()
     page.get_by_label("E-mail address").fill("sam@example.org")
     page.get_by_label("Password").fill(TEST_PASSWORD)
