@@ -36,7 +36,7 @@ def sign_in(page: Any, base: str, email: str, password: str = TEST_PASSWORD) -> 
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.locator("[data-nav-menu]").wait_for(state="attached")
+    page.locator(".site-nav form[action$=\"/logout\"]").wait_for(state="attached")
 
 
 def open_menu(page: Any) -> None:
