@@ -36,7 +36,7 @@ def sign_in(page: Any, base: str, email: str, password: str = TEST_PASSWORD) -> 
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.locator(".site-nav form[action$=\"/logout\"]").wait_for(state="attached")
+    page.locator('.site-nav form[action$="/logout"]').wait_for(state="attached")
 
 
 def open_menu(page: Any) -> None:
@@ -48,8 +48,13 @@ def open_menu(page: Any) -> None:
 
 def nav(page: Any, name: str, role: str = "link") -> None:
     """Follow a header entry (a link, or the sign-out button) on any screen size."""
+    header = page.locator(".site-nav")
+    # Wait for the entry to exist (it may be folded away in the menu), then unfold and click.
+    header.get_by_role(role, name=name, exact=True, include_hidden=True).wait_for(  # type: ignore[arg-type]
+        state="attached"
+    )
     open_menu(page)
-    page.locator(".site-nav").get_by_role(role, name=name, exact=True).click()  # type: ignore[arg-type]
+    header.get_by_role(role, name=name, exact=True).click()  # type: ignore[arg-type]
 
 
 def sign_out(page: Any) -> None:
