@@ -255,3 +255,26 @@ def test_an_empty_send_back_then_a_reload(live_server, browser):
     assert response.status == 200
     expect(page.get_by_role("heading", name="Door handles")).to_be_visible()
     context.close()
+
+
+def test_no_more_photos_and_a_paused_project_on_a_phone(live_server, browser):
+    base = live_server.url
+    with live_server.app.app_context():
+        full = make_project(title="Door handles", per_contributor_limit=1)
+        paused = make_project(title="Shop shelves", status="paused")
+        sam = make_user(email="sam@example.org")
+        make_submission(full, sam)
+        full_id, paused_id = full.id, paused.id
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    sign_in(page, base, "sam@example.org")
+    page.goto(f"{base}/projects/{full_id}#contribute")
+    section = page.locator("#contribute")
+    expect(section).to_contain_text("the most photos one person can send")
+    expect(section.locator("[data-dropzone]")).to_have_count(0)
+    section.screenshot(path=str(screenshot(page, "ux-no-more").with_name("ux-no-more-phone.png")))
+    page.goto(f"{base}/projects/{paused_id}")
+    cta = page.locator("#contribute-cta")
+    expect(cta).to_contain_text("paused")
+    cta.screenshot(path=str(screenshot(page, "ux-paused").with_name("ux-paused-phone.png")))
+    context.close()
