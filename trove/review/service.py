@@ -21,6 +21,7 @@ from trove.notifications.service import notify, retract_unread
 from trove.payouts.models import Earning
 from trove.projects import service as projects
 from trove.projects.models import Capability, Project
+from trove.review import rules
 from trove.review.models import Appeal
 from trove.security import local_url
 from trove.submissions.models import Submission, SubmissionStatus
@@ -34,7 +35,13 @@ APPEAL_MAX = 1000
 
 def _require_reviewer(user: User, project: Project) -> None:
     if not projects.can(user, project, Capability.REVIEW):
-        raise DomainError("You do not review photos on this project.", status=403)
+        raise DomainError(rules.NOT_A_REVIEWER, status=403)
+
+
+def _require_decider(user: User, submission: Submission) -> None:
+    reason = rules.why_not_decide(user, submission)
+    if reason is not None:
+        raise DomainError(reason, status=403)
 
 
 def _earning(submission: Submission) -> Earning | None:
@@ -90,7 +97,7 @@ def _retract_decision_notice(submission: Submission) -> bool:
 def approve_submission(submission: Submission, reviewer: User) -> Earning:
     """Approve a photo: count it against target and budget and create its one earning."""
     project = submission.project
-    _require_reviewer(reviewer, project)
+    _require_decider(reviewer, submission)
     if submission.status is SubmissionStatus.APPROVED:
         raise DomainError("This photo is already approved.")
     if submission.status not in (SubmissionStatus.PENDING_REVIEW, SubmissionStatus.REJECTED):
@@ -166,7 +173,7 @@ def reject_submission(
 ) -> None:
     """Decline a photo with a reason (and undo its approval if it was approved, unpaid)."""
     project = submission.project
-    _require_reviewer(reviewer, project)
+    _require_decider(reviewer, submission)
     code, note = _checked_reason(code, note)
     was = submission.status
     if was is SubmissionStatus.APPROVED:
@@ -204,7 +211,7 @@ def reject_submission(
 def keep_declined(submission: Submission, reviewer: User, code: str, note: str | None) -> None:
     """Answer an appeal by keeping the photo declined, with a reason for the contributor."""
     project = submission.project
-    _require_reviewer(reviewer, project)
+    _require_decider(reviewer, submission)
     if not has_open_appeal(submission) or submission.status is not SubmissionStatus.REJECTED:
         raise DomainError("Only a declined photo with an open appeal can be kept declined.")
     code, note = _checked_reason(code, note)
@@ -247,7 +254,7 @@ def _unapprove(submission: Submission, reviewer: User) -> bool:
 
 def reset_submission(submission: Submission, reviewer: User) -> None:
     """Undo a decision: the photo goes back to pending review (not once it is paid)."""
-    _require_reviewer(reviewer, submission.project)
+    _require_decider(reviewer, submission)
     title = submission.project.title
     if submission.status is SubmissionStatus.APPROVED:
         if not _unapprove(submission, reviewer):
