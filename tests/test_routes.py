@@ -114,6 +114,7 @@ ROUTES: dict[str, str] = {
     "review.approve": TEAM,
     "review.reject": TEAM,
     "review.reset": TEAM,
+    "review.keep_declined": TEAM,
     "review.bulk": TEAM,
     "review.zoom": TEAM,
     "review.decline_remaining": TEAM,

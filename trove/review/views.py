@@ -151,6 +151,23 @@ def reset(submission_id: int) -> Response:
     return _decided(submission, "Back to pending.")
 
 
+@bp.post("/submissions/<int:submission_id>/keep-declined")
+@login_required
+def keep_declined(submission_id: int) -> Response:
+    """Answer an appeal by keeping the photo declined, with a reason."""
+    submission = _reviewable(submission_id)
+    try:
+        service.keep_declined(
+            submission, current_user, request.form.get("code", ""), request.form.get("note")
+        )
+    except DomainError as error:
+        db.session.rollback()
+        db.session.refresh(submission)
+        return _decided(submission, error=error.message, status=422 if error.field else 409)
+    db.session.commit()
+    return _decided(submission, "Kept declined; the contributor is told why.")
+
+
 @bp.post("/projects/<int:project_id>/review/bulk")
 @login_required
 def bulk(project_id: int) -> Response:
@@ -266,6 +283,12 @@ def audit(project_id: int) -> Response:
         action=action,
         next_before=events[-1].id if len(events) == 50 else None,
     )
+
+
+@bp.app_template_global("has_open_appeal")
+def has_open_appeal(submission: Submission) -> bool:
+    """Return whether the photo's appeal awaits a reviewer (templates)."""
+    return service.has_open_appeal(submission)
 
 
 @bp.app_template_filter("pay_for")

@@ -15,7 +15,7 @@ from trove.files import get_storage, send_private_file
 from trove.htmx import is_fragment_request, redirect_after_change, render
 from trove.projects.access import load_project
 from trove.projects.models import Project
-from trove.submissions import service
+from trove.submissions import access, service
 from trove.submissions.access import load_submission
 from trove.submissions.jobs import THUMB_SIZES
 from trove.submissions.models import Submission, SubmissionStatus
@@ -31,6 +31,12 @@ def remaining_uploads(project: object) -> int:
     if not current_user.is_authenticated or not project.accepts_uploads:  # type: ignore[attr-defined]
         return 0
     return service.remaining_for(project, current_user)  # type: ignore[arg-type]
+
+
+@bp.app_template_global("upload_refusal")
+def upload_refusal(project: Project) -> str | None:
+    """Return why the current user may send no more photos to the open ``project``."""
+    return service.quota_refusal(project, current_user)  # type: ignore[arg-type]
 
 
 @bp.app_template_global("reason_text")
@@ -160,20 +166,17 @@ def card(submission_id: int) -> Response:
     return render("submissions/_card.html", submission=submission)
 
 
-def _refuse_withdrawn(submission: Submission) -> None:
-    """Once withdrawn, a photo is seen by its contributor only (not the team, not admins)."""
-    if submission.status is SubmissionStatus.WITHDRAWN and (
-        submission.contributor_id != current_user.id
-    ):
-        abort(404)
+@bp.app_template_global("can_view_image")
+def can_view_image(submission: Submission, variant: int | str = 320) -> bool:
+    """Return whether the current user may see this image of ``submission`` (templates)."""
+    return access.can_view_image(current_user, submission, variant)
 
 
 @bp.get("/submissions/<int:submission_id>/image/<int:size>")
 def image(submission_id: int, size: int) -> Response:
     """Send a thumbnail of a processed photo to someone allowed to see it."""
     submission = load_submission(submission_id)
-    _refuse_withdrawn(submission)
-    if size not in THUMB_SIZES or submission.storage_key is None:
+    if size not in THUMB_SIZES or not can_view_image(submission, size):
         abort(404)
     path = get_storage().derived_path(submission.storage_key, size)
     if not path.exists():
@@ -185,8 +188,7 @@ def image(submission_id: int, size: int) -> Response:
 def original(submission_id: int) -> Response:
     """Download the stripped original (audited)."""
     submission = load_submission(submission_id)
-    _refuse_withdrawn(submission)
-    if submission.storage_key is None or submission.stored_format is None:
+    if not can_view_image(submission, access.ORIGINAL):
         abort(404)
     path = get_storage().original_path(submission.storage_key)
     if not path.exists():
