@@ -14,6 +14,7 @@ from trove.errors import DomainError
 from trove.extensions import db
 from trove.formdata import form_int
 from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.ids import parse_id
 from trove.notifications.service import absolute_url
 from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
@@ -176,7 +177,7 @@ def _change(contest_id: int, action: object, done: str) -> Response:
 def exclude(contest_id: int) -> Response:
     """Leave an entrant out of the draw, with a reason."""
     raw = request.form.get("user_id", "")
-    user_id = int(raw) if raw.isdigit() else 0
+    user_id = parse_id(raw) or 0
     return _change(
         contest_id,
         lambda c: service.exclude_entrant(c, current_user, user_id, request.form.get("reason", "")),

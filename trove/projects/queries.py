@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from trove.extensions import db
+from trove.ids import parse_page
 from trove.money import CURRENCIES
 from trove.projects.models import Project, ProjectMember, ProjectStatus
 
@@ -30,15 +31,11 @@ class CatalogueFilters:
         """Read filters from query-string arguments, ignoring nonsense."""
         sort = args.get("sort", "newest")
         currency = args.get("currency", "")
-        try:
-            page = max(1, min(int(args.get("page", 1)), 10_000))
-        except (TypeError, ValueError):
-            page = 1
         return cls(
             q=(args.get("q") or "").strip()[:100],
             currency=currency if currency in CURRENCIES else "",
             sort=sort if sort in SORTS else "newest",
-            page=page,
+            page=parse_page(args.get("page")),
         )
 
     def as_args(self, **changes: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from trove.extensions import db
+from trove.ids import parse_id
 from trove.projects.models import Project
 from trove.review.models import Appeal
 from trove.submissions.models import Submission, SubmissionStatus
@@ -42,7 +43,7 @@ class QueueFilters:
         return cls(
             status=status if status in FILTERS else "pending",
             sort=sort if sort in SORTS else "oldest",
-            cursor=int(cursor) if cursor.isdigit() else None,
+            cursor=parse_id(cursor),
         )
 
 

@@ -13,6 +13,7 @@ from trove.errors import DomainError
 from trove.extensions import db, limiter
 from trove.files import get_storage, send_private_file
 from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.ids import parse_id
 from trove.projects.access import load_project
 from trove.projects.models import Project
 from trove.submissions import service
@@ -41,7 +42,7 @@ def reason_text(submission: Submission) -> str | None:
 
 def _version_id() -> int | None:
     raw = request.form.get("consent") or request.args.get("consent", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_id(raw)
 
 
 def _is_raw_body() -> bool:
@@ -138,9 +139,7 @@ def mine() -> Response:
     if status not in {None, *(s.value for s in SubmissionStatus)}:
         status = None
     before = request.args.get("before", "")
-    items = service.my_submissions(
-        current_user, status=status, before_id=int(before) if before.isdigit() else None
-    )
+    items = service.my_submissions(current_user, status=status, before_id=parse_id(before))
     return render(
         "submissions/mine.html",
         block="list",
