@@ -177,7 +177,7 @@ def image(submission_id: int, size: int) -> Response:
     path = get_storage().derived_path(submission.storage_key, size)
     if not path.exists():
         abort(404)
-    return send_private_file(path, "image/jpeg")
+    return send_private_file(path, "image/jpeg", filename=f"photo-{submission.id}-{size}.jpg")
 
 
 @bp.get("/submissions/<int:submission_id>/original")
@@ -196,5 +196,8 @@ def original(submission_id: int) -> Response:
     db.session.commit()
     ext = "jpg" if submission.stored_format == "jpeg" else submission.stored_format
     return send_private_file(
-        path, MIMETYPES[submission.stored_format], download_name=f"trove-{submission.id}.{ext}"
+        path,
+        MIMETYPES[submission.stored_format],
+        filename=f"photo-{submission.id}.{ext}",
+        attachment=True,
     )
