@@ -183,7 +183,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for_port(port: int, timeout: float = 10.0) -> None:
+def _wait_for_port(port: int, timeout: float = 60.0) -> None:
+    """Wait until something listens on ``port`` (a generous bound: starting is slow when busy)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
