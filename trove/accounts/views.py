@@ -45,7 +45,8 @@ def load_user(login_id: str) -> User | None:
 
 
 def _home_for(user: User) -> str:
-    return url_for("main.index")
+    """Return where ``user`` starts after signing in: lab staff on their projects."""
+    return url_for("projects.lab") if user.is_lab_member else url_for("main.index")
 
 
 # --- sign up -------------------------------------------------------------------------------
@@ -245,7 +246,7 @@ def accept_invitation(token: str) -> Response:
     if not current_user.is_authenticated:
         login_user(user)
     flash(f"Welcome to the {current_app.config['LAB_NAME']} team.", "success")
-    return redirect_after_change(url_for("main.index"))
+    return redirect_after_change(_home_for(user))
 
 
 # --- profile -------------------------------------------------------------------------------

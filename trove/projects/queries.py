@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from trove.extensions import db
 from trove.ids import parse_page
@@ -107,7 +108,10 @@ def newest_open(limit: int = 3) -> list[Project]:
 
 def projects_for_member(user: Any) -> list[Project]:
     """Return the projects ``user`` is on the team of (every project for admins)."""
-    query = select(Project).order_by(Project.updated_at.desc())
+    # Members come with the projects: the dashboard asks can() for each row.
+    query = (
+        select(Project).options(selectinload(Project.members)).order_by(Project.updated_at.desc())
+    )
     if not user.is_admin:
         query = query.join(ProjectMember).where(ProjectMember.user_id == user.id)
     return list(db.session.scalars(query))

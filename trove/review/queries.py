@@ -117,3 +117,18 @@ def counters(project: Project) -> dict[str, int]:
     ):
         counts[SubmissionStatus(status).value] = n
     return counts
+
+
+def awaiting_review_counts(project_ids: list[int]) -> dict[int, int]:
+    """Return how many photos await review in each project (one grouped query)."""
+    if not project_ids:
+        return {}
+    rows = db.session.execute(
+        select(Submission.project_id, func.count())
+        .where(
+            Submission.project_id.in_(project_ids),
+            Submission.status == SubmissionStatus.PENDING_REVIEW,
+        )
+        .group_by(Submission.project_id)
+    )
+    return {project_id: n for project_id, n in rows}
