@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, url_for
+from typing import Any
+
+from flask import Blueprint, Response, flash, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -13,10 +15,12 @@ from trove.accounts import service as accounts
 from trove.accounts.forms import InviteForm
 from trove.accounts.models import Invitation, Role, User
 from trove.accounts.views import absolute_url
+from trove.admin.queries import people
 from trove.audit.models import AuditEvent
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.ids import parse_page
 from trove.mail import send_mail
 from trove.security import get_or_404, role_required
 from trove.tasks import JobRecord, JobStatus, queue_health, retry_job
@@ -154,12 +158,27 @@ def _lab_name() -> str:
 # --- users ---------------------------------------------------------------------------------
 
 
+def _people_args(source: Any) -> dict[str, Any]:
+    """Return the people list's search and page from ``source`` (args or form), if not default."""
+    args: dict[str, Any] = {}
+    q = (source.get("q") or "").strip()[:100]
+    if q:
+        args["q"] = q
+    page = parse_page(source.get("page"))
+    if page > 1:
+        args["page"] = page
+    return args
+
+
 @bp.get("/users")
 @admin_only
 def users() -> Response:
-    """List accounts with their roles."""
-    rows = db.session.scalars(select(User).order_by(User.id)).all()
-    return render("admin/users.html", users=rows, form=RoleForm())
+    """List accounts with their roles: search by name or e-mail, a page at a time."""
+    args = _people_args(request.args)
+    page = people(args.get("q", ""), args.get("page", 1))
+    return render(
+        "admin/users.html", block="people", page=page, q=args.get("q", ""), form=RoleForm()
+    )
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -178,4 +197,4 @@ def change_role(user_id: int) -> Response:
             flash(f"{user.display_name} is now {user.role.label.lower()}.", "success")
     else:
         flash("Choose a role from the list.", "error")
-    return redirect_after_change(url_for("admin.users"))
+    return redirect_after_change(url_for("admin.users", **_people_args(request.form)))
