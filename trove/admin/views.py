@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, request, url_for
+from flask import Blueprint, Response, current_app, flash, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -94,11 +94,41 @@ def _invitations() -> list[Invitation]:
     return list(db.session.scalars(select(Invitation).order_by(Invitation.id.desc()).limit(100)))
 
 
+#: How many links of invitations sent in this session the admin can still copy.
+KEPT_LINKS = 10
+
+
+def _mail_is_logged() -> bool:
+    """Whether e-mails only reach the server log (the embedded default, no mail server)."""
+    return current_app.config["MAIL_BACKEND"] == "log"
+
+
+def _keep_link(invitation: Invitation, link: str) -> None:
+    """Remember the link for the admin to copy, when no e-mail will carry it.
+
+    Only the token's hash is stored, so the link exists only now: it is kept in this
+    admin's (signed) session, for the last few invitations they sent.
+    """
+    links = dict(session.get("invitation_links", {}))
+    links[str(invitation.id)] = link
+    session["invitation_links"] = dict(list(links.items())[-KEPT_LINKS:])
+
+
+def _copyable_links() -> dict[int, str]:
+    return {int(k): v for k, v in session.get("invitation_links", {}).items()}
+
+
 @bp.get("/invitations")
 @admin_only
 def invitations() -> Response:
     """List invitations and show the invite form."""
-    return render("admin/invitations.html", form=InviteForm(), invitations=_invitations())
+    return render(
+        "admin/invitations.html",
+        form=InviteForm(),
+        invitations=_invitations(),
+        links=_copyable_links(),
+        mail_is_logged=_mail_is_logged(),
+    )
 
 
 @bp.post("/invitations")
@@ -123,13 +153,23 @@ def invite() -> Response:
                 f"{(invitation.expires_at - invitation.created_at).days} days):\n\n{link}\n",
             )
             db.session.commit()
-            flash(f"Invitation sent to {invitation.email}.", "success")
+            if _mail_is_logged():
+                _keep_link(invitation, link)
+                flash(
+                    f"Invitation for {invitation.email} created. No mail server is set up: "
+                    "copy its link below and send it yourself.",
+                    "success",
+                )
+            else:
+                flash(f"Invitation sent to {invitation.email}.", "success")
             return redirect_after_change(url_for("admin.invitations"))
     return render(
         "admin/invitations.html",
         block="invite_form",
         form=form,
         invitations=_invitations(),
+        links=_copyable_links(),
+        mail_is_logged=_mail_is_logged(),
         status=422,
     )
 
@@ -150,8 +190,6 @@ def revoke_invitation(invitation_id: int) -> Response:
 
 
 def _lab_name() -> str:
-    from flask import current_app
-
     return str(current_app.config["LAB_NAME"])
 
 
