@@ -236,6 +236,8 @@ class FakePayPal:
         self.token_ttl = token_ttl
         self.outcomes = {k.lower(): v.upper() for k, v in (outcomes or {}).items()}
         self.auto_advance = auto_advance
+        #: Seconds every answer waits, to show a test does not depend on the fake's speed.
+        self.latency = 0.0
         self._host = host
         self._port = port
         self._signing_key = uuid.uuid4().bytes
@@ -458,6 +460,8 @@ class FakePayPal:
         method = handler.command
         if path.startswith("/_fake/"):
             return self._control(method, path)
+        if self.latency:  # a busy machine: every answer is slow
+            self._stopping.wait(self.latency)
         with self._lock:
             self.requests.append(
                 RecordedRequest(

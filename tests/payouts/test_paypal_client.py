@@ -416,9 +416,12 @@ def test_429_is_retried(paypal, client):
     assert paypal.calls_to("POST", PAYOUTS) == 2
 
 
-def test_timeout_after_accept_returns_the_replayed_original(paypal):
+@pytest.mark.parametrize("latency", [0.0, 0.5], ids=["idle", "busy machine"])
+def test_timeout_after_accept_returns_the_replayed_original(paypal, latency):
     # The fake stores the batch, then answers too late; the retry carries the same
     # PayPal-Request-Id, so PayPal replays the first answer: the client returns it.
+    # Only the fake decides what is late: slow answers everywhere change nothing.
+    paypal.latency = latency
     paypal.answer_late(PAYOUTS, method="POST")
     with make_client(paypal) as client:
         header = create(client)
