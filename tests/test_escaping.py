@@ -34,6 +34,7 @@ from trove.accounts.models import Role, User
 from trove.accounts.service import invite_lab_member
 from trove.contests import service as contests
 from trove.contests.models import ContestWinner
+from trove.exports.service import pseudonym_for
 from trove.extensions import db
 from trove.payouts.models import PayoutBatch, PayoutItem
 from trove.projects import service as projects
@@ -320,10 +321,12 @@ def build_world(app: Flask) -> World:
         )
     )
     ids["contest"] = _id_in(response.headers["Location"], r"/contests/(\d+)")
+    with app.test_request_context("/"):
+        kim_pseudonym = pseudonym_for(db.session.get(Project, project_id), ids["kim_id"])
     _ok(
         owner.post(
             f"/contests/{ids['contest']}/exclude",
-            data={"user_id": str(ids["kim_id"]), "reason": FIELDS["exclusion reason"]},
+            data={"contributor": kim_pseudonym, "reason": FIELDS["exclusion reason"]},
         )
     )
     with app.test_request_context("/"):
@@ -603,7 +606,7 @@ PAGES = {
     "audit log": Page(
         "owner",
         "/projects/{project}/audit",
-        ["project title", "owner name", "reviewer name", "steward name", "sam name"],
+        ["project title", "owner name", "reviewer name", "steward name"],
     ),
     "contests of the project": Page(
         "owner",
@@ -613,10 +616,13 @@ PAGES = {
     "leaderboard": Page(
         "owner",
         "/contests/{contest}",
-        ["contest title", "sam name", "kim name", "lee name", "exclusion reason"],
+        ["contest title", "exclusion reason"],
     ),
-    "winners": Page(
-        "owner", "/contests/{drawn}", ["drawn title", "sam name", "kim name", "fulfilment"]
+    "winners": Page("owner", "/contests/{drawn}", ["drawn title", "fulfilment"]),
+    "prize contact": Page(
+        "owner",
+        "/contests/winners/{winner}/prize",
+        ["drawn title", "drawn prize", "sam name", "sam paypal"],
     ),
     "datasets": Page(
         "owner", "/projects/{project}/datasets", ["project title", "steward name", "steward email"]

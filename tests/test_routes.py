@@ -132,6 +132,7 @@ ROUTES: dict[str, str] = {
     "contests.draw": TEAM,
     "contests.cancel": TEAM,
     "contests.fulfil": TEAM,
+    "contests.prize": TEAM,
     "projects.vetting": ADMIN,
     "projects.vet": ADMIN,
     "projects.publish": ADMIN,

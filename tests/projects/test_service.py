@@ -23,6 +23,13 @@ def test_create_project_makes_owner_and_default_licence(app_ctx):
     assert "Test Lab" in project.licence_text
 
 
+def test_a_project_has_its_own_pseudonym_salt_from_creation(app_ctx):
+    owner = make_user(Role.LAB_MEMBER)
+    first = service.create_project(owner, "One")
+    second = service.create_project(owner, "Two")
+    assert len(first.pseudonym_salt) == 64 and first.pseudonym_salt != second.pseudonym_salt
+
+
 def test_contributors_cannot_create_projects(app_ctx):
     with pytest.raises(DomainError):
         service.create_project(make_user(), "Nope")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -52,9 +51,11 @@ def _require(user: User, project: Project, capability: Capability, message: str)
 
 
 def pseudonym_for(project: Project, contributor_id: int | None) -> str:
-    """Return a contributor's pseudonym in ``project`` (a salted hash, unjoinable elsewhere)."""
-    if project.pseudonym_salt is None:
-        project.pseudonym_salt = secrets.token_hex(32)
+    """Return a contributor's pseudonym in ``project`` (a salted hash, unjoinable elsewhere).
+
+    The salt is made with the project and never changes, so reading a pseudonym never
+    writes: every page, export and draw shows the same one.
+    """
     digest = hmac.new(
         project.pseudonym_salt.encode(), f"contributor:{contributor_id}".encode(), hashlib.sha256
     ).hexdigest()

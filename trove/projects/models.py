@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +20,11 @@ def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
     return Enum(
         cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
     )
+
+
+def new_pseudonym_salt() -> str:
+    """Return a fresh random salt for a project's contributor pseudonyms."""
+    return secrets.token_hex(32)
 
 
 class ProjectStatus(enum.StrEnum):
@@ -159,7 +165,7 @@ class Project(db.Model):
     # the salt of contributor pseudonyms in dataset versions (never shared across projects),
     # and when the retention period's notice and purge happened.
     withdrawal_grace_days: Mapped[int] = mapped_column(default=30, server_default="30")
-    pseudonym_salt: Mapped[str | None] = mapped_column(String(64))
+    pseudonym_salt: Mapped[str] = mapped_column(String(64), default=new_pseudonym_salt)
     retention_notice_at: Mapped[datetime | None]
     files_purged_at: Mapped[datetime | None]
 

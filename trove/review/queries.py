@@ -86,7 +86,6 @@ def queue_page(project: Project, filters: QueueFilters) -> tuple[list[Submission
         db.session.scalars(
             query.options(
                 selectinload(Submission.brief_version),
-                selectinload(Submission.contributor),
                 selectinload(Submission.appeal),  # type: ignore[attr-defined]
             ).limit(PAGE_SIZE + 1)
         )
