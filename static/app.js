@@ -46,6 +46,27 @@ function troveReloadButton(html, place) {
     alerts.replaceChildren(p);
   });
 
+  // Copy a read-only field (an invitation link): buttons carry data-copy="input id".
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) { return; }
+    input.focus();
+    input.select();
+    function done() { button.textContent = "Copied"; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () {
+        button.textContent = "Press Ctrl+C";
+      });
+    } else {
+      // Plain http on a LAN address: no Clipboard API; the selection can still be copied.
+      var copied = false;
+      try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+      if (copied) { done(); } else { button.textContent = "Press Ctrl+C"; }
+    }
+  });
+
   // Ask before a destructive action: buttons carry data-confirm="question".
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-confirm]");

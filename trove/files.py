@@ -33,8 +33,16 @@ def init_app(app: Flask) -> None:
         )
 
 
-def send_private_file(path: Path, mimetype: str, *, download_name: str | None = None) -> Response:
-    """Send a file the caller has already checked access to, never cached by shared caches."""
+def send_private_file(
+    path: Path, mimetype: str, *, filename: str, attachment: bool = False
+) -> Response:
+    """Send a file the caller has already checked access to, revalidated on every use.
+
+    ``filename`` names it for the browser (never the stored, content-addressed name: that
+    is the file's hash). ``no-cache`` lets the browser keep a copy but ask first each time
+    (a cheap 304 through the ETag and Last-Modified), so a withdrawn photo disappears at
+    once instead of staying visible from the cache.
+    """
     offload = current_app.config.get("IMAGE_OFFLOAD") or ""
     root = Path(current_app.config["STORAGE_DIR"]).resolve()
     if offload == "nginx":
@@ -49,14 +57,16 @@ def send_private_file(path: Path, mimetype: str, *, download_name: str | None = 
         response = send_file(
             path,
             mimetype=mimetype,
-            as_attachment=download_name is not None,
-            download_name=download_name,
+            as_attachment=attachment,
+            download_name=filename,
             conditional=True,
+            etag=True,
+            last_modified=path.stat().st_mtime,
             max_age=0,
         )
-    if download_name is not None and offload:
-        response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    disposition = "attachment" if attachment else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.vary.add("Cookie")
     return response

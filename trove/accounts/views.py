@@ -36,7 +36,8 @@ def _limit(key: str):  # type: ignore[no-untyped-def]
 
 
 def _home_for(user: User) -> str:
-    return url_for("main.index")
+    """Return where ``user`` starts after signing in: lab staff on their projects."""
+    return url_for("projects.lab") if user.is_lab_member else url_for("main.index")
 
 
 # --- sign up -------------------------------------------------------------------------------
@@ -295,7 +296,7 @@ def accept_invitation(token: str) -> Response:
         sessions.begin_session(user)
     db.session.commit()
     flash(f"Welcome to the {current_app.config['LAB_NAME']} team.", "success")
-    return redirect_after_change(url_for("main.index"))
+    return redirect_after_change(_home_for(user))
 
 
 # --- profile -------------------------------------------------------------------------------

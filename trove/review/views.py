@@ -11,6 +11,7 @@ from trove.audit.models import AuditEvent
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.ids import parse_id
 from trove.money import format_money
 from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
@@ -173,7 +174,7 @@ def keep_declined(submission_id: int) -> Response:
 def bulk(project_id: int) -> Response:
     """Approve or decline the selected photos together."""
     project = load_project(project_id, Capability.REVIEW)
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()][:500]
+    ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None][:500]
     if not ids:
         flash("Select at least one photo.", "error")
         return redirect_after_change(url_for("review.queue", project_id=project.id))
@@ -269,12 +270,12 @@ def audit(project_id: int) -> Response:
     """Browse the project's audit log (owners and admins)."""
     project = load_project(project_id, Capability.MANAGE)
     action = request.args.get("action", "")
-    before = request.args.get("before", "")
+    before = parse_id(request.args.get("before"))
     query = select(AuditEvent).where(AuditEvent.project_id == project.id)
     if action:
         query = query.where(AuditEvent.action.startswith(action[:40]))
-    if before.isdigit():
-        query = query.where(AuditEvent.id < int(before))
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
     events = list(db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(50)))
     return render(
         "review/audit.html",

@@ -13,6 +13,7 @@ from trove.errors import DomainError
 from trove.extensions import db, limiter
 from trove.files import get_storage, send_private_file
 from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.ids import parse_id
 from trove.projects.access import load_project
 from trove.projects.models import Project
 from trove.submissions import access, service
@@ -47,7 +48,7 @@ def reason_text(submission: Submission) -> str | None:
 
 def _version_id() -> int | None:
     raw = request.form.get("consent") or request.args.get("consent", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_id(raw)
 
 
 def _is_raw_body() -> bool:
@@ -144,9 +145,7 @@ def mine() -> Response:
     if status not in {None, *(s.value for s in SubmissionStatus)}:
         status = None
     before = request.args.get("before", "")
-    items = service.my_submissions(
-        current_user, status=status, before_id=int(before) if before.isdigit() else None
-    )
+    items = service.my_submissions(current_user, status=status, before_id=parse_id(before))
     return render(
         "submissions/mine.html",
         block="list",
@@ -181,7 +180,7 @@ def image(submission_id: int, size: int) -> Response:
     path = get_storage().derived_path(submission.storage_key, size)
     if not path.exists():
         abort(404)
-    return send_private_file(path, "image/jpeg")
+    return send_private_file(path, "image/jpeg", filename=f"photo-{submission.id}-{size}.jpg")
 
 
 @bp.get("/submissions/<int:submission_id>/original")
@@ -199,5 +198,8 @@ def original(submission_id: int) -> Response:
     db.session.commit()
     ext = "jpg" if submission.stored_format == "jpeg" else submission.stored_format
     return send_private_file(
-        path, MIMETYPES[submission.stored_format], download_name=f"trove-{submission.id}.{ext}"
+        path,
+        MIMETYPES[submission.stored_format],
+        filename=f"photo-{submission.id}.{ext}",
+        attachment=True,
     )

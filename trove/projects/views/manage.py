@@ -26,9 +26,18 @@ def lab() -> Response:
     """List the projects the lab member works on."""
     if not current_user.is_lab_member:
         abort(403)
+    # The dashboard shows counters of features built on projects, hence the late imports.
+    from trove.discussions.service import unanswered_counts
+    from trove.review.queries import awaiting_review_counts
+
+    projects = projects_for_member(current_user)
+    ids = [project.id for project in projects]
     return render(
         "projects/lab.html",
-        projects=projects_for_member(current_user),
+        projects=projects,
+        awaiting_review=awaiting_review_counts(ids),
+        unanswered=unanswered_counts(ids),
+        reviewable={p.id for p in projects if service.can(current_user, p, Capability.REVIEW)},
         vetting=awaiting_vetting() if current_user.is_admin else [],
     )
 
