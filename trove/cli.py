@@ -55,14 +55,14 @@ def worker(queues: str, burst: bool) -> None:
     """Run an RQ worker (with scheduler, heartbeats and the sweep) in the app context."""
     from rq import Queue
 
-    from trove.tasks import _redis, sweep
+    from trove.tasks import redis_connection, sweep
     from trove.worker import TroveWorker
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException(
             "REDIS_URL is not set: jobs run inside the web process, no worker is needed."
         )
-    conn = _redis()
+    conn = redis_connection()
     names = [name.strip() for name in queues.split(",") if name.strip()]
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     worker = TroveWorker([Queue(n, connection=conn) for n in names], connection=conn, app=app)
