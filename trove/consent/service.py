@@ -17,6 +17,7 @@ from trove.accounts import service as accounts
 from trove.accounts.models import User
 from trove.audit.service import record_event
 from trove.errors import DomainError
+from trove.exports import deletions
 from trove.exports import service as exports
 from trove.extensions import db
 from trove.notifications.models import Notification
@@ -88,7 +89,7 @@ def request_withdrawal(submissions: list[Submission], user: User) -> int:
         versions = exports.retire_archives(
             [p.id for p in photos], "A contributor withdrew a photo in this version."
         )
-        exports.tell_downloaders(project, versions, [p.id for p in photos])
+        deletions.tell_downloaders(project, versions, [p.id for p in photos])
     return sum(len(p) for p in by_project.values())
 
 

@@ -17,8 +17,8 @@ from typing import IO, Any
 
 from sqlalchemy import func, select
 
+from trove.exports.deletions import deletion_entries
 from trove.exports.models import DatasetItem, DatasetVersion
-from trove.exports.service import deletion_entries
 from trove.extensions import db
 from trove.media.storage import LocalStorage
 from trove.money import format_money
