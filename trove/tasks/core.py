@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import JSON, Enum, String, Text, select
+from sqlalchemy import JSON, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from trove.extensions import db
+from trove.extensions import db, enum_column
 from trove.timeutil import utcnow
 
 QUEUES = ("media", "payouts", "default")
@@ -75,12 +75,8 @@ class JobRecord(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     queue: Mapped[str] = mapped_column(String(20))
     args: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    status: Mapped[JobStatus] = mapped_column(
-        Enum(
-            JobStatus, native_enum=False, length=12, values_callable=lambda e: [m.value for m in e]
-        ),
-        default=JobStatus.QUEUED,
-        index=True,
+    status: Mapped[JobStatus] = enum_column(
+        JobStatus, length=12, default=JobStatus.QUEUED, index=True
     )
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
