@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, request, url_for
-from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -27,10 +26,8 @@ bp = Blueprint("review", __name__)
 REVIEWED = "submission-reviewed"
 
 
-@bp.record_once
-def _register_template_globals(state: BlueprintSetupState) -> None:
-    # The review card asks whether to offer decisions (never on the viewer's own photo).
-    state.app.jinja_env.globals["can_decide"] = can_decide
+# The review card asks whether to offer decisions (never on the viewer's own photo).
+bp.add_app_template_global(can_decide, "can_decide")
 
 
 def _reviewable(submission_id: int) -> Submission:
