@@ -19,6 +19,7 @@ from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.mail import send_mail, site_url
+from trove.notifications.service import notify
 from trove.security import local_url
 from trove.timeutil import utcnow
 
@@ -395,8 +396,6 @@ def update_profile(
 
 
 def _tell_paypal_changed(user: User, old_paypal: str | None) -> None:
-    from trove.notifications.service import notify
-
     text = (
         "The PayPal address your payments go to was changed. Payments already being prepared "
         "still go to the old address. If this was not you, change your password now."

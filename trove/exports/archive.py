@@ -22,6 +22,8 @@ from trove.exports.models import DatasetItem, DatasetVersion
 from trove.extensions import db
 from trove.media.storage import LocalStorage
 from trove.money import format_money
+from trove.payouts.models import Earning, EarningStatus
+from trove.projects.models import BriefVersion
 from trove.submissions.models import Submission, SubmissionStatus
 
 CHUNK = 1024 * 1024
@@ -151,8 +153,6 @@ def _copy_image(
 
 
 def _brief_numbers(version: DatasetVersion) -> dict[int, int]:
-    from trove.projects.models import BriefVersion
-
     return dict(
         db.session.execute(
             select(BriefVersion.id, BriefVersion.number).where(
@@ -231,8 +231,6 @@ def _project_numbers(version: DatasetVersion) -> dict[str, Any]:
         .group_by(Submission.rejection_code)
         .order_by(func.count().desc())
     ).all()
-    from trove.payouts.models import Earning, EarningStatus
-
     paid = db.session.scalar(
         select(func.coalesce(func.sum(Earning.amount_minor), 0)).where(
             Earning.project_id == project.id, Earning.status == EarningStatus.PAID
@@ -251,8 +249,6 @@ def _project_numbers(version: DatasetVersion) -> dict[str, Any]:
 def _brief(version: DatasetVersion) -> dict[str, Any]:
     brief = version.project.current_version
     if version.brief_version_id is not None:
-        from trove.projects.models import BriefVersion
-
         brief = db.session.get(BriefVersion, version.brief_version_id) or brief
     if brief is None:
         return version.project.brief_snapshot()

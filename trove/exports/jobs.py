@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 
@@ -91,8 +92,6 @@ def build_dataset_version(version_id: int) -> None:
 
 
 def _file_sha256(path: object) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     with open(path, "rb") as handle:  # type: ignore[call-overload]
         while chunk := handle.read(1024 * 1024):
