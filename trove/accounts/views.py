@@ -7,7 +7,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from trove.accounts import service, sessions
+from trove.accounts import invitations, service, sessions
 from trove.accounts.forms import (
     AcceptInvitationForm,
     ChangeEmailForm,
@@ -244,7 +244,7 @@ def reset_password(token: str) -> Response:
 def invitation(token: str) -> Response:
     """Show an invitation: accept it signed in, or create the lab-member account."""
     try:
-        invite = service.find_invitation(token)
+        invite = invitations.find_invitation(token)
     except DomainError as error:
         return render("accounts/invitation.html", invite=None, error=error.message, status=404)
     existing = service.find_user_by_email(invite.email)
@@ -263,7 +263,7 @@ def invitation(token: str) -> Response:
 def accept_invitation(token: str) -> Response:
     """Accept an invitation as the signed-in user, or by creating the account."""
     try:
-        invite = service.find_invitation(token)
+        invite = invitations.find_invitation(token)
     except DomainError as error:
         return render("accounts/invitation.html", invite=None, error=error.message, status=404)
     existing = service.find_user_by_email(invite.email)
@@ -289,7 +289,7 @@ def accept_invitation(token: str) -> Response:
             )
         user = service.create_user(invite.email, form.password.data, form.display_name.data)
     try:
-        service.accept_invitation(invite, user)
+        invitations.accept_invitation(invite, user)
     except DomainError as error:
         return render("accounts/invitation.html", invite=None, error=error.message, status=409)
     if not current_user.is_authenticated:

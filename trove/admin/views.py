@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
+from trove.accounts import invitations as invites
 from trove.accounts import service as accounts
 from trove.accounts.forms import InviteForm
 from trove.accounts.models import Invitation, Role, User
@@ -137,7 +138,7 @@ def invite() -> Response:
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            invitation, token = accounts.invite_lab_member(current_user, form.email.data)
+            invitation, token = invites.invite_lab_member(current_user, form.email.data)
         except DomainError as error:
             form.email.errors.append(error.message)
         else:
@@ -179,7 +180,7 @@ def revoke_invitation(invitation_id: int) -> Response:
     """Revoke a pending invitation."""
     invitation = get_or_404(Invitation, invitation_id)
     try:
-        accounts.revoke_invitation(current_user, invitation)
+        invites.revoke_invitation(current_user, invitation)
     except DomainError as error:
         flash(error.message, "error")
     else:

@@ -27,7 +27,7 @@ from trove.projects.models import Capability, Project
 from trove.projects.service import can
 from trove.security import local_url
 from trove.submissions.models import Submission, SubmissionStatus
-from trove.timeutil import utcnow
+from trove.timeutil import iso_utc, utcnow
 
 
 def tell_downloaders(
@@ -122,24 +122,20 @@ def deletion_list(project: Project) -> dict[str, Any]:
     return {
         "project": project.id,
         "title": project.title,
-        "generated_at": _iso(utcnow()),
+        "generated_at": iso_utc(utcnow()),
         "instructions": "Delete every file listed here from every copy of these dataset "
         "versions, and from anything derived from them that can be rebuilt without them.",
         "photos": [
             {
                 "sha256": e.sha256,
                 "contributor": e.pseudonym,
-                "withdrawn_at": _iso(e.withdrawn_at),
+                "withdrawn_at": iso_utc(e.withdrawn_at),
                 "versions": e.versions,
                 "paths": e.paths,
             }
             for e in deletion_entries(project)
         ],
     }
-
-
-def _iso(moment: datetime) -> str:
-    return moment.replace(microsecond=0).isoformat() + "Z"
 
 
 @dataclass
