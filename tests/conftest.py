@@ -17,9 +17,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
+from tests import compile_cache
 from trove import create_app
 from trove import mail as trove_mail
 from trove.extensions import db
+
+compile_cache.install()
 
 TEST_PASSWORD = "correct horse battery"  # noqa: S105 - fixture password
 
