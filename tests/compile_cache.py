@@ -10,7 +10,11 @@ template the test renders. Both results depend only on their input, so they are 
   function compiled for one app serves the same rule in every later app (rules whose
   defaults are folded into the URL as constants are compiled as usual);
 - templates go through a Jinja bytecode cache in memory, keyed by the template, its source
-  checksum and the environment's syntax options.
+  checksum and the environment's syntax options;
+- SQL statements: SQLAlchemy caches compiled statements per engine, keyed by the engine's
+  dialect object, so each test's new engine compiled every query again. Test engines share
+  one cache whose keys name the dialect by its class and server version instead (every
+  engine of a test process talks to the same kind of server with the same settings).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 from flask import Flask
 from jinja2 import BytecodeCache, Environment
 from jinja2.bccache import Bucket
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.util import LRUCache
 from werkzeug.routing import Rule
 
 _Builder = Callable[..., tuple[str, str]]
@@ -88,6 +94,36 @@ class MemoryBytecodeCache(BytecodeCache):
     def dump_bytecode(self, bucket: Bucket) -> None:
         """Keep ``bucket``'s compiled template."""
         self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+class SharedCompiledCache:
+    """SQLAlchemy's compiled-statement cache, shared by engines of the same dialect."""
+
+    def __init__(self, size: int = 5000) -> None:
+        self.compiled: LRUCache[tuple[Any, ...], Any] = LRUCache(size)
+
+    @staticmethod
+    def _key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        dialect = key[0]
+        if isinstance(dialect, Dialect):
+            kind = (type(dialect), dialect.server_version_info, dialect.paramstyle)
+            return (kind, *key[1:])
+        return key
+
+    def get(self, key: tuple[Any, ...], default: Any = None) -> Any:
+        """Return the statement compiled for ``key``'s dialect kind, or ``default``."""
+        return self.compiled.get(self._key(key), default)
+
+    def __setitem__(self, key: tuple[Any, ...], value: Any) -> None:
+        self.compiled[self._key(key)] = value
+
+
+compiled_statements = SharedCompiledCache()
+
+
+def share_compiled_statements(engine: Engine) -> None:
+    """Make ``engine`` use the statements other test engines compiled."""
+    engine.update_execution_options(compiled_cache=compiled_statements)
 
 
 def install() -> None:

@@ -118,6 +118,8 @@ def make_app(tmp_path: Path, database_url: str) -> Iterator[Any]:
 
     def factory(**overrides: Any) -> Flask:
         app = create_app({**base_config(tmp_path, database_url), **overrides})
+        with app.app_context():
+            compile_cache.share_compiled_statements(db.engine)
         apps.append(app)
         return app
 
