@@ -41,7 +41,8 @@ def paypal() -> Iterator[FakePayPal]:
 
 
 def make_client(server: FakePayPal, **kw: object) -> PayPalClient:
-    options: dict = {"timeout": 2.0, "max_retries": 2, "backoff": 0.01, **kw}
+    # A generous read timeout: a busy machine can take seconds to page 2,500 items.
+    options: dict = {"timeout": 30.0, "max_retries": 2, "backoff": 0.01, **kw}
     return PayPalClient(server.base_url, server.client_id, server.secret, **options)
 
 
