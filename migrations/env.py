@@ -52,9 +52,22 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", process_revision_directives)
 
     with get_engine().connect() as connection:
+        # SQLite batch operations copy a table, drop it and rename the copy; with foreign keys
+        # enforced, dropping a table that other rows reference fails. Enforcement is switched
+        # off for the migration (it only takes effect outside a transaction, hence here) and
+        # back on after, once every reference has been checked.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.commit()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"the migration left broken foreign keys: {broken[:5]}")
 
 
 if context.is_offline_mode():

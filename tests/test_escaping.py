@@ -25,7 +25,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import select
 
-from tests.conftest import BACKEND, _empty_tables, base_config, login
+from tests.conftest import BACKEND, TEST_PASSWORD, _empty_tables, base_config, login
 from tests.factories import make_project, make_user
 from tests.images import photo
 from trove import create_app
@@ -34,6 +34,7 @@ from trove.accounts.models import Role, User
 from trove.accounts.service import invite_lab_member
 from trove.contests import service as contests
 from trove.contests.models import ContestWinner
+from trove.exports.service import pseudonym_for
 from trove.extensions import db
 from trove.payouts.models import PayoutBatch, PayoutItem
 from trove.projects import service as projects
@@ -265,7 +266,11 @@ def build_world(app: Flask) -> World:
     _ok(
         sam.post(
             "/account",
-            data={"display_name": FIELDS["sam name"], "paypal_email": FIELDS["sam paypal"]},
+            data={
+                "display_name": FIELDS["sam name"],
+                "paypal_email": FIELDS["sam paypal"],
+                "password": TEST_PASSWORD,
+            },
         )
     )
 
@@ -320,10 +325,12 @@ def build_world(app: Flask) -> World:
         )
     )
     ids["contest"] = _id_in(response.headers["Location"], r"/contests/(\d+)")
+    with app.test_request_context("/"):
+        kim_pseudonym = pseudonym_for(db.session.get(Project, project_id), ids["kim_id"])
     _ok(
         owner.post(
             f"/contests/{ids['contest']}/exclude",
-            data={"user_id": str(ids["kim_id"]), "reason": FIELDS["exclusion reason"]},
+            data={"contributor": kim_pseudonym, "reason": FIELDS["exclusion reason"]},
         )
     )
     with app.test_request_context("/"):
@@ -603,7 +610,7 @@ PAGES = {
     "audit log": Page(
         "owner",
         "/projects/{project}/audit",
-        ["project title", "owner name", "reviewer name", "steward name", "sam name"],
+        ["project title", "owner name", "reviewer name", "steward name"],
     ),
     "contests of the project": Page(
         "owner",
@@ -613,10 +620,13 @@ PAGES = {
     "leaderboard": Page(
         "owner",
         "/contests/{contest}",
-        ["contest title", "sam name", "kim name", "lee name", "exclusion reason"],
+        ["contest title", "exclusion reason"],
     ),
-    "winners": Page(
-        "owner", "/contests/{drawn}", ["drawn title", "sam name", "kim name", "fulfilment"]
+    "winners": Page("owner", "/contests/{drawn}", ["drawn title", "fulfilment"]),
+    "prize contact": Page(
+        "owner",
+        "/contests/winners/{winner}/prize",
+        ["drawn title", "drawn prize", "sam name", "sam paypal"],
     ),
     "datasets": Page(
         "owner", "/projects/{project}/datasets", ["project title", "steward name", "steward email"]

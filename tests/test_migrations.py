@@ -17,3 +17,28 @@ def test_downgrade_to_base_and_upgrade_again(app_ctx):
     downgrade(revision="base")
     upgrade()
     check()
+
+
+def test_projects_without_a_pseudonym_salt_get_their_own_random_one(app_ctx):
+    from sqlalchemy import text
+
+    from tests.factories import make_project
+    from trove.extensions import db
+
+    ids = [make_project(status="draft").id for _ in range(2)]
+    db.session.remove()
+    downgrade(revision="0011-1")
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE projects SET pseudonym_salt = NULL"))
+    upgrade()
+    with db.engine.connect() as conn:
+        salts = (
+            conn.execute(
+                text("SELECT pseudonym_salt FROM projects WHERE id IN (:a, :b)"),
+                {"a": ids[0], "b": ids[1]},
+            )
+            .scalars()
+            .all()
+        )
+    assert len(salts) == 2 and len(set(salts)) == 2
+    assert all(len(salt) == 64 and int(salt, 16) >= 0 for salt in salts)

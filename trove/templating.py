@@ -48,6 +48,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["lab_name"] = lambda: current_app.config["LAB_NAME"]
     app.jinja_env.globals["nav_links"] = nav_links
+    from trove import identity  # imports the models, so only once the app is being built
+
+    identity.init_app(app)
     # Form macros are globals, not per-template imports, so that htmx fragments rendered
     # from a single block (jinja2-fragments) can use them too.
     env = app.jinja_env

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from tests.exports.conftest import build_lab
-from tests.factories import make_submission, make_user
+from tests.factories import make_contest, make_submission, make_user
 from trove.accounts.service import apply_referral, referral_code_for
 from trove.consent.service import request_withdrawal
 from trove.contests import service
 from trove.contests.models import ContestStatus
 from trove.errors import DomainError
+from trove.exports.service import pseudonym_for
 from trove.extensions import db
 from trove.notifications.models import Notification
 from trove.review.service import approve_submission
@@ -24,18 +25,7 @@ pytestmark = pytest.mark.usefixtures("app_ctx")
 
 
 def _contest(lab, **fields):
-    now = utcnow()
-    form = service.ContestForm(
-        title=fields.pop("title", "Spring draw"),
-        prize=fields.pop("prize", "A $500 gift card"),
-        rules=fields.pop("rules", "One entry per approved photo."),
-        starts_at=fields.pop("starts_at", now - timedelta(days=1)),
-        ends_at=fields.pop("ends_at", now + timedelta(days=1)),
-        **fields,
-    )
-    contest = service.create_contest(lab.project, lab.owner, form)
-    db.session.commit()
-    return contest
+    return make_contest(lab.project, lab.owner, **fields)
 
 
 def _end(contest):
@@ -135,11 +125,14 @@ def test_heavier_entrants_win_more_often():
 def test_excluded_entrants_are_left_out_and_only_owners_run_the_contest():
     lab = build_lab((1, 1))
     contest = _contest(lab)
+    first = pseudonym_for(lab.project, lab.contributors[0].id)
     with pytest.raises(DomainError):
-        service.exclude_entrant(contest, lab.reviewer, lab.contributors[0].id, "fraud")
+        service.exclude_entrant(contest, lab.reviewer, first, "fraud")
     with pytest.raises(DomainError, match="why"):
-        service.exclude_entrant(contest, lab.owner, lab.contributors[0].id, " ")
-    service.exclude_entrant(contest, lab.owner, lab.contributors[0].id, "Same person twice")
+        service.exclude_entrant(contest, lab.owner, first, " ")
+    with pytest.raises(DomainError, match="No entrant"):
+        service.exclude_entrant(contest, lab.owner, "c-nobody", "fraud")
+    service.exclude_entrant(contest, lab.owner, first, "Same person twice")
     _end(contest)
     [winner] = service.draw(contest, lab.owner)
     assert winner.user_id == lab.contributors[1].id

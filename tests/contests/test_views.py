@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from trove.extensions import db
 from trove.timeutil import utcnow
 
 HX = {"HX-Request": "true"}
+PSEUDONYM = re.compile(r"c-[0-9a-f]{24}")
 
 
 @pytest.fixture
@@ -71,6 +73,14 @@ def test_the_team_sees_the_leaderboard_and_live_entries(client, world):
     assert 'id="leaderboard"' in page and "Draw the winners" not in page
     data = client.get(f"/contests/{world['contest_id']}/entries.json").get_json()
     assert sorted(e["entries"] for e in data["entries"]) == [1, 2] and "seed" not in data
+
+
+def test_pseudonyms_are_the_same_on_every_load(client, world):
+    login(client, world["reviewer"])
+    for path in ("/contests/{contest_id}/entries.json", "/contests/{contest_id}"):
+        url = path.format(**world)
+        loads = [set(PSEUDONYM.findall(client.get(url).get_data(as_text=True))) for _ in (1, 2)]
+        assert len(loads[0]) == 2 and loads[0] == loads[1], path
 
 
 @pytest.mark.parametrize("who", ["reviewer", "contributor", "stranger"])

@@ -23,6 +23,13 @@ def test_create_project_makes_owner_and_default_licence(app_ctx):
     assert "Test Lab" in project.licence_text
 
 
+def test_a_project_has_its_own_pseudonym_salt_from_creation(app_ctx):
+    owner = make_user(Role.LAB_MEMBER)
+    first = service.create_project(owner, "One")
+    second = service.create_project(owner, "Two")
+    assert len(first.pseudonym_salt) == 64 and first.pseudonym_salt != second.pseudonym_salt
+
+
 def test_contributors_cannot_create_projects(app_ctx):
     with pytest.raises(DomainError):
         service.create_project(make_user(), "Nope")
@@ -198,7 +205,7 @@ def test_team_keeps_an_owner(app_ctx):
     member = service.add_member(project, owner, colleague, TeamRole.REVIEWER)
     with pytest.raises(DomainError, match="already on the team"):
         service.add_member(project, owner, colleague, TeamRole.VIEWER)
-    with pytest.raises(DomainError, match="not a lab member"):
+    with pytest.raises(DomainError, match="No lab member uses that address"):
         service.add_member(project, owner, make_user(), TeamRole.VIEWER)
     service.change_member_role(project, owner, member, TeamRole.OWNER)
     service.change_member_role(project, owner, owner_member, TeamRole.VIEWER)

@@ -14,7 +14,8 @@ from trove.errors import DomainError
 from trove.extensions import db
 from trove.formdata import form_int
 from trove.htmx import is_fragment_request, redirect_after_change, render
-from trove.notifications.service import absolute_url
+from trove.identity import can_identify_contributors
+from trove.mail import site_url
 from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
@@ -107,7 +108,7 @@ def _context(contest: Contest, error: DomainError | None = None) -> dict:
         if contest.referral_bonus and contest.status is ContestStatus.OPEN:
             code = referral_code_for(current_user)
             db.session.commit()
-            referral_link = absolute_url(url_for("accounts.signup_form", ref=code))
+            referral_link = site_url(url_for("accounts.signup_form", ref=code))
     return {
         "contest": contest,
         "project": project,
@@ -174,12 +175,12 @@ def _change(contest_id: int, action: object, done: str) -> Response:
 @bp.post("/contests/<int:contest_id>/exclude")
 @login_required
 def exclude(contest_id: int) -> Response:
-    """Leave an entrant out of the draw, with a reason."""
-    raw = request.form.get("user_id", "")
-    user_id = int(raw) if raw.isdigit() else 0
+    """Leave an entrant (named by pseudonym) out of the draw, with a reason."""
     return _change(
         contest_id,
-        lambda c: service.exclude_entrant(c, current_user, user_id, request.form.get("reason", "")),
+        lambda c: service.exclude_entrant(
+            c, current_user, request.form.get("contributor", ""), request.form.get("reason", "")
+        ),
         "Entrant excluded from the draw.",
     )
 
@@ -204,6 +205,17 @@ def cancel(contest_id: int) -> Response:
         lambda c: service.cancel(c, current_user, request.form.get("reason", "")),
         "Contest cancelled; everyone with an entry has been told.",
     )
+
+
+@bp.get("/contests/winners/<int:winner_id>/prize")
+@login_required
+def prize(winner_id: int) -> Response:
+    """Show the owner who a winner is, to send the prize (the one place beside finance)."""
+    winner = get_or_404(ContestWinner, winner_id)
+    project = load_project(winner.contest.project_id, Capability.MANAGE)
+    if not can_identify_contributors(current_user, project):
+        abort(403)
+    return render("contests/prize.html", winner=winner, contest=winner.contest, project=project)
 
 
 @bp.post("/contests/winners/<int:winner_id>/fulfil")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import secrets
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +20,11 @@ def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
     return Enum(
         cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
     )
+
+
+def new_pseudonym_salt() -> str:
+    """Return a fresh random salt for a project's contributor pseudonyms."""
+    return secrets.token_hex(32)
 
 
 class ProjectStatus(enum.StrEnum):
@@ -159,7 +165,7 @@ class Project(db.Model):
     # the salt of contributor pseudonyms in dataset versions (never shared across projects),
     # and when the retention period's notice and purge happened.
     withdrawal_grace_days: Mapped[int] = mapped_column(default=30, server_default="30")
-    pseudonym_salt: Mapped[str | None] = mapped_column(String(64))
+    pseudonym_salt: Mapped[str] = mapped_column(String(64), default=new_pseudonym_salt)
     retention_notice_at: Mapped[datetime | None]
     files_purged_at: Mapped[datetime | None]
 
@@ -215,6 +221,26 @@ class Project(db.Model):
     def accepts_uploads(self) -> bool:
         """Return whether contributors may add photos now."""
         return self.status is ProjectStatus.PUBLISHED and self.spots_left > 0
+
+    @property
+    def not_accepting_reason(self) -> str | None:
+        """Return why contributors cannot send photos now, in their words (None if they can)."""
+        if self.accepts_uploads:
+            return None
+        if self.status is ProjectStatus.PAUSED:
+            return (
+                "This project is paused: the team stopped taking photos for a while. "
+                "Check back later."
+            )
+        if self.status is ProjectStatus.PUBLISHED or self.close_reason == "Target reached":
+            return (
+                "This project reached its target and is closed. "
+                "Thank you to everyone who took part!"
+            )
+        if self.status is ProjectStatus.CLOSED:
+            reason = f" ({self.close_reason})" if self.close_reason else ""
+            return f"This project has ended{reason} and no longer takes photos."
+        return "This project is not open for photos yet."
 
     @property
     def exclusion_labels(self) -> list[str]:
