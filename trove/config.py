@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     # Uploads
     "MAX_UPLOAD_MB": 25,
     "MAX_IMAGE_MEGAPIXELS": 100,
+    "MAX_DECODED_MB": 192,  # memory one decoded picture may take (refused before decoding)
     # Accounts
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,  # KiB

@@ -46,6 +46,15 @@ def too_many_pixels(width: int, height: int, max_pixels: int, frames: int = 1) -
     return ImageTooLarge(f"Image is {width}×{height} pixels; the maximum is {limit}.")
 
 
+def too_much_memory(width: int, height: int, needed: int, budget: int) -> ImageTooLarge:
+    """Return the error for a picture whose decoded size is over the memory budget."""
+    mb = 1024 * 1024
+    return ImageTooLarge(
+        f"Image is {width}×{height} pixels and would take {needed / mb:.0f} MB to open; "
+        f"the maximum is {budget / mb:g} MB. Save it at a smaller size or as a JPEG."
+    )
+
+
 def describe(error: BaseException) -> str:
     """Return a library error as a short single line, for the end of a reason."""
     text = " ".join(str(error).split()).rstrip(".") or type(error).__name__

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from PIL import Image
+
 from trove.media.decode import decode, flattened
-from trove.media.formats import DEFAULT_MAX_PIXELS, probe
+from trove.media.formats import DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS, probe
 from trove.media.hashing import phash_image, sha256_hex
 from trove.media.strip import strip_to_stored
 from trove.media.thumbnails import render_thumbnails
@@ -29,16 +31,24 @@ def process_image(
     *,
     thumb_sizes: tuple[int, ...] = (320, 1280),
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
 ) -> ProcessedImage:
-    """Strip, verify, thumbnail and hash an upload; raise MediaError if it is unusable."""
-    clean, kind, picture = strip_to_stored(data, max_pixels=max_pixels)
+    """Strip, verify, thumbnail and hash an upload; raise MediaError if it is unusable.
+
+    Memory is bounded by ``max_decoded_bytes`` (refused before decoding) plus thumbnails:
+    the decoded picture is shrunk before any full-size copy is made.
+    """
+    clean, kind, picture = strip_to_stored(
+        data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes
+    )
     orientation = 1
     if picture is None:
         # Decoding the stripped file, once and scaled, both proves it decodes (stripping
         # checked only its structure) and gives the thumbnails their pixels.
         info = probe(clean, max_pixels=max_pixels)
         decoded = decode(clean, kind, longest=max(thumb_sizes), mode="RGB", all_frames=True)
-        picture = flattened(decoded)
+        picture = flattened(_shrunk(decoded, max(thumb_sizes)))
+        del decoded
         width, height, orientation = info.width, info.height, info.orientation
     else:
         width, height = picture.size  # converted HEIC: already upright
@@ -52,3 +62,22 @@ def process_image(
         phash=phash_image(smallest),
         thumbnails=thumbnails,
     )
+
+
+def _shrunk(image: Image.Image, longest: int) -> Image.Image:
+    """Return ``image`` box-reduced by the largest whole factor that keeps ``longest`` pixels.
+
+    Flattening a full-size RGBA picture makes three more full-size copies; flattening the
+    reduced one makes them at a fraction of the size.
+    """
+    factor = max(image.size) // longest
+    if factor < 2 or min(image.size) < factor:
+        return image
+    if image.mode in ("P", "PA", "1"):
+        return image  # one byte a pixel or less: flattening converts it, at full size
+    try:
+        reduced = image.reduce(factor)
+    except ValueError:  # a mode ``reduce`` does not handle (16-bit grey)
+        return image
+    reduced.info.update(image.info)
+    return reduced
