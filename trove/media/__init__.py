@@ -6,6 +6,7 @@ from trove.media.errors import (
     ImageTooLarge,
     MediaError,
     StorageFull,
+    TruncatedUpload,
     UnsupportedFormat,
 )
 from trove.media.formats import (
@@ -33,6 +34,7 @@ __all__ = [
     "MediaError",
     "ProcessedImage",
     "StorageFull",
+    "TruncatedUpload",
     "UnsupportedFormat",
     "check_upload",
     "detect_format",

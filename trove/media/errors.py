@@ -27,12 +27,20 @@ class FileTooLarge(MediaError):
     """More bytes than the upload limit."""
 
 
+class TruncatedUpload(MediaError):
+    """The upload ended before all its bytes arrived (cancelled, cut off, or malformed)."""
+
+
 class StorageFull(MediaError):
     """The disk (or quota) has no room for the file."""
 
 
 UNSUPPORTED = "This file is not a JPEG, PNG, WebP or HEIC image."
 TRUNCATED = "The image is truncated."
+CUT_OFF = (
+    "The upload was cut off before all of the photo arrived; nothing was kept. "
+    "Please send it again."
+)
 
 
 def too_many_pixels(width: int, height: int, max_pixels: int, frames: int = 1) -> ImageTooLarge:

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from trove.media.errors import FileTooLarge, MediaError, StorageFull
+from trove.media.errors import CUT_OFF, FileTooLarge, MediaError, StorageFull, TruncatedUpload
 
 EXTENSIONS = ("jpeg", "png", "webp")
 _QUARANTINE_NAME = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
@@ -57,20 +57,38 @@ class LocalStorage:
     # --- quarantine ----------------------------------------------------------------------
 
     def save_quarantine(
-        self, stream: BinaryIO, *, max_bytes: int, digest: Hasher | None = None
+        self,
+        stream: BinaryIO,
+        *,
+        max_bytes: int,
+        digest: Hasher | None = None,
+        expected_bytes: int | None = None,
     ) -> str:
         """Copy an upload stream into quarantine under a random name and return the name.
 
         ``digest`` (a :mod:`hashlib` object), when given, is fed every byte on the way, so
-        the caller has the upload's hash without reading it again.
+        the caller has the upload's hash without reading it again. A stream that fails
+        while being read (a chunked body without its last chunk, a dropped connection) or
+        ends before ``expected_bytes`` (the announced Content-Length) is refused with
+        ``TruncatedUpload`` and nothing is kept.
         """
         name = secrets.token_urlsafe(32)
 
         def chunks() -> Iterator[bytes]:
-            while chunk := stream.read(_CHUNK):
+            received = 0
+            while True:
+                try:
+                    chunk = stream.read(_CHUNK)
+                except Exception as error:  # the server's body reader: OSError, 400s, …
+                    raise TruncatedUpload(CUT_OFF) from error
+                if not chunk:
+                    break
+                received += len(chunk)
                 if digest is not None:
                     digest.update(chunk)
                 yield chunk
+            if expected_bytes is not None and received != expected_bytes:
+                raise TruncatedUpload(CUT_OFF)
 
         self._write_atomic(self.quarantine / name, chunks(), max_bytes=max_bytes)
         return name

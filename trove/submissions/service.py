@@ -18,7 +18,7 @@ from trove.accounts.models import User
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage
-from trove.media import FileTooLarge, MediaError, StorageFull, check_upload
+from trove.media import FileTooLarge, MediaError, StorageFull, TruncatedUpload, check_upload
 from trove.projects.models import Project
 from trove.submissions import spots
 from trove.submissions.models import Submission, SubmissionStatus
@@ -108,20 +108,30 @@ def receive_upload(
     stream: BinaryIO,
     filename: str | None,
     brief_version_id: int | None,
+    *,
+    expected_bytes: int | None = None,
 ) -> Submission:
-    """Quarantine an upload, validate it from its bytes, record it and queue processing."""
+    """Quarantine an upload, validate it from its bytes, record it and queue processing.
+
+    ``expected_bytes`` is the size the client announced: a body that ends short of it was
+    cut off (a cancelled upload, a dropped connection) and is refused.
+    """
     check_can_upload(project, user, brief_version_id)
     storage = get_storage()
     limits = upload_limits()
     digest = hashlib.sha256()  # hashed as it is written, not read back for it
     try:
-        name = storage.save_quarantine(stream, max_bytes=limits.max_bytes, digest=digest)
+        name = storage.save_quarantine(
+            stream, max_bytes=limits.max_bytes, digest=digest, expected_bytes=expected_bytes
+        )
     except StorageFull as error:
         raise DomainError(
             f"{error} Nothing was kept; please try again later.", status=507
         ) from None
     except FileTooLarge as error:
         raise DomainError(str(error), status=413) from None
+    except TruncatedUpload as error:
+        raise DomainError(str(error), status=400) from None
     except MediaError as error:
         raise DomainError(str(error), status=422) from None
     try:
