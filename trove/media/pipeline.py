@@ -47,7 +47,7 @@ def process_image(
         # checked only its structure) and gives the thumbnails their pixels.
         info = probe(clean, max_pixels=max_pixels)
         decoded = decode(clean, kind, longest=max(thumb_sizes), mode="RGB", all_frames=True)
-        picture = flattened(_shrunk(decoded, max(thumb_sizes)))
+        picture = _flattened_small(decoded, max(thumb_sizes))
         del decoded
         width, height, orientation = info.width, info.height, info.orientation
     else:
@@ -64,20 +64,25 @@ def process_image(
     )
 
 
-def _shrunk(image: Image.Image, longest: int) -> Image.Image:
-    """Return ``image`` box-reduced by the largest whole factor that keeps ``longest`` pixels.
+def _flattened_small(image: Image.Image, longest: int) -> Image.Image:
+    """Return ``image`` flattened, box-reduced by the largest whole factor keeping ``longest``.
 
-    Flattening a full-size RGBA picture makes three more full-size copies; flattening the
-    reduced one makes them at a fraction of the size.
+    Done in bands of rows: flattening a full-size RGBA picture at once makes three more
+    full-size copies (and Pillow's ``reduce`` of RGBA a premultiplied one), so the decoded
+    picture would be the smaller part of the job's memory. Band by band, it is the larger.
     """
     factor = max(image.size) // longest
     if factor < 2 or min(image.size) < factor:
-        return image
-    if image.mode in ("P", "PA", "1"):
-        return image  # one byte a pixel or less: flattening converts it, at full size
-    try:
-        reduced = image.reduce(factor)
-    except ValueError:  # a mode ``reduce`` does not handle (16-bit grey)
-        return image
-    reduced.info.update(image.info)
-    return reduced
+        return flattened(image)
+    width, height = image.size
+    step = factor * max(1, 256 // factor)  # a whole number of boxes per band
+    out: Image.Image | None = None
+    for top in range(0, height, step):
+        band = flattened(image.crop((0, top, width, min(height, top + step))))
+        small = band.reduce(factor)
+        if out is None:
+            out = Image.new(small.mode, (-(-width // factor), -(-height // factor)))
+            out.info.update(small.info)
+        out.paste(small, (0, top // factor))
+    assert out is not None
+    return out

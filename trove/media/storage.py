@@ -79,7 +79,11 @@ class LocalStorage:
             while True:
                 try:
                     chunk = stream.read(_CHUNK)
-                except Exception as error:  # the server's body reader: OSError, 400s, …
+                except OSError as error:
+                    if error.errno in _FULL:  # a spooled form part on a full disk
+                        raise
+                    raise TruncatedUpload(CUT_OFF) from error
+                except Exception as error:  # the server's body reader: 400s, …
                     raise TruncatedUpload(CUT_OFF) from error
                 if not chunk:
                     break
