@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
 import re
 import secrets
@@ -73,6 +74,9 @@ class LocalStorage:
         ``TruncatedUpload`` and nothing is kept.
         """
         name = secrets.token_urlsafe(32)
+        if isinstance(stream, QuarantinePart):
+            stream.adopt(self.quarantine / name, digest)
+            return name
 
         def chunks() -> Iterator[bytes]:
             received = 0
@@ -96,6 +100,14 @@ class LocalStorage:
 
         self._write_atomic(self.quarantine / name, chunks(), max_bytes=max_bytes)
         return name
+
+    def open_part(self, *, max_bytes: int) -> QuarantinePart:
+        """Return a file a form parser writes one uploaded part into, inside quarantine."""
+        try:
+            self.quarantine.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise _storage_error(error) from None
+        return QuarantinePart(self.quarantine, max_bytes)
 
     def quarantine_path(self, name: str) -> Path:
         """Return the path of a quarantined upload; refuse any name we did not make."""
@@ -257,6 +269,82 @@ class LocalStorage:
             if isinstance(error, OSError):
                 raise _storage_error(error) from None
             raise
+
+
+class QuarantinePart(io.RawIOBase):
+    """One part of a multipart form, written straight into quarantine as it arrives.
+
+    Under a temporary dot name (never listed or served; swept after a crash) until
+    :meth:`LocalStorage.save_quarantine` renames it into place; deleted when closed
+    otherwise. Bytes past ``max_bytes`` are not written: the part is marked too large and
+    refused when saved, so one oversized photo does not sink the others in the form.
+    """
+
+    def __init__(self, folder: Path, max_bytes: int) -> None:
+        super().__init__()
+        self.path = folder / f".part-{secrets.token_hex(8)}{_TMP_SUFFIX}"
+        self.max_bytes = max_bytes
+        self.size = 0
+        try:
+            self._file = self.path.open("x+b")
+        except OSError as error:
+            raise _storage_error(error) from None
+
+    @property
+    def too_large(self) -> bool:
+        """Whether more bytes arrived than the per-file limit."""
+        return self.size > self.max_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.size += len(data)
+        if not self.too_large:
+            try:
+                self._file.write(data)
+            except OSError as error:
+                raise _storage_error(error) from None
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        if self.too_large:
+            raise FileTooLarge(f"The file is larger than the {_megabytes(self.max_bytes)} limit.")
+        return self._file.readinto(buffer)
+
+    def adopt(self, target: Path, digest: Hasher | None) -> None:
+        """Make the part the quarantined upload ``target`` (renamed, not copied)."""
+        if self.too_large:
+            raise FileTooLarge(f"The file is larger than the {_megabytes(self.max_bytes)} limit.")
+        self._file.flush()
+        if digest is not None:
+            self._file.seek(0)
+            while chunk := self._file.read(_CHUNK):
+                digest.update(chunk)
+        try:
+            os.fsync(self._file.fileno())
+            os.replace(self.path, target)
+            _fsync_directory(target.parent)
+        except OSError as error:
+            raise _storage_error(error) from None
+
+    def close(self) -> None:
+        if not self.closed:
+            self._file.close()
+            self.path.unlink(missing_ok=True)  # gone already once adopted
+        super().close()
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -77,8 +77,16 @@ def upload(project_id: int) -> Response:
         return _upload_error(project.id, "Choose at least one photo.", 422)
     accepted: list[Submission] = []
     errors: list[tuple[str, str]] = []
+    most = int(current_app.config["MAX_FILES_PER_REQUEST"])
+    for _stream, filename, _size in files[most:]:
+        errors.append(
+            (
+                service.clean_filename(filename),
+                f"Only {most} photos can be sent at once; send this one again.",
+            )
+        )
     card: Response | None = None
-    for stream, filename, size in files:
+    for stream, filename, size in files[:most]:
         try:
             submission = service.receive_upload(
                 project, current_user, stream, filename, _version_id(), expected_bytes=size
