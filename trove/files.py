@@ -54,11 +54,15 @@ class TroveRequest(Request):
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
         """Return the body limit: several photos for the upload form, one elsewhere."""
-        if self.endpoint == "submissions.upload":
+        if self._max_content_length is None and self.endpoint == "submissions.upload":
             config = current_app.config
             per_file = int(config["MAX_UPLOAD_MB"]) * 1024 * 1024
             return per_file * int(config["MAX_FILES_PER_REQUEST"]) + 65536
-        return super().max_content_length
+        return Request.max_content_length.fget(self)  # type: ignore[attr-defined]
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
     def _get_file_stream(
         self,

@@ -285,10 +285,14 @@ class QuarantinePart(io.RawIOBase):
         self.path = folder / f".part-{secrets.token_hex(8)}{_TMP_SUFFIX}"
         self.max_bytes = max_bytes
         self.size = 0
+        # A write that failed (a full disk) is kept to raise when the part is saved: raised
+        # inside the form parser it would be taken for a malformed form.
+        self._failure: OSError | None = None
         try:
-            self._file = self.path.open("x+b")
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
         except OSError as error:
             raise _storage_error(error) from None
+        self._file = io.FileIO(fd, "r+")
 
     @property
     def too_large(self) -> bool:
@@ -306,11 +310,12 @@ class QuarantinePart(io.RawIOBase):
 
     def write(self, data: bytes) -> int:  # type: ignore[override]
         self.size += len(data)
-        if not self.too_large:
+        if not self.too_large and self._failure is None:
             try:
-                self._file.write(data)
+                _write_all(self._file.fileno(), data)  # the one way bytes reach the disk
             except OSError as error:
-                raise _storage_error(error) from None
+                self._failure = _storage_error(error)
+                self._file.truncate(0)  # give the space back at once
         return len(data)
 
     def seek(self, offset: int, whence: int = 0) -> int:
@@ -326,14 +331,15 @@ class QuarantinePart(io.RawIOBase):
 
     def adopt(self, target: Path, digest: Hasher | None) -> None:
         """Make the part the quarantined upload ``target`` (renamed, not copied)."""
+        if self._failure is not None:
+            raise self._failure
         if self.too_large:
             raise FileTooLarge(f"The file is larger than the {_megabytes(self.max_bytes)} limit.")
-        self._file.flush()
-        if digest is not None:
-            self._file.seek(0)
-            while chunk := self._file.read(_CHUNK):
-                digest.update(chunk)
         try:
+            if digest is not None:
+                self._file.seek(0)
+                while chunk := self._file.read(_CHUNK):
+                    digest.update(chunk)
             os.fsync(self._file.fileno())
             os.replace(self.path, target)
             _fsync_directory(target.parent)
