@@ -131,12 +131,13 @@ def download(version_id: int) -> Response:
         db.session.rollback()
         flash(error.message, "error")
         return redirect_after_change(url_for("exports.version", version_id=dataset.id))
-    path = get_storage().export_path(archive_name(dataset))
-    if not path.is_file():
+    storage = get_storage()
+    name = storage.export_object(archive_name(dataset))
+    if storage.object_info(name) is None:
         db.session.rollback()
         abort(404)
     db.session.commit()
-    return send_private_file(path, "application/zip", download_name=dataset.download_name)
+    return send_private_file(name, "application/zip", download_name=dataset.download_name)
 
 
 @bp.post("/datasets/<int:version_id>/uses")

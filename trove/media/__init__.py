@@ -11,7 +11,7 @@ from trove.media.errors import (
 from trove.media.formats import DEFAULT_MAX_PIXELS, ImageInfo, detect_format, probe
 from trove.media.hashing import NEAR_DUPLICATE_DISTANCE, hamming, perceptual_hash, sha256_hex
 from trove.media.pipeline import ProcessedImage, process_image
-from trove.media.storage import LocalStorage
+from trove.media.storage import LocalStorage, ObjectInfo, Storage
 from trove.media.strip import strip_metadata
 from trove.media.thumbnails import make_thumbnails
 
@@ -24,7 +24,9 @@ __all__ = [
     "ImageTooLarge",
     "LocalStorage",
     "MediaError",
+    "ObjectInfo",
     "ProcessedImage",
+    "Storage",
     "StorageFull",
     "UnsupportedFormat",
     "detect_format",

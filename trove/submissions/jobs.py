@@ -57,7 +57,7 @@ def process_submission(submission_id: int) -> None:
             db.session.commit()
         return
     name = submission.quarantine_name
-    if name is None or not storage.quarantine_path(name).exists():
+    if name is None or not storage.quarantine_exists(name):
         submission.status = SubmissionStatus.REJECTED
         submission.rejection_code = "unreadable"
         submission.rejection_note = (

@@ -175,10 +175,9 @@ def image(submission_id: int, size: int) -> Response:
     _refuse_withdrawn(submission)
     if size not in THUMB_SIZES or submission.storage_key is None:
         abort(404)
-    path = get_storage().derived_path(submission.storage_key, size)
-    if not path.exists():
-        abort(404)
-    return send_private_file(path, "image/jpeg")
+    return send_private_file(
+        get_storage().derived_object(submission.storage_key, size), "image/jpeg"
+    )
 
 
 @bp.get("/submissions/<int:submission_id>/original")
@@ -188,8 +187,9 @@ def original(submission_id: int) -> Response:
     _refuse_withdrawn(submission)
     if submission.storage_key is None or submission.stored_format is None:
         abort(404)
-    path = get_storage().original_path(submission.storage_key)
-    if not path.exists():
+    storage = get_storage()
+    name = storage.original_object(submission.storage_key)
+    if storage.object_info(name) is None:
         abort(404)
     record_event(
         current_user, "submission.downloaded", submission, project_id=submission.project_id
@@ -197,5 +197,5 @@ def original(submission_id: int) -> Response:
     db.session.commit()
     ext = "jpg" if submission.stored_format == "jpeg" else submission.stored_format
     return send_private_file(
-        path, MIMETYPES[submission.stored_format], download_name=f"trove-{submission.id}.{ext}"
+        name, MIMETYPES[submission.stored_format], download_name=f"trove-{submission.id}.{ext}"
     )
