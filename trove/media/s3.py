@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -24,13 +25,17 @@ _PARTS_PER_STEP = 1000  # the part size doubles every 1000 parts (S3 allows 10 0
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 
 
+@lru_cache(maxsize=8)
 def make_client(
     endpoint_url: str | None = None,
     region: str | None = None,
     access_key_id: str | None = None,
     secret_access_key: str | None = None,
 ) -> Any:
-    """Return a boto3 S3 client (path-style addressing when an endpoint is given)."""
+    """Return a boto3 S3 client (path-style addressing when an endpoint is given).
+
+    One client per set of settings and process: clients are thread-safe and slow to make.
+    """
     import boto3
     from botocore.config import Config
 
