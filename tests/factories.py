@@ -117,3 +117,24 @@ def make_submission(project: Any, contributor: User | None = None, *, commit: bo
         db.session.commit()
         db.session.refresh(submission)
     return submission
+
+
+def make_contest(project: Any, owner: User, *, commit: bool = True, **fields: Any) -> Any:
+    """Start a contest on ``project`` whose window is open now (one day either side)."""
+    from datetime import timedelta
+
+    from trove.contests import service as contests
+    from trove.timeutil import utcnow
+
+    form = contests.ContestForm(
+        title=fields.pop("title", "Spring draw"),
+        prize=fields.pop("prize", "A $500 gift card"),
+        rules=fields.pop("rules", "One entry per approved photo."),
+        starts_at=fields.pop("starts_at", utcnow() - timedelta(days=1)),
+        ends_at=fields.pop("ends_at", utcnow() + timedelta(days=1)),
+        **fields,
+    )
+    contest = contests.create_contest(project, owner, form)
+    if commit:
+        db.session.commit()
+    return contest

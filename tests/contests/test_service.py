@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.exports.conftest import build_lab
-from tests.factories import make_submission, make_user
+from tests.factories import make_contest, make_submission, make_user
 from trove.accounts.service import apply_referral, referral_code_for
 from trove.consent.service import request_withdrawal
 from trove.contests import service
@@ -25,18 +25,7 @@ pytestmark = pytest.mark.usefixtures("app_ctx")
 
 
 def _contest(lab, **fields):
-    now = utcnow()
-    form = service.ContestForm(
-        title=fields.pop("title", "Spring draw"),
-        prize=fields.pop("prize", "A $500 gift card"),
-        rules=fields.pop("rules", "One entry per approved photo."),
-        starts_at=fields.pop("starts_at", now - timedelta(days=1)),
-        ends_at=fields.pop("ends_at", now + timedelta(days=1)),
-        **fields,
-    )
-    contest = service.create_contest(lab.project, lab.owner, form)
-    db.session.commit()
-    return contest
+    return make_contest(lab.project, lab.owner, **fields)
 
 
 def _end(contest):

@@ -1,4 +1,5 @@
-"""A contributor's own data as one zip: profile, photos, consent, earnings, payments."""
+"""A person's own data as one zip: profile, photos, reviews, appeals, consent, money,
+questions and answers, notifications and contest wins."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import IO, Any
 from sqlalchemy import select
 
 from trove.accounts.models import User
+from trove.contests.models import ContestWinner
 from trove.discussions.models import Post
 from trove.exports.service import versions_with
 from trove.extensions import db
 from trove.media.storage import Storage
+from trove.notifications.models import Notification
 from trove.payouts.models import Earning, PayoutItem
 from trove.submissions.models import Submission
 from trove.submissions.service import reason_text
@@ -32,9 +35,14 @@ def _photo(submission: Submission) -> dict[str, Any]:
         "id": submission.id,
         "project": {"id": submission.project_id, "title": submission.project.title},
         "file": f"photos/{submission.id}.{ext}" if submission.storage_key else None,
+        "original_file_name": submission.original_filename or None,
         "sent_at": _iso(submission.created_at),
         "status": submission.status.value,
         "decline_reason": reason_text(submission),
+        "reviewer_note": (
+            submission.rejection_note if submission.rejection_code != "unreadable" else None
+        ),
+        "appeal": _appeal(submission),
         "reviewed_at": _iso(submission.reviewed_at),
         "withdrawn_at": _iso(submission.withdrawn_at),
         "file_deleted_at": _iso(submission.purged_at),
@@ -57,26 +65,58 @@ def _photo(submission: Submission) -> dict[str, Any]:
     }
 
 
+def _appeal(submission: Submission) -> dict[str, Any] | None:
+    appeal = getattr(submission, "appeal", None)
+    if appeal is None:
+        return None
+    return {
+        "message": appeal.message,
+        "sent_at": _iso(appeal.created_at),
+        "resolved_at": _iso(appeal.resolved_at),
+        "outcome": appeal.outcome,
+    }
+
+
+def _post(post: Post) -> dict[str, Any]:
+    """Return one of the person's posts, with the visible answers to their questions."""
+    data: dict[str, Any] = {
+        "id": post.id,
+        "project": post.project_id,
+        "kind": "question" if post.is_question else "reply",
+        "in_reply_to": post.parent_id,
+        "text": post.body,
+        "posted_at": _iso(post.created_at),
+        "edited_at": _iso(post.edited_at),
+        "deleted_at": _iso(post.deleted_at),
+    }
+    if post.is_question:
+        data["replies"] = [
+            {
+                "id": reply.id,
+                "text": reply.body,
+                "posted_at": _iso(reply.created_at),
+                "official_answer": reply.is_official,
+                "yours": reply.author_id == post.author_id,
+            }
+            for reply in post.shown_replies
+            if not reply.is_hidden
+        ]
+    return data
+
+
+def _owned(model: Any, owner_column: Any, user: User) -> list[Any]:
+    """Return the rows of ``model`` whose ``owner_column`` is ``user``, oldest first."""
+    return list(db.session.scalars(select(model).where(owner_column == user.id).order_by(model.id)))
+
+
 def write_my_data(user: User, storage: Storage, out: IO[bytes]) -> None:
     """Write everything Trove holds about ``user`` as a zip to ``out``."""
-    submissions = list(
-        db.session.scalars(
-            select(Submission).where(Submission.contributor_id == user.id).order_by(Submission.id)
-        )
-    )
-    earnings = list(
-        db.session.scalars(
-            select(Earning).where(Earning.contributor_id == user.id).order_by(Earning.id)
-        )
-    )
-    payments = list(
-        db.session.scalars(
-            select(PayoutItem).where(PayoutItem.contributor_id == user.id).order_by(PayoutItem.id)
-        )
-    )
-    posts = list(
-        db.session.scalars(select(Post).where(Post.author_id == user.id).order_by(Post.id))
-    )
+    submissions = _owned(Submission, Submission.contributor_id, user)
+    earnings = _owned(Earning, Earning.contributor_id, user)
+    payments = _owned(PayoutItem, PayoutItem.contributor_id, user)
+    posts = _owned(Post, Post.author_id, user)
+    notifications = _owned(Notification, Notification.user_id, user)
+    wins = _owned(ContestWinner, ContestWinner.user_id, user)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         _json(
             zf,
@@ -124,10 +164,37 @@ def write_my_data(user: User, storage: Storage, out: IO[bytes]) -> None:
                 for p in payments
             ],
         )
+        _json(zf, "questions.json", [_post(p) for p in posts])
         _json(
             zf,
-            "questions.json",
-            [{"id": p.id, "text": p.body, "asked_at": _iso(p.created_at)} for p in posts],
+            "notifications.json",
+            [
+                {
+                    "kind": n.kind,
+                    "text": n.text,
+                    "link": n.url,
+                    "sent_at": _iso(n.created_at),
+                    "read_at": _iso(n.read_at),
+                }
+                for n in notifications
+            ],
+        )
+        _json(
+            zf,
+            "contest_wins.json",
+            [
+                {
+                    "contest": w.contest.title,
+                    "project": w.contest.project_id,
+                    "prize": w.contest.prize,
+                    "rank": w.rank,
+                    "entries": w.entries,
+                    "drawn_at": _iso(w.contest.drawn_at),
+                    "prize_sent": w.fulfilment,
+                    "prize_sent_at": _iso(w.fulfilled_at),
+                }
+                for w in wins
+            ],
         )
         for submission in submissions:
             if submission.storage_key and storage.exists(submission.storage_key):
@@ -143,10 +210,13 @@ def write_my_data(user: User, storage: Storage, out: IO[bytes]) -> None:
         zf.writestr(
             "README.txt",
             "Your data from Trove.\n\nprofile.json - your account\nphotos.json - every photo "
-            "you sent, its consent receipt, review, withdrawal and the dataset versions that "
-            "include it\nphotos/ - your photos as stored (location and device data removed)\n"
+            "you sent, its original file name, consent receipt, review (decline reason and "
+            "the reviewer's note), appeal, withdrawal and the dataset versions that include "
+            "it\nphotos/ - your photos as stored (location and device data removed)\n"
             "earnings.json, payments.json - what you earned and how it was paid\n"
-            "questions.json - the questions you asked\n",
+            "questions.json - the questions and replies you wrote, with the answers to your "
+            "questions\nnotifications.json - every notification sent to you\n"
+            "contest_wins.json - the contests you won and how each prize was sent\n",
         )
 
 

@@ -22,7 +22,8 @@ from trove.extensions import db
 from trove.notifications.models import Notification
 from trove.notifications.service import notify
 from trove.payouts.models import PAYABLE, Earning, EarningStatus
-from trove.projects.models import Project, ProjectMember, ProjectStatus
+from trove.projects.models import Capability, Project, ProjectMember, ProjectStatus
+from trove.projects.service import team_holding
 from trove.security import local_url
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.timeutil import utcnow
@@ -164,13 +165,7 @@ def retention_ends(project: Project) -> datetime | None:
 
 
 def _team(project: Project) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(ProjectMember, ProjectMember.user_id == User.id)
-            .where(ProjectMember.project_id == project.id)
-        )
-    )
+    return [m.user for m in team_holding(project, Capability.VIEW)]
 
 
 def apply_retention() -> int:

@@ -29,13 +29,15 @@ from trove.exports.service import pseudonym_for
 from trove.extensions import db
 from trove.notifications.service import notify
 from trove.projects.models import Capability, Project
-from trove.projects.service import can
+from trove.projects.service import can, team_ever
+from trove.review.rules import decided_by_someone_else
 from trove.security import local_url
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.timeutil import utcnow
 
 MAX_WINNERS = 100
 MAX_BONUS = 10
+TEAM_EXCLUDED = "Is or was on the project team (the team cannot win its own contests)."
 
 
 def _require_manager(user: User, project: Project) -> None:
@@ -131,7 +133,8 @@ class Entrant:
     excluded: str | None = None
 
 
-def _approved_in_window(contest: Contest) -> Any:
+def _approved_in_window(contest: Contest, *conditions: Any) -> Any:
+    # A photo approved by its own contributor (before that was refused) earns no entry.
     return (
         select(Submission.contributor_id, func.count())
         .where(
@@ -139,6 +142,8 @@ def _approved_in_window(contest: Contest) -> Any:
             Submission.status == SubmissionStatus.APPROVED,
             Submission.reviewed_at >= contest.starts_at,
             Submission.reviewed_at <= contest.ends_at,
+            decided_by_someone_else(),
+            *conditions,
         )
         .group_by(Submission.contributor_id)
     )
@@ -149,7 +154,8 @@ def standings(contest: Contest) -> list[Entrant]:
 
     One entry per approved photo approved within the window (withdrawn photos are no
     longer approved, so they never count), plus the referral bonus for each person the
-    entrant referred who had a photo approved in the window.
+    entrant referred who had a photo approved in the window. Anyone who is or was on the
+    project's team (and admins, who can decide on any photo) is excluded from the draw.
     """
     project = contest.project
     photos = dict(db.session.execute(_approved_in_window(contest)).all())
@@ -167,17 +173,10 @@ def standings(contest: Contest) -> list[Entrant]:
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
     near = dict(
         db.session.execute(
-            select(Submission.contributor_id, func.count())
-            .where(
-                Submission.project_id == contest.project_id,
-                Submission.status == SubmissionStatus.APPROVED,
-                Submission.reviewed_at >= contest.starts_at,
-                Submission.reviewed_at <= contest.ends_at,
-                Submission.near_duplicate_of_id.is_not(None),
-            )
-            .group_by(Submission.contributor_id)
+            _approved_in_window(contest, Submission.near_duplicate_of_id.is_not(None))
         ).all()
     )
+    team = team_ever(project)
     emails = [u.paypal_email.lower() for u in users.values() if u.paypal_email]
     shared = dict(
         db.session.execute(
@@ -209,6 +208,8 @@ def standings(contest: Contest) -> list[Entrant]:
         if not user.active:
             entrant.excluded = "The account was deleted."
         entrant.excluded = contest.excluded.get(str(user_id), entrant.excluded)
+        if user_id in team or can(user, project, Capability.VIEW):
+            entrant.excluded = TEAM_EXCLUDED
         result.append(entrant)
     return sorted(result, key=lambda e: (-e.entries, e.pseudonym))
 

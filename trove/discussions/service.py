@@ -37,7 +37,8 @@ from trove.discussions.rules import viewer_for
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.notifications.service import notify
-from trove.projects.models import Project, TeamRole
+from trove.projects.models import Capability, Project, TeamRole
+from trove.projects.service import team_holding
 from trove.timeutil import utcnow
 
 QUESTIONS_PER_PAGE = 20
@@ -102,8 +103,8 @@ def ask_question(project: Project, user: User, body: str) -> Post:
 def _tell_team_about(question: Post, asker: User) -> None:
     """Notify the owners and reviewers of a new question (owners by e-mail as well)."""
     project = question.project
-    for member in project.members:
-        if member.user_id == asker.id or member.role not in (TeamRole.OWNER, TeamRole.REVIEWER):
+    for member in team_holding(project, Capability.REVIEW):  # owners and reviewers
+        if member.user_id == asker.id:
             continue
         notify(
             member.user,

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from trove.accounts.models import User
+from trove.audit.models import AuditEvent
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
@@ -47,14 +48,29 @@ WIZARD_STEPS = (
 )
 
 
+def capabilities(user: Any, project: Project) -> frozenset[Capability]:
+    """Return what ``user`` may do on ``project`` now, by their global role and team role.
+
+    The global role is read on every call, so demoting a lab member to contributor takes
+    every project capability away at once (their memberships stay, inert, and come back
+    if they are made a lab member again); removing them from the team does the same.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_lab_member:
+        return frozenset()
+    if user.is_admin:
+        return frozenset(Capability)
+    member = project.member(user)
+    return member.capabilities if member is not None else frozenset()
+
+
 def can(user: Any, project: Project, capability: Capability) -> bool:
     """Return whether ``user`` holds ``capability`` on ``project`` (admins hold all)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_admin:
-        return True
-    member = project.member(user)
-    return member is not None and capability in member.capabilities
+    return capability in capabilities(user, project)
+
+
+def team_holding(project: Project, capability: Capability) -> list[ProjectMember]:
+    """Return the team members who hold ``capability`` on ``project`` now (for notices)."""
+    return [m for m in project.members if capability in capabilities(m.user, project)]
 
 
 def can_see(user: Any, project: Project) -> bool:
@@ -417,6 +433,23 @@ def change_member_role(
         old=old.value,
         new=role.value,
     )
+
+
+def team_ever(project: Project) -> set[int]:
+    """Return the ids of everyone who is or ever was on ``project``'s team.
+
+    Removing someone deletes their membership; the audit log keeps who was added, so
+    rules about past team members (contest prizes) still see them.
+    """
+    ids = {m.user_id for m in project.members} | {project.created_by_id}
+    for data in db.session.scalars(
+        select(AuditEvent.data).where(
+            AuditEvent.project_id == project.id, AuditEvent.action == "team.added"
+        )
+    ):
+        if isinstance(data, dict) and isinstance(data.get("user_id"), int):
+            ids.add(data["user_id"])
+    return ids
 
 
 def remove_member(project: Project, actor: User, member: ProjectMember) -> None:

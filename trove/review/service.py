@@ -21,6 +21,7 @@ from trove.notifications.service import notify
 from trove.payouts.models import Earning
 from trove.projects import service as projects
 from trove.projects.models import Capability, Project
+from trove.review import rules
 from trove.review.models import Appeal
 from trove.security import local_url
 from trove.submissions.models import Submission, SubmissionStatus
@@ -34,7 +35,13 @@ APPEAL_MAX = 1000
 
 def _require_reviewer(user: User, project: Project) -> None:
     if not projects.can(user, project, Capability.REVIEW):
-        raise DomainError("You do not review photos on this project.", status=403)
+        raise DomainError(rules.NOT_A_REVIEWER, status=403)
+
+
+def _require_decider(user: User, submission: Submission) -> None:
+    reason = rules.why_not_decide(user, submission)
+    if reason is not None:
+        raise DomainError(reason, status=403)
 
 
 def _earning(submission: Submission) -> Earning | None:
@@ -85,7 +92,7 @@ def _tell_contributor(submission: Submission, text: str, subject: str | None = N
 def approve_submission(submission: Submission, reviewer: User) -> Earning:
     """Approve a photo: count it against target and budget and create its one earning."""
     project = submission.project
-    _require_reviewer(reviewer, project)
+    _require_decider(reviewer, submission)
     if submission.status is SubmissionStatus.APPROVED:
         raise DomainError("This photo is already approved.")
     if submission.status not in (SubmissionStatus.PENDING_REVIEW, SubmissionStatus.REJECTED):
@@ -147,7 +154,7 @@ def reject_submission(
 ) -> None:
     """Decline a photo with a reason (and undo its approval if it was approved, unpaid)."""
     project = submission.project
-    _require_reviewer(reviewer, project)
+    _require_decider(reviewer, submission)
     if code not in REVIEW_REASONS:
         raise DomainError("Choose a reason from the list.", field="code", status=422)
     note = (note or "").strip() or None
@@ -203,7 +210,7 @@ def _unapprove(submission: Submission, reviewer: User) -> None:
 
 def reset_submission(submission: Submission, reviewer: User) -> None:
     """Undo a decision: the photo goes back to pending review (not once it is paid)."""
-    _require_reviewer(reviewer, submission.project)
+    _require_decider(reviewer, submission)
     if submission.status is SubmissionStatus.APPROVED:
         _unapprove(submission, reviewer)
     elif submission.status is SubmissionStatus.REJECTED:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -16,12 +17,19 @@ from trove.projects.models import Capability, Project
 from trove.projects.service import can
 from trove.review import service
 from trove.review.queries import FILTERS, SORTS, QueueFilters, counters, neighbours, queue_page
+from trove.review.rules import can_decide
 from trove.submissions.access import load_submission
 from trove.submissions.models import Submission
 
 bp = Blueprint("review", __name__)
 
 REVIEWED = "submission-reviewed"
+
+
+@bp.record_once
+def _register_template_globals(state: BlueprintSetupState) -> None:
+    # The review card asks whether to offer decisions (never on the viewer's own photo).
+    state.app.jinja_env.globals["can_decide"] = can_decide
 
 
 def _reviewable(submission_id: int) -> Submission:
@@ -106,7 +114,7 @@ def approve(submission_id: int) -> Response:
     except DomainError as error:
         db.session.rollback()
         db.session.refresh(submission)
-        return _decided(submission, error=error.message, status=409)
+        return _decided(submission, error=error.message, status=error.status)
     db.session.commit()
     return _decided(submission, "Approved.")
 
@@ -123,7 +131,7 @@ def reject(submission_id: int) -> Response:
     except DomainError as error:
         db.session.rollback()
         db.session.refresh(submission)
-        return _decided(submission, error=error.message, status=422 if error.field else 409)
+        return _decided(submission, error=error.message, status=error.status)
     db.session.commit()
     return _decided(submission, "Declined.")
 
@@ -138,7 +146,7 @@ def reset(submission_id: int) -> Response:
     except DomainError as error:
         db.session.rollback()
         db.session.refresh(submission)
-        return _decided(submission, error=error.message, status=409)
+        return _decided(submission, error=error.message, status=error.status)
     db.session.commit()
     return _decided(submission, "Back to pending.")
 

@@ -14,6 +14,7 @@ from trove.projects.access import load_project
 from trove.projects.forms import RoleChangeForm, TeamMemberForm
 from trove.projects.models import Capability, Project, ProjectMember, TeamRole
 from trove.projects.views import bp
+from trove.review.rules import own_photo_warnings
 
 
 def _team_page(project: Project, form: TeamMemberForm, *, status: int = 200) -> Response:
@@ -24,6 +25,7 @@ def _team_page(project: Project, form: TeamMemberForm, *, status: int = 200) -> 
         form=form,
         role_form=RoleChangeForm(),
         can_manage=service.can(current_user, project, Capability.MANAGE),
+        own_photo_warnings=own_photo_warnings(project),
         status=status,
     )
 
@@ -65,6 +67,9 @@ def add_member(project_id: int) -> Response:
             else:
                 db.session.commit()
                 flash(f"{user.display_name} joined the team.", "success")
+                warning = own_photo_warnings(project).get(user.id)
+                if warning:
+                    flash(warning, "warning")
                 return redirect_after_change(url_for("projects.team", project_id=project.id))
     return _team_page(project, form, status=422)
 

@@ -1,0 +1,59 @@
+"""Who may decide on a photo: a reviewer of its project who did not contribute it.
+
+Nobody decides on (and so nobody is paid for approving) their own photo, whatever their
+role: an admin can upload to any project, and a contributor may later join a team. The
+review service, the review card and contest entries all ask this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+
+from trove.extensions import db
+from trove.projects.models import Capability, Project
+from trove.projects.service import can
+from trove.submissions.models import Submission
+
+NOT_A_REVIEWER = "You do not review photos on this project."
+OWN_PHOTO = "You sent this photo, so someone else on the team must decide on it."
+
+
+def why_not_decide(user: Any, submission: Submission) -> str | None:
+    """Return why ``user`` may not approve, decline or undo ``submission`` (None: they may)."""
+    if not can(user, submission.project, Capability.REVIEW):
+        return NOT_A_REVIEWER
+    if submission.contributor_id is not None and submission.contributor_id == user.id:
+        return OWN_PHOTO
+    return None
+
+
+def can_decide(user: Any, submission: Submission) -> bool:
+    """Return whether ``user`` may decide on ``submission``."""
+    return why_not_decide(user, submission) is None
+
+
+def decided_by_someone_else() -> ColumnElement[bool]:
+    """Return the SQL condition that a photo's decision was not its contributor's own."""
+    return Submission.reviewed_by_id.is_distinct_from(Submission.contributor_id)
+
+
+def own_photo_warnings(project: Project) -> dict[int, str]:
+    """Return, per current team member who sent photos to ``project``, the owners' warning."""
+    ids = {m.user_id: m.user.display_name for m in project.members}
+    if not ids:
+        return {}
+    counts = db.session.execute(
+        select(Submission.contributor_id, func.count())
+        .where(Submission.project_id == project.id, Submission.contributor_id.in_(list(ids)))
+        .group_by(Submission.contributor_id)
+    ).all()
+    return {
+        user_id: (
+            f"{ids[user_id]} sent {n} photo{'s' if n != 1 else ''} to this project. They "
+            "cannot approve or decline their own photos, and team members never win the "
+            "project's contests."
+        )
+        for user_id, n in counts
+    }
