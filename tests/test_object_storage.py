@@ -9,12 +9,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import login
 from tests.factories import add_team_member, make_project, make_user
 from tests.images import photo
 from trove.accounts.models import User
+from trove.config import configure_storage
 from trove.exports import service as exports
 from trove.exports.models import DatasetVersion, DatasetVersionStatus
 from trove.extensions import db
@@ -159,3 +161,31 @@ def test_migrate_to_s3_and_back(make_app: Any, s3_server: Any, tmp_path: Path) -
     assert (back / "originals" / key[:2] / key[2:4] / key).read_bytes() == (
         (tmp_path / "storage" / "originals" / key[:2] / key[2:4] / key).read_bytes()
     )
+
+
+def test_storage_url_settles_from_setting_then_switch_file_then_directory(
+    tmp_path: Path,
+) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    config: dict[str, Any] = {"STORAGE_DIR": str(tmp_path / "files"), "STORAGE_URL": None}
+    configure_storage(config, instance)
+    assert config["STORAGE_URL"] == (tmp_path / "files").as_uri()
+    (instance / "storage_url").write_text("s3://bucket/trove\n")
+    config["STORAGE_URL"] = None
+    configure_storage(config, instance)
+    assert config["STORAGE_URL"] == "s3://bucket/trove"
+    config["STORAGE_URL"] = (tmp_path / "elsewhere").as_uri()  # an explicit setting wins
+    configure_storage(config, instance)
+    assert config["STORAGE_DIR"] == str(tmp_path / "elsewhere")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("STORAGE_URL", "ftp://host/x"), ("STORAGE_URL", "file://relative/x"),
+     ("S3_PRESIGN_SECONDS", 61), ("S3_PRESIGN_SECONDS", -1)],
+)  # fmt: skip
+def test_bad_storage_settings_stop_the_start(tmp_path: Path, setting: str, value: object) -> None:
+    config: dict[str, Any] = {"STORAGE_DIR": str(tmp_path), "STORAGE_URL": None, setting: value}
+    with pytest.raises(ValueError, match="TROVE_|file:///"):
+        configure_storage(config, None)

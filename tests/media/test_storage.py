@@ -7,6 +7,7 @@ import errno
 import hashlib
 import io
 import os
+import socket
 import time
 import zipfile
 from pathlib import Path
@@ -353,3 +354,23 @@ def test_copy_verifies_and_resumes(storage: Storage, tmp_path: Path) -> None:
     assert second.copied == [storage.original_object(key)] and len(second.already) == 3
     assert target.original_path(key).read_bytes() == b"photo"
     assert copy_storage(storage, target).copied == []  # idempotent
+
+
+def test_an_unreachable_s3_store_is_reported_as_no_room(tmp_path: Path) -> None:
+    import boto3
+    from botocore.config import Config
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=2),
+    )
+    storage = S3Storage("trove", client=client)
+    with pytest.raises(StorageFull, match="cannot take this file"):
+        storage.save_quarantine(io.BytesIO(b"photo"), max_bytes=10)

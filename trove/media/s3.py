@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from trove.media.errors import StorageFull
 from trove.media.storage import CHUNK, BaseStorage, ObjectInfo
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts are at least 5 MiB (but the last)
@@ -272,13 +273,9 @@ class _MultipartWriter:
 
     def _send_part(self, data: bytes) -> None:
         if self._upload_id is None:
-            answer = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key)
-            self._upload_id = answer["UploadId"]
+            self._upload_id = self._call("create_multipart_upload")["UploadId"]
         number = len(self._parts) + 1
-        answer = self._client.upload_part(
-            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
-            PartNumber=number, Body=data,
-        )  # fmt: skip
+        answer = self._call("upload_part", UploadId=self._upload_id, PartNumber=number, Body=data)
         self._parts.append({"ETag": answer["ETag"], "PartNumber": number})
         if number % _PARTS_PER_STEP == 0:
             self._part_size *= 2
@@ -286,17 +283,23 @@ class _MultipartWriter:
     def complete(self) -> None:
         """Make the object visible, whole."""
         if self._upload_id is None:
-            self._client.put_object(Bucket=self._bucket, Key=self._key, Body=bytes(self._buffer))
+            self._call("put_object", Body=bytes(self._buffer))
             return
         if self._buffer:
             self._send_part(bytes(self._buffer))
             self._buffer.clear()
-        self._client.complete_multipart_upload(
-            Bucket=self._bucket,
-            Key=self._key,
+        self._call(
+            "complete_multipart_upload",
             UploadId=self._upload_id,
             MultipartUpload={"Parts": self._parts},
         )
+
+    def _call(self, operation: str, **params: Any) -> Any:
+        """Run one S3 write call; a store that fails it is, to the caller, a full one."""
+        try:
+            return getattr(self._client, operation)(Bucket=self._bucket, Key=self._key, **params)
+        except (BotoCoreError, ClientError) as error:
+            raise StorageFull("The file store cannot take this file right now.") from error
 
     def abort(self) -> None:
         """Drop what was sent; nothing becomes visible."""
