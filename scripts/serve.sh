@@ -4,14 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[prod]'
+bash scripts/install.sh prod
 
 export FLASK_APP=wsgi
+# E-mailed links point here (never at the request's Host); set it to the public address.
+export TROVE_BASE_URL="${TROVE_BASE_URL:-http://${HOST:-127.0.0.1}:${PORT:-5000}}"
 .venv/bin/flask db upgrade
 if [ "${TROVE_NO_DEMO:-0}" != "1" ]; then
   .venv/bin/flask trove seed-demo --if-empty

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, abort, current_app, redirect, request, send_file
+from flask import Flask, Response, abort, current_app, redirect, request, send_file
 
 from trove.config import storage_dir_of
 from trove.media.storage import CHUNK, LocalStorage, Storage
@@ -38,6 +41,22 @@ def storage_from_url(url: str, settings: Mapping[str, Any]) -> Storage:
     return storage
 
 
+def init_app(app: Flask) -> None:
+    """Create the local storage directory at start-up, so the first upload finds it."""
+    if not app.config["STORAGE_URL"].startswith("file://"):
+        return  # an S3 bucket is created (if missing) on first use
+    root = Path(app.config["STORAGE_DIR"])
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        # Not fatal here (a CLI command may not need it); uploads answer 507 meanwhile.
+        logging.getLogger(__name__).error(
+            "cannot create the storage directory %s (%s): create it writable by Trove's user",
+            root,
+            error.strerror or error,
+        )
+
+
 def get_storage() -> Storage:
     """Return the storage ``STORAGE_URL`` names (one per app)."""
     storage = current_app.extensions.get("trove_storage")
@@ -47,31 +66,39 @@ def get_storage() -> Storage:
     return storage  # type: ignore[no-any-return]
 
 
-def send_private_file(name: str, mimetype: str, *, download_name: str | None = None) -> Response:
-    """Send stored object ``name``, which the caller has checked access to (404 if absent).
+def send_private_file(
+    name: str, mimetype: str, *, filename: str, attachment: bool = False
+) -> Response:
+    """Send stored object ``name`` (404 if absent) that the caller has checked access to.
 
-    Locally the file is sent (or handed to the proxy by ``IMAGE_OFFLOAD``); from S3 it is
-    streamed through the app with Range and conditional support, or, with
-    ``S3_PRESIGN_SECONDS`` > 0, answered by a redirect to a presigned URL that soon expires.
-    Never cached by shared caches.
+    ``filename`` names it for the browser (never the stored, content-addressed name: that
+    is the file's hash). ``no-cache`` lets the browser keep a copy but ask first each time
+    (a cheap 304 through the ETag and Last-Modified), so a withdrawn photo disappears at
+    once instead of staying visible from the cache. Locally the file is sent (or handed to
+    the proxy by ``IMAGE_OFFLOAD``); from S3 it is streamed through the app (with Range
+    and conditional requests), or, with ``S3_PRESIGN_SECONDS`` > 0, answered by a redirect
+    to a presigned URL that expires within a minute.
     """
     storage = get_storage()
+    disposition = f'{"attachment" if attachment else "inline"}; filename="{filename}"'
     if isinstance(storage, LocalStorage):
-        response = _send_local(storage, name, mimetype, download_name)
+        response = _send_local(storage, name, mimetype, filename, attachment)
     else:
-        response = _send_s3(storage, name, mimetype, download_name)  # type: ignore[arg-type]
-    if response.status_code not in (301, 302, 303, 307):
-        response.headers["Cache-Control"] = "private, max-age=3600"
+        response = _send_s3(storage, name, mimetype, disposition)  # type: ignore[arg-type]
+    if response.status_code != 302:  # the redirect says no-store itself
+        response.headers["Content-Disposition"] = disposition
+        response.headers["Cache-Control"] = "private, no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"
     response.vary.add("Cookie")
     return response
 
 
 def _send_local(
-    storage: LocalStorage, name: str, mimetype: str, download_name: str | None
+    storage: LocalStorage, name: str, mimetype: str, filename: str, attachment: bool
 ) -> Response:
     path = storage.path(name)
-    if storage.object_info(name) is None:
+    info = storage.object_info(name)
+    if info is None:
         abort(404)
     offload = current_app.config.get("IMAGE_OFFLOAD") or ""
     if offload == "nginx":
@@ -84,23 +111,23 @@ def _send_local(
         response = send_file(
             path,
             mimetype=mimetype,
-            as_attachment=download_name is not None,
-            download_name=download_name,
+            as_attachment=attachment,
+            download_name=filename,
             conditional=True,
+            etag=True,
+            last_modified=info.modified.replace(tzinfo=UTC),
             max_age=0,
         )
-    if download_name is not None and offload:
-        response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
     return response
 
 
-def _send_s3(storage: S3Storage, name: str, mimetype: str, download_name: str | None) -> Response:
+def _send_s3(storage: S3Storage, name: str, mimetype: str, disposition: str) -> Response:
     seconds = int(current_app.config.get("S3_PRESIGN_SECONDS") or 0)
     if seconds > 0:
         if storage.object_info(name) is None:
             abort(404)
         url = storage.presigned_url(
-            name, expires=seconds, mimetype=mimetype, download_name=download_name
+            name, expires=seconds, mimetype=mimetype, disposition=disposition
         )
         response = redirect(url, code=302)
         response.headers["Cache-Control"] = "private, no-store"  # the URL soon expires
@@ -113,8 +140,6 @@ def _send_s3(storage: S3Storage, name: str, mimetype: str, download_name: str | 
     response.last_modified = info.modified
     if info.etag:
         response.set_etag(info.etag.strip('"'))
-    if download_name is not None:
-        response.headers["Content-Disposition"] = f'attachment; filename="{download_name}"'
     return response.make_conditional(request, accept_ranges=True, complete_length=info.size)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, url_for
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -12,12 +14,13 @@ from wtforms.fields.choices import SelectChoice
 from trove.accounts import service as accounts
 from trove.accounts.forms import InviteForm
 from trove.accounts.models import Invitation, Role, User
-from trove.accounts.views import absolute_url
+from trove.admin.queries import people
 from trove.audit.models import AuditEvent
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.htmx import is_fragment_request, redirect_after_change, render
-from trove.mail import send_mail
+from trove.ids import parse_page
+from trove.mail import send_mail, site_url
 from trove.security import get_or_404, role_required
 from trove.tasks import JobRecord, JobStatus, queue_health, retry_job
 
@@ -90,11 +93,41 @@ def _invitations() -> list[Invitation]:
     return list(db.session.scalars(select(Invitation).order_by(Invitation.id.desc()).limit(100)))
 
 
+#: How many links of invitations sent in this session the admin can still copy.
+KEPT_LINKS = 10
+
+
+def _mail_is_logged() -> bool:
+    """Whether e-mails only reach the server log (the embedded default, no mail server)."""
+    return current_app.config["MAIL_BACKEND"] == "log"
+
+
+def _keep_link(invitation: Invitation, link: str) -> None:
+    """Remember the link for the admin to copy, when no e-mail will carry it.
+
+    Only the token's hash is stored, so the link exists only now: it is kept in this
+    admin's (signed) session, for the last few invitations they sent.
+    """
+    links = dict(session.get("invitation_links", {}))
+    links[str(invitation.id)] = link
+    session["invitation_links"] = dict(list(links.items())[-KEPT_LINKS:])
+
+
+def _copyable_links() -> dict[int, str]:
+    return {int(k): v for k, v in session.get("invitation_links", {}).items()}
+
+
 @bp.get("/invitations")
 @admin_only
 def invitations() -> Response:
     """List invitations and show the invite form."""
-    return render("admin/invitations.html", form=InviteForm(), invitations=_invitations())
+    return render(
+        "admin/invitations.html",
+        form=InviteForm(),
+        invitations=_invitations(),
+        links=_copyable_links(),
+        mail_is_logged=_mail_is_logged(),
+    )
 
 
 @bp.post("/invitations")
@@ -108,7 +141,7 @@ def invite() -> Response:
         except DomainError as error:
             form.email.errors.append(error.message)
         else:
-            link = absolute_url("accounts.invitation", token=token)
+            link = site_url(url_for("accounts.invitation", token=token))
             lab = _lab_name()
             send_mail(
                 invitation.email,
@@ -119,13 +152,23 @@ def invite() -> Response:
                 f"{(invitation.expires_at - invitation.created_at).days} days):\n\n{link}\n",
             )
             db.session.commit()
-            flash(f"Invitation sent to {invitation.email}.", "success")
+            if _mail_is_logged():
+                _keep_link(invitation, link)
+                flash(
+                    f"Invitation for {invitation.email} created. No mail server is set up: "
+                    "copy its link below and send it yourself.",
+                    "success",
+                )
+            else:
+                flash(f"Invitation sent to {invitation.email}.", "success")
             return redirect_after_change(url_for("admin.invitations"))
     return render(
         "admin/invitations.html",
         block="invite_form",
         form=form,
         invitations=_invitations(),
+        links=_copyable_links(),
+        mail_is_logged=_mail_is_logged(),
         status=422,
     )
 
@@ -146,20 +189,33 @@ def revoke_invitation(invitation_id: int) -> Response:
 
 
 def _lab_name() -> str:
-    from flask import current_app
-
     return str(current_app.config["LAB_NAME"])
 
 
 # --- users ---------------------------------------------------------------------------------
 
 
+def _people_args(source: Any) -> dict[str, Any]:
+    """Return the people list's search and page from ``source`` (args or form), if not default."""
+    args: dict[str, Any] = {}
+    q = (source.get("q") or "").strip()[:100]
+    if q:
+        args["q"] = q
+    page = parse_page(source.get("page"))
+    if page > 1:
+        args["page"] = page
+    return args
+
+
 @bp.get("/users")
 @admin_only
 def users() -> Response:
-    """List accounts with their roles."""
-    rows = db.session.scalars(select(User).order_by(User.id)).all()
-    return render("admin/users.html", users=rows, form=RoleForm())
+    """List accounts with their roles: search by name or e-mail, a page at a time."""
+    args = _people_args(request.args)
+    page = people(args.get("q", ""), args.get("page", 1))
+    return render(
+        "admin/users.html", block="people", page=page, q=args.get("q", ""), form=RoleForm()
+    )
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -178,4 +234,32 @@ def change_role(user_id: int) -> Response:
             flash(f"{user.display_name} is now {user.role.label.lower()}.", "success")
     else:
         flash("Choose a role from the list.", "error")
+    return redirect_after_change(url_for("admin.users", **_people_args(request.form)))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@admin_only
+def deactivate_user(user_id: int) -> Response:
+    """Stop someone signing in and end their sessions (nothing is deleted)."""
+    return _set_active(user_id, active=False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@admin_only
+def reactivate_user(user_id: int) -> Response:
+    """Let a deactivated account sign in again."""
+    return _set_active(user_id, active=True)
+
+
+def _set_active(user_id: int, *, active: bool) -> Response:
+    user = get_or_404(User, user_id)
+    change = accounts.reactivate_user if active else accounts.deactivate_user
+    try:
+        change(current_user, user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        state = "can sign in again" if active else "is deactivated and signed out everywhere"
+        flash(f"{user.display_name} {state}.", "success")
     return redirect_after_change(url_for("admin.users"))

@@ -137,7 +137,9 @@ def download(version_id: int) -> Response:
         db.session.rollback()
         abort(404)
     db.session.commit()
-    return send_private_file(name, "application/zip", download_name=dataset.download_name)
+    return send_private_file(
+        name, "application/zip", filename=dataset.download_name, attachment=True
+    )
 
 
 @bp.post("/datasets/<int:version_id>/uses")

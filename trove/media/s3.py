@@ -180,18 +180,15 @@ class S3Storage(BaseStorage):
         """Return object ``name`` as a lazy, seekable iterable of chunks (for responses)."""
         return ObjectBody(self, name)
 
-    def presigned_url(
-        self, name: str, *, expires: int, mimetype: str, download_name: str | None = None
-    ) -> str:
+    def presigned_url(self, name: str, *, expires: int, mimetype: str, disposition: str) -> str:
         """Return a URL that lets its holder GET object ``name`` for ``expires`` seconds."""
         params = {
             "Bucket": self.bucket,
             "Key": self._key(name),
             "ResponseContentType": mimetype,
             "ResponseCacheControl": "private, no-store",
+            "ResponseContentDisposition": disposition,
         }
-        if download_name is not None:
-            params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
         return str(
             self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
         )

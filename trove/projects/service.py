@@ -11,11 +11,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from trove.accounts.models import User
+from trove.accounts.models import Role, User
 from trove.audit.models import AuditEvent
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.notifications.service import notify
 from trove.projects.models import (
     BRIEF_FIELDS,
     DEFAULT_LICENCE,
@@ -27,6 +28,7 @@ from trove.projects.models import (
     ProjectStatus,
     TeamRole,
 )
+from trove.security import local_url
 from trove.tasks import register_sweep
 from trove.timeutil import utcnow
 
@@ -232,6 +234,29 @@ def submit_project(project: Project, user: User) -> None:
     project.submitted_at = utcnow()
     project.review_comment = None
     record_event(user, "project.submitted", project, project_id=project.id)
+    admins = db.session.scalars(
+        select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
+    )
+    for admin in admins:
+        notify(
+            admin,
+            "vetting",
+            f"“{project.title}” awaits vetting: {user.display_name} submitted the brief.",
+            local_url("projects.vet", project_id=project.id),
+            email_subject=f"A brief awaits vetting: {project.title}",
+        )
+
+
+def _tell_owners(project: Project, text: str, subject: str) -> None:
+    """Tell the project's owners (in the app and by e-mail) what vetting decided."""
+    for member in _owners(project):
+        notify(
+            member.user,
+            "vetting",
+            text,
+            local_url("projects.brief", project_id=project.id),
+            email_subject=subject,
+        )
 
 
 def withdraw_submission(project: Project, user: User) -> None:
@@ -255,7 +280,13 @@ def publish_project(project: Project, admin: User) -> BriefVersion:
     project.published_at = utcnow()
     project.review_comment = None
     record_event(admin, "project.published", project, project_id=project.id)
-    return publish_version(project, admin, note="Published")
+    version = publish_version(project, admin, note="Published")
+    _tell_owners(
+        project,
+        f"“{project.title}” is published: contributors can read the brief and send photos.",
+        f"Your brief is published: {project.title}",
+    )
+    return version
 
 
 def send_back(project: Project, admin: User, comment: str) -> None:
@@ -267,6 +298,11 @@ def send_back(project: Project, admin: User, comment: str) -> None:
     _move(project, ProjectStatus.DRAFT)
     project.review_comment = comment.strip()
     record_event(admin, "project.sent_back", project, project_id=project.id, comment=comment)
+    _tell_owners(
+        project,
+        f"“{project.title}” was sent back by the vetting admin: {project.review_comment}",
+        f"Your brief needs changes: {project.title}",
+    )
 
 
 def pause_project(project: Project, user: User) -> None:
@@ -392,14 +428,27 @@ def remove_example(project: Project, example: ProjectExample, user: User) -> str
     return None if shared else key
 
 
+#: One answer whether an address is unknown, a contributor's or deactivated, so the team
+#: form does not tell who has an account (nor their name).
+NOT_A_LAB_MEMBER = "No lab member uses that address. An admin can invite them to the lab first."
+
+
+def add_member_by_email(project: Project, actor: User, email: str, role: TeamRole) -> ProjectMember:
+    """Add the lab member with ``email`` to the team with ``role``."""
+    from trove.accounts.service import find_user_by_email
+
+    _require(actor, project, Capability.MANAGE)
+    user = find_user_by_email(email)
+    if user is None:
+        raise DomainError(NOT_A_LAB_MEMBER, field="email")
+    return add_member(project, actor, user, role)
+
+
 def add_member(project: Project, actor: User, user: User, role: TeamRole) -> ProjectMember:
     """Add a lab member to the project team with ``role``."""
     _require(actor, project, Capability.MANAGE)
-    if not user.is_lab_member:
-        raise DomainError(
-            f"{user.display_name} is not a lab member. An admin must invite them first.",
-            field="email",
-        )
+    if not user.is_lab_member or not user.active:
+        raise DomainError(NOT_A_LAB_MEMBER, field="email")
     if project.member(user) is not None:
         raise DomainError(f"{user.display_name} is already on the team.", field="email")
     member = ProjectMember(user_id=user.id, role=role, user=user)

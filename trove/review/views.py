@@ -11,6 +11,7 @@ from trove.audit.models import AuditEvent
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.ids import parse_id
 from trove.money import format_money
 from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
@@ -151,12 +152,29 @@ def reset(submission_id: int) -> Response:
     return _decided(submission, "Back to pending.")
 
 
+@bp.post("/submissions/<int:submission_id>/keep-declined")
+@login_required
+def keep_declined(submission_id: int) -> Response:
+    """Answer an appeal by keeping the photo declined, with a reason."""
+    submission = _reviewable(submission_id)
+    try:
+        service.keep_declined(
+            submission, current_user, request.form.get("code", ""), request.form.get("note")
+        )
+    except DomainError as error:
+        db.session.rollback()
+        db.session.refresh(submission)
+        return _decided(submission, error=error.message, status=422 if error.field else 409)
+    db.session.commit()
+    return _decided(submission, "Kept declined; the contributor is told why.")
+
+
 @bp.post("/projects/<int:project_id>/review/bulk")
 @login_required
 def bulk(project_id: int) -> Response:
     """Approve or decline the selected photos together."""
     project = load_project(project_id, Capability.REVIEW)
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()][:500]
+    ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None][:500]
     if not ids:
         flash("Select at least one photo.", "error")
         return redirect_after_change(url_for("review.queue", project_id=project.id))
@@ -252,12 +270,12 @@ def audit(project_id: int) -> Response:
     """Browse the project's audit log (owners and admins)."""
     project = load_project(project_id, Capability.MANAGE)
     action = request.args.get("action", "")
-    before = request.args.get("before", "")
+    before = parse_id(request.args.get("before"))
     query = select(AuditEvent).where(AuditEvent.project_id == project.id)
     if action:
         query = query.where(AuditEvent.action.startswith(action[:40]))
-    if before.isdigit():
-        query = query.where(AuditEvent.id < int(before))
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
     events = list(db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(50)))
     return render(
         "review/audit.html",
@@ -266,6 +284,12 @@ def audit(project_id: int) -> Response:
         action=action,
         next_before=events[-1].id if len(events) == 50 else None,
     )
+
+
+@bp.app_template_global("has_open_appeal")
+def has_open_appeal(submission: Submission) -> bool:
+    """Return whether the photo's appeal awaits a reviewer (templates)."""
+    return service.has_open_appeal(submission)
 
 
 @bp.app_template_filter("pay_for")

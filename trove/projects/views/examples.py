@@ -112,5 +112,7 @@ def example_image(project_id: int, example_id: int) -> Response:
     project = load_project(project_id)
     example = _example_or_404(project.id, example_id)
     return send_private_file(
-        get_storage().derived_object(example.storage_key, EXAMPLE_SIZE), "image/jpeg"
+        get_storage().derived_object(example.storage_key, EXAMPLE_SIZE),
+        "image/jpeg",
+        filename=f"example-{example.id}.jpg",
     )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, url_for
+from flask import Response, current_app, flash, url_for
 from flask_login import current_user, login_required
 
-from trove.accounts.service import find_user_by_email
 from trove.errors import DomainError
-from trove.extensions import db
+from trove.extensions import db, limiter
 from trove.htmx import redirect_after_change, render
 from trove.projects import service
 from trove.projects.access import load_project
@@ -47,30 +46,34 @@ def team(project_id: int) -> Response:
     return _team_page(project, TeamMemberForm())
 
 
+def _team_adder() -> str:
+    return f"team-add:{current_user.id}" if current_user.is_authenticated else "team-add:anon"
+
+
 @bp.post("/projects/<int:project_id>/team")
 @login_required
+# Each try answers whether an address is a lab member's: keep it slow (per account).
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_TEAM_ADD"], key_func=_team_adder, methods=["POST"]
+)
 def add_member(project_id: int) -> Response:
     """Add a lab member to the team."""
     project = load_project(project_id, Capability.MANAGE)
     form = TeamMemberForm()
     if form.validate_on_submit():
-        user = find_user_by_email(form.email.data)
-        if user is None:
-            form.email.errors.append(
-                "No account uses that address. An admin can invite them to the lab first."
+        try:
+            member = service.add_member_by_email(
+                project, current_user, form.email.data, TeamRole(form.role.data)
             )
+        except DomainError as error:
+            form.email.errors.append(error.message)
         else:
-            try:
-                service.add_member(project, current_user, user, TeamRole(form.role.data))
-            except DomainError as error:
-                form.email.errors.append(error.message)
-            else:
-                db.session.commit()
-                flash(f"{user.display_name} joined the team.", "success")
-                warning = own_photo_warnings(project).get(user.id)
-                if warning:
-                    flash(warning, "warning")
-                return redirect_after_change(url_for("projects.team", project_id=project.id))
+            db.session.commit()
+            flash(f"{member.user.display_name} joined the team.", "success")
+            warning = own_photo_warnings(project).get(member.user.id)
+            if warning:
+                flash(warning, "warning")
+            return redirect_after_change(url_for("projects.team", project_id=project.id))
     return _team_page(project, form, status=422)
 
 
