@@ -3,9 +3,8 @@
 A backup is a folder: ``manifest.json``, ``database.sqlite3`` (SQLite's online backup API)
 or ``database.dump`` (``pg_dump --format=custom``), ``storage/`` (a copy of STORAGE_DIR, or
 of every object of an S3 storage) and ``instance/`` (``secret_key``, and ``config.py`` when
-there is one). The database is
-dumped before the files are copied: every row points only at files that already exist, so
-an older dump with a newer file copy is consistent.
+there is one). The database is dumped before the files are copied: every row points only at
+files that already exist, so an older dump with a newer file copy is consistent.
 
 Restoring empties the database (every table, sequence and enum type of the schema; no
 superuser needed) and loads the dump, replaces the storage directory's contents, puts the
