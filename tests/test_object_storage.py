@@ -189,3 +189,25 @@ def test_bad_storage_settings_stop_the_start(tmp_path: Path, setting: str, value
     config: dict[str, Any] = {"STORAGE_DIR": str(tmp_path), "STORAGE_URL": None, setting: value}
     with pytest.raises(ValueError, match="TROVE_|file:///"):
         configure_storage(config, None)
+
+
+def test_backup_and_restore_copy_an_s3_storage(make_app: Any, s3_server: Any, tmp_path: Path):
+    app = make_app(**s3_server.settings())
+    app.instance_path = str(tmp_path / "instance")  # the restore writes the secret key here
+    submission = _upload(app.test_client(), _world(app))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["trove", "backup", str(tmp_path / "backup")])
+    assert result.exit_code == 0, result.output
+    key = submission.storage_key
+    with app.app_context():
+        storage = get_storage()
+        with storage.open_original(key) as handle:
+            stored = handle.read()
+        copy = tmp_path / "backup" / "storage" / storage.original_object(key)
+        assert copy.read_bytes() == stored
+        storage.delete_original(key)  # lost
+        db.session.remove()
+    result = runner.invoke(args=["trove", "restore", "--yes", str(tmp_path / "backup")])
+    assert result.exit_code == 0, result.output
+    with app.app_context(), get_storage().open_original(key) as handle:
+        assert handle.read() == stored
