@@ -10,7 +10,13 @@ from sqlalchemy import select
 
 from trove.extensions import db
 from trove.files import get_storage
-from trove.media import NEAR_DUPLICATE_DISTANCE, MediaError, hamming, process_image
+from trove.media import (
+    NEAR_DUPLICATE_DISTANCE,
+    MediaError,
+    ProcessedImage,
+    hamming,
+    process_image,
+)
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.tasks import job, register_sweep
 from trove.timeutil import utcnow
@@ -81,6 +87,14 @@ def process_submission(submission_id: int) -> None:
         storage.delete_quarantine(name)
         log.info("submission %s rejected by the media job: %s", submission_id, error)
         return
+    store_processed(submission, processed)
+    db.session.commit()
+    storage.delete_quarantine(name)
+
+
+def store_processed(submission: Submission, processed: ProcessedImage) -> None:
+    """Store a processed photo's files, then point ``submission`` at them, pending review."""
+    storage = get_storage()
     # Files first, then the row that points at them: a row never points at a missing file.
     key = storage.put_original(processed.data, processed.format)
     for size, thumb in processed.thumbnails.items():
@@ -96,8 +110,6 @@ def process_submission(submission_id: int) -> None:
     submission.status = SubmissionStatus.PENDING_REVIEW
     submission.processed_at = utcnow()
     submission.quarantine_name = None
-    db.session.commit()
-    storage.delete_quarantine(name)
 
 
 @register_sweep
