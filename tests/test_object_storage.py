@@ -183,10 +183,13 @@ def test_storage_url_settles_from_setting_then_switch_file_then_directory(
 @pytest.mark.parametrize(
     ("setting", "value"),
     [("STORAGE_URL", "ftp://host/x"), ("STORAGE_URL", "file://relative/x"),
-     ("S3_PRESIGN_SECONDS", 61), ("S3_PRESIGN_SECONDS", -1)],
+     ("S3_PRESIGN_SECONDS", 61), ("S3_PRESIGN_SECONDS", -1),
+     ("IMAGE_OFFLOAD", "nginx")],
 )  # fmt: skip
 def test_bad_storage_settings_stop_the_start(tmp_path: Path, setting: str, value: object) -> None:
     config: dict[str, Any] = {"STORAGE_DIR": str(tmp_path), "STORAGE_URL": None, setting: value}
+    if setting == "IMAGE_OFFLOAD":
+        config["STORAGE_URL"] = "s3://bucket/trove"  # the proxy cannot send what S3 holds
     with pytest.raises(ValueError, match="TROVE_|file:///"):
         configure_storage(config, None)
 

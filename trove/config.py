@@ -152,6 +152,11 @@ def configure_storage(config: dict[str, Any], instance: Path | None) -> None:
         config["STORAGE_DIR"] = storage_dir_of(url)
     elif not url.startswith("s3://"):
         raise ValueError(f"TROVE_STORAGE_URL must be file:///… or s3://…, not {url!r}")
+    elif config.get("IMAGE_OFFLOAD"):
+        raise ValueError(
+            "TROVE_IMAGE_OFFLOAD hands local files to the proxy; with s3:// storage leave it "
+            "empty (and see TROVE_S3_PRESIGN_SECONDS)"
+        )
     config["STORAGE_URL"] = url
     seconds = int(config.get("S3_PRESIGN_SECONDS") or 0)
     if not 0 <= seconds <= 60:
