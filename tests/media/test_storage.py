@@ -374,3 +374,22 @@ def test_an_unreachable_s3_store_is_reported_as_no_room(tmp_path: Path) -> None:
     storage = S3Storage("trove", client=client)
     with pytest.raises(StorageFull, match="cannot take this file"):
         storage.save_quarantine(io.BytesIO(b"photo"), max_bytes=10)
+
+
+def test_s3_archives_stream_in_parts_with_flat_memory(s3_server: Any) -> None:
+    import tracemalloc
+
+    settings = s3_server.settings()
+    storage = storage_from_url(settings["STORAGE_URL"], settings)
+    chunk = os.urandom(1024 * 1024)
+    tracemalloc.start()
+    try:
+        with storage.write_export("project-1-v5-5.zip") as out:
+            for _ in range(40):
+                out.write(chunk)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 1024 * 1024  # a part or two in memory, never the 40 MB archive
+    info = storage.object_info(storage.export_object("project-1-v5-5.zip"))
+    assert info is not None and info.size == 40 * 1024 * 1024
