@@ -153,9 +153,11 @@ def make_processed_submission(
     from trove.submissions.jobs import store_processed
     from trove.submissions.models import Submission
     from trove.submissions.service import check_can_upload
+    from trove.submissions.spots import reserve_spot
 
     contributor = contributor or make_user(commit=False)
     check_can_upload(project, contributor, project.current_version_id)
+    reserve_spot(project, contributor)
     folder = current_app.config["STORAGE_DIR"]
     seeds = _processed_seeds.setdefault(folder, itertools.count(500_000))
     data, processed = _processed_photo(next(seeds))
@@ -167,6 +169,7 @@ def make_processed_submission(
         upload_format=detect_format(data),
         upload_size=len(data),
         upload_sha256=hashlib.sha256(data).hexdigest(),
+        dedupe_sha256=hashlib.sha256(data).hexdigest(),
         brief_version_id=project.current_version_id,
         licence_hash=version.licence_hash if version else "",
     )

@@ -393,3 +393,20 @@ def test_s3_archives_stream_in_parts_with_flat_memory(s3_server: Any) -> None:
     assert peak < 32 * 1024 * 1024  # a part or two in memory, never the 40 MB archive
     info = storage.object_info(storage.export_object("project-1-v5-5.zip"))
     assert info is not None and info.size == 40 * 1024 * 1024
+
+
+def test_a_form_part_becomes_a_quarantined_upload_or_nothing(storage: Storage) -> None:
+    with storage.open_part(max_bytes=10) as part:
+        part.write(b"0123456789")
+        part.seek(0)
+        digest = hashlib.sha256()
+        name = storage.save_quarantine(part, max_bytes=10, digest=digest)  # type: ignore[arg-type]
+    assert storage.read_quarantine(name) == b"0123456789"
+    assert digest.hexdigest() == hashlib.sha256(b"0123456789").hexdigest()
+    storage.delete_quarantine(name)
+    with storage.open_part(max_bytes=10) as part:
+        part.write(b"01234567890")
+        part.seek(0)
+        with pytest.raises(FileTooLarge):
+            storage.save_quarantine(part, max_bytes=10)  # type: ignore[arg-type]
+    assert leftovers(storage) == []
