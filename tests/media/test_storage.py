@@ -335,7 +335,10 @@ def test_s3_sweep_aborts_unfinished_uploads(s3_server: Any) -> None:
     key = f"{storage.prefix}exports/project-1-v4-4.zip"
     storage.client.create_multipart_upload(Bucket=storage.bucket, Key=key)  # a crash's leftover
     assert storage.sweep_temp_files(older_than_seconds=3600) == 0  # too fresh
-    assert storage.sweep_temp_files(older_than_seconds=-60) == 1
+    part = storage.open_part(max_bytes=10)  # a crash: never saved nor closed
+    part.write(b"half")
+    assert storage.sweep_temp_files(older_than_seconds=-60) == 2
+    assert not part.path.exists()
     assert leftovers(storage) == []
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trove.media.errors import StorageFull
-from trove.media.storage import CHUNK, BaseStorage, ObjectInfo
+from trove.media.storage import CHUNK, BaseStorage, ObjectInfo, sweep_parts
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts are at least 5 MiB (but the last)
 _PARTS_PER_STEP = 1000  # the part size doubles every 1000 parts (S3 allows 10 000)
@@ -156,9 +156,9 @@ class S3Storage(BaseStorage):
                 )
 
     def sweep_temp_files(self, older_than_seconds: float = 3600) -> int:
-        """Abort multipart uploads a crash left unfinished; return how many were aborted."""
+        """Abort unfinished multipart uploads and drop form parts a crash left; count them."""
         cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
-        removed = 0
+        removed = sweep_parts(older_than_seconds)
         paginator = self.client.get_paginator("list_multipart_uploads")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
             for upload in page.get("Uploads", []):

@@ -222,7 +222,7 @@ class BaseStorage:
 
         Saved with :meth:`save_quarantine`, which copies it into quarantine.
         """
-        folder = Path(tempfile.gettempdir()) / "trove-parts"
+        folder = parts_folder()
         try:
             folder.mkdir(exist_ok=True)
         except OSError as error:
@@ -550,6 +550,25 @@ class QuarantinePart(io.RawIOBase):
             self._file.close()
             self.path.unlink(missing_ok=True)  # gone already once adopted
         super().close()
+
+
+def parts_folder() -> Path:
+    """Return where form parts wait before a remote storage copies them into quarantine."""
+    return Path(tempfile.gettempdir()) / "trove-parts"
+
+
+def sweep_parts(older_than_seconds: float) -> int:
+    """Remove form parts a crash left in :func:`parts_folder`; return how many."""
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for path in parts_folder().glob(f".part-*{_TMP_SUFFIX}"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # another sweeper got there first
+    return removed
 
 
 def _write_all(fd: int, data: bytes) -> None:
