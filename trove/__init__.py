@@ -24,6 +24,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     # Imported here, not at the top: every trove module runs this package first, so a
     # top-level import of the features would be a cycle. They load when an app is built.
+    from trove.files import TroveRequest
+
+    app.request_class = TroveRequest
     from trove import config
 
     config.configure(app, test_config)

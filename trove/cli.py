@@ -140,5 +140,8 @@ def seed_demo(if_empty: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups on ``app``."""
+    from trove.storage_cli import storage_cli
+
+    trove_cli.add_command(storage_cli)
     app.cli.add_command(trove_cli)
     app.cli.add_command(strip_metadata_command)

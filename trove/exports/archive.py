@@ -20,7 +20,7 @@ from trove.exports.datasheet import Stats, croissant, datasheet
 from trove.exports.deletions import deletion_entries
 from trove.exports.models import DatasetItem, DatasetVersion
 from trove.extensions import db
-from trove.media.storage import LocalStorage
+from trove.media.storage import Storage
 from trove.projects.models import BriefVersion
 from trove.submissions.models import Submission
 from trove.timeutil import iso_utc
@@ -64,7 +64,7 @@ def _info(name: str, version: DatasetVersion, *, compress: bool) -> zipfile.ZipI
 
 def write_archive(
     version: DatasetVersion,
-    storage: LocalStorage,
+    storage: Storage,
     out: IO[bytes],
     progress: Callable[[int], None] | None = None,
 ) -> None:
@@ -126,7 +126,7 @@ def write_archive(
 def _copy_image(
     zf: zipfile.ZipFile,
     version: DatasetVersion,
-    storage: LocalStorage,
+    storage: Storage,
     item: DatasetItem,
     submission: Submission,
 ) -> tuple[str, int]:
