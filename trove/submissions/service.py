@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -228,7 +228,3 @@ def reason_text(submission: Submission) -> str | None:
     text = REJECTION_REASONS.get(submission.rejection_code or "other", REJECTION_REASONS["other"])
     return text
 
-
-def describe(submission: Submission) -> dict[str, Any]:
-    """Return what a status line shows about ``submission``."""
-    return {"status": submission.status, "reason": reason_text(submission)}
