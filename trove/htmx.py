@@ -40,12 +40,16 @@ def render(
     template: str,
     *,
     block: str | None = None,
+    partial: str | None = None,
     status: int = 200,
     trigger: str | dict[str, Any] | None = None,
     **context: Any,
 ) -> Response:
-    """Render ``template`` whole, or only ``block`` of it for an htmx request."""
-    if block is not None and is_fragment_request():
+    """Render ``template`` whole, or for an htmx request only its ``block`` (or the
+    shared ``partial`` template that stands for the same part of the page)."""
+    if partial is not None and is_fragment_request():
+        body = render_template(partial, **context)
+    elif block is not None and is_fragment_request():
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)

@@ -272,10 +272,9 @@ def profile() -> Response:
         country=form.country.data or None,
     )
     db.session.commit()
-    if not is_fragment_request():
-        flash("Your profile is saved.", "success")
     return redirect_after_change(
         url_for("accounts.profile_form"),
+        flash="Your profile is saved.",
         template="accounts/profile.html",
         block="form",
         form=form,

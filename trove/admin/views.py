@@ -16,7 +16,7 @@ from trove.accounts.views import absolute_url
 from trove.audit.models import AuditEvent
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import redirect_after_change, render
 from trove.mail import send_mail
 from trove.security import get_or_404, role_required
 from trove.tasks import JobRecord, JobStatus, queue_health, retry_job
@@ -67,15 +67,16 @@ def jobs() -> Response:
 def retry(job_id: int) -> Response:
     """Queue a failed job again."""
     record = get_or_404(JobRecord, job_id)
+    message = None
     if record.status is not JobStatus.FAILED:
         flash("Only a failed job can be retried.", "error")
     else:
         retry_job(record)
         db.session.commit()
-        if not is_fragment_request():
-            flash(f"Job {record.id} is queued again.", "success")
+        message = f"Job {record.id} is queued again."
     return redirect_after_change(
         url_for("admin.dashboard"),
+        flash=message,
         template="admin/dashboard.html",
         block="jobs",
         health=queue_health(),

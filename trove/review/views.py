@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from trove.audit.models import AuditEvent
-from trove.errors import DomainError
 from trove.extensions import db
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import (
+    apply_change,
+    is_fragment_request,
+    redirect_after_change,
+    refuse_change,
+    render,
+)
 from trove.money import format_money
 from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
@@ -77,30 +84,21 @@ def queue_counters(project_id: int) -> Response:
     return render("review/queue.html", block="counters", **context)
 
 
-def _decided(
-    submission: Submission,
-    message: str | None = None,
-    *,
-    status: int = 200,
-    error: str | None = None,
-) -> Response:
-    if not is_fragment_request():
-        if error:
-            flash(error, "error")
-        elif message:
-            flash(message, "success")
-        return redirect_after_change(
-            url_for(
-                "review.queue", project_id=submission.project_id, status=request.args.get("status")
-            )
-        )
-    return render(
-        "review/_card.html",
-        submission=submission,
-        reasons=service.REVIEW_REASONS,
-        error=error,
-        status=status,
-        trigger=REVIEWED if error is None else None,
+def _decide(submission_id: int, action: Callable[[Submission], object], message: str) -> Response:
+    """Apply one decision; answer with the card (htmx) or back to the queue."""
+    submission = _reviewable(submission_id)
+    location = url_for(
+        "review.queue", project_id=submission.project_id, status=request.args.get("status")
+    )
+    card = {"template": "review/_card.html", "submission": submission}
+    return apply_change(
+        lambda: action(submission),
+        done=lambda _: redirect_after_change(
+            location, flash=message, trigger=REVIEWED, reasons=service.REVIEW_REASONS, **card
+        ),
+        on_error=lambda error: refuse_change(
+            location, error, reasons=service.REVIEW_REASONS, error=error.message, **card
+        ),
     )
 
 
@@ -108,47 +106,30 @@ def _decided(
 @login_required
 def approve(submission_id: int) -> Response:
     """Approve a photo."""
-    submission = _reviewable(submission_id)
-    try:
-        service.approve_submission(submission, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        db.session.refresh(submission)
-        return _decided(submission, error=error.message, status=error.status)
-    db.session.commit()
-    return _decided(submission, "Approved.")
+    return _decide(
+        submission_id, lambda s: service.approve_submission(s, current_user), "Approved."
+    )
 
 
 @bp.post("/submissions/<int:submission_id>/reject")
 @login_required
 def reject(submission_id: int) -> Response:
     """Decline a photo with a reason and an optional note."""
-    submission = _reviewable(submission_id)
-    try:
-        service.reject_submission(
-            submission, current_user, request.form.get("code", ""), request.form.get("note")
-        )
-    except DomainError as error:
-        db.session.rollback()
-        db.session.refresh(submission)
-        return _decided(submission, error=error.message, status=error.status)
-    db.session.commit()
-    return _decided(submission, "Declined.")
+    code, note = request.form.get("code", ""), request.form.get("note")
+    return _decide(
+        submission_id,
+        lambda s: service.reject_submission(s, current_user, code, note),
+        "Declined.",
+    )
 
 
 @bp.post("/submissions/<int:submission_id>/reset")
 @login_required
 def reset(submission_id: int) -> Response:
     """Undo a decision: back to pending review."""
-    submission = _reviewable(submission_id)
-    try:
-        service.reset_submission(submission, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        db.session.refresh(submission)
-        return _decided(submission, error=error.message, status=error.status)
-    db.session.commit()
-    return _decided(submission, "Back to pending.")
+    return _decide(
+        submission_id, lambda s: service.reset_submission(s, current_user), "Back to pending."
+    )
 
 
 @bp.post("/projects/<int:project_id>/review/bulk")
@@ -157,30 +138,28 @@ def bulk(project_id: int) -> Response:
     """Approve or decline the selected photos together."""
     project = load_project(project_id, Capability.REVIEW)
     ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()][:500]
+    location = url_for("review.queue", project_id=project.id)
     if not ids:
-        flash("Select at least one photo.", "error")
-        return redirect_after_change(url_for("review.queue", project_id=project.id))
-    try:
-        results = service.bulk_review(
-            project,
-            current_user,
-            ids,
-            request.form.get("action", ""),
-            request.form.get("code"),
-            request.form.get("note"),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect_after_change(url_for("review.queue", project_id=project.id))
-    db.session.commit()
+        return redirect_after_change(location, flash="Select at least one photo.", category="error")
+    form = request.form
+    return apply_change(
+        lambda: service.bulk_review(
+            project, current_user, ids, form.get("action", ""), form.get("code"), form.get("note")
+        ),
+        done=lambda results: _bulk_done(project, results),
+        on_error=location,
+    )
+
+
+def _bulk_done(project: Project, results: list[service.BulkResult]) -> Response:
     done = sum(1 for r in results if r.ok)
-    flash(f"{done} of {len(results)} photos done.", "success" if done == len(results) else "info")
     for result in results:
         if not result.ok:
             flash(f"Photo {result.submission_id}: {result.message}", "error")
     return redirect_after_change(
         url_for("review.queue", project_id=project.id, status=request.form.get("status")),
+        flash=f"{done} of {len(results)} photos done.",
+        category="success" if done == len(results) else "info",
         trigger=REVIEWED,
     )
 
@@ -190,15 +169,14 @@ def bulk(project_id: int) -> Response:
 def decline_remaining(project_id: int) -> Response:
     """Decline every pending photo with the polite "target reached" reason."""
     project = load_project(project_id, Capability.REVIEW)
-    try:
-        count = service.decline_remaining(project, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{count} pending photos declined with thanks.", "success")
-    return redirect_after_change(url_for("review.queue", project_id=project.id))
+    location = url_for("review.queue", project_id=project.id)
+    return apply_change(
+        lambda: service.decline_remaining(project, current_user),
+        done=lambda count: redirect_after_change(
+            location, flash=f"{count} pending photos declined with thanks."
+        ),
+        on_error=location,
+    )
 
 
 @bp.get("/submissions/<int:submission_id>/zoom")
@@ -223,26 +201,16 @@ def zoom(submission_id: int) -> Response:
 def appeal(submission_id: int) -> Response:
     """Appeal a declined photo, once."""
     submission = load_submission(submission_id)
-    try:
-        service.appeal_rejection(submission, current_user, request.form.get("message", ""))
-    except DomainError as error:
-        db.session.rollback()
-        if is_fragment_request():
-            return render(
-                "submissions/_card.html",
-                submission=submission,
-                appeal_error=error.message,
-                status=error.status,
-            )
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        if not is_fragment_request():
-            flash("Your appeal is sent. A reviewer will look at the photo again.", "success")
-    return redirect_after_change(
-        url_for("submissions.mine", _anchor=submission.dom_id),
-        template="submissions/_card.html",
-        submission=submission,
+    location = url_for("submissions.mine", _anchor=submission.dom_id)
+    card = {"template": "submissions/_card.html", "submission": submission}
+    return apply_change(
+        lambda: service.appeal_rejection(submission, current_user, request.form.get("message", "")),
+        done=lambda _: redirect_after_change(
+            location,
+            flash="Your appeal is sent. A reviewer will look at the photo again.",
+            **card,
+        ),
+        on_error=lambda error: refuse_change(location, error, appeal_error=error.message, **card),
     )
 
 
