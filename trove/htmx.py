@@ -79,6 +79,7 @@ def add_trigger(response: Response, trigger: str | dict[str, Any]) -> Response:
 
 def redirect_after_change(
     location: str,
+    /,
     *,
     flash: str | None = None,
     category: str = "success",
@@ -110,6 +111,7 @@ def redirect_after_change(
 def refuse_change(
     location: str,
     error: DomainError,
+    /,
     *,
     template: str | None = None,
     block: str | None = None,
@@ -143,4 +145,3 @@ def apply_change(
         return on_error(error)
     db.session.commit()
     return done(result)
-

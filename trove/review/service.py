@@ -24,12 +24,12 @@ from trove.projects.models import Capability, Project
 from trove.review import rules
 from trove.review.models import Appeal
 from trove.security import local_url
-from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
 from trove.submissions.service import REJECTION_REASONS
 from trove.timeutil import utcnow
 
-#: Reasons a reviewer may pick (processing failures use "unreadable" on their own).
-REVIEW_REASONS = {k: v for k, v in REJECTION_REASONS.items() if k != "unreadable"}
+#: Reasons a reviewer may pick (processing failures use UNREADABLE on their own).
+REVIEW_REASONS = {k: v for k, v in REJECTION_REASONS.items() if k is not RejectionCode.UNREADABLE}
 APPEAL_MAX = 1000
 
 
@@ -160,7 +160,7 @@ def reject_submission(
     note = (note or "").strip() or None
     if note and len(note) > 500:
         raise DomainError("Keep the note under 500 characters.", field="note", status=422)
-    if code == "other" and not note:
+    if code == RejectionCode.OTHER and not note:
         raise DomainError(
             "Say why in the note when the reason is “other”.", field="note", status=422
         )
@@ -214,7 +214,7 @@ def reset_submission(submission: Submission, reviewer: User) -> None:
     if submission.status is SubmissionStatus.APPROVED:
         _unapprove(submission, reviewer)
     elif submission.status is SubmissionStatus.REJECTED:
-        if submission.rejection_code == "unreadable":
+        if submission.is_unreadable:
             raise DomainError("A file that could not be read cannot be reviewed.")
         _move(
             submission,
@@ -267,7 +267,7 @@ def bulk_review(
                 if action == "approve":
                     approve_submission(submission, reviewer)
                 else:
-                    reject_submission(submission, reviewer, code or "other", note)
+                    reject_submission(submission, reviewer, code or RejectionCode.OTHER, note)
         except DomainError as error:
             db.session.refresh(submission)
             results.append(BulkResult(submission_id, False, error.message))
@@ -287,7 +287,7 @@ def decline_remaining(project: Project, reviewer: User) -> int:
             Submission.status == SubmissionStatus.PENDING_REVIEW,
         )
     ).all()
-    results = bulk_review(project, reviewer, list(pending), "reject", "target_reached")
+    results = bulk_review(project, reviewer, list(pending), "reject", RejectionCode.TARGET_REACHED)
     return sum(1 for r in results if r.ok)
 
 
@@ -295,10 +295,7 @@ def appeal_rejection(submission: Submission, contributor: User, message: str) ->
     """Ask once for a declined photo to be looked at again."""
     if submission.contributor_id != contributor.id:
         raise DomainError("You can only appeal your own photos.", status=403)
-    if submission.status is not SubmissionStatus.REJECTED or submission.rejection_code in (
-        "unreadable",
-        "target_reached",
-    ):
+    if not submission.declined_by_reviewer:
         raise DomainError("Only a photo declined by a reviewer can be appealed.")
     if getattr(submission, "appeal", None) is not None:
         raise DomainError("You have already appealed this decision.")

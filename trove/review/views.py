@@ -24,7 +24,7 @@ from trove.projects.models import Capability, Project
 from trove.projects.service import can
 from trove.review import service
 from trove.review.queries import FILTERS, SORTS, QueueFilters, counters, neighbours, queue_page
-from trove.review.rules import can_decide
+from trove.review.rules import can_appeal, can_approve, can_decide, can_decline, can_undo
 from trove.submissions.access import load_submission
 from trove.submissions.models import Submission
 
@@ -35,8 +35,9 @@ REVIEWED = "submission-reviewed"
 
 @bp.record_once
 def _register_template_globals(state: BlueprintSetupState) -> None:
-    # The review card asks whether to offer decisions (never on the viewer's own photo).
-    state.app.jinja_env.globals["can_decide"] = can_decide
+    # The cards ask which decisions to offer (never on the viewer's own photo).
+    for rule in (can_decide, can_approve, can_decline, can_undo, can_appeal):
+        state.app.jinja_env.globals[rule.__name__] = rule
 
 
 def _reviewable(submission_id: int) -> Submission:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from trove.extensions import db
 from trove.files import get_storage
 from trove.media import NEAR_DUPLICATE_DISTANCE, MediaError, hamming, process_image
-from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
 from trove.tasks import job, register_sweep
 from trove.timeutil import utcnow
 
@@ -59,7 +59,7 @@ def process_submission(submission_id: int) -> None:
     name = submission.quarantine_name
     if name is None or not storage.quarantine_path(name).exists():
         submission.status = SubmissionStatus.REJECTED
-        submission.rejection_code = "unreadable"
+        submission.rejection_code = RejectionCode.UNREADABLE
         submission.rejection_note = (
             "The upload was lost before it could be processed. Please send it again."
         )
@@ -73,7 +73,7 @@ def process_submission(submission_id: int) -> None:
         processed = process_image(data, thumb_sizes=THUMB_SIZES, max_pixels=max_pixels)
     except MediaError as error:
         submission.status = SubmissionStatus.REJECTED
-        submission.rejection_code = "unreadable"
+        submission.rejection_code = RejectionCode.UNREADABLE
         submission.rejection_note = str(error)
         submission.processed_at = utcnow()
         submission.quarantine_name = None
