@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
+from flask import flash
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -30,6 +31,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from trove.accounts.models import User
 from trove.accounts.service import find_user_by_email
+from trove.errors import DomainError
 from trove.money import CURRENCIES, MoneyError, format_money, parse_money
 from trove.projects.models import EXCLUSIONS, TeamRole
 
@@ -47,6 +49,15 @@ def _text(label: str, max_chars: int, *, required: bool = True, **kwargs: Any) -
     )
 
 
+def show_refusal(form: FlaskForm, error: DomainError) -> None:
+    """Show a service's refusal on the field it names, or flash it for the whole form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
 def _future(form: FlaskForm, field: DateField) -> None:
     if field.data is not None and field.data <= date.today():
         raise ValidationError("Choose a date in the future.")
@@ -59,8 +70,30 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PurposeForm(FlaskForm):
+class BriefForm(FlaskForm):
+    """A wizard step whose fields are the brief's fields of the same names."""
+
+    #: The brief fields this step saves.
+    brief_fields: tuple[str, ...] = ()
+    #: Optional text fields the brief stores as NULL when left empty.
+    nullable_fields: tuple[str, ...] = ()
+
+    def brief_data(self) -> dict[str, Any]:
+        """Return the validated values as brief fields, text trimmed."""
+        data = {}
+        for name in self.brief_fields:
+            field = getattr(self, name)
+            value = field.data
+            if isinstance(field, StringField):  # text areas too
+                value = (value or "").strip() or (None if name in self.nullable_fields else "")
+            data[name] = value
+        return data
+
+
+class PurposeForm(BriefForm):
     """Step 1: what the model is for and who benefits."""
+
+    brief_fields = ("title", "summary", "beneficiaries")
 
     title = StringField(
         "Project title",
@@ -85,8 +118,22 @@ class PurposeForm(FlaskForm):
     )
 
 
-class DataUseForm(FlaskForm):
+class DataUseForm(BriefForm):
     """Step 2: what to shoot, how photos are used, kept and licensed."""
+
+    brief_fields = (
+        "must_show",
+        "must_not_show",
+        "exclusions",
+        "usage",
+        "access",
+        "retention_days",
+        "withdrawal_grace_days",
+        "licence_text",
+        "ethics_reference",
+        "ethics_expires_on",
+    )
+    nullable_fields = ("ethics_reference",)
 
     must_show = _text(
         "What the photos must show",
@@ -166,8 +213,13 @@ class ExampleForm(FlaskForm):
         ],
     )
 
+    def photo(self) -> BinaryIO | None:
+        """Return the chosen photo's stream, or None when no file was chosen."""
+        image = self.image.data
+        return image.stream if image and image.filename else None
 
-class QuantityPayForm(FlaskForm):
+
+class QuantityPayForm(BriefForm):
     """Step 4: how many photos, what each pays, limits and deadline."""
 
     target_count = IntegerField(
