@@ -14,10 +14,10 @@ from trove.accounts.forms import (
     ResetPasswordForm,
     SignupForm,
 )
-from trove.accounts.models import User
+from trove.accounts.models import Invitation, User
 from trove.errors import DomainError
 from trove.extensions import db, limiter, login_manager
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import apply_change, is_fragment_request, redirect_after_change, render
 from trove.mail import send_mail
 from trove.security import safe_next
 
@@ -217,35 +217,46 @@ def accept_invitation(token: str) -> Response:
         return render("accounts/invitation.html", invite=None, error=error.message, status=404)
     existing = service.find_user_by_email(invite.email)
     form = AcceptInvitationForm()
-    if existing is not None:
-        if not current_user.is_authenticated or current_user.id != existing.id:
-            flash(f"Sign in as {invite.email} to accept the invitation.", "info")
-            return redirect_after_change(
-                url_for("accounts.login_form", next=url_for("accounts.invitation", token=token))
-            )
+    if existing is None:
+        if not form.validate_on_submit():
+            return _invitation_form(invite, token, form)
+        user = service.create_user(invite.email, form.password.data, form.display_name.data)
+    elif current_user.is_authenticated and current_user.id == existing.id:
         user = existing
     else:
-        if not form.validate_on_submit():
-            return render(
-                "accounts/invitation.html",
-                block="form",
-                invite=invite,
-                token=token,
-                existing=None,
-                form=form,
-                error=None,
-                status=422,
-            )
-        user = service.create_user(invite.email, form.password.data, form.display_name.data)
-    try:
-        service.accept_invitation(invite, user)
-    except DomainError as error:
-        return render("accounts/invitation.html", invite=None, error=error.message, status=409)
-    db.session.commit()
+        return redirect_after_change(
+            url_for("accounts.login_form", next=url_for("accounts.invitation", token=token)),
+            flash=f"Sign in as {invite.email} to accept the invitation.",
+            category="info",
+        )
+    return apply_change(
+        lambda: service.accept_invitation(invite, user),
+        done=lambda _: _welcome(user),
+        on_error=lambda error: render(
+            "accounts/invitation.html", invite=None, error=error.message, status=409
+        ),
+    )
+
+
+def _invitation_form(invite: Invitation, token: str, form: AcceptInvitationForm) -> Response:
+    return render(
+        "accounts/invitation.html",
+        block="form",
+        invite=invite,
+        token=token,
+        existing=None,
+        form=form,
+        error=None,
+        status=422,
+    )
+
+
+def _welcome(user: User) -> Response:
     if not current_user.is_authenticated:
         login_user(user)
-    flash(f"Welcome to the {current_app.config['LAB_NAME']} team.", "success")
-    return redirect_after_change(url_for("main.index"))
+    return redirect_after_change(
+        url_for("main.index"), flash=f"Welcome to the {current_app.config['LAB_NAME']} team."
+    )
 
 
 # --- profile -------------------------------------------------------------------------------
