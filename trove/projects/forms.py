@@ -33,7 +33,7 @@ from trove.accounts.models import User
 from trove.accounts.service import find_user_by_email
 from trove.errors import DomainError
 from trove.money import CURRENCIES, MoneyError, format_money, parse_money
-from trove.projects.models import EXCLUSIONS, TeamRole
+from trove.projects.models import BRIEF_FIELDS, EXCLUSIONS, TeamRole
 
 
 def _text(label: str, max_chars: int, *, required: bool = True, **kwargs: Any) -> TextAreaField:
@@ -71,18 +71,18 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class BriefForm(FlaskForm):
-    """A wizard step whose fields are the brief's fields of the same names."""
+    """A wizard step: its fields named like brief fields are saved to the brief."""
 
-    #: The brief fields this step saves.
-    brief_fields: tuple[str, ...] = ()
     #: Optional text fields the brief stores as NULL when left empty.
     nullable_fields: tuple[str, ...] = ()
 
     def brief_data(self) -> dict[str, Any]:
         """Return the validated values as brief fields, text trimmed."""
         data = {}
-        for name in self.brief_fields:
-            field = getattr(self, name)
+        for field in self:
+            name = field.short_name
+            if name not in BRIEF_FIELDS:
+                continue
             value = field.data
             if isinstance(field, StringField):  # text areas too
                 value = (value or "").strip() or (None if name in self.nullable_fields else "")
@@ -92,8 +92,6 @@ class BriefForm(FlaskForm):
 
 class PurposeForm(BriefForm):
     """Step 1: what the model is for and who benefits."""
-
-    brief_fields = ("title", "summary", "beneficiaries")
 
     title = StringField(
         "Project title",
@@ -121,18 +119,6 @@ class PurposeForm(BriefForm):
 class DataUseForm(BriefForm):
     """Step 2: what to shoot, how photos are used, kept and licensed."""
 
-    brief_fields = (
-        "must_show",
-        "must_not_show",
-        "exclusions",
-        "usage",
-        "access",
-        "retention_days",
-        "withdrawal_grace_days",
-        "licence_text",
-        "ethics_reference",
-        "ethics_expires_on",
-    )
     nullable_fields = ("ethics_reference",)
 
     must_show = _text(
