@@ -12,6 +12,8 @@ fi
 .venv/bin/python -m pip install --quiet -e '.[prod]'
 
 export FLASK_APP=wsgi
+# E-mailed links point here (never at the request's Host); set it to the public address.
+export TROVE_BASE_URL="${TROVE_BASE_URL:-http://${HOST:-127.0.0.1}:${PORT:-5000}}"
 .venv/bin/flask db upgrade
 if [ "${TROVE_NO_DEMO:-0}" != "1" ]; then
   .venv/bin/flask trove seed-demo --if-empty

@@ -38,6 +38,7 @@ def base_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,
         "LAB_NAME": "Test Lab",
+        "BASE_URL": "http://localhost",  # e-mailed links; never taken from the request
         "SERVER_NAME": None,
     }
 

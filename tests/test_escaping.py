@@ -25,7 +25,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlalchemy import select
 
-from tests.conftest import BACKEND, _empty_tables, base_config, login
+from tests.conftest import BACKEND, TEST_PASSWORD, _empty_tables, base_config, login
 from tests.factories import make_project, make_user
 from tests.images import photo
 from trove import create_app
@@ -266,7 +266,11 @@ def build_world(app: Flask) -> World:
     _ok(
         sam.post(
             "/account",
-            data={"display_name": FIELDS["sam name"], "paypal_email": FIELDS["sam paypal"]},
+            data={
+                "display_name": FIELDS["sam name"],
+                "paypal_email": FIELDS["sam paypal"],
+                "password": TEST_PASSWORD,
+            },
         )
     )
 

@@ -193,22 +193,18 @@ def test_the_sign_in_limit_is_per_address(limited):
     assert client.post("/login", data=data, environ_base=there).status_code == 422
 
 
-def test_failed_sign_ins_are_also_limited_per_account_across_addresses(app, limited):
+def test_failed_sign_ins_are_limited_per_account_and_address(app, limited):
     with app.app_context():
         make_user(email="a@example.org")
     app = limited("RATELIMIT_LOGIN_ACCOUNT")
     client = app.test_client()
     wrong = {"email": "A@example.org ", "password": "not the password"}
-    codes = [
-        client.post("/login", data=wrong, environ_base={"REMOTE_ADDR": f"10.0.0.{n}"}).status_code
-        for n in range(3)
-    ]
-    assert codes == [422, 422, 429]  # the third address is refused too: same account
-    other = {"email": "b@example.org", "password": "x"}
-    assert (
-        client.post("/login", data=other, environ_base={"REMOTE_ADDR": "10.0.1.1"}).status_code
-        == 422
-    )
+    here = {"REMOTE_ADDR": "10.0.0.1"}
+    codes = [client.post("/login", data=wrong, environ_base=here).status_code for _ in range(3)]
+    assert codes == [422, 422, 429]  # the guesser is slowed down
+    # Another address is not: a stranger's guesses never lock the owner out.
+    there = {"REMOTE_ADDR": "10.0.0.2"}
+    assert client.post("/login", data=wrong, environ_base=there).status_code == 422
 
 
 def test_successful_sign_ins_do_not_count_against_the_account(app, limited):

@@ -48,6 +48,16 @@ ROUTES: dict[str, str] = {
     "accounts.logout": PUBLIC,  # signing out when signed out is harmless
     "accounts.profile_form": LOGIN,
     "accounts.profile": LOGIN,
+    "accounts.sign_in_link_form": PUBLIC,
+    "accounts.send_sign_in_link": PUBLIC,
+    "accounts.sign_in_link": PUBLIC,  # needs a signed token
+    "accounts.use_sign_in_link": PUBLIC,
+    "accounts.confirm_email_form": PUBLIC,  # needs a signed token
+    "accounts.confirm_email": PUBLIC,
+    "accounts.change_password": LOGIN,
+    "accounts.change_email": LOGIN,
+    "accounts.end_session": LOGIN,  # only the signed-in person's own sessions
+    "accounts.end_all_sessions": LOGIN,
     "projects.index": PUBLIC,
     "projects.brief": PUBLIC,
     "projects.versions": PUBLIC,
@@ -140,6 +150,8 @@ ROUTES: dict[str, str] = {
     "admin.dashboard": ADMIN,
     "admin.users": ADMIN,
     "admin.change_role": ADMIN,
+    "admin.deactivate_user": ADMIN,
+    "admin.reactivate_user": ADMIN,
     "admin.invitations": ADMIN,
     "admin.invite": ADMIN,
     "admin.revoke_invitation": ADMIN,
@@ -206,6 +218,7 @@ def world(app):
             "job_id": job.id,
             "invitation_id": invitation.id,
             "user_id": person.id,
+            "session_id": 1,
             "step": 1,
             "size": 320,
             "token": "not-a-token",

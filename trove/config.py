@@ -7,6 +7,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -18,7 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,  # unset: jobs run in-process
     "STORAGE_DIR": None,  # default: <instance>/storage
     "LAB_NAME": "Trove Lab",
-    "BASE_URL": None,  # absolute URL used in e-mailed links; default: the request's host
+    "BASE_URL": None,  # absolute URL of e-mailed links; required with SMTP (never the Host)
+    "TRUSTED_HOSTS": None,  # host names the app answers to, e.g. "photos.lab.org"; unset: any
     "SESSION_COOKIE_SECURE": False,
     "PREFERRED_URL_SCHEME": "http",
     "PROXY_FIX": False,  # trust one reverse proxy's X-Forwarded-* headers
@@ -29,14 +31,17 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,  # KiB
     "PASSWORD_RESET_MAX_AGE": 3600,  # seconds
+    "SIGNIN_LINK_MAX_AGE": 900,  # seconds an e-mailed sign-in link works (once)
+    "EMAIL_CHANGE_MAX_AGE": 86400,  # seconds a link confirming a new e-mail address works
     "INVITATION_MAX_AGE_DAYS": 7,
     "RATELIMIT_ENABLED": True,
-    "RATELIMIT_LOGIN": "10 per minute;50 per hour",
-    "RATELIMIT_LOGIN_ACCOUNT": "30 per hour",  # failed sign-ins to one account, any address
+    "RATELIMIT_LOGIN": "10 per minute;50 per hour",  # failed sign-ins per address
+    "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;20 per hour",  # failed, per account and address
     "RATELIMIT_SIGNUP": "5 per minute;30 per hour",
     "RATELIMIT_RESET": "5 per minute;20 per hour",
     "RATELIMIT_UPLOAD": "60 per minute;1000 per hour",
     "RATELIMIT_POST": "10 per minute;100 per day",
+    "RATELIMIT_TEAM_ADD": "10 per minute;50 per hour",  # adding people to a team, per account
     # Jobs
     "TASKS_MODE": None,  # "rq" | "thread" | "sync"; default: rq with REDIS_URL, else thread
     "JOB_STUCK_AFTER_SECONDS": 600,
@@ -63,6 +68,9 @@ DEFAULTS: dict[str, Any] = {
     # Serving images behind a proxy: "" | "nginx" (X-Accel-Redirect) | "sendfile" (X-Sendfile)
     "IMAGE_OFFLOAD": "",
 }
+
+#: BASE_URL when mail is only logged (or kept in memory): the address ``scripts/serve.sh`` uses.
+LOCAL_BASE_URL = "http://127.0.0.1:5000"
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 _BOOL_FALSE = {"0", "false", "no", "off", ""}
@@ -143,6 +151,11 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["TASKS_MODE"] = "rq" if app.config["REDIS_URL"] else "thread"
     if not app.config["MAIL_BACKEND"]:
         app.config["MAIL_BACKEND"] = "smtp" if app.config["MAIL_SERVER"] else "log"
+    app.config["BASE_URL"] = _base_url(app.config["BASE_URL"], app.config["MAIL_BACKEND"])
+    hosts = app.config["TRUSTED_HOSTS"]
+    if isinstance(hosts, str):
+        hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+    app.config["TRUSTED_HOSTS"] = hosts or None
 
     url = app.config["DATABASE_URL"]
     if url.startswith("postgres://"):
@@ -164,3 +177,21 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # tied to the session instead
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+
+
+def _base_url(configured: str | None, mail_backend: str) -> str:
+    """Return the base URL of e-mailed links; refuse to start without one when mail is real."""
+    if not configured:
+        if mail_backend == "smtp":
+            raise RuntimeError(
+                "TROVE_BASE_URL is not set. E-mailed links (password resets, sign-in links, "
+                "invitations) are built from it, never from the request's Host header; set it "
+                "to the site's public address, e.g. TROVE_BASE_URL=https://photos.your-lab.org"
+            )
+        return LOCAL_BASE_URL
+    parts = urlsplit(configured)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError(
+            f"TROVE_BASE_URL must look like https://photos.your-lab.org, not {configured!r}"
+        )
+    return configured.rstrip("/")

@@ -3,6 +3,9 @@
 Backends (``MAIL_BACKEND``): ``smtp`` (``MAIL_SERVER`` and friends), ``log`` (the embedded
 default: the message, links included, is written to the application log) and ``memory``
 (kept in :data:`outbox`, for tests and demos).
+
+Every link in an e-mail is built by :func:`site_url` from the configured ``BASE_URL``,
+never from the request's ``Host`` or ``X-Forwarded-Host`` headers, which a client chooses.
 """
 
 from __future__ import annotations
@@ -21,6 +24,16 @@ log = logging.getLogger(__name__)
 
 #: Messages sent with the ``memory`` backend, newest last.
 outbox: list[EmailMessage] = []
+
+
+def site_url(path: str) -> str:
+    """Return the absolute URL of the site-relative ``path``, from ``BASE_URL`` only."""
+    base = current_app.config.get("BASE_URL")
+    if not base:
+        raise RuntimeError("BASE_URL is not configured; e-mailed links cannot be built")
+    if not path.startswith("/") or path.startswith("//"):
+        raise ValueError(f"site_url takes a path on this site, not {path!r}")
+    return str(base).rstrip("/") + path
 
 
 def send_mail(to: str, subject: str, body: str) -> None:

@@ -111,6 +111,7 @@ def test_the_whole_journey(paypal_server, browser):  # noqa: F811 - the imported
     mobile.get_by_text("Welcome to Test Lab, Sam.").wait_for()
     mobile.get_by_role("link", name="Account").click()
     mobile.get_by_label("PayPal e-mail address").fill("sam.pay@example.org")
+    mobile.get_by_label("Your password", exact=True).first.fill(TEST_PASSWORD)
     mobile.get_by_role("button", name="Save").click()
     mobile.get_by_text("Your profile is saved.").wait_for()
     mobile.get_by_role("link", name="Projects").click()

@@ -222,3 +222,27 @@ def test_approving_after_a_payment_adds_a_new_payable_earning(manual_ctx):
     assert db.session.scalar(
         select(Earning.status).order_by(Earning.id.desc()).limit(1)
     ) is EarningStatus.UNPAID
+
+
+def test_a_prepared_batch_keeps_the_paypal_address_it_was_prepared_with(manual_ctx):
+    from tests.conftest import TEST_PASSWORD
+    from trove.accounts.service import update_profile
+
+    team = build_team({"old@pay.example": 2})
+    [batch] = service.prepare_batch(team.project, team.finance)
+    db.session.commit()
+    person = team.contributors[0]
+    update_profile(
+        person,
+        display_name=person.display_name,
+        paypal_email="new@pay.example",
+        country=None,
+        password=TEST_PASSWORD,
+    )
+    db.session.commit()
+    assert [item.receiver for item in batch.items] == ["old@pay.example"]
+    service.approve_batch(batch, team.finance)
+    service.send_batch(batch, team.finance)
+    db.session.commit()
+    upload = exports.manual_upload_csv(batch)  # what finance pays through PayPal
+    assert "old@pay.example" in upload and "new@pay.example" not in upload

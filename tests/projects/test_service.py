@@ -205,7 +205,7 @@ def test_team_keeps_an_owner(app_ctx):
     member = service.add_member(project, owner, colleague, TeamRole.REVIEWER)
     with pytest.raises(DomainError, match="already on the team"):
         service.add_member(project, owner, colleague, TeamRole.VIEWER)
-    with pytest.raises(DomainError, match="not a lab member"):
+    with pytest.raises(DomainError, match="No lab member uses that address"):
         service.add_member(project, owner, make_user(), TeamRole.VIEWER)
     service.change_member_role(project, owner, member, TeamRole.OWNER)
     service.change_member_role(project, owner, owner_member, TeamRole.VIEWER)

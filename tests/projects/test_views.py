@@ -298,13 +298,13 @@ def test_team_management(app, client, projects):
         data={"email": "public@example.org", "role": "viewer"},
         headers=HX,
     )
-    assert refused.status_code == 422 and b"not a lab member" in refused.data
+    assert refused.status_code == 422 and b"No lab member uses that address" in refused.data
     unknown = client.post(
         f"/projects/{project_id}/team",
         data={"email": "ghost@example.org", "role": "viewer"},
         headers=HX,
     )
-    assert unknown.status_code == 422 and b"No account uses that address" in unknown.data
+    assert unknown.status_code == 422 and b"No lab member uses that address" in unknown.data
     page = client.get(f"/projects/{project_id}/team").data
     assert b"colleague@example.org" in page
 

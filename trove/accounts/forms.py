@@ -92,11 +92,8 @@ class ForgotPasswordForm(FlaskForm):
     email = _email_field()
 
 
-class ResetPasswordForm(FlaskForm):
-    """Choose a new password from a reset link."""
-
-    password = _new_password_field()
-    confirm = PasswordField(
+def _confirm_field() -> PasswordField:
+    return PasswordField(
         "Repeat the password",
         validators=[
             DataRequired(message="Repeat the password."),
@@ -104,6 +101,42 @@ class ResetPasswordForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+def _current_password_field(label: str = "Your current password") -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[DataRequired(message="Enter your current password."), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    """Choose a new password from a reset link."""
+
+    password = _new_password_field()
+    confirm = _confirm_field()
+
+
+class SignInLinkForm(FlaskForm):
+    """Ask for an e-mailed sign-in link."""
+
+    email = _email_field()
+
+
+class ChangePasswordForm(FlaskForm):
+    """Change the password, knowing the current one."""
+
+    current_password = _current_password_field()
+    password = _new_password_field()
+    confirm = _confirm_field()
+
+
+class ChangeEmailForm(FlaskForm):
+    """Move the account to a new e-mail address (confirmed from that address)."""
+
+    email = _email_field("New e-mail address")
+    password = _current_password_field("Your password")
 
 
 class InviteForm(FlaskForm):
@@ -125,6 +158,12 @@ class ProfileForm(FlaskForm):
     display_name = _display_name_field()
     paypal_email = _email_field("PayPal e-mail address", required=False)
     country = SelectField("Country", validators=[Optional()], choices=[], validate_choice=False)
+    password = PasswordField(
+        "Your password",
+        validators=[Optional(), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+        description="Needed only when you change the PayPal address.",
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -58,9 +58,27 @@ class User(UserMixin, db.Model):
     referral_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
+    # The signed-in browser's session token (set by trove.accounts.sessions), not a column.
+    session_token = None
+
     def get_id(self) -> str:
-        """Return the session identifier Flask-Login stores (not the primary key)."""
-        return self.login_id
+        """Return the session token Flask-Login stores (not the primary key)."""
+        if not self.session_token:
+            raise RuntimeError("sign in through trove.accounts.sessions.begin_session")
+        return str(self.session_token)
+
+    def __eq__(self, other: object) -> bool:
+        """Return whether ``other`` is the same account (UserMixin compares session ids)."""
+        if isinstance(other, User):
+            return self.id == other.id
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        """Return whether ``other`` is another account."""
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -109,3 +127,17 @@ class Invitation(db.Model):
         if self.expires_at <= utcnow():
             return "expired"
         return "pending"
+
+
+class UserSession(db.Model):
+    """One signed-in browser: ended by signing out there, or from the account page."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the cookie's
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)  # updated every few minutes

@@ -13,10 +13,13 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from trove.accounts.models import Invitation, Role, User, new_login_id
+from trove.accounts.models import Invitation, Role, User
+from trove.accounts.sessions import end_all_sessions, end_other_sessions
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.mail import send_mail, site_url
+from trove.security import local_url
 from trove.timeutil import utcnow
 
 # Verified against when the e-mail is unknown, so timing does not reveal which accounts exist.
@@ -45,6 +48,37 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
+def sign_up(email: str, password: str, display_name: str) -> User | None:
+    """Create a contributor account, or (address taken) e-mail its owner and return None.
+
+    Both answers look the same to whoever signs up, so sign-up does not reveal who has an
+    account; the owner of the address learns that someone tried.
+    """
+    existing = find_user_by_email(email)
+    lab = current_app.config["LAB_NAME"]
+    if existing is None:
+        user = create_user(email, password, display_name)
+        send_mail(
+            user.email,
+            f"Welcome to {lab}",
+            f"Hello {user.display_name},\n\nYour {lab} account is ready. Sign in at "
+            f"{site_url(local_url('accounts.login_form'))}\n",
+        )
+        return user
+    hash_password(password)  # the same work as a real sign-up, so timing tells nothing
+    if existing.active:
+        send_mail(
+            existing.email,
+            f"Someone tried to sign up to {lab} with your address",
+            f"Hello {existing.display_name},\n\nSomeone tried to create a {lab} account with "
+            f"this e-mail address, which already has one. If it was you, sign in here:\n\n"
+            f"{site_url(local_url('accounts.login_form'))}\n\nForgot your password? Reset it "
+            f"here:\n\n{site_url(local_url('accounts.forgot_password_form'))}\n\n"
+            f"If it was not you, ignore this message; your account is unchanged.\n",
+        )
+    return None
+
+
 def create_user(
     email: str, password: str, display_name: str, role: Role = Role.CONTRIBUTOR
 ) -> User:
@@ -63,25 +97,36 @@ def create_user(
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """Return the active user whose password matches, else None."""
+def _verify(user: User | None, password: str) -> bool:
+    """Return whether ``password`` is ``user``'s (spending the same time when no user)."""
     hasher = _hasher()
-    user = find_user_by_email(email)
     if user is None:
         key = (hasher.time_cost, hasher.memory_cost)
         if key not in _DUMMY_HASH_CACHE:
             _DUMMY_HASH_CACHE[key] = hasher.hash(secrets.token_hex(8))
         with contextlib.suppress(VerificationError):
             hasher.verify(_DUMMY_HASH_CACHE[key], password)
-        return None
+        return False
     try:
         hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        return None
-    if not user.active:
-        return None
+        return False
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
+    return True
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the user whose password matches, else None; refuse a deactivated account."""
+    user = find_user_by_email(email)
+    if not _verify(user, password) or user is None:
+        return None
+    if not user.active:
+        # Said only to whoever knows the password, so it reveals nothing to a stranger.
+        raise DomainError(
+            "This account has been deactivated. Contact the lab if you think this is a mistake.",
+            field="password",
+        )
     user.last_login_at = utcnow()
     return user
 
@@ -89,39 +134,149 @@ def authenticate(email: str, password: str) -> User | None:
 def set_password(user: User, password: str) -> None:
     """Change ``user``'s password and end every other session."""
     user.password_hash = hash_password(password)
-    user.login_id = new_login_id()
+    end_other_sessions(user)
     record_event(user, "account.password_changed", user)
 
 
-# --- password reset ---------------------------------------------------------------------
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change ``user``'s password once the current one is confirmed; end other sessions."""
+    if not _verify(user, current_password):
+        raise DomainError("That is not your current password.", field="current_password")
+    set_password(user, new_password)
 
 
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+def _require_password(user: User, password: str | None, field: str = "password") -> None:
+    if not password or not _verify(user, password):
+        raise DomainError("Enter your password to confirm this change.", field=field)
 
 
-def _password_fingerprint(user: User) -> str:
-    # Part of the token: once the password changes, every earlier link stops working.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+# --- e-mailed links: password reset, sign-in, new e-mail address ------------------------
+
+
+def _fingerprint(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def _dumps(purpose: str, data: dict) -> str:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose).dumps(data)
+
+
+def _loads(purpose: str, token: str, max_age_setting: str, what: str) -> tuple[dict, User]:
+    """Return a valid token's data and the active user it names; raise DomainError."""
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+    try:
+        data = serializer.loads(token, max_age=int(current_app.config[max_age_setting]))
+    except SignatureExpired:
+        raise DomainError(f"This {what} has expired. Ask for a new one.") from None
+    except BadSignature:
+        raise DomainError(f"This {what} is not valid. Ask for a new one.") from None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.active:
+        raise DomainError(f"This {what} is not valid. Ask for a new one.")
+    return data, user
 
 
 def make_reset_token(user: User) -> str:
     """Return a signed, expiring, single-use password-reset token for ``user``."""
-    return _reset_serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
+    # The password's fingerprint is part of it: once the password changes, the link is spent.
+    return _dumps("password-reset", {"u": user.id, "p": _fingerprint(user.password_hash)})
 
 
 def user_for_reset_token(token: str) -> User:
     """Return the user a valid reset token names; raise DomainError otherwise."""
-    max_age = int(current_app.config["PASSWORD_RESET_MAX_AGE"])
-    try:
-        data = _reset_serializer().loads(token, max_age=max_age)
-    except SignatureExpired:
-        raise DomainError("This reset link has expired. Ask for a new one.") from None
-    except BadSignature:
-        raise DomainError("This reset link is not valid. Ask for a new one.") from None
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("p") != _password_fingerprint(user):
+    data, user = _loads("password-reset", token, "PASSWORD_RESET_MAX_AGE", "reset link")
+    if data.get("p") != _fingerprint(user.password_hash):
         raise DomainError("This reset link has already been used. Ask for a new one.")
+    return user
+
+
+def _last_login(user: User) -> str:
+    return user.last_login_at.isoformat() if user.last_login_at else ""
+
+
+def send_sign_in_link(email: str) -> None:
+    """E-mail a short-lived, single-use sign-in link if ``email`` has an active account."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    # Any sign-in moves last_login_at, which spends the link.
+    token = _dumps("sign-in-link", {"u": user.id, "l": _last_login(user)})
+    minutes = int(current_app.config["SIGNIN_LINK_MAX_AGE"]) // 60
+    send_mail(
+        user.email,
+        f"Sign in to {current_app.config['LAB_NAME']}",
+        f"Hello {user.display_name},\n\nOpen this link within {minutes} minutes to sign in "
+        f"(it works once):\n\n{site_url(local_url('accounts.sign_in_link', token=token))}\n\n"
+        f"If you did not ask for it, ignore this message.\n",
+    )
+
+
+def sign_in_with_link(token: str) -> User:
+    """Return the user a valid sign-in link names, spending the link; raise DomainError."""
+    data, user = _loads("sign-in-link", token, "SIGNIN_LINK_MAX_AGE", "sign-in link")
+    if data.get("l") != _last_login(user):
+        raise DomainError("This sign-in link has already been used. Ask for a new one.")
+    user.last_login_at = utcnow()
+    record_event(user, "account.signed_in_by_link", user)
+    return user
+
+
+def request_email_change(user: User, password: str, new_email: str) -> str:
+    """Send a confirmation link to ``new_email`` and a notice to the current address.
+
+    Returns the normalised new address. A taken address gets no link (its owner gets a
+    notice) but the answer is the same, so this does not reveal who has an account.
+    """
+    _require_password(user, password)
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise DomainError("That is already your e-mail address.", field="email")
+    lab = current_app.config["LAB_NAME"]
+    if find_user_by_email(new_email) is None:
+        token = _dumps(
+            "email-change", {"u": user.id, "e": new_email, "o": _fingerprint(user.email)}
+        )
+        hours = int(current_app.config["EMAIL_CHANGE_MAX_AGE"]) // 3600
+        send_mail(
+            new_email,
+            f"Confirm your new {lab} e-mail address",
+            f"Hello {user.display_name},\n\nOpen this link within {hours} hours to use this "
+            f"address for your {lab} account:\n\n"
+            f"{site_url(local_url('accounts.confirm_email_form', token=token))}\n\n"
+            f"If you did not ask for it, ignore this message.\n",
+        )
+    send_mail(
+        user.email,
+        f"Your {lab} e-mail address is about to change",
+        f"Hello {user.display_name},\n\nSomeone signed in to your account asked to change its "
+        f"e-mail address to {new_email}. It changes once the link sent there is opened.\n\n"
+        f"If this was not you, change your password now:\n\n"
+        f"{site_url(local_url('accounts.forgot_password_form'))}\n",
+    )
+    record_event(user, "account.email_change_requested", user)
+    return new_email
+
+
+def confirm_email_change(token: str) -> User:
+    """Move the account a valid link names to its new address; end its other sessions."""
+    data, user = _loads("email-change", token, "EMAIL_CHANGE_MAX_AGE", "confirmation link")
+    new_email = str(data.get("e") or "")
+    if data.get("o") != _fingerprint(user.email):
+        raise DomainError("This confirmation link has already been used.")
+    if find_user_by_email(new_email) is not None:
+        raise DomainError("Another account now uses that address. Choose another one.")
+    old_email = user.email
+    user.email = new_email
+    end_other_sessions(user)
+    record_event(user, "account.email_changed", user)
+    lab = current_app.config["LAB_NAME"]
+    send_mail(
+        old_email,
+        f"Your {lab} e-mail address has changed",
+        f"Hello {user.display_name},\n\nYour {lab} account now uses the address {new_email}; "
+        f"this address will get no more messages about it. If this was not you, contact the lab "
+        f"at once.\n",
+    )
     return user
 
 
@@ -218,15 +373,68 @@ def set_role(admin: User, user: User, role: Role) -> None:
 
 
 def update_profile(
-    user: User, *, display_name: str, paypal_email: str | None, country: str | None
+    user: User,
+    *,
+    display_name: str,
+    paypal_email: str | None,
+    country: str | None,
+    password: str | None = None,
 ) -> None:
-    """Update the editable profile fields of ``user``."""
-    changed_paypal = (paypal_email or None) != user.paypal_email
+    """Update the editable profile fields; a new PayPal address needs the password."""
+    paypal_email = normalise_email(paypal_email) if paypal_email else None
+    old_paypal = user.paypal_email
+    if paypal_email != old_paypal:
+        _require_password(user, password)
     user.display_name = display_name.strip()
-    user.paypal_email = normalise_email(paypal_email) if paypal_email else None
+    user.paypal_email = paypal_email
     user.country = country.upper() if country else None
-    if changed_paypal:
+    if paypal_email != old_paypal:
+        # Payout batches already prepared keep the address they were prepared with.
         record_event(user, "account.paypal_email_changed", user)
+        _tell_paypal_changed(user, old_paypal)
+
+
+def _tell_paypal_changed(user: User, old_paypal: str | None) -> None:
+    from trove.notifications.service import notify
+
+    text = (
+        "The PayPal address your payments go to was changed. Payments already being prepared "
+        "still go to the old address. If this was not you, change your password now."
+    )
+    subject = f"Your {current_app.config['LAB_NAME']} PayPal address was changed"
+    notify(user, "account.paypal", text, local_url("accounts.profile_form"), email_subject=subject)
+    if old_paypal and old_paypal != user.email:
+        send_mail(old_paypal, subject, f"Hello {user.display_name},\n\n{text}\n")
+
+
+# --- admin: deactivate and reactivate ------------------------------------------------------
+
+
+def deactivate_user(admin: User, user: User) -> None:
+    """Stop ``user`` signing in and end their sessions; nothing is deleted (admins only)."""
+    if not admin.is_admin:
+        raise DomainError("Only an admin can deactivate accounts.", status=403)
+    if user.id == admin.id:
+        raise DomainError("You cannot deactivate your own account.")
+    if user.deleted_at is not None:
+        raise DomainError("This account was deleted by its owner.")
+    if not user.active:
+        raise DomainError("This account is already deactivated.")
+    user.active = False
+    end_all_sessions(user)
+    record_event(admin, "account.deactivated", user)
+
+
+def reactivate_user(admin: User, user: User) -> None:
+    """Let a deactivated ``user`` sign in again (admins only)."""
+    if not admin.is_admin:
+        raise DomainError("Only an admin can reactivate accounts.", status=403)
+    if user.deleted_at is not None:
+        raise DomainError("This account was deleted by its owner and cannot be reactivated.")
+    if user.active:
+        raise DomainError("This account is already active.")
+    user.active = True
+    record_event(admin, "account.reactivated", user)
 
 
 # --- referrals ------------------------------------------------------------------------------

@@ -2,46 +2,39 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from collections.abc import Callable
 
-from trove.accounts import service
+from flask import Blueprint, Response, current_app, flash, request, url_for
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from trove.accounts import service, sessions
 from trove.accounts.forms import (
     AcceptInvitationForm,
+    ChangeEmailForm,
+    ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
     ResetPasswordForm,
+    SignInLinkForm,
     SignupForm,
 )
 from trove.accounts.models import Invitation, User
 from trove.errors import DomainError
 from trove.extensions import db, limiter, login_manager
 from trove.htmx import apply_change, is_fragment_request, redirect_after_change, render
-from trove.mail import send_mail
+from trove.mail import send_mail, site_url
 from trove.security import safe_next
 
 bp = Blueprint("accounts", __name__)
+bp.before_app_request(sessions.touch_current_session)
+bp.after_app_request(sessions.reload_after_sign_in)
 
 
 def _limit(key: str):  # type: ignore[no-untyped-def]
     return limiter.limit(lambda: current_app.config[key], methods=["POST"])
-
-
-def absolute_url(endpoint: str, **values: object) -> str:
-    """Return an absolute URL for e-mails, using BASE_URL when configured."""
-    base = current_app.config.get("BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
-
-
-@login_manager.user_loader
-def load_user(login_id: str) -> User | None:
-    """Load the signed-in user from the session's login id."""
-    from sqlalchemy import select
-
-    return db.session.scalar(select(User).where(User.login_id == login_id))
 
 
 def _home_for(user: User) -> str:
@@ -63,16 +56,15 @@ def signup() -> Response:
     """Create a contributor account and sign in."""
     form = SignupForm()
     if form.validate_on_submit():
-        try:
-            user = service.create_user(form.email.data, form.password.data, form.display_name.data)
+        user = service.sign_up(form.email.data, form.password.data, form.display_name.data)
+        if user is not None:
             service.apply_referral(user, form.ref.data)
-        except DomainError as error:
-            getattr(form, error.field or "email").errors.append(error.message)
-        else:
-            db.session.commit()
-            login_user(user)
+            sessions.begin_session(user)
             flash(f"Welcome to {current_app.config['LAB_NAME']}, {user.display_name}.", "success")
-            return redirect_after_change(safe_next(request.args.get("next"), url_for("main.index")))
+        else:  # the address has an account: its owner is told by e-mail, nobody else
+            flash("We sent a message to that address. Follow it to continue.", "info")
+        db.session.commit()
+        return redirect_after_change(safe_next(request.args.get("next"), url_for("main.index")))
     return render("accounts/signup.html", block="form", form=form, status=422)
 
 
@@ -87,38 +79,98 @@ def login_form() -> Response:
 
 
 def _login_account() -> str:
-    """The account a sign-in attempt is for (its e-mail, normalised), as a limit key."""
-    return "login:" + (request.form.get("email") or "").strip().lower()
+    """The account and address of a sign-in attempt, as a limit key."""
+    email = (request.form.get("email") or "").strip().lower()
+    return f"login:{email}|{get_remote_address()}"
+
+
+def _failed(response: Response) -> bool:
+    """Count only failed attempts: a campus behind one address signs in freely."""
+    return response.status_code == 422
 
 
 @bp.post("/login")
-@_limit("RATELIMIT_LOGIN")
-# Guessing one account's password from many addresses: count the failures per account.
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], deduct_when=_failed)
+# Per account *and* address: a stranger guessing slows down only themselves, never locks
+# the owner out (who can also always ask for an e-mailed sign-in link).
 @limiter.limit(
     lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"],
     key_func=_login_account,
     methods=["POST"],
-    deduct_when=lambda response: response.status_code == 422,
+    deduct_when=_failed,
 )
 def login() -> Response:
     """Sign in with e-mail and password."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = service.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            db.session.commit()
-            login_user(user)
-            return redirect_after_change(safe_next(form.next.data, _home_for(user)))
-        form.password.errors.append("That e-mail and password do not match an account.")
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except DomainError as error:
+            form.password.errors.append(error.message)  # a deactivated account
+        else:
+            if user is not None:
+                sessions.begin_session(user)
+                db.session.commit()
+                return redirect_after_change(safe_next(form.next.data, _home_for(user)))
+            form.password.errors.append("That e-mail and password do not match an account.")
     return render("accounts/login.html", block="form", form=form, status=422)
 
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out."""
-    logout_user()
-    flash("You are signed out.", "info")
-    return redirect_after_change(url_for("main.index"))
+    """Sign out: this browser's session ends on the server too."""
+    sessions.end_current_session()
+    db.session.commit()
+    return redirect_after_change(
+        url_for("main.index"), flash="You are signed out.", category="info"
+    )
+
+
+# --- sign-in links -------------------------------------------------------------------------
+
+
+@bp.get("/login/link")
+def sign_in_link_form() -> Response:
+    """Show the form that asks for an e-mailed sign-in link."""
+    return render("accounts/sign_in_link.html", form=SignInLinkForm(), sent=False)
+
+
+@bp.post("/login/link")
+@_limit("RATELIMIT_RESET")
+def send_sign_in_link() -> Response:
+    """E-mail a sign-in link if the address has an account (without saying whether)."""
+    form = SignInLinkForm()
+    if not form.validate_on_submit():
+        return render("accounts/sign_in_link.html", block="form", form=form, sent=False, status=422)
+    service.send_sign_in_link(form.email.data)
+    db.session.commit()
+    return render("accounts/sign_in_link.html", block="form", form=form, sent=True)
+
+
+@bp.get("/login/link/<token>")
+def sign_in_link(token: str) -> Response:
+    """Show a button that signs in (a GET must not spend the link: mail scanners open it)."""
+    return render("accounts/sign_in_link_use.html", token=token, form=FlaskForm(), error=None)
+
+
+@bp.post("/login/link/<token>")
+@_limit("RATELIMIT_RESET")
+def use_sign_in_link(token: str) -> Response:
+    """Sign in with a valid e-mailed link."""
+    try:
+        user = service.sign_in_with_link(token)
+    except DomainError as error:
+        return render(
+            "accounts/sign_in_link_use.html",
+            token=token,
+            form=None,
+            error=error.message,
+            status=400,
+        )
+    sessions.begin_session(user)
+    db.session.commit()
+    flash(f"Welcome back, {user.display_name}.", "success")
+    return redirect_after_change(_home_for(user))
 
 
 # --- password reset ------------------------------------------------------------------------
@@ -139,7 +191,8 @@ def forgot_password() -> Response:
         return render("accounts/forgot.html", block="form", form=form, sent=False, status=422)
     user = service.find_user_by_email(form.email.data)
     if user is not None and user.active:
-        link = absolute_url("accounts.reset_password_form", token=service.make_reset_token(user))
+        token = service.make_reset_token(user)
+        link = site_url(url_for("accounts.reset_password_form", token=token))
         minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE"]) // 60
         send_mail(
             user.email,
@@ -180,8 +233,8 @@ def reset_password(token: str) -> Response:
             "accounts/reset.html", block="form", form=form, token=token, error=None, status=422
         )
     service.set_password(user, form.password.data)
+    sessions.begin_session(user)
     db.session.commit()
-    login_user(user)
     flash("Your password has been changed.", "success")
     return redirect_after_change(url_for("main.index"))
 
@@ -229,9 +282,17 @@ def accept_invitation(token: str) -> Response:
             flash=f"Sign in as {invite.email} to accept the invitation.",
             category="info",
         )
+
+    def accept() -> None:
+        service.accept_invitation(invite, user)
+        if not current_user.is_authenticated:
+            sessions.begin_session(user)
+
     return apply_change(
-        lambda: service.accept_invitation(invite, user),
-        done=lambda _: _welcome(user),
+        accept,
+        done=lambda _: redirect_after_change(
+            url_for("main.index"), flash=f"Welcome to the {current_app.config['LAB_NAME']} team."
+        ),
         on_error=lambda error: render(
             "accounts/invitation.html", invite=None, error=error.message, status=409
         ),
@@ -251,38 +312,70 @@ def _invitation_form(invite: Invitation, token: str, form: AcceptInvitationForm)
     )
 
 
-def _welcome(user: User) -> Response:
-    if not current_user.is_authenticated:
-        login_user(user)
-    return redirect_after_change(
-        url_for("main.index"), flash=f"Welcome to the {current_app.config['LAB_NAME']} team."
-    )
-
-
 # --- profile -------------------------------------------------------------------------------
+
+
+def _account_page(*, block: str | None = None, status: int = 200, **forms: object) -> Response:
+    """Render the account page; ``forms`` replace the blank forms (to show their errors)."""
+    context: dict[str, object] = {
+        "form": ProfileForm(obj=current_user, formdata=None),
+        "password_form": ChangePasswordForm(formdata=None),
+        "email_form": ChangeEmailForm(formdata=None),
+        "saved": False,
+        "sessions": sessions.list_sessions(current_user),
+        "this_session": sessions.current_session(),
+    }
+    context.update(forms)
+    return render("accounts/profile.html", block=block, status=status, **context)
+
+
+def _field_error(form: FlaskForm, error: DomainError, default: str) -> None:
+    getattr(form, error.field or default).errors.append(error.message)
 
 
 @bp.get("/account")
 @login_required
 def profile_form() -> Response:
-    """Show the profile form."""
-    return render("accounts/profile.html", form=ProfileForm(obj=current_user), saved=False)
+    """Show the account page: profile, password, e-mail address and signed-in browsers."""
+    return _account_page()
+
+
+def _account_form_answer(
+    form: FlaskForm, block: str, name: str, default_field: str
+) -> Callable[[DomainError | None], Response]:
+    """Answer an invalid or refused account form: its block again, the message on a field."""
+
+    def answer(error: DomainError | None = None) -> Response:
+        if error is not None:
+            _field_error(form, error, default_field)
+        return _account_page(block=block, status=422, **{name: form})
+
+    return answer
 
 
 @bp.post("/account")
 @login_required
 def profile() -> Response:
-    """Save the profile."""
+    """Save the profile (a new PayPal address needs the password)."""
     form = ProfileForm()
+    invalid = _account_form_answer(form, "form", "form", "password")
     if not form.validate_on_submit():
-        return render("accounts/profile.html", block="form", form=form, saved=False, status=422)
-    service.update_profile(
-        current_user,
-        display_name=form.display_name.data,
-        paypal_email=form.paypal_email.data or None,
-        country=form.country.data or None,
+        return invalid()
+    return apply_change(
+        lambda: service.update_profile(
+            current_user,
+            display_name=form.display_name.data,
+            paypal_email=form.paypal_email.data or None,
+            country=form.country.data or None,
+            password=form.password.data,
+        ),
+        done=lambda _: _profile_saved(form),
+        on_error=invalid,
     )
-    db.session.commit()
+
+
+def _profile_saved(form: ProfileForm) -> Response:
+    form.password.data = ""
     return redirect_after_change(
         url_for("accounts.profile_form"),
         flash="Your profile is saved.",
@@ -290,6 +383,109 @@ def profile() -> Response:
         block="form",
         form=form,
         saved=True,
+    )
+
+
+@bp.post("/account/password")
+@login_required
+# A password check: guesses are limited like signing in (failures only).
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], deduct_when=_failed)
+def change_password() -> Response:
+    """Change the password; every other browser is signed out."""
+    form = ChangePasswordForm()
+    invalid = _account_form_answer(form, "password_form", "password_form", "current_password")
+    if not form.validate_on_submit():
+        return invalid()
+    return apply_change(
+        lambda: service.change_password(
+            current_user, form.current_password.data, form.password.data
+        ),
+        done=lambda _: redirect_after_change(
+            url_for("accounts.profile_form"),
+            flash="Your password is changed. Other browsers are signed out.",
+        ),
+        on_error=invalid,
+    )
+
+
+@bp.post("/account/email")
+@login_required
+# A password check: guesses are limited like signing in (failures only).
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"], deduct_when=_failed)
+def change_email() -> Response:
+    """Send a confirmation link to a new e-mail address."""
+    form = ChangeEmailForm()
+    invalid = _account_form_answer(form, "email_form", "email_form", "email")
+    if not form.validate_on_submit():
+        return invalid()
+    return apply_change(
+        lambda: service.request_email_change(current_user, form.password.data, form.email.data),
+        done=lambda new_email: redirect_after_change(
+            url_for("accounts.profile_form"),
+            flash=f"We sent a link to {new_email}. Your address changes once you open it.",
+            category="info",
+        ),
+        on_error=invalid,
+    )
+
+
+@bp.get("/account/email/<token>")
+def confirm_email_form(token: str) -> Response:
+    """Show a button that confirms the new address (a GET changes nothing)."""
+    return render("accounts/confirm_email.html", token=token, form=FlaskForm(), error=None)
+
+
+@bp.post("/account/email/<token>")
+@_limit("RATELIMIT_RESET")
+def confirm_email(token: str) -> Response:
+    """Move the account to the address the link was sent to."""
+    return apply_change(
+        lambda: service.confirm_email_change(token),
+        done=_email_changed,
+        on_error=lambda error: render(
+            "accounts/confirm_email.html", token=token, form=None, error=error.message, status=400
+        ),
+    )
+
+
+def _email_changed(user: User) -> Response:
+    target = "accounts.profile_form" if current_user.is_authenticated else "accounts.login_form"
+    return redirect_after_change(
+        url_for(target), flash=f"Your account now uses {user.email}. Other browsers are signed out."
+    )
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int) -> Response:
+    """Sign one browser out."""
+    this = sessions.current_session()
+    if this is not None and this.id == session_id:
+        sessions.end_current_session()
+        db.session.commit()
+        return redirect_after_change(
+            url_for("main.index"), flash="You are signed out.", category="info"
+        )
+    location = url_for("accounts.profile_form")
+    return apply_change(
+        lambda: sessions.end_session(current_user, session_id),
+        done=lambda _: redirect_after_change(location, flash="That browser is signed out."),
+        # Already ended elsewhere: nothing is wrong, so it is news, not an error.
+        on_error=lambda error: redirect_after_change(
+            location, flash=error.message, category="info"
+        ),
+    )
+
+
+@bp.post("/account/sessions/end-all")
+@login_required
+def end_all_sessions() -> Response:
+    """Sign out everywhere, this browser included."""
+    sessions.end_all_sessions(current_user)
+    sessions.end_current_session()
+    db.session.commit()
+    return redirect_after_change(
+        url_for("accounts.login_form"), flash="You are signed out everywhere.", category="info"
     )
 
 

@@ -12,12 +12,11 @@ from wtforms.fields.choices import SelectChoice
 from trove.accounts import service as accounts
 from trove.accounts.forms import InviteForm
 from trove.accounts.models import Invitation, Role, User
-from trove.accounts.views import absolute_url
 from trove.audit.models import AuditEvent
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.htmx import redirect_after_change, render
-from trove.mail import send_mail
+from trove.htmx import apply_change, redirect_after_change, render
+from trove.mail import send_mail, site_url
 from trove.security import get_or_404, role_required
 from trove.tasks import JobRecord, JobStatus, queue_health, retry_job
 
@@ -103,32 +102,43 @@ def invitations() -> Response:
 def invite() -> Response:
     """Invite a lab member by e-mail."""
     form = InviteForm()
-    if form.validate_on_submit():
-        try:
-            invitation, token = accounts.invite_lab_member(current_user, form.email.data)
-        except DomainError as error:
+
+    def invalid(error: DomainError | None = None) -> Response:
+        if error is not None:
             form.email.errors.append(error.message)
-        else:
-            link = absolute_url("accounts.invitation", token=token)
-            lab = _lab_name()
-            send_mail(
-                invitation.email,
-                f"You are invited to join {lab} on Trove",
-                f"{current_user.display_name} invites you to join {lab} as a lab member, "
-                f"to run photo-collection projects and review contributions.\n\n"
-                f"Accept the invitation here (the link works once, for "
-                f"{(invitation.expires_at - invitation.created_at).days} days):\n\n{link}\n",
-            )
-            db.session.commit()
-            flash(f"Invitation sent to {invitation.email}.", "success")
-            return redirect_after_change(url_for("admin.invitations"))
-    return render(
-        "admin/invitations.html",
-        block="invite_form",
-        form=form,
-        invitations=_invitations(),
-        status=422,
+        return render(
+            "admin/invitations.html",
+            block="invite_form",
+            form=form,
+            invitations=_invitations(),
+            status=422,
+        )
+
+    if not form.validate_on_submit():
+        return invalid()
+    return apply_change(
+        lambda: _send_invitation(form.email.data),
+        done=lambda email: redirect_after_change(
+            url_for("admin.invitations"), flash=f"Invitation sent to {email}."
+        ),
+        on_error=invalid,
     )
+
+
+def _send_invitation(email: str) -> str:
+    """Invite ``email`` and send the link (the mail goes out once the change commits)."""
+    invitation, token = accounts.invite_lab_member(current_user, email)
+    link = site_url(url_for("accounts.invitation", token=token))
+    lab = _lab_name()
+    send_mail(
+        invitation.email,
+        f"You are invited to join {lab} on Trove",
+        f"{current_user.display_name} invites you to join {lab} as a lab member, "
+        f"to run photo-collection projects and review contributions.\n\n"
+        f"Accept the invitation here (the link works once, for "
+        f"{(invitation.expires_at - invitation.created_at).days} days):\n\n{link}\n",
+    )
+    return invitation.email
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
@@ -136,14 +146,14 @@ def invite() -> Response:
 def revoke_invitation(invitation_id: int) -> Response:
     """Revoke a pending invitation."""
     invitation = get_or_404(Invitation, invitation_id)
-    try:
-        accounts.revoke_invitation(current_user, invitation)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"The invitation to {invitation.email} is revoked.", "info")
-    return redirect_after_change(url_for("admin.invitations"))
+    location = url_for("admin.invitations")
+    return apply_change(
+        lambda: accounts.revoke_invitation(current_user, invitation),
+        done=lambda _: redirect_after_change(
+            location, flash=f"The invitation to {invitation.email} is revoked.", category="info"
+        ),
+        on_error=location,
+    )
 
 
 def _lab_name() -> str:
@@ -169,14 +179,41 @@ def change_role(user_id: int) -> Response:
     """Change a user's instance role."""
     user = get_or_404(User, user_id)
     form = RoleForm()
-    if form.validate_on_submit():
-        try:
-            accounts.set_role(current_user, user, Role(form.role.data))
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{user.display_name} is now {user.role.label.lower()}.", "success")
-    else:
-        flash("Choose a role from the list.", "error")
-    return redirect_after_change(url_for("admin.users"))
+    location = url_for("admin.users")
+    if not form.validate_on_submit():
+        return redirect_after_change(
+            location, flash="Choose a role from the list.", category="error"
+        )
+    return apply_change(
+        lambda: accounts.set_role(current_user, user, Role(form.role.data)),
+        done=lambda _: redirect_after_change(
+            location, flash=f"{user.display_name} is now {user.role.label.lower()}."
+        ),
+        on_error=location,
+    )
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@admin_only
+def deactivate_user(user_id: int) -> Response:
+    """Stop someone signing in and end their sessions (nothing is deleted)."""
+    return _set_active(user_id, active=False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@admin_only
+def reactivate_user(user_id: int) -> Response:
+    """Let a deactivated account sign in again."""
+    return _set_active(user_id, active=True)
+
+
+def _set_active(user_id: int, *, active: bool) -> Response:
+    user = get_or_404(User, user_id)
+    change = accounts.reactivate_user if active else accounts.deactivate_user
+    state = "can sign in again" if active else "is deactivated and signed out everywhere"
+    location = url_for("admin.users")
+    return apply_change(
+        lambda: change(current_user, user),
+        done=lambda _: redirect_after_change(location, flash=f"{user.display_name} {state}."),
+        on_error=location,
+    )

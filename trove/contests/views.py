@@ -16,7 +16,7 @@ from trove.extensions import db
 from trove.formdata import form_int
 from trove.htmx import apply_change, redirect_after_change, render
 from trove.identity import can_identify_contributors
-from trove.notifications.service import absolute_url
+from trove.mail import site_url
 from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
@@ -117,7 +117,7 @@ def _context(contest: Contest, error: DomainError | None = None) -> dict:
         if contest.referral_bonus and contest.status is ContestStatus.OPEN:
             code = referral_code_for(current_user)
             db.session.commit()
-            referral_link = absolute_url(url_for("accounts.signup_form", ref=code))
+            referral_link = site_url(url_for("accounts.signup_form", ref=code))
     return {
         "contest": contest,
         "project": project,

@@ -6,13 +6,13 @@ commits, and the e-mail (if any) goes out only after the caller's commit.
 
 from __future__ import annotations
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_request_context
 from sqlalchemy import func, select, update
 
 from trove.accounts.models import User
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.mail import send_mail
+from trove.mail import send_mail, site_url
 from trove.notifications.models import Notification
 from trove.security import safe_next
 from trove.timeutil import utcnow
@@ -43,20 +43,10 @@ def notify(
         send_mail(
             user.email,
             " ".join(email_subject.split()),  # one header line, whatever the caller passed
-            f"Hello {user.display_name},\n\n{text}\n\nOpen it here:\n{absolute_url(url)}\n\n"
+            f"Hello {user.display_name},\n\n{text}\n\nOpen it here:\n{site_url(url)}\n\n"
             f"You get this e-mail because you have an account with {lab}.\n",
         )
     return notification
-
-
-def absolute_url(path: str) -> str:
-    """Return ``path`` on this site as an absolute URL (BASE_URL, else the request's host)."""
-    base = current_app.config.get("BASE_URL")
-    if base:
-        return base.rstrip("/") + path
-    if has_request_context():
-        return request.host_url.rstrip("/") + path
-    return path
 
 
 def unread_count(user: User) -> int:

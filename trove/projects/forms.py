@@ -29,8 +29,6 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from trove.accounts.models import User
-from trove.accounts.service import find_user_by_email
 from trove.errors import DomainError
 from trove.money import CURRENCIES, MoneyError, format_money, parse_money
 from trove.projects.models import BRIEF_FIELDS, EXCLUSIONS, TeamRole
@@ -307,18 +305,6 @@ class TeamMemberForm(FlaskForm):
         ],
     )
     role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in TeamRole])
-
-    user: User | None = None
-
-    def validate_email(self, field: StringField) -> None:
-        """Find the lab member's account by the address."""
-        if field.errors:  # not an address: say that, not that nobody uses it
-            return
-        self.user = find_user_by_email(field.data)
-        if self.user is None:
-            raise ValidationError(
-                "No account uses that address. An admin can invite them to the lab first."
-            )
 
 
 class RoleChangeForm(FlaskForm):

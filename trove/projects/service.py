@@ -443,14 +443,27 @@ def remove_example(project: Project, example: ProjectExample, user: User) -> str
     return None if shared else key
 
 
+#: One answer whether an address is unknown, a contributor's or deactivated, so the team
+#: form does not tell who has an account (nor their name).
+NOT_A_LAB_MEMBER = "No lab member uses that address. An admin can invite them to the lab first."
+
+
+def add_member_by_email(project: Project, actor: User, email: str, role: TeamRole) -> ProjectMember:
+    """Add the lab member with ``email`` to the team with ``role``."""
+    from trove.accounts.service import find_user_by_email
+
+    _require(actor, project, Capability.MANAGE)
+    user = find_user_by_email(email)
+    if user is None:
+        raise DomainError(NOT_A_LAB_MEMBER, field="email")
+    return add_member(project, actor, user, role)
+
+
 def add_member(project: Project, actor: User, user: User, role: TeamRole) -> ProjectMember:
     """Add a lab member to the project team with ``role``."""
     _require(actor, project, Capability.MANAGE)
-    if not user.is_lab_member:
-        raise DomainError(
-            f"{user.display_name} is not a lab member. An admin must invite them first.",
-            field="email",
-        )
+    if not user.is_lab_member or not user.active:
+        raise DomainError(NOT_A_LAB_MEMBER, field="email")
     if project.member(user) is not None:
         raise DomainError(f"{user.display_name} is already on the team.", field="email")
     member = ProjectMember(user_id=user.id, role=role, user=user)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, url_for
+from flask import Response, abort, current_app, flash, url_for
 from flask_login import current_user, login_required
 
-from trove.accounts.models import User
 from trove.errors import DomainError
+from trove.extensions import limiter
 from trove.htmx import apply_change, redirect_after_change, render
 from trove.projects import service
 from trove.projects.access import load_project
@@ -44,34 +44,43 @@ def team(project_id: int) -> Response:
     return _team_page(project, TeamMemberForm())
 
 
+def _team_adder() -> str:
+    return f"team-add:{current_user.id}" if current_user.is_authenticated else "team-add:anon"
+
+
 @bp.post("/projects/<int:project_id>/team")
 @login_required
+# Each try answers whether an address is a lab member's: keep it slow (per account).
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_TEAM_ADD"], key_func=_team_adder, methods=["POST"]
+)
 def add_member(project_id: int) -> Response:
     """Add a lab member to the team."""
     project = load_project(project_id, Capability.MANAGE)
     form = TeamMemberForm()
     if not form.validate_on_submit():
         return _team_page(project, form, status=422)
-    user = form.user
 
     def refused(error: DomainError) -> Response:
         form.email.errors.append(error.message)
         return _team_page(project, form, status=422)
 
     return apply_change(
-        lambda: service.add_member(project, current_user, user, TeamRole(form.role.data)),
-        done=lambda _: _joined(project, user),
+        lambda: service.add_member_by_email(
+            project, current_user, form.email.data, TeamRole(form.role.data)
+        ),
+        done=lambda member: _joined(project, member),
         on_error=refused,
     )
 
 
-def _joined(project: Project, user: User) -> Response:
-    warning = own_photo_warnings(project).get(user.id)
+def _joined(project: Project, member: ProjectMember) -> Response:
+    warning = own_photo_warnings(project).get(member.user.id)
     if warning:
         flash(warning, "warning")
     return redirect_after_change(
         url_for("projects.team", project_id=project.id),
-        flash=f"{user.display_name} joined the team.",
+        flash=f"{member.user.display_name} joined the team.",
     )
 
 
