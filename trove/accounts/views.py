@@ -277,25 +277,29 @@ def accept_invitation(token: str) -> Response:
     elif current_user.is_authenticated and current_user.id == existing.id:
         user = existing
     else:
-        return redirect_after_change(
-            url_for("accounts.login_form", next=url_for("accounts.invitation", token=token)),
-            flash=f"Sign in as {invite.email} to accept the invitation.",
-            category="info",
-        )
-
-    def accept() -> None:
-        service.accept_invitation(invite, user)
-        if not current_user.is_authenticated:
-            sessions.begin_session(user)
-
+        return _sign_in_to_accept(invite, token)
     return apply_change(
-        accept,
+        lambda: _accept(invite, user),
         done=lambda _: redirect_after_change(
             url_for("main.index"), flash=f"Welcome to the {current_app.config['LAB_NAME']} team."
         ),
         on_error=lambda error: render(
             "accounts/invitation.html", invite=None, error=error.message, status=409
         ),
+    )
+
+
+def _accept(invite: Invitation, user: User) -> None:
+    service.accept_invitation(invite, user)
+    if not current_user.is_authenticated:
+        sessions.begin_session(user)
+
+
+def _sign_in_to_accept(invite: Invitation, token: str) -> Response:
+    return redirect_after_change(
+        url_for("accounts.login_form", next=url_for("accounts.invitation", token=token)),
+        flash=f"Sign in as {invite.email} to accept the invitation.",
+        category="info",
     )
 
 
