@@ -169,8 +169,7 @@ def use_sign_in_link(token: str) -> Response:
         )
     sessions.begin_session(user)
     db.session.commit()
-    flash(f"Welcome back, {user.display_name}.", "success")
-    return redirect_after_change(_home_for(user))
+    return redirect_after_change(_home_for(user), flash=f"Welcome back, {user.display_name}.")
 
 
 # --- password reset ------------------------------------------------------------------------
@@ -235,8 +234,7 @@ def reset_password(token: str) -> Response:
     service.set_password(user, form.password.data)
     sessions.begin_session(user)
     db.session.commit()
-    flash("Your password has been changed.", "success")
-    return redirect_after_change(url_for("main.index"))
+    return redirect_after_change(url_for("main.index"), flash="Your password has been changed.")
 
 
 # --- invitations ---------------------------------------------------------------------------
