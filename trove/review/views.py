@@ -116,11 +116,10 @@ def approve(submission_id: int) -> Response:
 @login_required
 def reject(submission_id: int) -> Response:
     """Decline a photo with a reason and an optional note."""
-    form = request.form  # read once access is checked, inside the change
     return _decide(
         submission_id,
         lambda s: service.reject_submission(
-            s, current_user, form.get("code", ""), form.get("note")
+            s, current_user, request.form.get("code", ""), request.form.get("note")
         ),
         "Declined.",
     )
