@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need (Debian redis-server, chromium, exiftool, PostgreSQL; Python
+# Install what the tests need (Debian redis-server, chromium, exiftool, PostgreSQL, nginx; Python
 # test dependencies into .venv), lint, and run the whole test suite twice: on SQLite, then
 # on a throw-away PostgreSQL cluster. Extra arguments go to pytest (both runs).
 # TROVE_TEST_DATABASE=sqlite or =postgresql runs one backend only.
@@ -11,6 +11,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v exiftool >/dev/null 2>&1 || missing+=(libimage-exiftool-perl)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)  # `nginx -t` on deploy/nginx-trove.conf
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -18,12 +19,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
 fi
 
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+bash scripts/install.sh test
 
 .venv/bin/ruff check .
 backends=${TROVE_TEST_DATABASE:-sqlite postgresql}

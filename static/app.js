@@ -1,4 +1,19 @@
 // Trove's small script: no inline handlers, no eval (the CSP forbids both).
+// An error page that says "reload" (an expired form) carries [data-reload]: offer the
+// reload as a button next to the message, one tap away.
+function troveReloadButton(html, place) {
+  "use strict";
+  var doc = new DOMParser().parseFromString(html || "", "text/html");
+  if (!doc.querySelector("[data-reload]")) { return; }
+  var button = document.createElement("button");
+  button.type = "button";
+  button.className = "button button-small";
+  button.textContent = "Reload the page";
+  button.setAttribute("data-reload", "");
+  button.addEventListener("click", function () { window.location.reload(); });
+  place.append(" ", button);
+}
+
 (function () {
   "use strict";
 
@@ -17,6 +32,7 @@
     p.className = "alert alert-error";
     p.setAttribute("role", "alert");
     p.textContent = text;
+    troveReloadButton(xhr.responseText, p);
     alerts.replaceChildren(p);
   });
 
@@ -28,6 +44,27 @@
     p.setAttribute("role", "alert");
     p.textContent = "The connection failed. Check your network and try again.";
     alerts.replaceChildren(p);
+  });
+
+  // Copy a read-only field (an invitation link): buttons carry data-copy="input id".
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) { return; }
+    input.focus();
+    input.select();
+    function done() { button.textContent = "Copied"; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () {
+        button.textContent = "Press Ctrl+C";
+      });
+    } else {
+      // Plain http on a LAN address: no Clipboard API; the selection can still be copied.
+      var copied = false;
+      try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+      if (copied) { done(); } else { button.textContent = "Press Ctrl+C"; }
+    }
   });
 
   // Ask before a destructive action: buttons carry data-confirm="question".
@@ -140,10 +177,20 @@
           if (window.htmx) { window.htmx.process(card); }
         } else if (xhr.status === 0) {
           fail(item, "The connection failed. Check your network and try again.");
+        } else if (xhr.status === 401) {
+          // Signed out (in another tab, or the session ended): the server names the sign-in
+          // page in HX-Redirect; the link comes back here afterwards.
+          fail(item, "You were signed out. Sign in again to send this photo.");
+          var signIn = document.createElement("a");
+          signIn.className = "button button-small";
+          signIn.href = xhr.getResponseHeader("HX-Redirect") || "/login";
+          signIn.textContent = "Sign in";
+          item.status.append(" ", signIn);
         } else {
           var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
           var message = doc.querySelector(".error-message");
           fail(item, message ? message.textContent.trim() : "The photo could not be sent (error " + xhr.status + ").");
+          troveReloadButton(xhr.responseText, item.status);
         }
         next();
       });
@@ -152,6 +199,7 @@
       url.searchParams.set("consent", consent.value);
       xhr.open("POST", url.toString());
       xhr.setRequestHeader("HX-Request", "true");
+      xhr.setRequestHeader("HX-Current-URL", window.location.href);
       xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
       xhr.setRequestHeader("X-Trove-Filename", encodeURIComponent(job.file.name));

@@ -35,14 +35,24 @@ def start_worker(app: Flask, record_id: int, extra_keys: Iterable[str] = ()) -> 
     )
 
 
+def wait_until(
+    ready: Callable[[], bool], *, within: float = 60, alive: subprocess.Popen | None = None
+) -> bool:
+    """Poll until ``ready()`` (True) or ``within`` seconds pass (False); a generous bound,
+    never a measure of how fast something is. ``alive`` must not exit meanwhile."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and not ready():
+        assert alive is None or alive.poll() is None, "the process finished too early"
+        time.sleep(0.005)
+    return ready()
+
+
 def kill_when(worker: subprocess.Popen, ready: Callable[[], bool], *, within: float) -> None:
     """SIGKILL ``worker`` as soon as ``ready()`` is true; fail if it never becomes true."""
     try:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline and not ready():
-            assert worker.poll() is None, "the worker finished before it could be killed"
-            time.sleep(0.005)
-        assert ready(), "the worker never reached the point to kill it at"
+        assert wait_until(ready, within=within, alive=worker), (
+            "the worker never reached the point to kill it at"
+        )
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(10)

@@ -4,8 +4,12 @@ It speaks the endpoints Trove's client uses, in PayPal's shapes: OAuth client-cr
 tokens that expire, batch creation with ``sender_batch_id`` de-duplication and
 ``PayPal-Request-Id`` replay, paginated batch details, item details, cancelling an
 UNCLAIMED item, and webhook signature verification. Faults (errors, delays, dropped
-connections) are injected from Python, and counters let a test assert that an item was
-paid exactly once.
+connections, answers too late) are injected from Python, and counters let a test assert
+that an item was paid exactly once.
+
+A client timing out is simulated without a clock: ``answer_late`` marks the answer, and
+a client sending through :class:`LateAnswersTimeOut` gets the ``httpx.ReadTimeout`` its
+read timeout would raise. Racing a short real timeout made tests fail on a busy machine.
 
 Use it in tests as a context manager::
 
@@ -161,9 +165,25 @@ class FakeBatch:
         return header
 
 
+#: Header of an answer that came after the client's timeout (see ``answer_late``).
+LATE = "X-Fake-Answered-Late"
+
+
+class LateAnswersTimeOut(httpx.HTTPTransport):
+    """Real HTTP to the fake, where an answer marked late raises the client's read timeout."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request``; raise ``httpx.ReadTimeout`` if the fake answered it too late."""
+        response = super().handle_request(request)
+        if LATE in response.headers:
+            response.close()
+            raise httpx.ReadTimeout("the answer came after the read timeout", request=request)
+        return response
+
+
 @dataclass
 class _Fault:
-    kind: str  # "fail", "fail_after", "delay", "drop"
+    kind: str  # "fail", "fail_after", "delay", "drop", "late"
     prefix: str
     method: str | None
     times: int
@@ -216,6 +236,8 @@ class FakePayPal:
         self.token_ttl = token_ttl
         self.outcomes = {k.lower(): v.upper() for k, v in (outcomes or {}).items()}
         self.auto_advance = auto_advance
+        #: Seconds every answer waits, to show a test does not depend on the fake's speed.
+        self.latency = 0.0
         self._host = host
         self._port = port
         self._signing_key = uuid.uuid4().bytes
@@ -342,6 +364,14 @@ class FakePayPal:
         """Process the next matching requests, then wait before answering."""
         self._add_fault(_Fault("delay", path_prefix, method, times, seconds=seconds))
 
+    def answer_late(self, path_prefix: str, times: int = 1, *, method: str | None = None) -> None:
+        """Process the next matching requests, then answer after the client gave up.
+
+        The answer carries ``LATE``; :class:`LateAnswersTimeOut` turns it into the read
+        timeout the client would have hit, deterministically.
+        """
+        self._add_fault(_Fault("late", path_prefix, method, times))
+
     def drop_after_accept(
         self, path_prefix: str, times: int = 1, *, method: str | None = None
     ) -> None:
@@ -430,6 +460,8 @@ class FakePayPal:
         method = handler.command
         if path.startswith("/_fake/"):
             return self._control(method, path)
+        if self.latency:  # a busy machine: every answer is slow
+            self._stopping.wait(self.latency)
         with self._lock:
             self.requests.append(
                 RecordedRequest(
@@ -447,6 +479,8 @@ class FakePayPal:
         if fault.kind == "delay":
             self._stopping.wait(fault.seconds)
             return reply
+        if fault.kind == "late":  # a copy: a replayed answer is stored and must stay on time
+            return _Reply(reply.status, reply.body, {**reply.headers, LATE: "1"})
         return None  # drop
 
     def _control(self, method: str, path: str) -> _Reply:

@@ -82,6 +82,29 @@ def cluster(workdir: Path) -> Iterator[str]:
         )
 
 
+def restart(workdir: Path) -> None:
+    """Restart the cluster started under ``workdir`` (fast: open connections are cut)."""
+    bindir = server_bindir()
+    assert bindir is not None
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    subprocess.run(  # noqa: S603
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(workdir / "pg"),
+            "-l",
+            str(workdir / "pg.log"),  # a log file, so the server does not hold our pipes
+            "-m",
+            "fast",
+            "-w",
+            "restart",
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def create_database(base: str, name: str, template: str | None = None) -> None:
     """Create database ``name`` in the cluster at ``base`` (a copy of ``template``)."""
     from sqlalchemy import create_engine, text

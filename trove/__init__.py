@@ -25,9 +25,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.configure(app, test_config)
     _configure_logging(app)
 
-    from trove import cli, errors, security, tasks
+    from trove import cli, errors, files, ids, security, tasks
     from trove.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
+    ids.init_app(app)  # before any route is added: <int:...> refuses ids past 64 bits
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
     login_manager.init_app(app)
@@ -42,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     tasks.init_app(app)
+    files.init_app(app)
     cli.init_app(app)
 
     from trove import templating

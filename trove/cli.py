@@ -1,8 +1,9 @@
-"""``flask trove …`` commands: create-admin, worker, sweep, seed-demo."""
+"""``flask trove …`` commands: create-admin, worker, sweep, backup, restore, seed-demo."""
 
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -51,10 +52,11 @@ def create_admin(email: str, name: str, password: str | None) -> None:
 )
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(queues: str, burst: bool) -> None:
-    """Run an RQ worker (with scheduler) inside the application context."""
-    from rq import Queue, Worker
+    """Run an RQ worker (with scheduler, heartbeats and the sweep) in the app context."""
+    from rq import Queue
 
-    from trove.tasks import _redis, schedule_sweep, sweep
+    from trove.tasks import _redis, sweep
+    from trove.worker import TroveWorker
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException(
@@ -62,14 +64,19 @@ def worker(queues: str, burst: bool) -> None:
         )
     conn = _redis()
     names = [name.strip() for name in queues.split(",") if name.strip()]
-    sweep()
-    schedule_sweep(conn)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    worker = TroveWorker([Queue(n, connection=conn) for n in names], connection=conn, app=app)
+    worker.start_heartbeats()
+    if burst:
+        sweep()
     # Forked work-horses must open their own database connections.
     db.session.remove()
     db.engine.dispose()
-    Worker([Queue(n, connection=conn) for n in names], connection=conn).work(
-        with_scheduler=True, burst=burst, logging_level="INFO"
-    )
+    worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+    if worker.failed_fatally:
+        # Redis is gone for good (or the worker broke): exit non-zero so the service
+        # manager restarts it and the failure shows.
+        raise SystemExit(1)
 
 
 @trove_cli.command("sweep")
@@ -78,6 +85,42 @@ def sweep_command() -> None:
     from trove.tasks import sweep
 
     click.echo(f"{sweep()} item(s) re-enqueued.")
+
+
+@trove_cli.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(folder: Path) -> None:
+    """Back up the database, the stored files and the secret key into FOLDER (new/empty)."""
+    from trove.backup import BackupError, backup
+
+    try:
+        manifest = backup(folder)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up the database and {manifest['files']} file(s) into {folder}.")
+
+
+@trove_cli.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(folder: Path, yes: bool) -> None:
+    """Replace the database, the stored files and the secret key with the backup in FOLDER."""
+    from trove.backup import BackupError, restore
+
+    if not yes:
+        click.confirm(
+            "This replaces the whole database and every stored file. Stop the web processes "
+            "and workers first. Go ahead?",
+            abort=True,
+        )
+    try:
+        manifest = restore(folder)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Restored the backup of {manifest['created_at']} ({manifest['files']} file(s)). "
+        "Start the web processes and workers again."
+    )
 
 
 @trove_cli.command("seed-demo")

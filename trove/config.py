@@ -177,6 +177,16 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # tied to the session instead
     app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    # Redis down must not turn sign-in or uploads into 500s: each process then limits on its
+    # own, in memory (Flask-Limiter logs "falling back to in-memory storage"), and goes back
+    # to Redis once it answers again. A Redis that hangs fails fast instead of holding the
+    # request.
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
+    if app.config["REDIS_URL"]:
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 2, "socket_connect_timeout": 2}
+        )
 
 
 def _base_url(configured: str | None, mail_backend: str) -> str:

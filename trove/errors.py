@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 log = logging.getLogger(__name__)
@@ -33,8 +35,14 @@ MESSAGES = {
 }
 
 
-def _render_error(code: int, detail: str | None = None) -> Response:
+#: What a person sees when a form's CSRF token is missing, stale or from another session
+#: (Flask-WTF's own words, "The CSRF token is invalid.", mean nothing to them).
+EXPIRED = "This page has expired. Reload it and try again."
+
+
+def _render_error(code: int, detail: str | None = None, *, reload: bool = False) -> Response:
     from trove.htmx import render
+    from trove.security import safe_next
 
     title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
     if code == 413:
@@ -46,8 +54,21 @@ def _render_error(code: int, detail: str | None = None) -> Response:
         )
     if detail and code not in (404, 500):
         message = detail
+    if reload:
+        title = "Page expired"
+    # The page to reload: the one the form was on (a POST URL itself cannot be reloaded).
+    referrer = urlsplit(request.referrer or "")
+    back = request.full_path.rstrip("?") if request.method == "GET" else None
+    if referrer.netloc == request.host:
+        back = back or referrer.path + (f"?{referrer.query}" if referrer.query else "")
     return render(
-        "errors/error.html", block="error", status=code, code=code, title=title, message=message
+        "errors/error.html",
+        block="error",
+        status=code,
+        code=code,
+        title=title,
+        message=message,
+        reload_url=safe_next(back, "/") if reload else None,
     )
 
 
@@ -59,6 +80,8 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     if isinstance(error, SecurityError):
         # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page either.
         return Response("Bad request: unknown host.\n", status=400, mimetype="text/plain")
+    if isinstance(error, CSRFError):
+        return _render_error(code, EXPIRED, reload=True)
     detail = None
     if code in (400, 403, 409, 429, 503, 507) and error.description not in (
         None,

@@ -110,18 +110,27 @@ def redirect_after_change(
 
 def refuse_change(
     location: str,
-    error: DomainError,
+    refusal: DomainError | str,
     /,
     *,
+    status: int = 422,
     template: str | None = None,
     block: str | None = None,
     **context: Any,
 ) -> Response:
-    """Answer a refused change: the fragment (status of the error) for htmx, else the
-    message flashed on ``location``."""
+    """Answer a refused change: the fragment for htmx, else the message flashed on
+    ``location`` (a page answered at a POST-only URL would 405 on reload).
+
+    ``refusal`` is a service's :class:`DomainError` (its status is used) or a message
+    answered with ``status``.
+    """
+    if isinstance(refusal, DomainError):
+        message, status = refusal.message, refusal.status
+    else:
+        message = refusal
     if template is not None and is_fragment_request():
-        return render(template, block=block, status=error.status, **context)
-    flash_message(error.message, "error")
+        return render(template, block=block, status=status, **context)
+    flash_message(message, "error")
     return redirect_after_change(location)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import JSON, Enum, String, Text, event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from trove.extensions import db
@@ -104,6 +105,9 @@ class JobRecord(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # The RQ worker running it (None in-process): when that worker's heartbeat stops, the
+    # sweep hands the job over at once instead of waiting for its timeout.
+    worker: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def spec(self) -> JobSpec | None:
@@ -114,6 +118,44 @@ class JobRecord(db.Model):
     def short_name(self) -> str:
         """Return the job's name without its package prefix."""
         return self.name.removeprefix("trove.")
+
+
+class Heartbeat(db.Model):
+    """When a worker, the scheduler or the sweep was last seen alive."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    beat_at: Mapped[datetime]
+
+
+#: A worker beats every HEARTBEAT_SECONDS; one silent for WORKER_DEAD_AFTER is gone.
+HEARTBEAT_SECONDS = 5
+WORKER_DEAD_AFTER = timedelta(seconds=45)
+
+
+def beat(name: str) -> None:
+    """Record that ``name`` is alive now (commits)."""
+    for _attempt in range(2):
+        row = db.session.get(Heartbeat, name)
+        if row is None:
+            db.session.add(Heartbeat(name=name, beat_at=utcnow()))
+        else:
+            row.beat_at = utcnow()
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:  # another process made the row first: update it instead
+            db.session.rollback()
+
+
+def last_beat(name: str) -> datetime | None:
+    """Return when ``name`` last beat, if ever."""
+    return db.session.scalar(select(Heartbeat.beat_at).where(Heartbeat.name == name))
+
+
+#: Set in an RQ worker process (and inherited by its work-horses): the worker's name.
+CURRENT_WORKER: dict[str, str | None] = {"name": None}
 
 
 def enqueue(func: Callable[..., Any], *ids: Any) -> JobRecord:
@@ -178,11 +220,6 @@ def _dispatch_rq(app: Flask, pending: list[tuple[int, str]]) -> None:
     from rq import Queue, Retry
 
     conn = _redis(app)
-    try:
-        schedule_sweep(conn)
-    except Exception:
-        log.warning("Redis is unreachable; %s job(s) wait for the sweep", len(pending))
-        return
     for record_id, name in pending:
         spec = _REGISTRY.get(name)
         try:
@@ -197,8 +234,13 @@ def _dispatch_rq(app: Flask, pending: list[tuple[int, str]]) -> None:
                 failure_ttl=30 * 86400,
                 result_ttl=3600,
             )
-        except Exception:  # the row stays queued; the sweep hands it over again
-            log.exception("could not hand job %s to Redis; the sweep will retry", record_id)
+        except Exception as exc:  # the rows stay queued; the sweep hands them over again
+            log.warning(
+                "could not hand job(s) %s to Redis (%s); the sweep will retry",
+                ", ".join(str(r) for r, _n in pending),
+                exc,
+            )
+            return
 
 
 _EXECUTOR_LOCK = threading.Lock()
@@ -256,9 +298,11 @@ def run_job(record_id: int) -> None:
     record.status = JobStatus.RUNNING
     record.attempts += 1
     record.started_at = utcnow()
+    record.worker = CURRENT_WORKER["name"]
     args = list(record.args)
     db.session.commit()
     log.info("job %s (%s) started, attempt %s", record_id, spec.name, record.attempts)
+    stop_beating = _beat_while_running()
     try:
         spec.func(*args)
         db.session.commit()
@@ -274,6 +318,8 @@ def run_job(record_id: int) -> None:
             db.session.commit()
         log.warning("job %s (%s) failed: %s", record_id, spec.name, exc)
         raise
+    finally:
+        stop_beating.set()
     record = db.session.get(JobRecord, record_id)
     if record is not None:
         record.status = JobStatus.DONE
@@ -281,6 +327,32 @@ def run_job(record_id: int) -> None:
         record.error = None
         db.session.commit()
     log.info("job %s (%s) done", record_id, spec.name)
+
+
+def _beat_while_running() -> threading.Event:
+    """In an RQ work-horse, beat for its worker while the job runs; return the stop switch.
+
+    A horse outlives a worker killed alone and finishes its job: its beats keep the sweep
+    from handing that job to another worker meanwhile.
+    """
+    stop = threading.Event()
+    name = CURRENT_WORKER["name"]
+    if name is None:
+        return stop
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def loop() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            with app.app_context():
+                try:
+                    beat(f"worker:{name}")
+                except Exception as exc:
+                    log.warning("job heartbeat failed: %s", exc)
+                finally:
+                    db.session.remove()
+
+    threading.Thread(target=loop, name="trove-job-heartbeat", daemon=True).start()
+    return stop
 
 
 def retry_job(record: JobRecord) -> None:
@@ -319,6 +391,11 @@ def sweep() -> int:
     rows = db.session.scalars(
         select(JobRecord).where(JobRecord.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
     ).all()
+    beats = dict(
+        db.session.execute(
+            select(Heartbeat.name, Heartbeat.beat_at).where(Heartbeat.name.like("worker:%"))
+        ).all()
+    )
     for record in rows:
         spec = record.spec
         timeout = timedelta(seconds=(spec.timeout if spec else 300)) + stuck_after
@@ -332,8 +409,16 @@ def sweep() -> int:
             elif now - record.created_at < stuck_after:
                 continue
             redo.append((record.id, record.name))
-        elif record.started_at is not None and now - record.started_at > timeout:
-            if mode == "rq" and _rq_job_is_live(conn, record.id):
+        elif record.started_at is not None:
+            beat_at = beats.get(f"worker:{record.worker}") if record.worker else None
+            # Its worker stopped beating (killed, host gone): nobody is running it.
+            orphaned = record.worker is not None and (
+                beat_at is None or now - beat_at > WORKER_DEAD_AFTER
+            )
+            if not orphaned and (
+                now - record.started_at <= timeout
+                or (mode == "rq" and _rq_job_is_live(conn, record.id))
+            ):
                 continue
             if spec is not None and record.attempts >= spec.max_attempts:
                 record.status = JobStatus.FAILED
@@ -359,6 +444,7 @@ def _start_sweeper_thread(app: Flask) -> None:
             with app.app_context():
                 try:
                     sweep()
+                    beat("sweep")
                 except Exception:
                     log.exception("sweep failed")
                 finally:
@@ -369,29 +455,22 @@ def _start_sweeper_thread(app: Flask) -> None:
 
 
 SWEEP_INTERVAL = timedelta(seconds=60)
-SWEEP_LOCK = "trove:sweep-scheduled"
+SWEEP_LOCK = "trove:sweep-lock"
+
+
+def sweep_if_due(conn: Any) -> bool:
+    """Sweep unless another worker did within SWEEP_INTERVAL (RQ mode); return if it did."""
+    ttl = max(int(SWEEP_INTERVAL.total_seconds()) - 5, 1)
+    if not conn.set(SWEEP_LOCK, "1", nx=True, ex=ttl):
+        return False
+    sweep()
+    beat("sweep")
+    return True
 
 
 def scheduled_sweep() -> None:
-    """Sweep, then schedule the next sweep (RQ mode; run by the worker's scheduler)."""
-    conn = _redis()
-    conn.delete(SWEEP_LOCK)
-    try:
-        sweep()
-    finally:
-        schedule_sweep(conn)
-
-
-def schedule_sweep(conn: Any) -> None:
-    """Put the periodic sweep on the RQ schedule unless one is already waiting."""
-    from rq import Queue
-
-    # The lock outlives the schedule a little, so a lost schedule is re-made soon after.
-    ttl = int(SWEEP_INTERVAL.total_seconds() * 3)
-    if conn.set(SWEEP_LOCK, "1", nx=True, ex=ttl):
-        Queue("default", connection=conn).enqueue_in(
-            SWEEP_INTERVAL, scheduled_sweep, result_ttl=0, job_timeout=300
-        )
+    """Sweep once (kept for sweep jobs an older version put on RQ's schedule)."""
+    sweep()
 
 
 # --- health ------------------------------------------------------------------------------
@@ -407,6 +486,19 @@ class QueueHealth:
     queue_depths: dict[str, int]
     workers: list[dict[str, Any]]
     counts: dict[str, int]
+    sweep_at: datetime | None = None
+    scheduler_at: datetime | None = None
+    now: datetime | None = None
+
+    @property
+    def sweep_late(self) -> bool:
+        """Return whether the periodic sweep has not run when it should have (RQ mode)."""
+        return self.mode == "rq" and _late(self.sweep_at, self.now, SWEEP_INTERVAL * 3)
+
+    @property
+    def scheduler_late(self) -> bool:
+        """Return whether RQ's scheduler (retries, delayed jobs) has gone silent."""
+        return self.mode == "rq" and _late(self.scheduler_at, self.now, SCHEDULER_LATE_AFTER)
 
     @property
     def worker_alive(self) -> bool:
@@ -414,6 +506,14 @@ class QueueHealth:
         if self.mode != "rq":
             return True
         return self.redis_ok and any(w["alive"] for w in self.workers)
+
+
+#: The worker running RQ's scheduler notes it every few seconds; silent this long is late.
+SCHEDULER_LATE_AFTER = timedelta(seconds=120)
+
+
+def _late(at: datetime | None, now: datetime | None, allowed: timedelta) -> bool:
+    return at is None or now is None or now - at > allowed
 
 
 def queue_health() -> QueueHealth:
@@ -458,7 +558,17 @@ def queue_health() -> QueueHealth:
             .group_by(JobRecord.queue)
         ):
             depths[queue] = n
-    return QueueHealth(mode, redis_ok, redis_error, depths, workers, counts)
+    return QueueHealth(
+        mode,
+        redis_ok,
+        redis_error,
+        depths,
+        workers,
+        counts,
+        sweep_at=last_beat("sweep"),
+        scheduler_at=last_beat("scheduler"),
+        now=utcnow(),
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -36,12 +36,30 @@ def sign_in(page: Any, base: str, email: str, password: str = TEST_PASSWORD) -> 
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out", exact=True).wait_for()
+    page.locator('.site-nav form[action$="/logout"]').wait_for(state="attached")
+
+
+def open_menu(page: Any) -> None:
+    """Open the header menu if it is folded (phones); wide screens show its items inline."""
+    summary = page.locator("[data-nav-menu] > summary")
+    if summary.is_visible() and page.locator("[data-nav-menu][open]").count() == 0:
+        summary.click()
+
+
+def nav(page: Any, name: str, role: str = "link") -> None:
+    """Follow a header entry (a link, or the sign-out button) on any screen size."""
+    header = page.locator(".site-nav")
+    # Wait for the entry to exist (it may be folded away in the menu), then unfold and click.
+    header.get_by_role(role, name=name, exact=True, include_hidden=True).wait_for(  # type: ignore[arg-type]
+        state="attached"
+    )
+    open_menu(page)
+    header.get_by_role(role, name=name, exact=True).click()  # type: ignore[arg-type]
 
 
 def sign_out(page: Any) -> None:
     """Sign out and wait for the confirmation."""
-    page.get_by_role("button", name="Sign out", exact=True).click()
+    nav(page, "Sign out", "button")
     page.get_by_text("You are signed out.").wait_for()
 
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.browser.helpers import nav
 from tests.conftest import TEST_PASSWORD, screenshot
 from tests.factories import make_user
 from trove.accounts.models import Role
@@ -40,7 +41,7 @@ def test_account_journey_on_a_phone(live_server, phone, outbox):
     page.get_by_text("Welcome to Test Lab, Sam.").wait_for()
 
     # Edit the profile inline (htmx fragment).
-    page.get_by_role("link", name="Account").click()
+    nav(page, "Account")
     page.get_by_label("PayPal e-mail address").fill("sam.pay@example.org")
     page.get_by_label("Country").select_option("GB")
     page.get_by_label("Your password").first.fill(TEST_PASSWORD)  # a PayPal change needs it
@@ -49,7 +50,7 @@ def test_account_journey_on_a_phone(live_server, phone, outbox):
     screenshot(page, "profile-phone")
 
     # Sign out, then reset the forgotten password through the mailed link.
-    page.get_by_role("button", name="Sign out", exact=True).click()
+    nav(page, "Sign out", "button")
     page.get_by_text("You are signed out.").wait_for()
     page.get_by_role("link", name="Sign in").first.click()
     page.get_by_role("link", name="Forgot your password?").click()
@@ -63,22 +64,22 @@ def test_account_journey_on_a_phone(live_server, phone, outbox):
     page.get_by_label("Repeat the password").fill("a new long password")
     page.get_by_role("button", name="Save the new password").click()
     page.get_by_text("Your password has been changed.").wait_for()
-    page.get_by_role("button", name="Sign out").click()
+    nav(page, "Sign out", "button")
 
     # Sign in with the new password.
     page.get_by_role("link", name="Sign in").first.click()
     page.get_by_label("E-mail address").fill("sam@example.org")
     page.get_by_label("Password").fill("a new long password")
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Sign out").wait_for()
-    page.get_by_role("button", name="Sign out").click()
+    page.locator("[data-nav-menu]").wait_for(state="attached")
+    nav(page, "Sign out", "button")
 
     # The admin invites a lab member, who accepts from the mailed link.
     page.get_by_role("link", name="Sign in").first.click()
     page.get_by_label("E-mail address").fill("admin@example.org")
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Admin").click()
+    nav(page, "Admin")
     page.get_by_text("Jobs run inside the web process").wait_for()
     screenshot(page, "admin-health-phone")
     page.get_by_role("link", name="Invitations").click()
@@ -86,7 +87,7 @@ def test_account_journey_on_a_phone(live_server, phone, outbox):
     page.get_by_role("button", name="Send the invitation").click()
     page.get_by_text("Invitation sent to lin@example.org.").wait_for()
     screenshot(page, "invitations-phone")
-    page.get_by_role("button", name="Sign out").click()
+    nav(page, "Sign out", "button")
     page.goto(base + _mailed_path(outbox, "/invitations/"))
     page.get_by_label("Display name").fill("Lin Researcher")
     page.get_by_label("Password").fill(TEST_PASSWORD)

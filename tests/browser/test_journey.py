@@ -18,7 +18,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.browser.helpers import desktop_page, sign_in, sign_out, start_brief
+from tests.browser.helpers import desktop_page, nav, sign_in, sign_out, start_brief
 from tests.browser.test_payout_flow import paypal_server  # noqa: F401 - a fixture
 from tests.conftest import PHONE, TEST_PASSWORD, ConsoleWatcher, screenshot
 from tests.factories import make_user
@@ -59,7 +59,7 @@ def test_the_whole_journey(paypal_server, browser):  # noqa: F811 - the imported
 
     # 1. The admin invites a lab member, who accepts from the mailed link.
     sign_in(lab, base, "admin@example.org")
-    lab.get_by_role("link", name="Admin").click()
+    nav(lab, "Admin")
     lab.get_by_role("link", name="Invitations").click()
     lab.get_by_label("Their e-mail address").fill("lin@example.org")
     lab.get_by_role("button", name="Send the invitation").click()
@@ -88,7 +88,7 @@ def test_the_whole_journey(paypal_server, browser):  # noqa: F811 - the imported
 
     # 3. The admin vets and publishes it.
     sign_in(lab, base, "admin@example.org")
-    lab.get_by_role("link", name="Admin").click()
+    nav(lab, "Admin")
     lab.get_by_role("link", name="Vetting").click()
     lab.get_by_role("link", name="Empty shelves in corner shops").click()
     shot(lab, "vetting-desktop")
@@ -109,12 +109,12 @@ def test_the_whole_journey(paypal_server, browser):  # noqa: F811 - the imported
     mobile.get_by_label("Password").fill(TEST_PASSWORD)
     mobile.get_by_role("button", name="Create account").click()
     mobile.get_by_text("Welcome to Test Lab, Sam.").wait_for()
-    mobile.get_by_role("link", name="Account").click()
+    nav(mobile, "Account")
     mobile.get_by_label("PayPal e-mail address").fill("sam.pay@example.org")
     mobile.get_by_label("Your password", exact=True).first.fill(TEST_PASSWORD)
     mobile.get_by_role("button", name="Save").click()
     mobile.get_by_text("Your profile is saved.").wait_for()
-    mobile.get_by_role("link", name="Projects").click()
+    nav(mobile, "Projects")
     mobile.get_by_role("link", name="Empty shelves in corner shops").click()
     mobile.get_by_role("link", name="Read the questions and ask your own").wait_for()
     brief_url = mobile.url
@@ -159,7 +159,7 @@ def test_the_whole_journey(paypal_server, browser):  # noqa: F811 - the imported
 
     # 6. The lab member reviews: three approved, the near-duplicate declined with a reason.
     sign_in(lab, base, "lin@example.org")
-    lab.get_by_role("link", name="Your projects").click()
+    nav(lab, "Your projects")
     lab.get_by_role("link", name="Empty shelves in corner shops").click()
     lab.get_by_role("link", name="Review photos").click()
     expect(lab.locator("[data-review-card]")).to_have_count(4)
@@ -206,7 +206,7 @@ def test_the_whole_journey(paypal_server, browser):  # noqa: F811 - the imported
     shot(lab, "version-1-desktop")
 
     # 9. The contributor sees the payment and the use, then withdraws one photo.
-    mobile.get_by_role("link", name="My photos", exact=True).click()
+    nav(mobile, "My photos")
     expect(mobile.locator(".photo-list .badge-paid")).to_have_count(3)
     mobile.locator(f"#submission-{ids[0]} .photo-name a").click()
     expect(mobile.locator("#photo-versions")).to_contain_text("Dataset version 1")

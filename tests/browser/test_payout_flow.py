@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import desktop_page, sign_in
+from tests.browser.helpers import desktop_page, nav, sign_in
 from tests.conftest import PHONE, LiveServer, screenshot
 from tests.payouts.conftest import build_team
 from tests.paypal_server import FakePayPal
@@ -73,7 +73,7 @@ def test_finance_pays_a_batch_and_the_contributor_sees_it(paypal_server, browser
     page = phone.new_page()
     page.set_default_timeout(15_000)
     sign_in(page, server.url, sam_email)
-    page.get_by_role("link", name="My photos", exact=True).click()
+    nav(page, "My photos")
     page.get_by_role("link", name="My earnings and payments").click()
     expect(page.locator("#payments .badge")).to_have_text("Paid")
     expect(page.locator("#balance-usd")).to_contain_text("$3.00")

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.browser.helpers import sign_in, sign_out, start_brief
+from tests.browser.helpers import nav, sign_in, sign_out, start_brief
 from tests.conftest import PHONE, ConsoleWatcher, screenshot
 from tests.factories import make_user
 from trove.accounts.models import Role
@@ -49,7 +49,7 @@ def test_brief_from_wizard_to_catalogue(live_server, browser):
 
     # The admin publishes it.
     sign_in(page, base, "admin@example.org")
-    page.get_by_role("link", name="Admin").click()
+    nav(page, "Admin")
     page.get_by_role("link", name="Vetting").click()
     page.get_by_role("link", name="Empty shelves in corner shops").click()
     page.get_by_role("button", name="Publish").click()
@@ -64,7 +64,7 @@ def test_brief_from_wizard_to_catalogue(live_server, browser):
     console = ConsoleWatcher()
     console.attach(page)
     sign_in(page, base, "sam@example.org")
-    page.get_by_role("link", name="Projects").click()
+    nav(page, "Projects")
     page.get_by_label("Search").fill("shelves")
     page.get_by_text("1 open project").wait_for()
     screenshot(page, "catalogue-phone")

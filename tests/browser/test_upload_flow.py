@@ -7,6 +7,7 @@ import base64
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import nav
 from tests.conftest import TEST_PASSWORD, LiveServer, screenshot
 from tests.factories import make_project, make_user
 from tests.images import photo
@@ -52,7 +53,7 @@ def test_phone_uploads_by_drop_and_chooser(make_app, phone):
         page.get_by_label("E-mail address").fill("sam@example.org")
         page.get_by_label("Password").fill(TEST_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("button", name="Sign out").wait_for()
+        page.locator("[data-nav-menu]").wait_for(state="attached")
         page.goto(f"{server.url}/projects/{project_id}#contribute")
         page.evaluate(WATCH_PROGRESS)
         expect(page.locator("[data-remaining]")).to_have_text("5 more photos")
@@ -97,7 +98,7 @@ def test_phone_uploads_by_drop_and_chooser(make_app, phone):
         )
         page.get_by_text("You have already sent this exact photo.").wait_for()
 
-        page.get_by_role("link", name="My photos", exact=True).click()
+        nav(page, "My photos")
         expect(page.locator(".photo-list .badge-pending_review")).to_have_count(4)
         screenshot(page, "my-photos-phone")
         assert console.csp_violations() == []

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import add_team_member, make_project, make_submission, make_user
-from tests.paypal_server import FakePayPal
+from tests.paypal_server import FakePayPal, LateAnswersTimeOut
 from trove.accounts.models import Role, User
 from trove.extensions import db
 from trove.payouts import client as paypal_settings
@@ -78,8 +78,12 @@ def paypal() -> Iterator[FakePayPal]:
 
 @pytest.fixture
 def fast_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Short timeouts and back-off for the PayPal client (the server is on loopback)."""
-    monkeypatch.setitem(paypal_settings.CLIENT_OPTIONS, "timeout", 1.0)
+    """Short back-off for the PayPal client; timeouts only where the fake answers late.
+
+    The real timeout is generous: a short one fails calls on a busy machine.
+    """
+    monkeypatch.setitem(paypal_settings.CLIENT_OPTIONS, "timeout", 60.0)
+    monkeypatch.setitem(paypal_settings.CLIENT_OPTIONS, "transport", LateAnswersTimeOut())
     monkeypatch.setitem(paypal_settings.CLIENT_OPTIONS, "max_retries", 1)
     monkeypatch.setitem(paypal_settings.CLIENT_OPTIONS, "backoff", 0.01)
 

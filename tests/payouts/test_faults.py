@@ -70,7 +70,7 @@ def test_server_errors_on_create_then_success(paypal_ctx, paypal):
 def test_timeout_after_paypal_accepted_the_batch(paypal_ctx, paypal):
     team = build_team({"a@pay.example": 2, "b@pay.example": 1})
     batch = _approved_batch(team)
-    paypal.delay_next(CREATE, 2.5, times=2, method="POST")  # processed, answered too late
+    paypal.answer_late(CREATE, times=2, method="POST")  # processed, answered too late
     _send(team, batch)
     assert batch.status is PayoutBatchStatus.SENDING
     assert paypal.batches_created == 1  # PayPal holds it; we do not know yet

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.paypal_server import FakePayPal
+from tests.paypal_server import FakePayPal, LateAnswersTimeOut
 from trove.payouts.paypal import (
     AuthError,
     DuplicateBatchError,
@@ -41,7 +41,10 @@ def paypal() -> Iterator[FakePayPal]:
 
 
 def make_client(server: FakePayPal, **kw: object) -> PayPalClient:
-    options: dict = {"timeout": 2.0, "max_retries": 2, "backoff": 0.01, **kw}
+    # Timeouts come from ``answer_late``, never from the clock: the real one is generous.
+    options: dict = {"timeout": 60.0, "max_retries": 2, "backoff": 0.01, **kw}
+    if "http_client" not in options:
+        options.setdefault("transport", LateAnswersTimeOut())
     return PayPalClient(server.base_url, server.client_id, server.secret, **options)
 
 
@@ -413,11 +416,14 @@ def test_429_is_retried(paypal, client):
     assert paypal.calls_to("POST", PAYOUTS) == 2
 
 
-def test_timeout_after_accept_returns_the_replayed_original(paypal):
+@pytest.mark.parametrize("latency", [0.0, 0.5], ids=["idle", "busy machine"])
+def test_timeout_after_accept_returns_the_replayed_original(paypal, latency):
     # The fake stores the batch, then answers too late; the retry carries the same
     # PayPal-Request-Id, so PayPal replays the first answer: the client returns it.
-    paypal.delay_next(PAYOUTS, seconds=5, method="POST")
-    with make_client(paypal, timeout=0.3) as client:
+    # Only the fake decides what is late: slow answers everywhere change nothing.
+    paypal.latency = latency
+    paypal.answer_late(PAYOUTS, method="POST")
+    with make_client(paypal) as client:
         header = create(client)
     assert paypal.batches_created == 1
     (batch,) = paypal.batches.values()
@@ -433,8 +439,8 @@ def test_dropped_connection_after_accept_is_retried_safely(paypal, client):
 
 
 def test_exhausted_retries_are_ambiguous_and_reconcile_with_the_same_id(paypal):
-    paypal.delay_next(PAYOUTS, seconds=5, times=3, method="POST")
-    with make_client(paypal, timeout=0.3, max_retries=2) as client:
+    paypal.answer_late(PAYOUTS, times=3, method="POST")
+    with make_client(paypal, max_retries=2) as client:
         with pytest.raises(TransientError) as info:
             create(client)
         assert info.value.attempts == 3
@@ -455,9 +461,9 @@ def test_exhausted_retries_are_ambiguous_and_reconcile_with_the_same_id(paypal):
 def test_refused_retry_after_a_possible_accept_stays_ambiguous(paypal):
     # PayPal may fail a retry that races the first attempt with the same request id; a
     # 4xx then must not read as "not paid", or the caller could pay again under a new id.
-    paypal.delay_next(PAYOUTS, seconds=5, method="POST")
+    paypal.answer_late(PAYOUTS, method="POST")
     paypal.fail_next(PAYOUTS, status=422, method="POST")
-    with make_client(paypal, timeout=0.3) as client, pytest.raises(TransientError) as info:
+    with make_client(paypal) as client, pytest.raises(TransientError) as info:
         create(client)
     assert info.value.name == "INSUFFICIENT_FUNDS"
     assert paypal.batches_created == 1

@@ -59,6 +59,7 @@ MATRIX = {
     "GET /submissions/{submission}/zoom": [302, 404, 403, 404, 403, 200, 200, 200],
     "POST /submissions/{submission}/approve": [302, 404, 403, 404, 403, 303, 303, 303],
     "POST /submissions/{submission}/reset": [302, 404, 403, 404, 403, 303, 303, 303],
+    "POST /submissions/{submission}/keep-declined": [302, 404, 403, 404, 403, 303, 303, 303],
     "POST /projects/{project}/review/bulk": [302, 403, 403, 403, 403, 303, 303, 303],
     "GET /submissions/{submission}/image/320": [404, 404, 200, 404, 200, 200, 200, 200],
     "GET /submissions/{submission}/image/1280": [404, 404, 200, 404, 200, 200, 200, 200],

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from tests.conftest import TEST_PASSWORD, _free_port, _wait_for_port
 from tests.factories import make_project, make_user
 from tests.images import photo
+from tests.jobproc import wait_until
 from trove.extensions import db
 from trove.submissions.jobs import sweep_quarantine
 from trove.submissions.models import Submission, SubmissionStatus
@@ -39,8 +40,8 @@ BOUNDARY = "----trovecrash"
 
 def _body(data: bytes, version_id: int) -> tuple[bytes, bytes]:
     head = (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"consent\"\r\n\r\n{version_id}\r\n"
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"photos\"; "
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="consent"\r\n\r\n{version_id}\r\n'
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="photos"; '
         'filename="IMG_0001.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
     ).encode()
     return head + data, f"\r\n--{BOUNDARY}--\r\n".encode()
@@ -82,9 +83,7 @@ def server(app_ctx, tmp_path):
 def _session_cookie(port: int) -> str:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     body = f"email=sam%40example.org&password={TEST_PASSWORD.replace(' ', '+')}"
-    conn.request(
-        "POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"}
-    )
+    conn.request("POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"})
     response = conn.getresponse()
     response.read()
     assert response.status == 303
@@ -120,9 +119,11 @@ def test_killed_midway_through_the_body_leaves_no_row_and_no_file(app_ctx, serve
     conn.putheader("Content-Length", str(len(head) + len(tail)))
     conn.endheaders()
     conn.send(head[: len(head) // 2])  # half the photo, then the server dies
-    time.sleep(0.5)
-    if encoding == "raw body":  # the server was midway through writing it
-        assert list((Path(app_ctx.config["STORAGE_DIR"]) / "quarantine").glob(".*.tmp"))
+    quarantine = Path(app_ctx.config["STORAGE_DIR"]) / "quarantine"
+    if encoding == "raw body":  # kill it once it is midway through writing the file
+        assert wait_until(lambda: bool(list(quarantine.glob(".*.tmp"))), alive=process)
+    else:  # nothing on disk to watch while the form is parsed: give it a moment
+        time.sleep(0.5)
     _kill(process)
     conn.close()
     db.session.expire_all()

@@ -38,7 +38,8 @@ def _limit(key: str):  # type: ignore[no-untyped-def]
 
 
 def _home_for(user: User) -> str:
-    return url_for("main.index")
+    """Return where ``user`` starts after signing in: lab staff on their projects."""
+    return url_for("projects.lab") if user.is_lab_member else url_for("main.index")
 
 
 # --- sign up -------------------------------------------------------------------------------
@@ -279,7 +280,7 @@ def accept_invitation(token: str) -> Response:
     return apply_change(
         lambda: _accept(invite, user),
         done=lambda _: redirect_after_change(
-            url_for("main.index"), flash=f"Welcome to the {current_app.config['LAB_NAME']} team."
+            _home_for(user), flash=f"Welcome to the {current_app.config['LAB_NAME']} team."
         ),
         on_error=lambda error: render(
             "accounts/invitation.html", invite=None, error=error.message, status=409

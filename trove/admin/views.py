@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, url_for
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -12,10 +14,12 @@ from wtforms.fields.choices import SelectChoice
 from trove.accounts import service as accounts
 from trove.accounts.forms import InviteForm
 from trove.accounts.models import Invitation, Role, User
+from trove.admin.queries import people
 from trove.audit.models import AuditEvent
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.htmx import apply_change, redirect_after_change, render
+from trove.ids import parse_page
 from trove.mail import send_mail, site_url
 from trove.security import get_or_404, role_required
 from trove.tasks import JobRecord, JobStatus, queue_health, retry_job
@@ -90,11 +94,41 @@ def _invitations() -> list[Invitation]:
     return list(db.session.scalars(select(Invitation).order_by(Invitation.id.desc()).limit(100)))
 
 
+#: How many links of invitations sent in this session the admin can still copy.
+KEPT_LINKS = 10
+
+
+def _mail_is_logged() -> bool:
+    """Whether e-mails only reach the server log (the embedded default, no mail server)."""
+    return current_app.config["MAIL_BACKEND"] == "log"
+
+
+def _keep_link(invitation: Invitation, link: str) -> None:
+    """Remember the link for the admin to copy, when no e-mail will carry it.
+
+    Only the token's hash is stored, so the link exists only now: it is kept in this
+    admin's (signed) session, for the last few invitations they sent.
+    """
+    links = dict(session.get("invitation_links", {}))
+    links[str(invitation.id)] = link
+    session["invitation_links"] = dict(list(links.items())[-KEPT_LINKS:])
+
+
+def _copyable_links() -> dict[int, str]:
+    return {int(k): v for k, v in session.get("invitation_links", {}).items()}
+
+
 @bp.get("/invitations")
 @admin_only
 def invitations() -> Response:
     """List invitations and show the invite form."""
-    return render("admin/invitations.html", form=InviteForm(), invitations=_invitations())
+    return render(
+        "admin/invitations.html",
+        form=InviteForm(),
+        invitations=_invitations(),
+        links=_copyable_links(),
+        mail_is_logged=_mail_is_logged(),
+    )
 
 
 @bp.post("/invitations")
@@ -111,22 +145,18 @@ def invite() -> Response:
             block="invite_form",
             form=form,
             invitations=_invitations(),
+            links=_copyable_links(),
+            mail_is_logged=_mail_is_logged(),
             status=422,
         )
 
     if not form.validate_on_submit():
         return invalid()
-    return apply_change(
-        lambda: _send_invitation(form.email.data),
-        done=lambda email: redirect_after_change(
-            url_for("admin.invitations"), flash=f"Invitation sent to {email}."
-        ),
-        on_error=invalid,
-    )
+    return apply_change(lambda: _send_invitation(form.email.data), done=_invited, on_error=invalid)
 
 
-def _send_invitation(email: str) -> str:
-    """Invite ``email`` and send the link (the mail goes out once the change commits)."""
+def _send_invitation(email: str) -> tuple[Invitation, str]:
+    """Invite ``email`` and mail the link (it goes out once the change commits)."""
     invitation, token = accounts.invite_lab_member(current_user, email)
     link = site_url(url_for("accounts.invitation", token=token))
     lab = _lab_name()
@@ -138,7 +168,20 @@ def _send_invitation(email: str) -> str:
         f"Accept the invitation here (the link works once, for "
         f"{(invitation.expires_at - invitation.created_at).days} days):\n\n{link}\n",
     )
-    return invitation.email
+    return invitation, link
+
+
+def _invited(sent: tuple[Invitation, str]) -> Response:
+    invitation, link = sent
+    if _mail_is_logged():
+        _keep_link(invitation, link)
+        message = (
+            f"Invitation for {invitation.email} created. No mail server is set up: "
+            "copy its link below and send it yourself."
+        )
+    else:
+        message = f"Invitation sent to {invitation.email}."
+    return redirect_after_change(url_for("admin.invitations"), flash=message)
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
@@ -157,20 +200,33 @@ def revoke_invitation(invitation_id: int) -> Response:
 
 
 def _lab_name() -> str:
-    from flask import current_app
-
     return str(current_app.config["LAB_NAME"])
 
 
 # --- users ---------------------------------------------------------------------------------
 
 
+def _people_args(source: Any) -> dict[str, Any]:
+    """Return the people list's search and page from ``source`` (args or form), if not default."""
+    args: dict[str, Any] = {}
+    q = (source.get("q") or "").strip()[:100]
+    if q:
+        args["q"] = q
+    page = parse_page(source.get("page"))
+    if page > 1:
+        args["page"] = page
+    return args
+
+
 @bp.get("/users")
 @admin_only
 def users() -> Response:
-    """List accounts with their roles."""
-    rows = db.session.scalars(select(User).order_by(User.id)).all()
-    return render("admin/users.html", users=rows, form=RoleForm())
+    """List accounts with their roles: search by name or e-mail, a page at a time."""
+    args = _people_args(request.args)
+    page = people(args.get("q", ""), args.get("page", 1))
+    return render(
+        "admin/users.html", block="people", page=page, q=args.get("q", ""), form=RoleForm()
+    )
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -179,7 +235,7 @@ def change_role(user_id: int) -> Response:
     """Change a user's instance role."""
     user = get_or_404(User, user_id)
     form = RoleForm()
-    location = url_for("admin.users")
+    location = url_for("admin.users", **_people_args(request.form))
     if not form.validate_on_submit():
         return redirect_after_change(
             location, flash="Choose a role from the list.", category="error"

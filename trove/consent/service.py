@@ -88,7 +88,7 @@ def request_withdrawal(submissions: list[Submission], user: User) -> int:
         versions = exports.retire_archives(
             [p.id for p in photos], "A contributor withdrew a photo in this version."
         )
-        exports.tell_downloaders(project, versions, len(photos))
+        exports.tell_downloaders(project, versions, [p.id for p in photos])
     return sum(len(p) for p in by_project.values())
 
 

@@ -13,6 +13,7 @@ from trove.exports.service import versions_with
 from trove.extensions import db, limiter
 from trove.files import get_storage
 from trove.htmx import apply_change, redirect_after_change, render
+from trove.ids import parse_id
 from trove.projects.models import Project
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.timeutil import utcnow
@@ -51,13 +52,13 @@ def photo(submission_id: int) -> Response:
 
 def _selection() -> tuple[list[Submission], Project | None]:
     source = request.form if request.method == "POST" else request.args
-    project_raw = source.get("project", "")
-    if project_raw.isdigit():
-        project = db.session.get(Project, int(project_raw))
+    project_id = parse_id(source.get("project"))
+    if project_id is not None:
+        project = db.session.get(Project, project_id)
         if project is None:
             abort(404)
         return service.withdrawable(current_user, project_id=project.id), project
-    ids = [int(v) for v in source.getlist("photo")[:MAX_SELECTED] if v.isdigit()]
+    ids = [i for i in map(parse_id, source.getlist("photo")[:MAX_SELECTED]) if i is not None]
     return service.withdrawable(current_user, ids=ids), None
 
 

@@ -37,7 +37,7 @@ from trove.discussions.rules import viewer_for
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.notifications.service import notify
-from trove.projects.models import Capability, Project, TeamRole
+from trove.projects.models import Capability, Project, ProjectMember, TeamRole
 from trove.projects.service import team_holding
 from trove.timeutil import utcnow
 
@@ -298,6 +298,37 @@ def page_of(question: Post) -> int:
         )
     )
     return (before or 0) // QUESTIONS_PER_PAGE + 1
+
+
+def unanswered_counts(project_ids: list[int]) -> dict[int, int]:
+    """Return how many shown questions no team member has answered, per project (one query).
+
+    A question counts until a reply that is neither deleted nor hidden comes from someone
+    on the project's team.
+    """
+    if not project_ids:
+        return {}
+    reply = aliased(Post)
+    team_reply = exists().where(
+        reply.parent_id == Post.id,
+        reply.deleted_at.is_(None),
+        reply.hidden_at.is_(None),
+        reply.author_id.in_(
+            select(ProjectMember.user_id).where(ProjectMember.project_id == Post.project_id)
+        ),
+    )
+    rows = db.session.execute(
+        select(Post.project_id, func.count())
+        .where(
+            Post.project_id.in_(project_ids),
+            Post.parent_id.is_(None),
+            Post.deleted_at.is_(None),
+            Post.hidden_at.is_(None),
+            ~team_reply,
+        )
+        .group_by(Post.project_id)
+    )
+    return {project_id: n for project_id, n in rows}
 
 
 @dataclass(frozen=True)

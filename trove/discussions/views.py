@@ -25,6 +25,7 @@ from trove.discussions.rules import viewer_for
 from trove.errors import DomainError, handle_http_exception
 from trove.extensions import db, limiter
 from trove.htmx import apply_change, redirect_after_change, render
+from trove.ids import parse_page
 from trove.projects.access import load_project
 from trove.projects.models import Project
 
@@ -177,7 +178,7 @@ def _flag(name: str) -> bool:
 def thread(project_id: int) -> Response:
     """Show a project's questions, latest activity first, each with its replies."""
     project = load_project(project_id)
-    page = request.args.get("page", 1, type=int)
+    page = parse_page(request.args.get("page"))
     return render("discussions/thread.html", block="thread", **_thread_context(project, page))
 
 

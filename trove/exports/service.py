@@ -326,24 +326,44 @@ def retire_archives(submission_ids: Iterable[int], reason: str) -> list[DatasetV
     return versions
 
 
-def tell_downloaders(project: Project, versions: list[DatasetVersion], count: int) -> None:
-    """Ask every team member who downloaded one of ``versions`` to delete withdrawn photos."""
+def tell_downloaders(
+    project: Project, versions: list[DatasetVersion], submission_ids: Iterable[int]
+) -> None:
+    """Ask every team member who downloaded one of ``versions`` to delete withdrawn photos.
+
+    Each person is told how many of the withdrawn photos are in the versions *they*
+    downloaded (a version holds only some of a contributor's photos).
+    """
     if not versions:
         return
-    people = db.session.scalars(
-        select(User)
-        .join(DatasetDownload, DatasetDownload.user_id == User.id)
-        .where(DatasetDownload.version_id.in_([v.id for v in versions]))
-        .distinct()
-    )
-    numbers = ", ".join(str(v.number) for v in sorted(versions, key=lambda v: v.number))
-    for person in people:
+    ids = list(submission_ids)
+    rows = db.session.execute(
+        select(DatasetDownload.user_id, DatasetItem.version_id, DatasetItem.submission_id)
+        .join(DatasetItem, DatasetItem.version_id == DatasetDownload.version_id)
+        .where(
+            DatasetDownload.version_id.in_([v.id for v in versions]),
+            DatasetItem.submission_id.in_(ids),
+        )
+    ).all()
+    numbers_by_id = {v.id: v.number for v in versions}
+    held: dict[int, tuple[set[int], set[int]]] = {}
+    for user_id, version_id, submission_id in rows:
+        numbers, photos = held.setdefault(user_id, (set(), set()))
+        numbers.add(numbers_by_id[version_id])
+        photos.add(submission_id)
+    for person in db.session.scalars(select(User).where(User.id.in_(held)).order_by(User.id)):
+        numbers, photos = held[person.id]
+        count = len(photos)
+        listed = sorted(numbers)
+        label = "version" if len(listed) == 1 else "versions"
         notify(
             person,
             "deletion",
-            f"{count} photo{'s' if count != 1 else ''} in version {numbers} of "
+            f"{count} photo{'s' if count != 1 else ''} in {label} "
+            f"{', '.join(str(n) for n in listed)} of "
             f"“{project.title}” {'were' if count != 1 else 'was'} withdrawn. Delete "
-            "them from your copies (see the deletion list) and confirm.",
+            f"{'them' if count != 1 else 'it'} from your copies (see the deletion list) "
+            "and confirm.",
             local_url("exports.project_datasets", project_id=project.id),
             email_subject=f"Photos withdrawn from {project.title}: please delete your copies",
         )

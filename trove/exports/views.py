@@ -146,7 +146,9 @@ def download(version_id: int) -> Response:
         db.session.rollback()
         abort(404)
     db.session.commit()
-    return send_private_file(path, "application/zip", download_name=dataset.download_name)
+    return send_private_file(
+        path, "application/zip", filename=dataset.download_name, attachment=True
+    )
 
 
 @bp.post("/datasets/<int:version_id>/uses")

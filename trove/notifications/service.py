@@ -7,7 +7,7 @@ commits, and the e-mail (if any) goes out only after the caller's commit.
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from trove.accounts.models import User
 from trove.errors import DomainError
@@ -47,6 +47,26 @@ def notify(
             f"You get this e-mail because you have an account with {lab}.\n",
         )
     return notification
+
+
+def retract_unread(user: User, kind: str, url: str) -> int:
+    """Delete ``user``'s unread ``kind`` notifications linking to ``url``; return how many.
+
+    For news that is no longer true (an approval undone before it was read): the person
+    is not told twice, nor told something that stopped being so.
+    """
+    result = db.session.execute(
+        delete(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.kind == kind[:40],
+            Notification.url == url,
+            Notification.read_at.is_(None),
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    _forget_count(user)
+    return int(result.rowcount or 0)
 
 
 def unread_count(user: User) -> int:

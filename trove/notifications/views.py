@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 
 from trove.extensions import db
 from trove.htmx import redirect_after_change, render
+from trove.ids import parse_page
 from trove.notifications import service
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -22,7 +23,7 @@ CHANGED = "notifications-changed"
 
 
 def _page() -> int:
-    return max(request.values.get("page", 1, type=int) or 1, 1)
+    return parse_page(request.values.get("page"))
 
 
 def _context(page: int) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import current_app
@@ -33,8 +34,13 @@ def paypal_client() -> PayPalClient:
 
 
 def batch_reference(batch_id: int) -> str:
-    """Return the ``sender_batch_id`` of payout batch ``batch_id``."""
-    return sender_batch_id_for(batch_id, prefix=current_app.config["PAYPAL_ID_PREFIX"])
+    """Return a new ``sender_batch_id`` for payout batch ``batch_id`` (stored on the row).
+
+    The row id plus a random part: a database restored from an older backup reuses row ids,
+    and PayPal must never see a new batch under an id it already holds.
+    """
+    base = sender_batch_id_for(batch_id, prefix=current_app.config["PAYPAL_ID_PREFIX"])
+    return f"{base}-{secrets.token_hex(4)}"
 
 
 def item_reference(item_id: int) -> str:

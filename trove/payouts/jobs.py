@@ -2,9 +2,9 @@
 
 Both jobs take a batch id, reload it and are idempotent. The batch row and its items are
 committed (status ``sending``) before the first call to PayPal, and every call names the
-batch by its ``sender_batch_id``, derived from the row id. So when a call's outcome is
-unknown (timeout, 5xx after retries, a worker killed before it recorded the answer), the
-next run sends the *same* request again: PayPal replays its first answer for the same
+batch by its ``sender_batch_id``, fixed on the row when it was prepared. So when a call's
+outcome is unknown (timeout, 5xx after retries, a worker killed before it recorded the
+answer), the next run sends the *same* request again: PayPal replays its first answer for the same
 ``PayPal-Request-Id``, creates the batch if the first call never arrived, or refuses the
 repeated ``sender_batch_id`` and names the batch it already holds. Never a new id.
 """

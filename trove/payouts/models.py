@@ -164,7 +164,8 @@ class PayoutBatch(db.Model):
     cancelled_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
 
-    # PayPal's side. sender_batch_id is derived from the id and never changes, so every
+    # PayPal's side. sender_batch_id (the id plus a random part, so a restored older
+    # database never reuses one) is fixed at preparation and never changes, so every
     # retry and reconciliation names the same batch.
     sender_batch_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     paypal_batch_id: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -15,6 +15,7 @@ from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import csrf, db
 from trove.htmx import apply_change, redirect_after_change, refuse_change, render
+from trove.ids import parse_id
 from trove.payouts import exports, queries, service
 from trove.payouts.client import paypal_client, paypal_configured
 from trove.payouts.models import PayoutBatch
@@ -186,7 +187,8 @@ def refresh(batch_id: int) -> Response:
 def mark(batch_id: int) -> Response:
     """Record manual payments: one item (``item``) or every pending one (``all``)."""
     item = request.form.get("item", "")
-    item_ids = None if request.form.get("all") else [int(item)] if item.isdigit() else []
+    item_id = parse_id(item)
+    item_ids = None if request.form.get("all") else [] if item_id is None else [item_id]
     outcome = request.form.get("outcome", "")
     note = request.form.get("note")
 
@@ -260,8 +262,8 @@ def export_payees(project_id: int) -> Response:
     """Download the total paid to each payee in a year as CSV (audited)."""
     project = load_project(project_id, Capability.FINANCE)
     raw = request.args.get("year", "").strip()
-    year = int(raw) if raw.isdigit() else utcnow().year
-    if not 2000 <= year <= 9998:
+    year = parse_id(raw) if raw else utcnow().year
+    if year is None or not 2000 <= year <= 9998:
         abort(400, "Choose a year like 2026.")
     body, rows = exports.payees_csv(project, year)
     record_event(
@@ -279,9 +281,7 @@ def export_payees(project_id: int) -> Response:
 def my_earnings() -> Response:
     """Show the contributor's balance, each earning with its photo, and each payment."""
     raw = request.args.get("before", "")
-    earnings, next_before = queries.contributor_earnings(
-        current_user, int(raw) if raw.isdigit() else None
-    )
+    earnings, next_before = queries.contributor_earnings(current_user, parse_id(raw))
     balances = queries.contributor_balances(current_user)
     return render(
         "payouts/earnings.html",

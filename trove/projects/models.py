@@ -223,6 +223,26 @@ class Project(db.Model):
         return self.status is ProjectStatus.PUBLISHED and self.spots_left > 0
 
     @property
+    def not_accepting_reason(self) -> str | None:
+        """Return why contributors cannot send photos now, in their words (None if they can)."""
+        if self.accepts_uploads:
+            return None
+        if self.status is ProjectStatus.PAUSED:
+            return (
+                "This project is paused: the team stopped taking photos for a while. "
+                "Check back later."
+            )
+        if self.status is ProjectStatus.PUBLISHED or self.close_reason == "Target reached":
+            return (
+                "This project reached its target and is closed. "
+                "Thank you to everyone who took part!"
+            )
+        if self.status is ProjectStatus.CLOSED:
+            reason = f" ({self.close_reason})" if self.close_reason else ""
+            return f"This project has ended{reason} and no longer takes photos."
+        return "This project is not open for photos yet."
+
+    @property
     def exclusion_labels(self) -> list[str]:
         """Return the human text of the chosen exclusions."""
         return [EXCLUSIONS[key] for key in self.exclusions or [] if key in EXCLUSIONS]

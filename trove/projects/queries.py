@@ -7,8 +7,10 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from trove.extensions import db
+from trove.ids import parse_page
 from trove.money import CURRENCIES
 from trove.projects.models import Project, ProjectMember, ProjectStatus
 
@@ -30,15 +32,11 @@ class CatalogueFilters:
         """Read filters from query-string arguments, ignoring nonsense."""
         sort = args.get("sort", "newest")
         currency = args.get("currency", "")
-        try:
-            page = max(1, min(int(args.get("page", 1)), 10_000))
-        except (TypeError, ValueError):
-            page = 1
         return cls(
             q=(args.get("q") or "").strip()[:100],
             currency=currency if currency in CURRENCIES else "",
             sort=sort if sort in SORTS else "newest",
-            page=page,
+            page=parse_page(args.get("page")),
         )
 
     def as_args(self, **changes: Any) -> dict[str, Any]:
@@ -110,7 +108,10 @@ def newest_open(limit: int = 3) -> list[Project]:
 
 def projects_for_member(user: Any) -> list[Project]:
     """Return the projects ``user`` is on the team of (every project for admins)."""
-    query = select(Project).order_by(Project.updated_at.desc())
+    # Members come with the projects: the dashboard asks can() for each row.
+    query = (
+        select(Project).options(selectinload(Project.members)).order_by(Project.updated_at.desc())
+    )
     if not user.is_admin:
         query = query.join(ProjectMember).where(ProjectMember.user_id == user.id)
     return list(db.session.scalars(query))

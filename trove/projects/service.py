@@ -11,13 +11,14 @@ from typing import Any, BinaryIO
 from flask import current_app
 from sqlalchemy import select, update
 
-from trove.accounts.models import User
+from trove.accounts.models import Role, User
 from trove.audit.models import AuditEvent
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage
 from trove.media import MediaError, process_image
+from trove.notifications.service import notify
 from trove.projects.models import (
     BRIEF_FIELDS,
     DEFAULT_LICENCE,
@@ -29,6 +30,7 @@ from trove.projects.models import (
     ProjectStatus,
     TeamRole,
 )
+from trove.security import local_url
 from trove.tasks import register_sweep
 from trove.timeutil import utcnow
 
@@ -234,6 +236,29 @@ def submit_project(project: Project, user: User) -> None:
     project.submitted_at = utcnow()
     project.review_comment = None
     record_event(user, "project.submitted", project, project_id=project.id)
+    admins = db.session.scalars(
+        select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
+    )
+    for admin in admins:
+        notify(
+            admin,
+            "vetting",
+            f"“{project.title}” awaits vetting: {user.display_name} submitted the brief.",
+            local_url("projects.vet", project_id=project.id),
+            email_subject=f"A brief awaits vetting: {project.title}",
+        )
+
+
+def _tell_owners(project: Project, text: str, subject: str) -> None:
+    """Tell the project's owners (in the app and by e-mail) what vetting decided."""
+    for member in _owners(project):
+        notify(
+            member.user,
+            "vetting",
+            text,
+            local_url("projects.brief", project_id=project.id),
+            email_subject=subject,
+        )
 
 
 def withdraw_submission(project: Project, user: User) -> None:
@@ -257,7 +282,13 @@ def publish_project(project: Project, admin: User) -> BriefVersion:
     project.published_at = utcnow()
     project.review_comment = None
     record_event(admin, "project.published", project, project_id=project.id)
-    return publish_version(project, admin, note="Published")
+    version = publish_version(project, admin, note="Published")
+    _tell_owners(
+        project,
+        f"“{project.title}” is published: contributors can read the brief and send photos.",
+        f"Your brief is published: {project.title}",
+    )
+    return version
 
 
 def send_back(project: Project, admin: User, comment: str) -> None:
@@ -269,6 +300,11 @@ def send_back(project: Project, admin: User, comment: str) -> None:
     _move(project, ProjectStatus.DRAFT)
     project.review_comment = comment.strip()
     record_event(admin, "project.sent_back", project, project_id=project.id, comment=comment)
+    _tell_owners(
+        project,
+        f"“{project.title}” was sent back by the vetting admin: {project.review_comment}",
+        f"Your brief needs changes: {project.title}",
+    )
 
 
 def pause_project(project: Project, user: User) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import selectinload
 
 from trove.extensions import db
+from trove.ids import parse_id
 from trove.projects.models import Project
 from trove.review.models import Appeal
 from trove.submissions.models import Submission, SubmissionStatus
@@ -42,7 +43,7 @@ class QueueFilters:
         return cls(
             status=status if status in FILTERS else "pending",
             sort=sort if sort in SORTS else "oldest",
-            cursor=int(cursor) if cursor.isdigit() else None,
+            cursor=parse_id(cursor),
         )
 
 
@@ -115,3 +116,18 @@ def counters(project: Project) -> dict[str, int]:
     ):
         counts[SubmissionStatus(status).value] = n
     return counts
+
+
+def awaiting_review_counts(project_ids: list[int]) -> dict[int, int]:
+    """Return how many photos await review in each project (one grouped query)."""
+    if not project_ids:
+        return {}
+    rows = db.session.execute(
+        select(Submission.project_id, func.count())
+        .where(
+            Submission.project_id.in_(project_ids),
+            Submission.status == SubmissionStatus.PENDING_REVIEW,
+        )
+        .group_by(Submission.project_id)
+    )
+    return {project_id: n for project_id, n in rows}

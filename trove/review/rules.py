@@ -46,6 +46,11 @@ def can_decline(user: Any, submission: Submission) -> bool:
     return submission.declinable and can_decide(user, submission)
 
 
+def can_keep_declined(user: Any, submission: Submission) -> bool:
+    """Return whether ``user`` may answer ``submission``'s open appeal by keeping it declined."""
+    return submission.keepable_declined and can_decide(user, submission)
+
+
 def can_undo(user: Any, submission: Submission) -> bool:
     """Return whether ``user`` may put ``submission`` back to pending review."""
     return submission.undoable and can_decide(user, submission)

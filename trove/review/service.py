@@ -17,7 +17,7 @@ from trove.accounts.models import User
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.notifications.service import notify
+from trove.notifications.service import notify, retract_unread
 from trove.payouts.models import Earning
 from trove.projects import service as projects
 from trove.projects.models import Capability, Project
@@ -77,16 +77,21 @@ def _move(
     return bool(result.rowcount)
 
 
+def _notice_url(submission: Submission) -> str:
+    return local_url("submissions.mine", _anchor=submission.dom_id)
+
+
 def _tell_contributor(submission: Submission, text: str, subject: str | None = None) -> None:
     if submission.contributor is None:
         return
-    notify(
-        submission.contributor,
-        "review",
-        text,
-        local_url("submissions.mine", _anchor=submission.dom_id),
-        email_subject=subject,
-    )
+    notify(submission.contributor, "review", text, _notice_url(submission), email_subject=subject)
+
+
+def _retract_decision_notice(submission: Submission) -> bool:
+    """Take back the contributor's unread notice of a decision now undone; return if one was."""
+    if submission.contributor is None:
+        return True
+    return retract_unread(submission.contributor, "review", _notice_url(submission)) > 0
 
 
 def approve_submission(submission: Submission, reviewer: User) -> Earning:
@@ -149,12 +154,8 @@ def approve_submission(submission: Submission, reviewer: User) -> Earning:
     return earning
 
 
-def reject_submission(
-    submission: Submission, reviewer: User, code: str, note: str | None = None
-) -> None:
-    """Decline a photo with a reason (and undo its approval if it was approved, unpaid)."""
-    project = submission.project
-    _require_decider(reviewer, submission)
+def _checked_reason(code: str, note: str | None) -> tuple[str, str | None]:
+    """Return a decline reason and note as stored, or raise a field error."""
     if code not in REVIEW_REASONS:
         raise DomainError("Choose a reason from the list.", field="code", status=422)
     note = (note or "").strip() or None
@@ -164,6 +165,16 @@ def reject_submission(
         raise DomainError(
             "Say why in the note when the reason is “other”.", field="note", status=422
         )
+    return code, note
+
+
+def reject_submission(
+    submission: Submission, reviewer: User, code: str, note: str | None = None
+) -> None:
+    """Decline a photo with a reason (and undo its approval if it was approved, unpaid)."""
+    project = submission.project
+    _require_decider(reviewer, submission)
+    code, note = _checked_reason(code, note)
     was = submission.status
     if was is SubmissionStatus.APPROVED:
         _unapprove(submission, reviewer)
@@ -186,16 +197,42 @@ def reject_submission(
         previous=was.value,
         code=code,
     )
+    appealed = getattr(submission, "appeal", None) is not None
     resolve_appeal_on_decision(submission, reviewer)
     _tell_contributor(
         submission,
         f"Your photo for “{project.title}” was declined: {REVIEW_REASONS[code]}"
         + (f" Note from the reviewer: {note}" if note else "")
-        + " You can appeal once from My photos.",
+        # An appeal is allowed once: someone who already appealed is not invited again.
+        + ("" if appealed else " You can appeal once from My photos."),
     )
 
 
-def _unapprove(submission: Submission, reviewer: User) -> None:
+def keep_declined(submission: Submission, reviewer: User, code: str, note: str | None) -> None:
+    """Answer an appeal by keeping the photo declined, with a reason for the contributor."""
+    project = submission.project
+    _require_decider(reviewer, submission)
+    if not submission.keepable_declined:
+        raise DomainError("Only a declined photo with an open appeal can be kept declined.")
+    code, note = _checked_reason(code, note)
+    submission.rejection_code = code
+    submission.rejection_note = note
+    submission.reviewed_at = utcnow()
+    submission.reviewed_by_id = reviewer.id
+    resolve_appeal_on_decision(submission, reviewer)
+    db.session.flush()
+    record_event(
+        reviewer, "submission.appeal_declined", submission, project_id=project.id, code=code
+    )
+    _tell_contributor(
+        submission,
+        f"A reviewer looked again at your photo for “{project.title}”, as you asked. It stays "
+        f"declined: {REVIEW_REASONS[code]}" + (f" Note from the reviewer: {note}" if note else ""),
+    )
+
+
+def _unapprove(submission: Submission, reviewer: User) -> bool:
+    """Take an unpaid approval back; return whether its notice was still unread (retracted)."""
     _check_not_paid(submission)
     earning = _earning(submission)
     if not _move(
@@ -206,13 +243,21 @@ def _unapprove(submission: Submission, reviewer: User) -> None:
     db.session.execute(delete(Earning).where(Earning.submission_id == submission.id))
     projects.release_approval(submission.project, amount)
     record_event(reviewer, "submission.unapproved", submission, project_id=submission.project_id)
+    return _retract_decision_notice(submission)
 
 
 def reset_submission(submission: Submission, reviewer: User) -> None:
     """Undo a decision: the photo goes back to pending review (not once it is paid)."""
     _require_decider(reviewer, submission)
+    title = submission.project.title
     if submission.status is SubmissionStatus.APPROVED:
-        _unapprove(submission, reviewer)
+        if not _unapprove(submission, reviewer):
+            # They read "it earns …": say plainly that this is no longer so.
+            _tell_contributor(
+                submission,
+                f"Correction: the approval of your photo for “{title}” was undone. "
+                "It is back in review and earns nothing for now.",
+            )
     elif submission.status is SubmissionStatus.REJECTED:
         if submission.is_unreadable:
             raise DomainError("A file that could not be read cannot be reviewed.")
@@ -225,6 +270,10 @@ def reset_submission(submission: Submission, reviewer: User) -> None:
             rejection_note=None,
         )
         record_event(reviewer, "submission.reset", submission, project_id=submission.project_id)
+        if not _retract_decision_notice(submission):
+            _tell_contributor(
+                submission, f"Your photo for “{title}” is back in review: it is not declined."
+            )
     else:
         raise DomainError("Only a decided photo can be undone.")
 

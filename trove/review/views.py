@@ -18,13 +18,21 @@ from trove.htmx import (
     refuse_change,
     render,
 )
+from trove.ids import parse_id
 from trove.money import format_money
 from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
 from trove.review import service
 from trove.review.queries import FILTERS, SORTS, QueueFilters, counters, neighbours, queue_page
-from trove.review.rules import can_appeal, can_approve, can_decide, can_decline, can_undo
+from trove.review.rules import (
+    can_appeal,
+    can_approve,
+    can_decide,
+    can_decline,
+    can_keep_declined,
+    can_undo,
+)
 from trove.submissions.access import load_submission
 from trove.submissions.models import Submission
 
@@ -36,7 +44,7 @@ REVIEWED = "submission-reviewed"
 @bp.record_once
 def _register_template_globals(state: BlueprintSetupState) -> None:
     # The cards ask which decisions to offer (never on the viewer's own photo).
-    for rule in (can_decide, can_approve, can_decline, can_undo, can_appeal):
+    for rule in (can_decide, can_approve, can_decline, can_keep_declined, can_undo, can_appeal):
         state.app.jinja_env.globals[rule.__name__] = rule
 
 
@@ -134,12 +142,25 @@ def reset(submission_id: int) -> Response:
     )
 
 
+@bp.post("/submissions/<int:submission_id>/keep-declined")
+@login_required
+def keep_declined(submission_id: int) -> Response:
+    """Answer an appeal by keeping the photo declined, with a reason."""
+    return _decide(
+        submission_id,
+        lambda s: service.keep_declined(
+            s, current_user, request.form.get("code", ""), request.form.get("note")
+        ),
+        "Kept declined; the contributor is told why.",
+    )
+
+
 @bp.post("/projects/<int:project_id>/review/bulk")
 @login_required
 def bulk(project_id: int) -> Response:
     """Approve or decline the selected photos together."""
     project = load_project(project_id, Capability.REVIEW)
-    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()][:500]
+    ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None][:500]
     location = url_for("review.queue", project_id=project.id)
     if not ids:
         return redirect_after_change(location, flash="Select at least one photo.", category="error")
@@ -222,12 +243,12 @@ def audit(project_id: int) -> Response:
     """Browse the project's audit log (owners and admins)."""
     project = load_project(project_id, Capability.MANAGE)
     action = request.args.get("action", "")
-    before = request.args.get("before", "")
+    before = parse_id(request.args.get("before"))
     query = select(AuditEvent).where(AuditEvent.project_id == project.id)
     if action:
         query = query.where(AuditEvent.action.startswith(action[:40]))
-    if before.isdigit():
-        query = query.where(AuditEvent.id < int(before))
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
     events = list(db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(50)))
     return render(
         "review/audit.html",

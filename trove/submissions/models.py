@@ -187,6 +187,17 @@ class Submission(db.Model):
         return self.is_rejected and self.rejection_code not in SYSTEM_REJECTIONS
 
     @property
+    def has_open_appeal(self) -> bool:
+        """Return whether the contributor's appeal awaits a reviewer."""
+        appeal = getattr(self, "appeal", None)
+        return appeal is not None and appeal.resolved_at is None
+
+    @property
+    def keepable_declined(self) -> bool:
+        """Return whether a reviewer may answer an open appeal by keeping the decline."""
+        return self.is_rejected and self.has_open_appeal
+
+    @property
     def appealable(self) -> bool:
         """Return whether the decline may still be appealed (a reviewer's, once)."""
         return self.declined_by_reviewer and getattr(self, "appeal", None) is None

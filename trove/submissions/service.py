@@ -78,10 +78,26 @@ def remaining_for(project: Project, user: User) -> int:
     return max(spots, 0)
 
 
+def quota_refusal(project: Project, user: User) -> str | None:
+    """Return why ``user`` may send no more photos to this open project (None if they may)."""
+    project_total, mine = active_counts(project, user)
+    if project.per_contributor_limit and mine >= project.per_contributor_limit:
+        return (
+            f"You have sent the most photos one person can send to this project "
+            f"({project.per_contributor_limit}). Thank you!"
+        )
+    if project_total >= (project.target_count or 0):
+        return (
+            "This project has all the photos it needs waiting for review. "
+            "Spots may open again if some are declined."
+        )
+    return None
+
+
 def check_can_upload(project: Project, user: User, brief_version_id: int | None) -> None:
     """Refuse an upload before anything is stored: consent, project state, quotas."""
     if not project.accepts_uploads:
-        raise DomainError("This project is not taking photos right now.", status=409)
+        raise DomainError(project.not_accepting_reason or "", status=409)
     if is_team_member(project, user):
         raise DomainError("Members of the project team cannot contribute to it.", status=403)
     if brief_version_id is None:
@@ -97,19 +113,9 @@ def check_can_upload(project: Project, user: User, brief_version_id: int | None)
             field="consent",
             status=409,
         )
-    project_total, mine = active_counts(project, user)
-    if project.per_contributor_limit and mine >= project.per_contributor_limit:
-        raise DomainError(
-            f"You have sent the most photos one person can send to this project "
-            f"({project.per_contributor_limit}). Thank you!",
-            status=409,
-        )
-    if project_total >= (project.target_count or 0):
-        raise DomainError(
-            "This project has all the photos it needs waiting for review. "
-            "Spots may open again if some are declined.",
-            status=409,
-        )
+    refusal = quota_refusal(project, user)
+    if refusal:
+        raise DomainError(refusal, status=409)
 
 
 def receive_upload(

@@ -13,9 +13,10 @@ from trove.errors import DomainError
 from trove.extensions import db, limiter
 from trove.files import get_storage, send_private_file
 from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.ids import parse_id
 from trove.projects.access import load_project
 from trove.projects.models import Project
-from trove.submissions import service
+from trove.submissions import access, service
 from trove.submissions.access import load_submission
 from trove.submissions.jobs import THUMB_SIZES
 from trove.submissions.models import Submission, SubmissionStatus
@@ -33,6 +34,12 @@ def remaining_uploads(project: object) -> int:
     return service.remaining_for(project, current_user)  # type: ignore[arg-type]
 
 
+@bp.app_template_global("upload_refusal")
+def upload_refusal(project: Project) -> str | None:
+    """Return why the current user may send no more photos to the open ``project``."""
+    return service.quota_refusal(project, current_user)  # type: ignore[arg-type]
+
+
 @bp.app_template_global("reason_text")
 def reason_text(submission: Submission) -> str | None:
     """Return the contributor-facing reason a photo was declined."""
@@ -41,7 +48,7 @@ def reason_text(submission: Submission) -> str | None:
 
 def _version_id() -> int | None:
     raw = request.form.get("consent") or request.args.get("consent", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_id(raw)
 
 
 def _is_raw_body() -> bool:
@@ -138,9 +145,7 @@ def mine() -> Response:
     if status not in {None, *(s.value for s in SubmissionStatus)}:
         status = None
     before = request.args.get("before", "")
-    items = service.my_submissions(
-        current_user, status=status, before_id=int(before) if before.isdigit() else None
-    )
+    items = service.my_submissions(current_user, status=status, before_id=parse_id(before))
     return render(
         "submissions/mine.html",
         block="list",
@@ -160,33 +165,29 @@ def card(submission_id: int) -> Response:
     return render("submissions/_card.html", submission=submission)
 
 
-def _refuse_withdrawn(submission: Submission) -> None:
-    """Once withdrawn, a photo is seen by its contributor only (not the team, not admins)."""
-    if submission.status is SubmissionStatus.WITHDRAWN and (
-        submission.contributor_id != current_user.id
-    ):
-        abort(404)
+@bp.app_template_global("can_view_image")
+def can_view_image(submission: Submission, variant: int | str = 320) -> bool:
+    """Return whether the current user may see this image of ``submission`` (templates)."""
+    return access.can_view_image(current_user, submission, variant)
 
 
 @bp.get("/submissions/<int:submission_id>/image/<int:size>")
 def image(submission_id: int, size: int) -> Response:
     """Send a thumbnail of a processed photo to someone allowed to see it."""
     submission = load_submission(submission_id)
-    _refuse_withdrawn(submission)
-    if size not in THUMB_SIZES or submission.storage_key is None:
+    if size not in THUMB_SIZES or not can_view_image(submission, size):
         abort(404)
     path = get_storage().derived_path(submission.storage_key, size)
     if not path.exists():
         abort(404)
-    return send_private_file(path, "image/jpeg")
+    return send_private_file(path, "image/jpeg", filename=f"photo-{submission.id}-{size}.jpg")
 
 
 @bp.get("/submissions/<int:submission_id>/original")
 def original(submission_id: int) -> Response:
     """Download the stripped original (audited)."""
     submission = load_submission(submission_id)
-    _refuse_withdrawn(submission)
-    if submission.storage_key is None or submission.stored_format is None:
+    if not can_view_image(submission, access.ORIGINAL):
         abort(404)
     path = get_storage().original_path(submission.storage_key)
     if not path.exists():
@@ -197,5 +198,8 @@ def original(submission_id: int) -> Response:
     db.session.commit()
     ext = "jpg" if submission.stored_format == "jpeg" else submission.stored_format
     return send_private_file(
-        path, MIMETYPES[submission.stored_format], download_name=f"trove-{submission.id}.{ext}"
+        path,
+        MIMETYPES[submission.stored_format],
+        filename=f"photo-{submission.id}.{ext}",
+        attachment=True,
     )

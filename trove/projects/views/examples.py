@@ -92,4 +92,4 @@ def example_image(project_id: int, example_id: int) -> Response:
     path = get_storage().derived_path(example.storage_key, EXAMPLE_SIZE)
     if not path.exists():
         abort(404)
-    return send_private_file(path, "image/jpeg")
+    return send_private_file(path, "image/jpeg", filename=f"example-{example.id}.jpg")

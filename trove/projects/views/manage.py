@@ -8,7 +8,7 @@ from flask import Response, abort, url_for
 from flask_login import current_user, login_required
 
 from trove.accounts.models import Role
-from trove.htmx import apply_change, redirect_after_change, render
+from trove.htmx import apply_change, redirect_after_change, refuse_change, render
 from trove.projects import service
 from trove.projects.access import load_project
 from trove.projects.forms import CloseForm, SendBackForm
@@ -24,9 +24,18 @@ def lab() -> Response:
     """List the projects the lab member works on."""
     if not current_user.is_lab_member:
         abort(403)
+    # The dashboard shows counters of features built on projects, hence the late imports.
+    from trove.discussions.service import unanswered_counts
+    from trove.review.queries import awaiting_review_counts
+
+    projects = projects_for_member(current_user)
+    ids = [project.id for project in projects]
     return render(
         "projects/lab.html",
-        projects=projects_for_member(current_user),
+        projects=projects,
+        awaiting_review=awaiting_review_counts(ids),
+        unanswered=unanswered_counts(ids),
+        reviewable={p.id for p in projects if service.can(current_user, p, Capability.REVIEW)},
         vetting=awaiting_vetting() if current_user.is_admin else [],
     )
 
@@ -152,13 +161,14 @@ def send_back(project_id: int) -> Response:
     project = load_project(project_id)
     form = SendBackForm()
     if not form.validate_on_submit():
-        return render(
-            "projects/vet.html",
+        return refuse_change(
+            url_for("projects.vet", project_id=project.id),
+            " ".join(form.comment.errors) or "Say what needs to change.",
+            template="projects/vet.html",
             block="send_back",
             project=project,
             form=form,
             missing=service.missing_for_submission(project),
-            status=422,
         )
     return apply_change(
         lambda: service.send_back(project, current_user, form.comment.data),

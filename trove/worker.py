@@ -1,0 +1,122 @@
+"""The RQ worker behind ``flask trove worker``: heartbeats, the sweep, a scheduler kept alive.
+
+RQ alone leaves three holes this closes:
+
+* A worker killed mid-job (``kill -9``, a lost host) leaves its job ``running``. Each worker
+  writes a heartbeat row every few seconds; the sweep hands a running job whose worker has
+  stopped beating over at once, instead of after the job's timeout.
+* RQ's scheduler (retries, delayed jobs) runs in a child process that dies on a Redis blip
+  and was only restarted every ten minutes. Maintenance here runs every few seconds, so it
+  is restarted (under the same lock) soon after; the worker notes while it is alive, and
+  the Health page goes red when that note is late.
+* The periodic sweep no longer depends on that scheduler: it runs in the worker's own loop,
+  once per interval across all workers (a Redis lock), and notes its last run.
+
+A worker that loses Redis for good (RQ gives up) exits with status 1, so systemd restarts
+it and the failure is visible; a requested stop (SIGINT/SIGTERM) or an emptied burst exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import Flask
+from rq import Worker
+
+from trove.extensions import db
+from trove.tasks import CURRENT_WORKER, HEARTBEAT_SECONDS, Heartbeat, beat, sweep_if_due
+
+log = logging.getLogger(__name__)
+
+#: Seconds between maintenance runs (scheduler check, sweep) while the worker is idle.
+MAINTENANCE_SECONDS = 10
+#: RQ's worker TTL: a blocking wait for jobs lasts this minus 15 s, so maintenance runs
+#: at least that often.
+WORKER_TTL = 30
+
+
+class TroveWorker(Worker):
+    """An RQ worker that beats, sweeps and keeps its scheduler running."""
+
+    def __init__(self, *args: Any, app: Flask, **kwargs: Any) -> None:
+        kwargs.setdefault("worker_ttl", WORKER_TTL)
+        kwargs.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
+        super().__init__(*args, **kwargs)
+        self.app = app
+        self.failed_fatally = False
+        self.stop_was_requested = False
+        self.beats_in_a_row = 0
+        self._stop_beating = threading.Event()
+        CURRENT_WORKER["name"] = self.name  # inherited by the forked work-horses
+
+    # --- heartbeats (a thread, so they go on while a job runs) --------------------------
+
+    def start_heartbeats(self) -> None:
+        """Beat now and then every HEARTBEAT_SECONDS in a background thread."""
+        self._beat_once()
+        threading.Thread(target=self._beat_loop, name="trove-heartbeat", daemon=True).start()
+
+    def _beat_loop(self) -> None:
+        while not self._stop_beating.wait(HEARTBEAT_SECONDS):
+            self._beat_once()
+
+    def _beat_once(self) -> None:
+        with self.app.app_context():
+            try:
+                beat(f"worker:{self.name}")
+                process = getattr(self.scheduler, "_process", None) if self.scheduler else None
+                if process is not None and process.is_alive():
+                    beat("scheduler")
+                self.beats_in_a_row += 1
+            except Exception as exc:  # the database is down: nothing to record it in
+                self.beats_in_a_row = 0
+                log.warning("worker %s: could not record its heartbeat: %s", self.name, exc)
+            finally:
+                db.session.remove()
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def run_maintenance_tasks(self) -> None:
+        """Restart a dead scheduler, clean RQ's registries, sweep when due."""
+        super().run_maintenance_tasks()
+        if self.beats_in_a_row < 2:
+            # Just after a database outage other workers may not have beaten again yet:
+            # sweeping now would take their running jobs for orphans.
+            return
+        try:
+            if sweep_if_due(self.connection):
+                log.info("worker %s: swept", self.name)
+        except Exception:
+            # The database may be restarting: log it and sweep at the next chance.
+            log.exception("worker %s: the sweep failed", self.name)
+        finally:
+            db.session.remove()
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        """Stop after the current job (SIGINT/SIGTERM); remember it was asked for."""
+        self.stop_was_requested = True
+        super().request_stop(signum, frame)
+
+    def work(self, *args: Any, burst: bool = False, **kwargs: Any) -> bool:
+        """Run the work loop; note whether it ended without being asked to (fatal)."""
+        worked = super().work(*args, burst=burst, **kwargs)
+        # RQ leaves its loop on its own only when Redis times out or something broke.
+        self.failed_fatally = not burst and not self.stop_was_requested
+        return worked
+
+    def teardown(self) -> None:
+        """Stop beating and forget this worker's heartbeat (a clean exit runs nothing)."""
+        self._stop_beating.set()
+        super().teardown()
+        with self.app.app_context():
+            try:
+                row = db.session.get(Heartbeat, f"worker:{self.name}")
+                if row is not None:
+                    db.session.delete(row)
+                    db.session.commit()
+            except Exception as exc:
+                log.warning("worker %s: could not remove its heartbeat: %s", self.name, exc)
+            finally:
+                db.session.remove()
