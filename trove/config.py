@@ -25,8 +25,10 @@ DEFAULTS: dict[str, Any] = {
     "PREFERRED_URL_SCHEME": "http",
     "PROXY_FIX": False,  # trust one reverse proxy's X-Forwarded-* headers
     # Uploads
-    "MAX_UPLOAD_MB": 25,
+    "MAX_UPLOAD_MB": 25,  # per photo
+    "MAX_FILES_PER_REQUEST": 20,  # photos one form (without JavaScript) may carry
     "MAX_IMAGE_MEGAPIXELS": 100,
+    "MAX_DECODED_MB": 192,  # memory one decoded picture may take (refused before decoding)
     # Accounts
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,  # KiB
@@ -168,6 +170,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     else:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
 
+    # The upload form may carry MAX_FILES_PER_REQUEST photos (trove.files.TroveRequest).
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 65536
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import IO
 
-from flask import Flask, Response, current_app, send_file
+from flask import Flask, Request, Response, current_app, send_file
 
 from trove.media.storage import LocalStorage
 
@@ -70,3 +71,36 @@ def send_private_file(
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.vary.add("Cookie")
     return response
+
+
+class TroveRequest(Request):
+    """Requests whose uploaded photos are written straight into quarantine, one by one."""
+
+    @property
+    def max_content_length(self) -> int | None:  # type: ignore[override]
+        """Return the body limit: several photos for the upload form, one elsewhere."""
+        if self._max_content_length is None and self.endpoint == "submissions.upload":
+            config = current_app.config
+            per_file = int(config["MAX_UPLOAD_MB"]) * 1024 * 1024
+            return per_file * int(config["MAX_FILES_PER_REQUEST"]) + 65536
+        return Request.max_content_length.fget(self)  # type: ignore[attr-defined]
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        if self.endpoint != "submissions.upload":
+            return super()._get_file_stream(
+                total_content_length, content_type, filename, content_length
+            )
+        # Each photo has its own limit; the request's (MAX_CONTENT_LENGTH) is that limit
+        # times the photos one form may carry.
+        max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+        return get_storage().open_part(max_bytes=max_bytes)  # type: ignore[return-value]

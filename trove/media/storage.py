@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
 import re
 import secrets
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from trove.media.errors import FileTooLarge, MediaError, StorageFull
+from trove.media.errors import CUT_OFF, FileTooLarge, MediaError, StorageFull, TruncatedUpload
 
 EXTENSIONS = ("jpeg", "png", "webp")
 _QUARANTINE_NAME = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
@@ -57,23 +58,56 @@ class LocalStorage:
     # --- quarantine ----------------------------------------------------------------------
 
     def save_quarantine(
-        self, stream: BinaryIO, *, max_bytes: int, digest: Hasher | None = None
+        self,
+        stream: BinaryIO,
+        *,
+        max_bytes: int,
+        digest: Hasher | None = None,
+        expected_bytes: int | None = None,
     ) -> str:
         """Copy an upload stream into quarantine under a random name and return the name.
 
         ``digest`` (a :mod:`hashlib` object), when given, is fed every byte on the way, so
-        the caller has the upload's hash without reading it again.
+        the caller has the upload's hash without reading it again. A stream that fails
+        while being read (a chunked body without its last chunk, a dropped connection) or
+        ends before ``expected_bytes`` (the announced Content-Length) is refused with
+        ``TruncatedUpload`` and nothing is kept.
         """
         name = secrets.token_urlsafe(32)
+        if isinstance(stream, QuarantinePart):
+            stream.adopt(self.quarantine / name, digest)
+            return name
 
         def chunks() -> Iterator[bytes]:
-            while chunk := stream.read(_CHUNK):
+            received = 0
+            while True:
+                try:
+                    chunk = stream.read(_CHUNK)
+                except OSError as error:
+                    if error.errno in _FULL:  # a spooled form part on a full disk
+                        raise
+                    raise TruncatedUpload(CUT_OFF) from error
+                except Exception as error:  # the server's body reader: 400s, …
+                    raise TruncatedUpload(CUT_OFF) from error
+                if not chunk:
+                    break
+                received += len(chunk)
                 if digest is not None:
                     digest.update(chunk)
                 yield chunk
+            if expected_bytes is not None and received != expected_bytes:
+                raise TruncatedUpload(CUT_OFF)
 
         self._write_atomic(self.quarantine / name, chunks(), max_bytes=max_bytes)
         return name
+
+    def open_part(self, *, max_bytes: int) -> QuarantinePart:
+        """Return a file a form parser writes one uploaded part into, inside quarantine."""
+        try:
+            self.quarantine.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise _storage_error(error) from None
+        return QuarantinePart(self.quarantine, max_bytes)
 
     def quarantine_path(self, name: str) -> Path:
         """Return the path of a quarantined upload; refuse any name we did not make."""
@@ -235,6 +269,88 @@ class LocalStorage:
             if isinstance(error, OSError):
                 raise _storage_error(error) from None
             raise
+
+
+class QuarantinePart(io.RawIOBase):
+    """One part of a multipart form, written straight into quarantine as it arrives.
+
+    Under a temporary dot name (never listed or served; swept after a crash) until
+    :meth:`LocalStorage.save_quarantine` renames it into place; deleted when closed
+    otherwise. Bytes past ``max_bytes`` are not written: the part is marked too large and
+    refused when saved, so one oversized photo does not sink the others in the form.
+    """
+
+    def __init__(self, folder: Path, max_bytes: int) -> None:
+        super().__init__()
+        self.path = folder / f".part-{secrets.token_hex(8)}{_TMP_SUFFIX}"
+        self.max_bytes = max_bytes
+        self.size = 0
+        # A write that failed (a full disk) is kept to raise when the part is saved: raised
+        # inside the form parser it would be taken for a malformed form.
+        self._failure: OSError | None = None
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError as error:
+            raise _storage_error(error) from None
+        self._file = io.FileIO(fd, "r+")
+
+    @property
+    def too_large(self) -> bool:
+        """Whether more bytes arrived than the per-file limit."""
+        return self.size > self.max_bytes
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.size += len(data)
+        if not self.too_large and self._failure is None:
+            try:
+                _write_all(self._file.fileno(), data)  # the one way bytes reach the disk
+            except OSError as error:
+                self._failure = _storage_error(error)
+                self._file.truncate(0)  # give the space back at once
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        if self.too_large:
+            raise FileTooLarge(f"The file is larger than the {_megabytes(self.max_bytes)} limit.")
+        return self._file.readinto(buffer)
+
+    def adopt(self, target: Path, digest: Hasher | None) -> None:
+        """Make the part the quarantined upload ``target`` (renamed, not copied)."""
+        if self._failure is not None:
+            raise self._failure
+        if self.too_large:
+            raise FileTooLarge(f"The file is larger than the {_megabytes(self.max_bytes)} limit.")
+        try:
+            if digest is not None:
+                self._file.seek(0)
+                while chunk := self._file.read(_CHUNK):
+                    digest.update(chunk)
+            os.fsync(self._file.fileno())
+            os.replace(self.path, target)
+            _fsync_directory(target.parent)
+        except OSError as error:
+            raise _storage_error(error) from None
+
+    def close(self) -> None:
+        if not self.closed:
+            self._file.close()
+            self.path.unlink(missing_ok=True)  # gone already once adopted
+        super().close()
 
 
 def _write_all(fd: int, data: bytes) -> None:
