@@ -386,3 +386,25 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- object storage ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Run one private SeaweedFS S3 server (``weed server -s3``) for the test session."""
+    from tests.s3server import SeaweedS3
+
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """App settings for each storage backend: the local directory, then a SeaweedFS bucket."""
+    if request.param == "local":
+        return {}
+    return request.getfixturevalue("s3_server").settings()  # type: ignore[no-any-return]

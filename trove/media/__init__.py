@@ -18,7 +18,7 @@ from trove.media.formats import (
 )
 from trove.media.hashing import NEAR_DUPLICATE_DISTANCE, hamming, perceptual_hash, sha256_hex
 from trove.media.pipeline import ProcessedImage, process_image
-from trove.media.storage import LocalStorage
+from trove.media.storage import LocalStorage, ObjectInfo, Storage
 from trove.media.strip import check_upload, strip_metadata
 from trove.media.thumbnails import make_thumbnails
 
@@ -32,7 +32,9 @@ __all__ = [
     "ImageTooLarge",
     "LocalStorage",
     "MediaError",
+    "ObjectInfo",
     "ProcessedImage",
+    "Storage",
     "StorageFull",
     "TruncatedUpload",
     "UnsupportedFormat",

@@ -78,7 +78,7 @@ def process_submission(submission_id: int) -> None:
             db.session.commit()
         return
     name = submission.quarantine_name
-    if name is None or not storage.quarantine_path(name).exists():
+    if name is None or not storage.quarantine_exists(name):
         _unreadable(
             submission, "The upload was lost before it could be processed. Please send it again."
         )

@@ -188,10 +188,11 @@ def image(submission_id: int, size: int) -> Response:
     submission = load_submission(submission_id)
     if size not in THUMB_SIZES or not can_view_image(submission, size):
         abort(404)
-    path = get_storage().derived_path(submission.storage_key, size)
-    if not path.exists():
-        abort(404)
-    return send_private_file(path, "image/jpeg", filename=f"photo-{submission.id}-{size}.jpg")
+    return send_private_file(
+        get_storage().derived_object(submission.storage_key, size),
+        "image/jpeg",
+        filename=f"photo-{submission.id}-{size}.jpg",
+    )
 
 
 @bp.get("/submissions/<int:submission_id>/original")
@@ -200,8 +201,9 @@ def original(submission_id: int) -> Response:
     submission = load_submission(submission_id)
     if not can_view_image(submission, access.ORIGINAL):
         abort(404)
-    path = get_storage().original_path(submission.storage_key)
-    if not path.exists():
+    storage = get_storage()
+    name = storage.original_object(submission.storage_key)
+    if storage.object_info(name) is None:
         abort(404)
     record_event(
         current_user, "submission.downloaded", submission, project_id=submission.project_id
@@ -209,7 +211,7 @@ def original(submission_id: int) -> Response:
     db.session.commit()
     ext = "jpg" if submission.stored_format == "jpeg" else submission.stored_format
     return send_private_file(
-        path,
+        name,
         MIMETYPES[submission.stored_format],
         filename=f"photo-{submission.id}.{ext}",
         attachment=True,
