@@ -9,7 +9,6 @@ from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
-from trove.htmx import render
 from trove.security import safe_next
 
 log = logging.getLogger(__name__)
@@ -44,6 +43,9 @@ EXPIRED = "This page has expired. Reload it and try again."
 
 
 def _render_error(code: int, detail: str | None = None, *, reload: bool = False) -> Response:
+    # A real cycle: trove.htmx imports DomainError from this module.
+    from trove.htmx import render
+
     title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
     if code == 413:
         config = current_app.config

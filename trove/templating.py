@@ -17,7 +17,12 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from trove import identity
+from trove.contests.models import ContestStatus
+from trove.exports.models import DatasetVersionStatus
 from trove.money import format_money
+from trove.payouts.models import EarningStatus, PayoutBatchStatus, PayoutItemStatus
+from trove.projects.models import ProjectStatus
+from trove.submissions.models import SubmissionStatus
 
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
@@ -61,6 +66,18 @@ def init_app(app: Flask) -> None:
     # from a single block (jinja2-fragments) can use them too.
     for name in ("field", "form_errors", "csrf"):
         app.add_template_global(_macro(app.jinja_env, "_macros/forms.html", name), name)
+    # The state enums, so templates ask ``x.status == XStatus.Y`` instead of comparing
+    # strings (tests/test_templates.py checks every state named exists).
+    for status in (
+        ContestStatus,
+        DatasetVersionStatus,
+        EarningStatus,
+        PayoutBatchStatus,
+        PayoutItemStatus,
+        ProjectStatus,
+        SubmissionStatus,
+    ):
+        app.add_template_global(status, status.__name__)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -36,9 +36,7 @@ def _photo(submission: Submission) -> dict[str, Any]:
         "sent_at": iso_utc(submission.created_at),
         "status": submission.status.value,
         "decline_reason": reason_text(submission),
-        "reviewer_note": (
-            submission.rejection_note if submission.rejection_code != "unreadable" else None
-        ),
+        "reviewer_note": submission.reviewer_note,
         "appeal": _appeal(submission),
         "reviewed_at": iso_utc(submission.reviewed_at),
         "withdrawn_at": iso_utc(submission.withdrawn_at),

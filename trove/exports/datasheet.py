@@ -13,7 +13,7 @@ from trove.extensions import db
 from trove.money import format_money
 from trove.payouts.models import Earning, EarningStatus
 from trove.projects.models import BriefVersion
-from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
 from trove.timeutil import iso_utc
 
 MIMETYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -71,7 +71,7 @@ def _project_numbers(version: DatasetVersion) -> dict[str, Any]:
         "approved": counts.get(SubmissionStatus.APPROVED, 0),
         "rejected": counts.get(SubmissionStatus.REJECTED, 0),
         "withdrawn": counts.get(SubmissionStatus.WITHDRAWN, 0),
-        "reasons": [(code or "other", n) for code, n in reasons],
+        "reasons": [(code or RejectionCode.OTHER, n) for code, n in reasons],
         "paid_minor": int(paid or 0),
     }
 

@@ -16,7 +16,7 @@ from trove.media import (
     hamming,
     process_image,
 )
-from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
 from trove.submissions.service import upload_limits
 from trove.submissions.spots import move_status
 from trove.tasks import job, register_sweep
@@ -50,7 +50,7 @@ def _unreadable(submission: Submission, note: str) -> None:
         submission,
         SubmissionStatus.PROCESSING,
         SubmissionStatus.REJECTED,
-        rejection_code="unreadable",
+        rejection_code=RejectionCode.UNREADABLE,
         rejection_note=note,
         processed_at=utcnow(),
         quarantine_name=None,
