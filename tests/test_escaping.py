@@ -30,8 +30,8 @@ from tests.factories import make_project, make_user
 from tests.images import photo
 from trove import create_app
 from trove import mail as trove_mail
+from trove.accounts.invitations import invite_lab_member
 from trove.accounts.models import Role, User
-from trove.accounts.service import invite_lab_member
 from trove.contests import service as contests
 from trove.contests.models import ContestWinner
 from trove.exports.service import pseudonym_for

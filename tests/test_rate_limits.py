@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 from tests.conftest import TEST_PASSWORD, login
 from tests.factories import make_project, make_user
 from tests.images import photo
+from trove.accounts.invitations import invite_lab_member
 from trove.accounts.models import Invitation, Role, User
-from trove.accounts.service import invite_lab_member, make_reset_token
+from trove.accounts.service import make_reset_token
 from trove.discussions.models import Post
 from trove.extensions import db
 from trove.submissions.models import Submission

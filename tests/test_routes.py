@@ -14,8 +14,8 @@ import pytest
 from tests.conftest import login
 from tests.exports.conftest import build_lab, cut
 from tests.factories import make_user
+from trove.accounts.invitations import invite_lab_member
 from trove.accounts.models import Role
-from trove.accounts.service import invite_lab_member
 from trove.contests import service as contests
 from trove.discussions.service import ask_question
 from trove.extensions import db

@@ -155,9 +155,9 @@ def test_redis_outage_keeps_jobs_and_admin_page_shows_it(make_app, redis_server,
         assert sweep() == 1
         from rq import Queue
 
-        from trove.tasks import _redis
+        from trove.tasks import redis_connection
 
-        assert Queue("default", connection=_redis()).count == 1
+        assert Queue("default", connection=redis_connection()).count == 1
     outage.stop()
 
 

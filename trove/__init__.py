@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -20,6 +22,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
+    # Imported here, not at the top: every trove module runs this package first, so a
+    # top-level import of the features would be a cycle. They load when an app is built.
     from trove.files import TroveRequest
 
     app.request_class = TroveRequest
@@ -114,8 +118,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _project_root() -> Any:
-    from pathlib import Path
-
     return Path(__file__).resolve().parent.parent
 
 
@@ -131,8 +133,6 @@ def _configure_logging(app: Flask) -> None:
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """Turn on foreign keys and write-ahead logging for SQLite connections."""
-    import sqlite3
-
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")

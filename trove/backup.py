@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
+from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -255,8 +256,6 @@ def restore(source: Path) -> dict[str, Any]:
     _write_private(instance / "secret_key", key)
     if (source / "instance" / "config.py").is_file():
         shutil.copy2(source / "instance" / "config.py", instance / "config.py")
-    from flask_migrate import upgrade
-
     upgrade()  # a backup of an older version comes up to date
     db.engine.dispose()
     return manifest

@@ -12,8 +12,12 @@ from sqlalchemy import func, select
 
 from trove.accounts import service as accounts
 from trove.accounts.models import Role, User
+from trove.backup import BackupError, backup, restore
+from trove.demo import seed
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.media.cli import strip_metadata_command
+from trove.tasks import redis_connection, sweep
 
 trove_cli = AppGroup("trove", help="Trove administration commands.")
 
@@ -53,16 +57,16 @@ def create_admin(email: str, name: str, password: str | None) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(queues: str, burst: bool) -> None:
     """Run an RQ worker (with scheduler, heartbeats and the sweep) in the app context."""
+    # Loaded only for this command: importing redis/rq costs ~0.5 s of start-up otherwise.
     from rq import Queue
 
-    from trove.tasks import _redis, sweep
     from trove.worker import TroveWorker
 
     if not current_app.config.get("REDIS_URL"):
         raise click.ClickException(
             "REDIS_URL is not set: jobs run inside the web process, no worker is needed."
         )
-    conn = _redis()
+    conn = redis_connection()
     names = [name.strip() for name in queues.split(",") if name.strip()]
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     worker = TroveWorker([Queue(n, connection=conn) for n in names], connection=conn, app=app)
@@ -82,8 +86,6 @@ def worker(queues: str, burst: bool) -> None:
 @trove_cli.command("sweep")
 def sweep_command() -> None:
     """Re-enqueue work that a crash or an outage left unfinished."""
-    from trove.tasks import sweep
-
     click.echo(f"{sweep()} item(s) re-enqueued.")
 
 
@@ -91,8 +93,6 @@ def sweep_command() -> None:
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def backup_command(folder: Path) -> None:
     """Back up the database, the stored files and the secret key into FOLDER (new/empty)."""
-    from trove.backup import BackupError, backup
-
     try:
         manifest = backup(folder)
     except BackupError as error:
@@ -105,8 +105,6 @@ def backup_command(folder: Path) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_command(folder: Path, yes: bool) -> None:
     """Replace the database, the stored files and the secret key with the backup in FOLDER."""
-    from trove.backup import BackupError, restore
-
     if not yes:
         click.confirm(
             "This replaces the whole database and every stored file. Stop the web processes "
@@ -127,8 +125,6 @@ def restore_command(folder: Path, yes: bool) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) if accounts exist.")
 def seed_demo(if_empty: bool) -> None:
     """Fill an empty database with demo data and print how to sign in."""
-    from trove.demo import seed
-
     if db.session.scalar(select(func.count()).select_from(User)):
         if if_empty:
             return
@@ -148,8 +144,4 @@ def init_app(app: Flask) -> None:
 
     trove_cli.add_command(storage_cli)
     app.cli.add_command(trove_cli)
-    try:
-        from trove.media.cli import strip_metadata_command
-    except ImportError:  # pragma: no cover - media package not installed yet
-        return
     app.cli.add_command(strip_metadata_command)

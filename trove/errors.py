@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
+
+from trove.security import safe_next
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +43,11 @@ EXPIRED = "This page has expired. Reload it and try again."
 
 
 def _render_error(code: int, detail: str | None = None, *, reload: bool = False) -> Response:
+    # A real cycle: trove.htmx imports DomainError from this module.
     from trove.htmx import render
-    from trove.security import safe_next
 
     title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
     if code == 413:
-        from flask import current_app
-
         config = current_app.config
         message = (
             f"That upload is larger than the {config['MAX_UPLOAD_MB']} MB per photo "

@@ -1,6 +1,9 @@
-"""Flask extensions, created unbound and initialised by ``create_app``."""
+"""Flask extensions, created unbound and initialised by ``create_app``; the model base."""
 
 from __future__ import annotations
+
+import enum
+from typing import Any
 
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -9,8 +12,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Enum, MetaData
+from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -25,6 +28,14 @@ class Base(DeclarativeBase):
     """Declarative base whose constraints get predictable names."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def enum_column(cls: type[enum.Enum], *, length: int, **kwargs: Any) -> MappedColumn[Any]:
+    """Return a column storing ``cls``'s values as a plain string of ``length`` (no DB enum)."""
+    return mapped_column(
+        Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]),
+        **kwargs,
+    )
 
 
 db = SQLAlchemy(model_class=Base)

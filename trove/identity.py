@@ -46,9 +46,6 @@ def audit_actor(event: AuditEvent) -> str:
 
 def init_app(app: Flask) -> None:
     """Offer the identity rules to templates."""
-    app.jinja_env.globals.update(
-        pseudonym=pseudonym_for,
-        can_identify_contributors=can_identify_contributors,
-        can_see_original_filename=can_see_original_filename,
-        audit_actor=audit_actor,
-    )
+    app.add_template_global(pseudonym_for, "pseudonym")
+    for rule in (can_identify_contributors, can_see_original_filename, audit_actor):
+        app.add_template_global(rule)

@@ -7,10 +7,10 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, current_app, has_request_context, request, url_for
 from flask_login import current_user
 
-from trove.extensions import db
+from trove.extensions import db, login_manager
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -80,8 +80,6 @@ def role_required(*roles: Any) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            from trove.extensions import login_manager
-
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role not in roles:
@@ -95,8 +93,6 @@ def role_required(*roles: Any) -> Callable[[F], F]:
 
 def local_url(endpoint: str, _anchor: str | None = None, **values: Any) -> str:
     """Return a site-relative URL for ``endpoint``, inside or outside a request (jobs)."""
-    from flask import current_app, has_request_context, url_for
-
     if has_request_context():
         return url_for(endpoint, _anchor=_anchor, **values)
     adapter = current_app.url_map.bind("localhost", script_name="/")

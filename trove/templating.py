@@ -1,4 +1,10 @@
-"""Template globals and filters shared by every page."""
+"""Template globals and filters shared by every page.
+
+Globals and filters are registered one way, through Flask's API: app-wide ones here (and
+identity's rules) with ``app.add_template_global``/``add_template_filter``, a feature's
+own with ``@bp.app_template_global``/``app_template_filter`` or
+``bp.add_app_template_global`` in its views module; never by writing ``jinja_env.globals``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
+from flask_login import current_user
 from markupsafe import Markup, escape
 
+from trove import identity
+from trove.contests.models import ContestStatus
+from trove.exports.models import DatasetVersionStatus
 from trove.money import format_money
+from trove.payouts.models import EarningStatus, PayoutBatchStatus, PayoutItemStatus
+from trove.projects.models import ProjectStatus
+from trove.submissions.models import SubmissionStatus
 
 _URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 
@@ -42,21 +55,29 @@ def format_date(value: object) -> str:
 
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
-    app.jinja_env.filters["linkify"] = linkify
-    app.jinja_env.filters["datetime"] = format_datetime
-    app.jinja_env.filters["date"] = format_date
-    app.jinja_env.filters["money"] = format_money
-    app.jinja_env.globals["lab_name"] = lambda: current_app.config["LAB_NAME"]
-    app.jinja_env.globals["nav_links"] = nav_links
-    _register_statuses(app)
-    from trove import identity  # imports the models, so only once the app is being built
-
+    app.add_template_filter(linkify)
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_money, "money")
+    app.add_template_global(lab_name)
+    app.add_template_global(nav_links)
     identity.init_app(app)
     # Form macros are globals, not per-template imports, so that htmx fragments rendered
     # from a single block (jinja2-fragments) can use them too.
-    env = app.jinja_env
     for name in ("field", "form_errors", "csrf"):
-        env.globals[name] = _macro(env, "_macros/forms.html", name)
+        app.add_template_global(_macro(app.jinja_env, "_macros/forms.html", name), name)
+    # The state enums, so templates ask ``x.status == XStatus.Y`` instead of comparing
+    # strings (tests/test_templates.py checks every state named exists).
+    for status in (
+        ContestStatus,
+        DatasetVersionStatus,
+        EarningStatus,
+        PayoutBatchStatus,
+        PayoutItemStatus,
+        ProjectStatus,
+        SubmissionStatus,
+    ):
+        app.add_template_global(status, status.__name__)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -68,10 +89,13 @@ def _macro(env: Any, template: str, name: str) -> Any:
     return call
 
 
+def lab_name() -> str:
+    """Return the lab's name as configured."""
+    return current_app.config["LAB_NAME"]
+
+
 def nav_links() -> list[tuple[str, str]]:
     """Return the main navigation entries for the current user."""
-    from flask_login import current_user
-
     links: list[tuple[str, str]] = [("projects.index", "Projects")]
     if current_user.is_authenticated:
         links.append(("submissions.mine", "My photos"))
@@ -83,24 +107,3 @@ def nav_links() -> list[tuple[str, str]]:
         # The unread count follows the label (templates/notifications/_nav_count.html).
         links.append(("notifications.index", "Notifications"))
     return links
-
-
-def _register_statuses(app: Flask) -> None:
-    """Make the state enums template globals, so templates ask ``x.status == XStatus.Y``
-    instead of comparing strings (tests/test_templates.py checks every state named exists)."""
-    from trove.contests.models import ContestStatus
-    from trove.exports.models import DatasetVersionStatus
-    from trove.payouts.models import EarningStatus, PayoutBatchStatus, PayoutItemStatus
-    from trove.projects.models import ProjectStatus
-    from trove.submissions.models import SubmissionStatus
-
-    for status in (
-        ContestStatus,
-        DatasetVersionStatus,
-        EarningStatus,
-        PayoutBatchStatus,
-        PayoutItemStatus,
-        ProjectStatus,
-        SubmissionStatus,
-    ):
-        app.jinja_env.globals[status.__name__] = status

@@ -13,6 +13,7 @@ from tests.exports.conftest import build_lab, cut
 from tests.factories import make_submission
 from trove.consent.service import request_withdrawal
 from trove.errors import DomainError
+from trove.exports import deletions
 from trove.exports import service as exports
 from trove.exports.jobs import archive_name, build_dataset_version
 from trove.exports.models import DatasetVersionStatus, Split
@@ -199,14 +200,14 @@ def test_the_deletion_list_and_outstanding_confirmations():
     gone = lab.photos[0]
     request_withdrawal([gone], lab.contributors[0])
     db.session.commit()
-    listing = exports.deletion_list(lab.project)
+    listing = deletions.deletion_list(lab.project)
     assert [p["sha256"] for p in listing["photos"]] == [gone.sha256]
     assert listing["photos"][0]["versions"] == [1]
-    owed = exports.outstanding_deletions(lab.project)
+    owed = deletions.outstanding_deletions(lab.project)
     assert [(o.user.id, o.photos) for o in owed] == [(lab.steward.id, 1)]
-    exports.confirm_deletion(lab.project, lab.steward)
+    deletions.confirm_deletion(lab.project, lab.steward)
     db.session.commit()
-    assert exports.outstanding_deletions(lab.project) == []
+    assert deletions.outstanding_deletions(lab.project) == []
 
 
 def test_uses_are_validated_and_recorded():

@@ -19,9 +19,9 @@ from tests.paypal_server import FakePayPal, LateAnswersTimeOut
 from trove.payouts.paypal import (
     AuthError,
     DuplicateBatchError,
-    PayoutItem,
     PayPalClient,
     PayPalError,
+    PayPalItem,
     TransientError,
     format_amount,
     item_id_from_sender_item_id,
@@ -54,9 +54,9 @@ def client(paypal: FakePayPal) -> Iterator[PayPalClient]:
         yield c
 
 
-def items(n: int = 2, *, currency: str = "USD", minor: int = 250) -> list[PayoutItem]:
+def items(n: int = 2, *, currency: str = "USD", minor: int = 250) -> list[PayPalItem]:
     return [
-        PayoutItem(f"person{i}@example.com", minor, currency, sender_item_id_for(i + 1))
+        PayPalItem(f"person{i}@example.com", minor, currency, sender_item_id_for(i + 1))
         for i in range(n)
     ]
 
@@ -210,8 +210,8 @@ def test_bad_credentials_raise_auth_error_without_retrying(paypal):
 
 def test_create_then_get_batch(paypal, client):
     sent = [
-        PayoutItem("ada@example.com", 1234, "USD", sender_item_id_for(1), note="Photo 1"),
-        PayoutItem("bo@example.com", 1, "USD", sender_item_id_for(2)),
+        PayPalItem("ada@example.com", 1234, "USD", sender_item_id_for(1), note="Photo 1"),
+        PayPalItem("bo@example.com", 1, "USD", sender_item_id_for(2)),
     ]
     header = create(client, 42, sent)
     assert header.sender_batch_id == "trove-batch-000042"
@@ -287,7 +287,7 @@ def test_item_statuses_follow_the_receiver(paypal, client):
     )
     receivers = ["ok", "unclaimed", "failed", "returned", "blocked"]
     sent = [
-        PayoutItem(f"{r}@example.com", 100, "USD", sender_item_id_for(n + 1))
+        PayPalItem(f"{r}@example.com", 100, "USD", sender_item_id_for(n + 1))
         for n, r in enumerate(receivers)
     ]
     header = create(client, batch_items=sent)
@@ -320,8 +320,8 @@ def test_auto_advance_moves_state_on_each_get():
 def test_cancel_unclaimed_item(paypal, client):
     paypal.outcomes["gone@example.com"] = "UNCLAIMED"
     sent = [
-        PayoutItem("gone@example.com", 100, "USD", sender_item_id_for(1)),
-        PayoutItem("here@example.com", 100, "USD", sender_item_id_for(2)),
+        PayPalItem("gone@example.com", 100, "USD", sender_item_id_for(1)),
+        PayPalItem("here@example.com", 100, "USD", sender_item_id_for(2)),
     ]
     header = create(client, batch_items=sent)
     gone, here = paypal.batches[header.payout_batch_id].items

@@ -7,10 +7,10 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from trove.extensions import db
+from trove.extensions import db, enum_column
 from trove.timeutil import utcnow
 
 
@@ -43,10 +43,7 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
-        default=Role.CONTRIBUTOR,
-    )
+    role: Mapped[Role] = enum_column(Role, length=20, default=Role.CONTRIBUTOR)
     paypal_email: Mapped[str | None] = mapped_column(String(254))
     country: Mapped[str | None] = mapped_column(String(2))
     login_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_id)

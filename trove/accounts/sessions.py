@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 
 from trove.accounts.models import User, UserSession
 from trove.errors import DomainError
-from trove.extensions import db, login_manager
+from trove.extensions import db, htmx, login_manager
 from trove.timeutil import utcnow
 
 #: How stale ``last_seen_at`` may get before a request refreshes it.
@@ -141,8 +141,6 @@ def touch_current_session() -> None:
 
 def reload_after_sign_in(response: Response) -> Response:
     """Make htmx load the page after signing in whole: its CSRF token has changed."""
-    from trove.extensions import htmx
-
     if g.get("trove_signed_in") and bool(htmx) and response.status_code in (302, 303):
         location = response.headers["Location"]
         response = Response(status=204)

@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from trove.accounts import service, sessions
+from trove.accounts import invitations, service, sessions
 from trove.accounts.forms import (
     AcceptInvitationForm,
     ChangeEmailForm,
@@ -245,7 +245,7 @@ def reset_password(token: str) -> Response:
 def invitation(token: str) -> Response:
     """Show an invitation: accept it signed in, or create the lab-member account."""
     try:
-        invite = service.find_invitation(token)
+        invite = invitations.find_invitation(token)
     except DomainError as error:
         return render("accounts/invitation.html", invite=None, error=error.message, status=404)
     existing = service.find_user_by_email(invite.email)
@@ -264,7 +264,7 @@ def invitation(token: str) -> Response:
 def accept_invitation(token: str) -> Response:
     """Accept an invitation as the signed-in user, or by creating the account."""
     try:
-        invite = service.find_invitation(token)
+        invite = invitations.find_invitation(token)
     except DomainError as error:
         return render("accounts/invitation.html", invite=None, error=error.message, status=404)
     existing = service.find_user_by_email(invite.email)
@@ -289,7 +289,7 @@ def accept_invitation(token: str) -> Response:
 
 
 def _accept(invite: Invitation, user: User) -> None:
-    service.accept_invitation(invite, user)
+    invitations.accept_invitation(invite, user)
     if not current_user.is_authenticated:
         sessions.begin_session(user)
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
+from trove.accounts import invitations as invites
 from trove.accounts import service as accounts
 from trove.accounts.forms import InviteForm
 from trove.accounts.models import Invitation, Role, User
@@ -157,7 +158,7 @@ def invite() -> Response:
 
 def _send_invitation(email: str) -> tuple[Invitation, str]:
     """Invite ``email`` and mail the link (it goes out once the change commits)."""
-    invitation, token = accounts.invite_lab_member(current_user, email)
+    invitation, token = invites.invite_lab_member(current_user, email)
     link = site_url(url_for("accounts.invitation", token=token))
     lab = _lab_name()
     send_mail(
@@ -191,7 +192,7 @@ def revoke_invitation(invitation_id: int) -> Response:
     invitation = get_or_404(Invitation, invitation_id)
     location = url_for("admin.invitations")
     return apply_change(
-        lambda: accounts.revoke_invitation(current_user, invitation),
+        lambda: invites.revoke_invitation(current_user, invitation),
         done=lambda _: redirect_after_change(
             location, flash=f"The invitation to {invitation.email} is revoked.", category="info"
         ),

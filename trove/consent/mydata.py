@@ -20,13 +20,10 @@ from trove.notifications.models import Notification
 from trove.payouts.models import Earning, PayoutItem
 from trove.submissions.models import Submission
 from trove.submissions.service import reason_text
+from trove.timeutil import iso_utc
 
 _EXT = {"jpeg": "jpg", "png": "png", "webp": "webp"}
 SPOOL_BYTES = 8 * 1024 * 1024  # beyond this the zip is written to a temporary file
-
-
-def _iso(moment: Any) -> str | None:
-    return moment.replace(microsecond=0).isoformat() + "Z" if moment else None
 
 
 def _photo(submission: Submission) -> dict[str, Any]:
@@ -36,19 +33,19 @@ def _photo(submission: Submission) -> dict[str, Any]:
         "project": {"id": submission.project_id, "title": submission.project.title},
         "file": f"photos/{submission.id}.{ext}" if submission.storage_key else None,
         "original_file_name": submission.original_filename or None,
-        "sent_at": _iso(submission.created_at),
+        "sent_at": iso_utc(submission.created_at),
         "status": submission.status.value,
         "decline_reason": reason_text(submission),
         "reviewer_note": submission.reviewer_note,
         "appeal": _appeal(submission),
-        "reviewed_at": _iso(submission.reviewed_at),
-        "withdrawn_at": _iso(submission.withdrawn_at),
-        "file_deleted_at": _iso(submission.purged_at),
+        "reviewed_at": iso_utc(submission.reviewed_at),
+        "withdrawn_at": iso_utc(submission.withdrawn_at),
+        "file_deleted_at": iso_utc(submission.purged_at),
         "consent": {
             "brief_version": submission.brief_version.number,
             "licence_sha256": submission.licence_hash,
             "licence_text": submission.brief_version.licence_text,
-            "agreed_at": _iso(submission.consented_at),
+            "agreed_at": iso_utc(submission.consented_at),
         },
         "dataset_versions": [
             {
@@ -69,8 +66,8 @@ def _appeal(submission: Submission) -> dict[str, Any] | None:
         return None
     return {
         "message": appeal.message,
-        "sent_at": _iso(appeal.created_at),
-        "resolved_at": _iso(appeal.resolved_at),
+        "sent_at": iso_utc(appeal.created_at),
+        "resolved_at": iso_utc(appeal.resolved_at),
         "outcome": appeal.outcome,
     }
 
@@ -83,16 +80,16 @@ def _post(post: Post) -> dict[str, Any]:
         "kind": "question" if post.is_question else "reply",
         "in_reply_to": post.parent_id,
         "text": post.body,
-        "posted_at": _iso(post.created_at),
-        "edited_at": _iso(post.edited_at),
-        "deleted_at": _iso(post.deleted_at),
+        "posted_at": iso_utc(post.created_at),
+        "edited_at": iso_utc(post.edited_at),
+        "deleted_at": iso_utc(post.deleted_at),
     }
     if post.is_question:
         data["replies"] = [
             {
                 "id": reply.id,
                 "text": reply.body,
-                "posted_at": _iso(reply.created_at),
+                "posted_at": iso_utc(reply.created_at),
                 "official_answer": reply.is_official,
                 "yours": reply.author_id == post.author_id,
             }
@@ -125,8 +122,8 @@ def write_my_data(user: User, storage: Storage, out: IO[bytes]) -> None:
                 "paypal_email": user.paypal_email,
                 "country": user.country,
                 "role": user.role.value,
-                "joined_at": _iso(user.created_at),
-                "last_login_at": _iso(user.last_login_at),
+                "joined_at": iso_utc(user.created_at),
+                "last_login_at": iso_utc(user.last_login_at),
             },
         )
         _json(zf, "photos.json", [_photo(s) for s in submissions])
@@ -140,8 +137,8 @@ def write_my_data(user: User, storage: Storage, out: IO[bytes]) -> None:
                     "amount": e.amount_minor,
                     "currency": e.currency,
                     "status": e.status.value,
-                    "approved_at": _iso(e.created_at),
-                    "paid_at": _iso(e.paid_at),
+                    "approved_at": iso_utc(e.created_at),
+                    "paid_at": iso_utc(e.paid_at),
                 }
                 for e in earnings
             ],
@@ -156,7 +153,7 @@ def write_my_data(user: User, storage: Storage, out: IO[bytes]) -> None:
                     "currency": p.currency,
                     "paypal_email": p.receiver,
                     "status": p.status.value,
-                    "settled_at": _iso(p.settled_at),
+                    "settled_at": iso_utc(p.settled_at),
                     "project": p.batch.project_id,
                 }
                 for p in payments
@@ -171,8 +168,8 @@ def write_my_data(user: User, storage: Storage, out: IO[bytes]) -> None:
                     "kind": n.kind,
                     "text": n.text,
                     "link": n.url,
-                    "sent_at": _iso(n.created_at),
-                    "read_at": _iso(n.read_at),
+                    "sent_at": iso_utc(n.created_at),
+                    "read_at": iso_utc(n.read_at),
                 }
                 for n in notifications
             ],
@@ -187,9 +184,9 @@ def write_my_data(user: User, storage: Storage, out: IO[bytes]) -> None:
                     "prize": w.contest.prize,
                     "rank": w.rank,
                     "entries": w.entries,
-                    "drawn_at": _iso(w.contest.drawn_at),
+                    "drawn_at": iso_utc(w.contest.drawn_at),
                     "prize_sent": w.fulfilment,
-                    "prize_sent_at": _iso(w.fulfilled_at),
+                    "prize_sent_at": iso_utc(w.fulfilled_at),
                 }
                 for w in wins
             ],

@@ -17,12 +17,14 @@ from trove.accounts import service as accounts
 from trove.accounts.models import User
 from trove.audit.service import record_event
 from trove.errors import DomainError
+from trove.exports import deletions
 from trove.exports import service as exports
 from trove.extensions import db
+from trove.files import get_storage
 from trove.notifications.models import Notification
 from trove.notifications.service import notify
 from trove.payouts.models import PAYABLE, Earning, EarningStatus
-from trove.projects.models import Capability, Project, ProjectMember, ProjectStatus
+from trove.projects.models import Capability, Project, ProjectExample, ProjectMember, ProjectStatus
 from trove.projects.service import team_holding
 from trove.security import local_url
 from trove.submissions import spots
@@ -97,7 +99,7 @@ def request_withdrawal(submissions: list[Submission], user: User) -> int:
         versions = exports.retire_archives(
             [p.id for p in photos], "A contributor withdrew a photo in this version."
         )
-        exports.tell_downloaders(project, versions, [p.id for p in photos])
+        deletions.tell_downloaders(project, versions, [p.id for p in photos])
     return sum(len(p) for p in by_project.values())
 
 
@@ -106,8 +108,6 @@ def request_withdrawal(submissions: list[Submission], user: User) -> int:
 
 def _still_needed(key: str, except_ids: set[int]) -> bool:
     """Return whether a stored file is also the file of another kept photo or an example."""
-    from trove.projects.models import ProjectExample
-
     shared = db.session.scalar(
         select(func.count())
         .select_from(Submission)
@@ -129,8 +129,6 @@ def purge_due(limit: int = 500) -> int:
     Files go first, then the row is marked: a crash in between leaves a row the next run
     purges again (deleting a missing file is harmless), never a file nothing points at.
     """
-    from trove.files import get_storage
-
     now = utcnow()
     due = list(
         db.session.scalars(

@@ -6,11 +6,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trove.accounts.models import User
-from trove.extensions import db
+from trove.extensions import db, enum_column
 from trove.projects.models import Project
 from trove.timeutil import utcnow
 
@@ -30,14 +30,8 @@ class Contest(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
-    status: Mapped[ContestStatus] = mapped_column(
-        Enum(
-            ContestStatus,
-            native_enum=False,
-            length=12,
-            values_callable=lambda e: [m.value for m in e],
-        ),
-        default=ContestStatus.OPEN,
+    status: Mapped[ContestStatus] = enum_column(
+        ContestStatus, length=12, default=ContestStatus.OPEN
     )
     title: Mapped[str] = mapped_column(String(120))
     prize: Mapped[str] = mapped_column(String(200))

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
-from flask.blueprints import BlueprintSetupState
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -38,10 +37,8 @@ DEFAULT_POST_LIMIT = "10 per minute;100 per day"
 MAX_FORM_BYTES = 128 * 1024
 
 
-@bp.record_once
-def _register_template_globals(state: BlueprintSetupState) -> None:
-    # The brief page includes discussions/_faq.html, which asks for the pinned answers.
-    state.app.jinja_env.globals["pinned_faq"] = service.pinned_faq
+# The brief page includes discussions/_faq.html, which asks for the pinned answers.
+bp.add_app_template_global(service.pinned_faq, "pinned_faq")
 
 
 @bp.url_value_preprocessor

@@ -6,20 +6,14 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trove.accounts.models import User
-from trove.extensions import db
+from trove.extensions import db, enum_column
 from trove.projects.models import Project
 from trove.submissions.models import Submission
 from trove.timeutil import utcnow
-
-
-def _enum(cls: type[enum.Enum], length: int = 12) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class DatasetVersionStatus(enum.StrEnum):
@@ -73,8 +67,8 @@ class DatasetVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     number: Mapped[int]
-    status: Mapped[DatasetVersionStatus] = mapped_column(
-        _enum(DatasetVersionStatus), default=DatasetVersionStatus.BUILDING
+    status: Mapped[DatasetVersionStatus] = enum_column(
+        DatasetVersionStatus, length=12, default=DatasetVersionStatus.BUILDING
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -146,7 +140,7 @@ class DatasetItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
-    split: Mapped[Split] = mapped_column(_enum(Split))
+    split: Mapped[Split] = enum_column(Split, length=12)
     path: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
@@ -165,7 +159,7 @@ class DatasetUse(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"), index=True)
-    kind: Mapped[UseKind] = mapped_column(_enum(UseKind))
+    kind: Mapped[UseKind] = enum_column(UseKind, length=12)
     description: Mapped[str] = mapped_column(String(500))
     url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

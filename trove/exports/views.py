@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
-from trove.exports import service
+from trove.exports import deletions, service
 from trove.exports.jobs import archive_name
 from trove.exports.models import DatasetVersion, UseKind
 from trove.extensions import db
@@ -50,8 +50,8 @@ def _project_context(project: object, form: service.VersionRequest | None = None
         ).count(),
         "can_steward": can(current_user, project, Capability.STEWARD),  # type: ignore[arg-type]
         "can_manage": can(current_user, project, Capability.MANAGE),  # type: ignore[arg-type]
-        "withdrawn": service.deletion_entries(project),  # type: ignore[arg-type]
-        "outstanding": service.outstanding_deletions(project),  # type: ignore[arg-type]
+        "withdrawn": deletions.deletion_entries(project),  # type: ignore[arg-type]
+        "outstanding": deletions.outstanding_deletions(project),  # type: ignore[arg-type]
         "default_seed": service.default_seed(project),  # type: ignore[arg-type]
     }
 
@@ -189,7 +189,7 @@ def add_use(version_id: int) -> Response:
 def deletion_list(project_id: int) -> Response:
     """Return the project's deletion list (a stable URL for the team's scripts)."""
     project = load_project(project_id, Capability.VIEW)
-    response = jsonify(service.deletion_list(project))
+    response = jsonify(deletions.deletion_list(project))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -199,7 +199,7 @@ def deletion_list(project_id: int) -> Response:
 def confirm_deletion(project_id: int) -> Response:
     """Confirm that every withdrawn photo so far is deleted from your copies."""
     project = load_project(project_id, Capability.VIEW)
-    service.confirm_deletion(project, current_user)
+    deletions.confirm_deletion(project, current_user)
     db.session.commit()
     return redirect_after_change(
         url_for("exports.project_datasets", project_id=project.id),

@@ -35,10 +35,10 @@ from trove.payouts.paypal import (
     DuplicateBatchError,
     PayPalClient,
     PayPalError,
+    PayPalItem,
+    PayPalItemStatus,
     TransientError,
 )
-from trove.payouts.paypal import PayoutItem as OutgoingItem
-from trove.payouts.paypal import PayoutItemStatus as RemoteItem
 from trove.tasks import JobRecord, JobStatus, enqueue, job, register_sweep
 from trove.timeutil import utcnow
 
@@ -109,14 +109,14 @@ def send_payout_batch(batch_id: int) -> None:
         record_sent(batch, header.payout_batch_id, header.batch_status)
 
 
-def _outgoing_items(batch: PayoutBatch) -> list[OutgoingItem]:
+def _outgoing_items(batch: PayoutBatch) -> list[PayPalItem]:
     title = batch.project.title
     items = []
     for item in batch.items:
         assert item.sender_item_id is not None
         photos = f"{item.earning_count} approved photo{'s' if item.earning_count != 1 else ''}"
         items.append(
-            OutgoingItem(
+            PayPalItem(
                 receiver=item.receiver,
                 amount_minor=item.amount_minor,
                 currency=item.currency,
@@ -226,7 +226,9 @@ def refresh_payout_batch(batch_id: int) -> None:
     db.session.commit()
 
 
-def _outcome(client: PayPalClient, item: PayoutItem, state: RemoteItem) -> PayoutItemStatus | None:
+def _outcome(
+    client: PayPalClient, item: PayoutItem, state: PayPalItemStatus
+) -> PayoutItemStatus | None:
     """Return the final outcome PayPal reports for an item, or None to keep polling."""
     status = state.transaction_status
     if status == "SUCCESS":

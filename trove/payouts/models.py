@@ -11,20 +11,14 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from trove.accounts.models import User
-from trove.extensions import db
+from trove.extensions import db, enum_column
 from trove.projects.models import Project
 from trove.submissions.models import Submission
 from trove.timeutil import utcnow
-
-
-def _enum(cls: type[enum.Enum], length: int = 12) -> Enum:
-    return Enum(
-        cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]
-    )
 
 
 class EarningStatus(enum.StrEnum):
@@ -147,8 +141,8 @@ class PayoutBatch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[PayoutBatchStatus] = mapped_column(
-        _enum(PayoutBatchStatus), default=PayoutBatchStatus.DRAFT
+    status: Mapped[PayoutBatchStatus] = enum_column(
+        PayoutBatchStatus, length=12, default=PayoutBatchStatus.DRAFT
     )
     manual: Mapped[bool] = mapped_column(default=False)
     total_minor: Mapped[int] = mapped_column(default=0)
@@ -201,8 +195,8 @@ class PayoutItem(db.Model):
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     earning_count: Mapped[int] = mapped_column(default=0)
-    status: Mapped[PayoutItemStatus] = mapped_column(
-        _enum(PayoutItemStatus), default=PayoutItemStatus.PENDING
+    status: Mapped[PayoutItemStatus] = enum_column(
+        PayoutItemStatus, length=12, default=PayoutItemStatus.PENDING
     )
     sender_item_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     paypal_item_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -243,8 +237,8 @@ class Earning(db.Model):
     brief_version_id: Mapped[int] = mapped_column(ForeignKey("brief_versions.id"))
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[EarningStatus] = mapped_column(
-        _enum(EarningStatus), default=EarningStatus.UNPAID
+    status: Mapped[EarningStatus] = enum_column(
+        EarningStatus, length=12, default=EarningStatus.UNPAID
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     paid_at: Mapped[datetime | None]

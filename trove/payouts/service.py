@@ -22,6 +22,7 @@ from trove.errors import DomainError
 from trove.extensions import db
 from trove.payouts import ledger
 from trove.payouts.client import batch_reference, item_reference, paypal_configured
+from trove.payouts.jobs import enqueue_once, refresh_payout_batch, send_payout_batch
 from trove.payouts.models import (
     PAYABLE,
     Earning,
@@ -35,6 +36,7 @@ from trove.payouts.models import (
 from trove.payouts.paypal import MAX_ITEMS_PER_BATCH
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
+from trove.tasks import enqueue
 from trove.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -263,8 +265,6 @@ def cancel_batch(batch: PayoutBatch, actor: User) -> None:
 
 def send_batch(batch: PayoutBatch, actor: User) -> None:
     """Send an approved batch: to PayPal by a job, or to manual payment without credentials."""
-    from trove.payouts.jobs import send_payout_batch
-    from trove.tasks import enqueue
 
     _require_finance(actor, batch.project)
     if batch.status is not PayoutBatchStatus.APPROVED:
@@ -298,8 +298,6 @@ def send_batch(batch: PayoutBatch, actor: User) -> None:
 
 def request_refresh(batch: PayoutBatch, actor: User | None) -> bool:
     """Ask for the batch to be re-read from PayPal soon; return whether a job was queued."""
-    from trove.payouts.jobs import enqueue_once, refresh_payout_batch, send_payout_batch
-
     if actor is not None:
         _require_finance(actor, batch.project)
     if batch.status is PayoutBatchStatus.SENDING:

@@ -17,6 +17,7 @@ from trove.accounts.models import User
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.money import format_money
 from trove.notifications.service import notify, retract_unread
 from trove.payouts.models import Earning
 from trove.projects import service as projects
@@ -370,6 +371,4 @@ def resolve_appeal_on_decision(submission: Submission, reviewer: User) -> None:
 
 
 def _money(amount: int, currency: str) -> str:
-    from trove.money import format_money
-
     return format_money(amount, currency)

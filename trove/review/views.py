@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, flash, request, url_for
-from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -41,11 +40,9 @@ bp = Blueprint("review", __name__)
 REVIEWED = "submission-reviewed"
 
 
-@bp.record_once
-def _register_template_globals(state: BlueprintSetupState) -> None:
-    # The cards ask which decisions to offer (never on the viewer's own photo).
-    for rule in (can_decide, can_approve, can_decline, can_keep_declined, can_undo, can_appeal):
-        state.app.jinja_env.globals[rule.__name__] = rule
+# The cards ask which decisions to offer (never on the viewer's own photo).
+for _rule in (can_decide, can_approve, can_decline, can_keep_declined, can_undo, can_appeal):
+    bp.add_app_template_global(_rule)
 
 
 def _reviewable(submission_id: int) -> Submission:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trove.accounts.models import User
-from trove.extensions import db
+from trove.extensions import db, enum_column
 from trove.projects.models import BriefVersion, Project
 from trove.timeutil import utcnow
 
@@ -77,14 +77,8 @@ class Submission(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
     contributor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[SubmissionStatus] = mapped_column(
-        Enum(
-            SubmissionStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
-        default=SubmissionStatus.PROCESSING,
+    status: Mapped[SubmissionStatus] = enum_column(
+        SubmissionStatus, length=20, default=SubmissionStatus.PROCESSING
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

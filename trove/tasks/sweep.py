@@ -1,0 +1,135 @@
+"""The sweep: hand over job rows left behind by a crash or an outage."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from trove.extensions import db
+from trove.tasks.core import (
+    _SWEEPS,
+    WORKER_DEAD_AFTER,
+    Heartbeat,
+    JobRecord,
+    JobStatus,
+    beat,
+    hand_over_after_commit,
+    redis_connection,
+    rq_job_id,
+)
+from trove.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def _rq_job_is_live(conn: Any, record_id: int) -> bool:
+    # Loaded only in RQ mode: importing redis/rq costs ~0.5 s of start-up otherwise.
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+    from rq.job import JobStatus as RQStatus
+
+    try:
+        rq_job = Job.fetch(rq_job_id(record_id), connection=conn)
+    except NoSuchJobError:
+        return False
+    status = rq_job.get_status(refresh=True)
+    return status in (RQStatus.QUEUED, RQStatus.STARTED, RQStatus.SCHEDULED, RQStatus.DEFERRED)
+
+
+def sweep() -> int:
+    """Hand over job rows left behind by a crash or an outage; return how many."""
+    now = utcnow()
+    stuck_after = timedelta(seconds=int(current_app.config["JOB_STUCK_AFTER_SECONDS"]))
+    mode = current_app.config["TASKS_MODE"]
+    conn = redis_connection() if mode == "rq" else None
+    redo: list[tuple[int, str]] = []
+    rows = db.session.scalars(
+        select(JobRecord).where(JobRecord.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+    ).all()
+    beats = dict(
+        db.session.execute(
+            select(Heartbeat.name, Heartbeat.beat_at).where(Heartbeat.name.like("worker:%"))
+        ).all()
+    )
+    for record in rows:
+        spec = record.spec
+        timeout = timedelta(seconds=(spec.timeout if spec else 300)) + stuck_after
+        if record.status is JobStatus.QUEUED:
+            if mode == "rq":
+                if _rq_job_is_live(conn, record.id):
+                    continue
+                # A row younger than a few seconds may not be handed over yet.
+                if now - record.created_at < timedelta(seconds=30):
+                    continue
+            elif now - record.created_at < stuck_after:
+                continue
+            redo.append((record.id, record.name))
+        elif record.started_at is not None:
+            beat_at = beats.get(f"worker:{record.worker}") if record.worker else None
+            # Its worker stopped beating (killed, host gone): nobody is running it.
+            orphaned = record.worker is not None and (
+                beat_at is None or now - beat_at > WORKER_DEAD_AFTER
+            )
+            if not orphaned and (
+                now - record.started_at <= timeout
+                or (mode == "rq" and _rq_job_is_live(conn, record.id))
+            ):
+                continue
+            if spec is not None and record.attempts >= spec.max_attempts:
+                record.status = JobStatus.FAILED
+                record.error = record.error or "The worker stopped while running this job."
+            else:
+                record.status = JobStatus.QUEUED
+                redo.append((record.id, record.name))
+    count = len(redo)
+    for feature_sweep in _SWEEPS:
+        count += feature_sweep()
+    if redo:
+        hand_over_after_commit(redo)
+    db.session.commit()
+    if count:
+        log.info("sweep re-enqueued %s job(s)", count)
+    return count
+
+
+def start_sweeper_thread(app: Flask) -> None:
+    """Sweep every minute in a daemon thread (in-process modes)."""
+
+    def loop() -> None:
+        stop = app.extensions["trove_sweeper_stop"]
+        while not stop.wait(60):
+            with app.app_context():
+                try:
+                    sweep()
+                    beat("sweep")
+                except Exception:
+                    log.exception("sweep failed")
+                finally:
+                    db.session.remove()
+
+    app.extensions["trove_sweeper_stop"] = threading.Event()
+    threading.Thread(target=loop, name="trove-sweeper", daemon=True).start()
+
+
+SWEEP_INTERVAL = timedelta(seconds=60)
+SWEEP_LOCK = "trove:sweep-lock"
+
+
+def sweep_if_due(conn: Any) -> bool:
+    """Sweep unless another worker did within SWEEP_INTERVAL (RQ mode); return if it did."""
+    ttl = max(int(SWEEP_INTERVAL.total_seconds()) - 5, 1)
+    if not conn.set(SWEEP_LOCK, "1", nx=True, ex=ttl):
+        return False
+    sweep()
+    beat("sweep")
+    return True
+
+
+def scheduled_sweep() -> None:
+    """Sweep once (kept for sweep jobs an older version put on RQ's schedule)."""
+    sweep()
