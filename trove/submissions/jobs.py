@@ -6,12 +6,13 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from trove.extensions import db
 from trove.files import get_storage
 from trove.media import NEAR_DUPLICATE_DISTANCE, MediaError, hamming, process_image
-from trove.submissions.models import Submission, SubmissionStatus
+from trove.media.hashing import phash_band_keys, phash_probe_keys
+from trove.submissions.models import PhashBand, Submission, SubmissionStatus
 from trove.tasks import job, register_sweep
 from trove.timeutil import utcnow
 
@@ -21,20 +22,39 @@ THUMB_SIZES = (320, 1280)
 
 
 def _near_duplicate(submission: Submission, phash: int) -> int | None:
+    """Return the id of the nearest photo of the project within the near-duplicate distance.
+
+    Probes the band index (``PhashBand``) rather than reading every hash of the project:
+    any hash close enough shares a band key with one of the probes, so the few candidates
+    found are exactly the ones the full scan would consider. Ties go to the lowest id.
+    Withdrawn photos count too: their hashes stay as tombstones.
+    """
     rows = db.session.execute(
-        select(Submission.id, Submission.phash).where(
-            Submission.project_id == submission.project_id,
+        select(Submission.id, Submission.phash)
+        .join(PhashBand, PhashBand.submission_id == Submission.id)
+        .where(
+            PhashBand.project_id == submission.project_id,
+            PhashBand.band_key.in_(phash_probe_keys(phash)),
             Submission.id != submission.id,
-            Submission.phash.is_not(None),
-            Submission.status != SubmissionStatus.WITHDRAWN,
         )
+        .distinct()
     )
     best: tuple[int, int] | None = None
     for other_id, other_hash in rows:
-        distance = hamming(phash, int(other_hash, 16))
-        if distance <= NEAR_DUPLICATE_DISTANCE and (best is None or distance < best[0]):
-            best = (distance, other_id)
+        candidate = (hamming(phash, int(other_hash, 16)), other_id)
+        if candidate[0] <= NEAR_DUPLICATE_DISTANCE and (best is None or candidate < best):
+            best = candidate
     return best[1] if best else None
+
+
+def index_phash(submission: Submission, phash: int) -> None:
+    """Record the band keys of a photo's perceptual hash for later near-duplicate searches."""
+    # Replace, not add: a photo processed again (rewound, or re-run) keeps one set of keys.
+    db.session.execute(delete(PhashBand).where(PhashBand.submission_id == submission.id))
+    db.session.add_all(
+        PhashBand(submission_id=submission.id, project_id=submission.project_id, band_key=key)
+        for key in phash_band_keys(phash)
+    )
 
 
 @job(queue="media", timeout=300, max_attempts=3)
@@ -93,6 +113,7 @@ def process_submission(submission_id: int) -> None:
     submission.height = processed.height
     submission.stored_size = len(processed.data)
     submission.near_duplicate_of_id = _near_duplicate(submission, processed.phash)
+    index_phash(submission, processed.phash)
     submission.status = SubmissionStatus.PENDING_REVIEW
     submission.processed_at = utcnow()
     submission.quarantine_name = None
