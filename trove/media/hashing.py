@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from functools import cache
 from itertools import combinations
 
 from PIL import Image
@@ -70,15 +71,21 @@ def phash_band_keys(phash: int) -> list[int]:
 def phash_probe_keys(phash: int, distance: int = NEAR_DUPLICATE_DISTANCE) -> list[int]:
     """Return keys one of which every hash within ``distance`` bits of ``phash`` has."""
     radius = distance // len(PHASH_BANDS)
-    keys = []
-    for index, width, value in _bands(phash):
-        for flips in range(radius + 1):
-            for bits in combinations(range(width), flips):
-                flipped = value
-                for bit in bits:
-                    flipped ^= 1 << bit
-                keys.append(index << _BAND_SHIFT | flipped)
-    return keys
+    return [
+        index << _BAND_SHIFT | value ^ mask
+        for index, width, value in _bands(phash)
+        for mask in _flip_masks(width, radius)
+    ]
+
+
+@cache
+def _flip_masks(width: int, radius: int) -> tuple[int, ...]:
+    """Return every ``width``-bit mask with at most ``radius`` bits set."""
+    return tuple(
+        sum(1 << bit for bit in bits)
+        for flips in range(radius + 1)
+        for bits in combinations(range(width), flips)
+    )
 
 
 def perceptual_hash(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> int:
