@@ -150,7 +150,7 @@ def linear_scan(project_id: int, exclude: int, phash: int) -> int | None:
     from sqlalchemy import select
 
     from trove.extensions import db
-    from trove.media import NEAR_DUPLICATE_DISTANCE, hamming
+    from trove.submissions.jobs import nearest_hash
     from trove.submissions.models import Submission
 
     rows = db.session.execute(
@@ -160,12 +160,7 @@ def linear_scan(project_id: int, exclude: int, phash: int) -> int | None:
             Submission.phash.is_not(None),
         )
     )
-    best: tuple[int, int] | None = None
-    for other_id, other_hash in rows:
-        candidate = (hamming(phash, int(other_hash, 16)), other_id)
-        if candidate[0] <= NEAR_DUPLICATE_DISTANCE and (best is None or candidate < best):
-            best = candidate
-    return best[1] if best else None
+    return nearest_hash(phash, rows)  # type: ignore[arg-type]
 
 
 def _median_of(run: Callable[[int], object], queries: list[int], repeat: int) -> float:

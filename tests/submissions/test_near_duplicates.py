@@ -103,6 +103,9 @@ def test_a_withdrawn_photo_still_flags_its_near_copy(app_ctx):
     withdrawn = _add(project, person, 0x0123456789ABCDEF, SubmissionStatus.WITHDRAWN)
     subject = db.session.get(Submission, _add(project, person, None))
     assert _near_duplicate(subject, 0x0123456789ABCDEF ^ 0b1011) == withdrawn
-    assert db.session.scalar(
-        select(PhashBand.project_id).where(PhashBand.submission_id == withdrawn).limit(1)
-    ) == project.id
+    assert (
+        db.session.scalar(
+            select(PhashBand.project_id).where(PhashBand.submission_id == withdrawn).limit(1)
+        )
+        == project.id
+    )

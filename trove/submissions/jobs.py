@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
@@ -39,6 +40,11 @@ def _near_duplicate(submission: Submission, phash: int) -> int | None:
         )
         .distinct()
     )
+    return nearest_hash(phash, rows)
+
+
+def nearest_hash(phash: int, rows: Iterable[tuple[int, str]]) -> int | None:
+    """Return the id of the (id, hex hash) row nearest ``phash`` within the distance."""
     best: tuple[int, int] | None = None
     for other_id, other_hash in rows:
         candidate = (hamming(phash, int(other_hash, 16)), other_id)
