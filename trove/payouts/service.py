@@ -256,8 +256,10 @@ def cancel_batch(batch: PayoutBatch, actor: User) -> None:
         batch, allowed, PayoutBatchStatus.CANCELLED, cancelled_at=utcnow()
     ):
         raise DomainError("Only a draft or approved batch can be cancelled.")
-    for item in batch.items:
-        ledger.settle_item(item, PayoutItemStatus.CANCELLED, notify_contributor=False)
+    ledger.settle_items(
+        [(item, PayoutItemStatus.CANCELLED, None) for item in batch.items],
+        notify_contributor=False,
+    )
     record_event(actor, "payout.batch_cancelled", batch, project_id=batch.project_id)
 
 
@@ -331,27 +333,27 @@ def mark_items(
     if outcome == "failed" and not note:
         note = "Marked as failed by the finance team."
     wanted = None if item_ids is None else set(item_ids)
-    changed = 0
-    for item in batch.items:
-        if item.status is not PayoutItemStatus.PENDING:
-            continue
-        if wanted is not None and item.id not in wanted:
-            continue
-        if ledger.settle_item(
-            item, MANUAL_OUTCOMES[outcome], error=note if outcome == "failed" else None
-        ):
-            item.transaction_status = "SUCCESS" if outcome == "paid" else "FAILED"
-            changed += 1
-            record_event(
-                actor,
-                f"payout.item_marked_{outcome}",
-                item,
-                project_id=batch.project_id,
-                batch=batch.id,
-                amount=item.amount_minor,
-                currency=item.currency,
-                note=note,
-            )
+    chosen = [
+        item
+        for item in batch.items
+        if item.status is PayoutItemStatus.PENDING and (wanted is None or item.id in wanted)
+    ]
+    settled = ledger.settle_items(
+        [(item, MANUAL_OUTCOMES[outcome], note if outcome == "failed" else None) for item in chosen]
+    )
+    for item in settled:
+        item.transaction_status = "SUCCESS" if outcome == "paid" else "FAILED"
+        record_event(
+            actor,
+            f"payout.item_marked_{outcome}",
+            item,
+            project_id=batch.project_id,
+            batch=batch.id,
+            amount=item.amount_minor,
+            currency=item.currency,
+            note=note,
+        )
+    changed = len(settled)
     if wanted is not None and not changed:
         raise DomainError("That payment is already settled.")
     db.session.flush()
