@@ -14,7 +14,9 @@ SQLite. The near-duplicate search through the band index is timed against the fu
 it replaced, in the same run. Target: near-duplicate search at most 5 ms at 100,000 photos
 (20 ms at 1,000,000). The last line is one JSON object: ``near_duplicate_ms``, ``job_ms``,
 ``floor_ms`` (``process_image`` alone: the image work without database or files),
-``linear_scan_ms``, ``naive_ms`` and ``result`` (PASS or MISS against the target).
+``linear_scan_ms``, ``naive_ms`` and ``result`` (PASS or MISS against the target). Times
+are the smallest of ``--repeat`` medians; ``*_best_ms`` the fastest single search (on a
+busy machine the median mostly measures waiting for a core).
 """
 
 from __future__ import annotations
@@ -127,8 +129,14 @@ def main() -> int:
     target = 5.0 if args.existing <= 100_000 else 20.0
     met = figures["near_duplicate_ms"] <= target
     print(f"\n{args.existing:,} photos already in the project (SQLite):")
-    print(f"  near-duplicate search (index)  {figures['near_duplicate_ms']:8.2f} ms median")
-    print(f"  full scan it replaced          {figures['linear_scan_ms']:8.2f} ms median")
+    print(
+        f"  near-duplicate search (index)  {figures['near_duplicate_ms']:8.2f} ms median"
+        f"  (best {figures['near_duplicate_best_ms']:.2f})"
+    )
+    print(
+        f"  full scan it replaced          {figures['linear_scan_ms']:8.2f} ms median"
+        f"  (best {figures['linear_scan_best_ms']:.2f})"
+    )
     speedup = figures["linear_scan_ms"] / figures["near_duplicate_ms"]
     print(f"  speed-up                       {speedup:8.0f}x")
     print(f"  whole media job                {figures['job_ms']:8.1f} ms/photo (floor {ours:.1f})")
@@ -163,9 +171,11 @@ def linear_scan(project_id: int, exclude: int, phash: int) -> int | None:
     return nearest_hash(phash, rows)  # type: ignore[arg-type]
 
 
-def _median_of(run: Callable[[int], object], queries: list[int], repeat: int) -> float:
-    """Return the smallest, over ``repeat`` rounds, of the median ms per query."""
-    rounds = []
+def _median_of(
+    run: Callable[[int], object], queries: list[int], repeat: int
+) -> tuple[float, float]:
+    """Return the smallest, over ``repeat`` rounds, of the median ms per query, and the best."""
+    rounds, best = [], float("inf")
     for _ in range(repeat):
         times = []
         for query in queries:
@@ -173,7 +183,8 @@ def _median_of(run: Callable[[int], object], queries: list[int], repeat: int) ->
             run(query)
             times.append((time.perf_counter() - start) * 1000)
         rounds.append(statistics.median(times))
-    return min(rounds)
+        best = min(best, *times)
+    return min(rounds), best
 
 
 def in_project(workdir: Path, photos: list[bytes], existing: int, repeat: int) -> dict[str, float]:
@@ -228,11 +239,15 @@ def in_project(workdir: Path, photos: list[bytes], existing: int, repeat: int) -
         found = [_near_duplicate(subject, q) for q in queries]
         for query, answer in zip(queries[:20], found, strict=False):
             assert answer == linear_scan(project_id, subject.id, query)
+        indexed, indexed_best = _median_of(lambda q: _near_duplicate(subject, q), queries, repeat)
+        scan, scan_best = _median_of(
+            lambda q: linear_scan(project_id, subject.id, q), queries[:5], repeat
+        )
         figures = {
-            "near_duplicate_ms": _median_of(lambda q: _near_duplicate(subject, q), queries, repeat),
-            "linear_scan_ms": _median_of(
-                lambda q: linear_scan(project_id, subject.id, q), queries[:5], repeat
-            ),
+            "near_duplicate_ms": indexed,
+            "near_duplicate_best_ms": indexed_best,
+            "linear_scan_ms": scan,
+            "linear_scan_best_ms": scan_best,
             "near_duplicates_found": float(sum(f is not None for f in found)),
         }
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from trove.extensions import db
 from trove.files import get_storage
@@ -30,12 +30,15 @@ def _near_duplicate(submission: Submission, phash: int) -> int | None:
     found are exactly the ones the full scan would consider. Ties go to the lowest id.
     Withdrawn photos count too: their hashes stay as tombstones.
     """
+    probes = [int(key) for key in phash_probe_keys(phash)]
     rows = db.session.execute(
         select(Submission.id, Submission.phash)
         .join(PhashBand, PhashBand.submission_id == Submission.id)
         .where(
             PhashBand.project_id == submission.project_id,
-            PhashBand.band_key.in_(phash_probe_keys(phash)),
+            # Our own integers, written into the SQL: 718 bound parameters cost SQLAlchemy
+            # ~10 ms a search to expand, longer than the index lookups themselves.
+            text(f"submission_phash_bands.band_key IN ({','.join(map(str, probes))})"),
             Submission.id != submission.id,
         )
         .distinct()
