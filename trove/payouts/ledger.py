@@ -138,11 +138,15 @@ def settle_items(
                 _move_earnings(mine, outcome, release_as or RELEASED_AS.get(outcome), now)
                 settled.extend(mine)
     if notify_contributor and settled:
-        # Load the contributors in one query; each notice then finds its person in the session.
+        # Load the contributors in one query; each notice then finds its person in the session
+        # (kept referenced: the session holds its objects weakly), and the notices are
+        # written in one flush.
         ids = {item.contributor_id for item in settled}
-        db.session.scalars(select(User).where(User.id.in_(ids))).all()
+        people = db.session.scalars(select(User).where(User.id.in_(ids))).all()
         for item in settled:
             _tell_contributor(item, item.status)
+        db.session.flush()
+        del people
     return settled
 
 
@@ -191,6 +195,7 @@ def _tell_contributor(item: PayoutItem, outcome: PayoutItemStatus) -> None:
             "payout",
             f"You were paid {amount} through PayPal for {photos} for “{title}”.",
             url,
+            flush=False,
         )
     elif outcome is not PayoutItemStatus.CANCELLED:
         reason = {
@@ -205,6 +210,7 @@ def _tell_contributor(item: PayoutItem, outcome: PayoutItemStatus) -> None:
             "paid in a later batch.",
             url,
             email_subject="Your payment could not be delivered",
+            flush=False,
         )
 
 
