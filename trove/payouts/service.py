@@ -185,10 +185,11 @@ def _create_batch(
     links = []
     for item, p in zip(items, planned, strict=True):
         item.sender_item_id = item_reference(item.id)
-        _take(item, p.earning_ids)
         links.extend({"item_id": item.id, "earning_id": e} for e in p.earning_ids)
+    db.session.flush()  # one executemany for the references, not one flush per item
     for chunk in _chunks(links, 5000):
         db.session.execute(insert(PayoutItemEarning), chunk)
+    _take(batch, [link["earning_id"] for link in links])
     db.session.flush()
     record_event(
         actor,
@@ -203,8 +204,19 @@ def _create_batch(
     return batch
 
 
-def _take(item: PayoutItem, earning_ids: list[int]) -> None:
-    """Move earnings into ``item``: all of them or none (someone else took one first)."""
+def _take(batch: PayoutBatch, earning_ids: list[int]) -> None:
+    """Move earnings into the batch's items: all of them or none (someone took one first).
+
+    Each earning goes to the item of this batch its link names, in a few set-based
+    statements; an earning already taken (not payable, or in another item) is not moved,
+    so a short count means another payout won the race and the caller rolls back.
+    """
+    own_item = (
+        select(PayoutItemEarning.item_id)
+        .join(PayoutItem, PayoutItem.id == PayoutItemEarning.item_id)
+        .where(PayoutItemEarning.earning_id == Earning.id, PayoutItem.batch_id == batch.id)
+        .scalar_subquery()
+    )
     taken = 0
     for chunk in _chunks(earning_ids, _CHUNK):
         taken += db.session.execute(
@@ -214,7 +226,7 @@ def _take(item: PayoutItem, earning_ids: list[int]) -> None:
                 Earning.status.in_(PAYABLE),
                 Earning.payout_item_id.is_(None),
             )
-            .values(status=EarningStatus.IN_BATCH, payout_item_id=item.id)
+            .values(status=EarningStatus.IN_BATCH, payout_item_id=own_item)
             .execution_options(synchronize_session=False)  # no earning is loaded here
         ).rowcount
     if taken != len(earning_ids):
