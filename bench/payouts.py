@@ -174,6 +174,8 @@ def main() -> None:
     print(f"  approve + send (job: one create call)         {timings['send'] * 1000:8.0f} ms")
     print(f"  read back and settle every item               {timings['settle'] * 1000:8.0f} ms")
     print(f"  whole run                                     {total * 1000:8.0f} ms")
+    print("  SQL statements: " + ", ".join(f"{k} {v:,}" for k, v in statements.items()))
+    print(f"  target whole run <= 3 s: {'met' if total <= 3 else 'MISSED'}")
     print(f"  PayPal calls: {ours_calls} (token, create, {ours_calls - 2} pages/reads)")
     print(
         f"  payments sent: {batch.item_count:,} (one per contributor) instead of {photos:,}"
