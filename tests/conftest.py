@@ -18,9 +18,12 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
+from tests import compile_cache
 from trove import create_app
 from trove import mail as trove_mail
 from trove.extensions import db
+
+compile_cache.install()
 
 TEST_PASSWORD = "correct horse battery"  # noqa: S105 - fixture password
 
@@ -122,6 +125,8 @@ def make_app(tmp_path: Path, database_url: str) -> Iterator[Any]:
 
     def factory(**overrides: Any) -> Flask:
         app = create_app({**base_config(tmp_path, database_url), **overrides})
+        with app.app_context():
+            compile_cache.share_compiled_statements(db.engine)
         apps.append(app)
         return app
 
@@ -283,6 +288,8 @@ class LiveServer:
         self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
+        # E-mailed links come from BASE_URL only: a deployment sets it to its own address.
+        app.config["BASE_URL"] = self.url
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> LiveServer:
@@ -379,3 +386,25 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- object storage ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Run one private SeaweedFS S3 server (``weed server -s3``) for the test session."""
+    from tests.s3server import SeaweedS3
+
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """App settings for each storage backend: the local directory, then a SeaweedFS bucket."""
+    if request.param == "local":
+        return {}
+    return request.getfixturevalue("s3_server").settings()  # type: ignore[no-any-return]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any
 
@@ -113,6 +114,69 @@ def make_submission(project: Any, contributor: User | None = None, *, commit: bo
         "photo.jpg",
         project.current_version_id,
     )
+    if commit:
+        db.session.commit()
+        db.session.refresh(submission)
+    return submission
+
+
+#: Seeds of the photos ``make_processed_submission`` stores, counted per storage folder (each
+#: test has its own), far from the seeds other tests and ``make_submission`` use.
+_processed_seeds: dict[str, itertools.count[int]] = {}
+
+
+@functools.cache
+def _processed_photo(seed: int) -> tuple[bytes, Any]:
+    """Return a 320 × 240 photo and its media-job result (computed once per process)."""
+    from tests.images import photo
+    from trove.media import process_image
+    from trove.submissions.jobs import THUMB_SIZES
+
+    data = photo(320, 240, seed=seed)
+    return data, process_image(data, thumb_sizes=THUMB_SIZES)
+
+
+def make_processed_submission(
+    project: Any, contributor: User | None = None, *, commit: bool = True
+) -> Any:
+    """Create a photo pending review as the media job leaves it, without uploading it.
+
+    The upload checks run and the stored files and row are what the real path gives, but
+    the picture is processed once per process, not once per test, and no job row is made.
+    Tests of uploads, the media job or jobs use ``make_submission``.
+    """
+    import hashlib
+
+    from flask import current_app
+
+    from trove.media import detect_format
+    from trove.submissions.jobs import store_processed
+    from trove.submissions.models import Submission
+    from trove.submissions.service import check_can_upload
+    from trove.submissions.spots import reserve_spot
+
+    contributor = contributor or make_user(commit=False)
+    check_can_upload(project, contributor, project.current_version_id)
+    reserve_spot(project, contributor)
+    folder = current_app.config["STORAGE_DIR"]
+    seeds = _processed_seeds.setdefault(folder, itertools.count(500_000))
+    data, processed = _processed_photo(next(seeds))
+    version = project.current_version
+    submission = Submission(
+        project_id=project.id,
+        contributor_id=contributor.id,
+        original_filename="photo.jpg",
+        upload_format=detect_format(data),
+        upload_size=len(data),
+        upload_sha256=hashlib.sha256(data).hexdigest(),
+        dedupe_sha256=hashlib.sha256(data).hexdigest(),
+        brief_version_id=project.current_version_id,
+        licence_hash=version.licence_hash if version else "",
+    )
+    db.session.add(submission)
+    db.session.flush()
+    store_processed(submission, processed)
+    db.session.flush()
     if commit:
         db.session.commit()
         db.session.refresh(submission)

@@ -20,19 +20,24 @@ def photo(
 ) -> bytes:
     """Return a photo-like image (a gradient with blocks) in ``fmt``, optionally with EXIF."""
     rng = random.Random(seed)
-    image = Image.new("RGB", (width, height))
-    pixels = image.load()
     base = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
-    for y in range(0, height, 8):
-        for x in range(0, width, 8):
-            value = (
+    # One pixel per 8 × 8 block, scaled up without interpolation: the same picture as
+    # painting every pixel of every block, in a fraction of the time.
+    columns, rows = range(0, width, 8), range(0, height, 8)
+    blocks = Image.new("RGB", (len(columns), len(rows)))
+    blocks.putdata(
+        [
+            (
                 (base[0] + x * 255 // width) % 256,
                 (base[1] + y * 255 // height) % 256,
                 (base[2] + (x ^ y)) % 256,
             )
-            for dy in range(min(8, height - y)):
-                for dx in range(min(8, width - x)):
-                    pixels[x + dx, y + dy] = value
+            for y in rows
+            for x in columns
+        ]
+    )
+    image = blocks.resize((len(columns) * 8, len(rows) * 8), Image.Resampling.NEAREST)
+    image = image.crop((0, 0, width, height))
     buffer = io.BytesIO()
     kwargs: dict = {}
     if fmt == "JPEG":

@@ -20,6 +20,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
+    from trove.files import TroveRequest
+
+    app.request_class = TroveRequest
     from trove import config
 
     config.configure(app, test_config)

@@ -1,10 +1,10 @@
 """Back up and restore an instance: the database, the storage directory, the secret key.
 
 A backup is a folder: ``manifest.json``, ``database.sqlite3`` (SQLite's online backup API)
-or ``database.dump`` (``pg_dump --format=custom``), ``storage/`` (a copy of STORAGE_DIR)
-and ``instance/`` (``secret_key``, and ``config.py`` when there is one). The database is
-dumped before the files are copied: every row points only at files that already exist, so
-an older dump with a newer file copy is consistent.
+or ``database.dump`` (``pg_dump --format=custom``), ``storage/`` (a copy of STORAGE_DIR, or
+of every object of an S3 storage) and ``instance/`` (``secret_key``, and ``config.py`` when
+there is one). The database is dumped before the files are copied: every row points only at
+files that already exist, so an older dump with a newer file copy is consistent.
 
 Restoring empties the database (every table, sequence and enum type of the schema; no
 superuser needed) and loads the dump, replaces the storage directory's contents, puts the
@@ -27,7 +27,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from trove.extensions import db
-from trove.media.storage import _TMP_SUFFIX
+from trove.files import copy_storage, get_storage
+from trove.media.storage import _TMP_SUFFIX, LocalStorage
 from trove.timeutil import utcnow
 
 FORMAT = 1
@@ -210,7 +211,11 @@ def backup(target: Path) -> dict[str, Any]:
     os.chmod(target, 0o700)  # it holds the secret key and everyone's data
     database = _dump_database(target)  # first: rows only point at files that exist
     storage = Path(current_app.config["STORAGE_DIR"])
-    if storage.is_dir():
+    if not current_app.config["STORAGE_URL"].startswith("file://"):
+        # Object storage: every object is copied into the backup and verified by SHA-256.
+        copy_storage(get_storage(), LocalStorage(target / "storage"))
+        (target / "storage").mkdir(exist_ok=True)
+    elif storage.is_dir():
         shutil.copytree(storage, target / "storage", ignore=_ignore_temp)
     else:
         (target / "storage").mkdir()
@@ -241,7 +246,10 @@ def restore(source: Path) -> dict[str, Any]:
     ):
         raise BackupError(f"{source} is a backup format this version cannot read.")
     _load_database(source, manifest["database"])
-    _replace_tree(source / "storage", Path(current_app.config["STORAGE_DIR"]))
+    if current_app.config["STORAGE_URL"].startswith("file://"):
+        _replace_tree(source / "storage", Path(current_app.config["STORAGE_DIR"]))
+    else:  # object storage: copy (and verify) every object back; extra ones do no harm
+        copy_storage(LocalStorage(source / "storage"), get_storage())
     instance = Path(current_app.instance_path)
     key = (source / "instance" / "secret_key").read_text()
     _write_private(instance / "secret_key", key)

@@ -144,6 +144,9 @@ def seed_demo(if_empty: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups on ``app``."""
+    from trove.storage_cli import storage_cli
+
+    trove_cli.add_command(storage_cli)
     app.cli.add_command(trove_cli)
     try:
         from trove.media.cli import strip_metadata_command

@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask
 
@@ -18,6 +18,12 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: SQLite file in the instance folder
     "REDIS_URL": None,  # unset: jobs run in-process
     "STORAGE_DIR": None,  # default: <instance>/storage
+    "STORAGE_URL": None,  # file:///dir or s3://bucket/prefix; default: file:// of STORAGE_DIR
+    "S3_ENDPOINT_URL": None,  # S3-compatible servers (MinIO, SeaweedFS, …); unset: AWS
+    "S3_REGION": None,
+    "S3_ACCESS_KEY_ID": None,  # unset: boto3's usual credential chain
+    "S3_SECRET_ACCESS_KEY": None,
+    "S3_PRESIGN_SECONDS": 0,  # >0: images redirect to a presigned URL this long (max 60)
     "LAB_NAME": "Trove Lab",
     "BASE_URL": None,  # absolute URL of e-mailed links; required with SMTP (never the Host)
     "TRUSTED_HOSTS": None,  # host names the app answers to, e.g. "photos.lab.org"; unset: any
@@ -25,8 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "PREFERRED_URL_SCHEME": "http",
     "PROXY_FIX": False,  # trust one reverse proxy's X-Forwarded-* headers
     # Uploads
-    "MAX_UPLOAD_MB": 25,
+    "MAX_UPLOAD_MB": 25,  # per photo
+    "MAX_FILES_PER_REQUEST": 20,  # photos one form (without JavaScript) may carry
     "MAX_IMAGE_MEGAPIXELS": 100,
+    "MAX_DECODED_MB": 192,  # memory one decoded picture may take (refused before decoding)
     # Accounts
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,  # KiB
@@ -130,6 +138,42 @@ def load_secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+#: Written by ``flask trove storage migrate`` once every object is copied and verified.
+STORAGE_SWITCH_FILE = "storage_url"
+
+
+def configure_storage(config: dict[str, Any], instance: Path | None) -> None:
+    """Settle ``STORAGE_URL``: set, else the instance's switch file, else ``STORAGE_DIR``."""
+    url = config.get("STORAGE_URL")
+    switch = instance / STORAGE_SWITCH_FILE if instance is not None else None
+    if not url and switch is not None and switch.is_file():
+        url = switch.read_text().strip()
+    if not url:
+        url = Path(config["STORAGE_DIR"]).resolve().as_uri()
+    if url.startswith("file://"):
+        config["STORAGE_DIR"] = storage_dir_of(url)
+    elif not url.startswith("s3://"):
+        raise ValueError(f"TROVE_STORAGE_URL must be file:///… or s3://…, not {url!r}")
+    elif config.get("IMAGE_OFFLOAD"):
+        raise ValueError(
+            "TROVE_IMAGE_OFFLOAD hands local files to the proxy; with s3:// storage leave it "
+            "empty (and see TROVE_S3_PRESIGN_SECONDS)"
+        )
+    config["STORAGE_URL"] = url
+    seconds = int(config.get("S3_PRESIGN_SECONDS") or 0)
+    if not 0 <= seconds <= 60:
+        raise ValueError("TROVE_S3_PRESIGN_SECONDS must be between 0 (stream) and 60")
+    config["S3_PRESIGN_SECONDS"] = seconds
+
+
+def storage_dir_of(url: str) -> str:
+    """Return the directory of a ``file:///…`` storage URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost") or not parts.path:
+        raise ValueError(f"not a file:///absolute/path URL: {url!r}")
+    return unquote(parts.path)
+
+
 def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Layer defaults, the instance config file and the environment onto ``app.config``."""
     app.config.from_mapping(DEFAULTS)
@@ -147,6 +191,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'trove.sqlite3'}"
     if not app.config["STORAGE_DIR"]:
         app.config["STORAGE_DIR"] = str(instance / "storage")
+    configure_storage(app.config, instance if test_config is None else None)
     if not app.config["TASKS_MODE"]:
         app.config["TASKS_MODE"] = "rq" if app.config["REDIS_URL"] else "thread"
     if not app.config["MAIL_BACKEND"]:
@@ -168,6 +213,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     else:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
 
+    # The upload form may carry MAX_FILES_PER_REQUEST photos (trove.files.TroveRequest).
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024 + 65536
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

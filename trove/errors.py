@@ -48,9 +48,10 @@ def _render_error(code: int, detail: str | None = None, *, reload: bool = False)
     if code == 413:
         from flask import current_app
 
+        config = current_app.config
         message = (
-            f"That upload is larger than the {current_app.config['MAX_UPLOAD_MB']} MB "
-            "this site accepts."
+            f"That upload is larger than the {config['MAX_UPLOAD_MB']} MB per photo "
+            f"({config['MAX_FILES_PER_REQUEST']} photos at a time) this site accepts."
         )
     if detail and code not in (404, 500):
         message = detail

@@ -172,12 +172,16 @@ def enqueue(func: Callable[..., Any], *ids: Any) -> JobRecord:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the jobs wait for the real commit
     pending = session.info.pop(_PENDING_KEY, None)
     if pending:
         dispatch(pending)
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back; what the outer transaction queued still stands
     session.info.pop(_PENDING_KEY, None)
 
 

@@ -1,7 +1,7 @@
 """perceptual-hash bands: an index for the near-duplicate search, backfilled
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0013
 Create Date: 2026-11-30 06:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019'
-down_revision = '0015'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

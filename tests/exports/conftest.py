@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tests.factories import add_team_member, make_project, make_submission, make_user
+from tests.factories import add_team_member, make_processed_submission, make_project, make_user
 from trove.accounts.models import Role, User
 from trove.exports import service as exports
 from trove.exports.models import DatasetVersion
@@ -40,7 +40,7 @@ def build_lab(counts: tuple[int, ...] = (3, 2), *, title: str = "Door handles") 
         person = make_user(name=f"Contributor {n}")
         lab.contributors.append(person)
         for _ in range(count):
-            submission = make_submission(project, person)
+            submission = make_processed_submission(project, person)
             approve_submission(submission, lab.reviewer)
             db.session.commit()
             lab.photos.append(submission)

@@ -62,3 +62,23 @@ def test_process_image_stores_heic_as_jpeg(heic_with_gps: bytes) -> None:
 def test_truncated_heic_is_refused(heic_with_gps: bytes) -> None:
     with pytest.raises(CorruptImage, match="HEIC"):
         strip_metadata(heic_with_gps[: len(heic_with_gps) // 2])
+
+
+def _psnr(a: Image.Image, b: Image.Image) -> float:
+    """Return the peak signal-to-noise ratio of ``b`` against ``a``, in dB (RGB)."""
+    import math
+
+    pairs = zip(a.convert("RGB").tobytes(), b.convert("RGB").tobytes(), strict=True)
+    mse = sum((x - y) ** 2 for x, y in pairs) / (a.width * a.height * 3)
+    return 10 * math.log10(255**2 / mse)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_heic_converts_at_high_fidelity(seed: int) -> None:
+    from trove.media.decode import decode_heic
+
+    data = samples.heic(samples.picture(640, 480, seed=seed))
+    clean = strip_metadata(data)
+    with Image.open(io.BytesIO(clean)) as out:
+        assert _psnr(decode_heic(data), out) >= 42
+    assert b"Exif" not in clean

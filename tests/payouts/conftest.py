@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import add_team_member, make_project, make_submission, make_user
+from tests.factories import add_team_member, make_processed_submission, make_project, make_user
 from tests.paypal_server import FakePayPal, LateAnswersTimeOut
 from trove.accounts.models import Role, User
 from trove.extensions import db
@@ -54,7 +54,7 @@ def build_team(photos: dict[str, int], *, pay_minor: int = 150, currency: str = 
         person = make_user(name=f"Contributor {n}", paypal_email=email or None)
         team.contributors.append(person)
         for _ in range(count):
-            approve_submission(make_submission(project, person), team.reviewer)
+            approve_submission(make_processed_submission(project, person), team.reviewer)
             db.session.commit()
     return team
 

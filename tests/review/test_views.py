@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import TEST_PASSWORD, login
-from tests.factories import add_team_member, make_project, make_submission, make_user
+from tests.factories import add_team_member, make_processed_submission, make_project, make_user
 from trove.accounts.models import Role
 from trove.audit.models import AuditEvent
 from trove.extensions import db
@@ -31,7 +31,7 @@ ROLES = [
 def ids(app):
     with app.app_context():
         project = make_project()
-        sub = make_submission(project)
+        sub = make_processed_submission(project)
         return {"project": project.id, "submission": sub.id, "contributor": sub.contributor.email}
 
 
@@ -132,7 +132,7 @@ def test_queue_pages_by_keyset(app, client):
     with app.app_context():
         project = make_project(target_count=200, per_contributor_limit=None)
         for _ in range(35):
-            make_submission(project, commit=False)
+            make_processed_submission(project, commit=False)
         db.session.commit()
         project_id = project.id
         email = project.members[0].user.email
@@ -149,7 +149,7 @@ def test_queue_pages_by_keyset(app, client):
 def test_bulk_without_javascript(app, client, ids):
     with app.app_context():
         project = db.session.get(Project, ids["project"])
-        second = make_submission(project).id
+        second = make_processed_submission(project).id
     _as(app, client, ids, "owner")
     response = client.post(
         f"/projects/{ids['project']}/review/bulk",
@@ -175,7 +175,7 @@ def test_queue_queries_do_not_grow_with_page_size(app, client, monkeypatch):
     with app.app_context():
         project = make_project(target_count=100, per_contributor_limit=None)
         for n in range(12):
-            sub = make_submission(project)
+            sub = make_processed_submission(project)
             if n % 3 == 0:
                 from trove.review import service
 

@@ -6,7 +6,9 @@ import contextlib
 import hashlib
 import io
 import os
+import struct
 import time
+import zlib
 
 import piexif
 import pytest
@@ -84,13 +86,22 @@ def test_crash_after_storing_files_before_commit_reruns_cleanly(make_app, monkey
         assert list(get_storage().list_quarantine()) == []
 
 
+def _png_with_bad_pixel_data() -> bytes:
+    """Return a PNG whose every chunk parses (checksums right) but whose pixels do not inflate."""
+    good = photo(64, 48, fmt="PNG", seed=4)
+    pos = good.index(b"IDAT") - 4
+    (length,) = struct.unpack_from(">I", good, pos)
+    payload = b"\x78\x9c" + os.urandom(length - 2)
+    idat = b"IDAT" + payload
+    chunk = struct.pack(">I", length) + idat + struct.pack(">I", zlib.crc32(idat))
+    return good[:pos] + chunk + good[pos + 12 + length :]
+
+
 def test_corrupt_upload_becomes_rejected_with_reason(app_ctx):
     project = make_project()
     user = make_user()
-    good = photo(seed=4)
-    # A valid header followed by garbage passes the upload check but not the media job.
-    data = good[: len(good) // 2] + os.urandom(200)
-    sub = _receive(project, user, data)
+    # Damage only a decode finds passes the upload's structural check but not the media job.
+    sub = _receive(project, user, _png_with_bad_pixel_data())
     db.session.commit()
     db.session.refresh(sub)
     assert sub.status is SubmissionStatus.REJECTED
@@ -181,7 +192,10 @@ def test_worker_killed_mid_job_leaves_nothing_half_written_and_the_rerun_complet
         sub = _receive(make_project(), make_user(), _big_photo(6000, 4000))
         db.session.info.pop("trove_pending_jobs", None)  # the worker process below runs it
         db.session.commit()
-        record = db.session.scalar(select(JobRecord))
+        # The photo's job (publishing the brief also queued notices by e-mail).
+        record = db.session.scalar(
+            select(JobRecord).where(JobRecord.name.endswith("process_submission"))
+        )
 
         def ready() -> bool:
             if moment == "writing":  # a file of this photo is on its way into storage

@@ -169,10 +169,13 @@ def test_upload_too_large_is_413_with_a_message(make_app, contributor, project_i
     app = make_app(MAX_UPLOAD_MB=1)
     client = app.test_client()
     login(client, contributor)
+    with app.app_context():
+        version = db.session.get(Project, project_id).current_version_id
     # A hand-built multipart body (bytes, not a file), so no temporary file is left open.
     boundary = "trove-test-boundary"
     body = (
         (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="consent"\r\n\r\n{version}\r\n'
             f'--{boundary}\r\nContent-Disposition: form-data; name="photos"; filename="big.jpg"\r\n'
             "Content-Type: image/jpeg\r\n\r\n"
         ).encode()
@@ -282,6 +285,78 @@ def test_raw_body_needs_the_csrf_header(make_app, contributor, project_id):
         "/login",
         data={"email": contributor, "password": TEST_PASSWORD, "csrf_token": token},
     )
+    # Signing in rotates the token: the page after it carries the new one.
+    page = client.get(f"/projects/{project_id}").data.decode()
+    token = page.split('"X-CSRFToken": "', 1)[1].split('"', 1)[0]
     assert _send_raw(client, project_id, photo(seed=22)).status_code == 400
     response = _send_raw(client, project_id, photo(seed=22), **{"X-CSRFToken": token})
     assert response.status_code == 201, response.data
+
+
+def _padded_jpeg(seed: int, size: int) -> bytes:
+    """Return a valid JPEG of about ``size`` bytes (APP15 padding, which stripping drops)."""
+    data = photo(320, 240, seed=seed)
+    pad = b"".join(
+        b"\xff\xef" + (65535).to_bytes(2, "big") + bytes(65533)
+        for _ in range(max(0, size - len(data)) // 65537)
+    )
+    return data[:2] + pad + data[2:]
+
+
+def _form(client, project_id: int, files: list[tuple[bytes, str]]):
+    with client.application.app_context():
+        version = db.session.get(Project, project_id).current_version_id
+    # Hand-built bytes: the test client would spool a large form to a file it leaves open.
+    boundary = "trove-test-boundary"
+    body = f'--{boundary}\r\nContent-Disposition: form-data; name="consent"\r\n\r\n{version}'
+    parts = [body.encode()]
+    for data, name in files:
+        parts.append(
+            f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="photos"; '
+            f'filename="{name}"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+            + data
+        )
+    parts.append(f"\r\n--{boundary}--\r\n".encode())
+    return client.post(
+        f"/projects/{project_id}/submissions",
+        data=b"".join(parts),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def test_the_form_without_javascript_takes_many_photos(make_app, contributor):
+    app = make_app()
+    with app.app_context():
+        from tests.factories import make_project
+
+        project_id = make_project(target_count=50, per_contributor_limit=25).id
+    client = app.test_client()
+    login(client, contributor)
+    photos = [(_padded_jpeg(300 + i, 3 * 1024 * 1024), f"IMG_{i:04}.jpg") for i in range(14)]
+    response = _form(client, project_id, photos)
+    assert response.status_code == 303 and response.headers["Location"] == "/me/photos"
+    assert len(_submissions(app)) == 14
+    assert b"14 photos received" in client.get("/me/photos").data
+    with app.app_context():
+        assert list(get_storage().quarantine.iterdir()) == []  # no part left behind
+    brief = client.get(f"/projects/{project_id}").data
+    assert b"up to 25 MB each" in brief and b"20 at a time" in brief
+
+
+def test_one_photo_over_the_limit_does_not_sink_the_others(make_app, contributor, project_id):
+    app = make_app(MAX_UPLOAD_MB=1)
+    client = app.test_client()
+    login(client, contributor)
+    files = [
+        (photo(seed=61), "first.jpg"),
+        (_padded_jpeg(62, 2 * 1024 * 1024), "huge.jpg"),
+        (photo(seed=63), "third.jpg"),
+    ]
+    response = _form(client, project_id, files)
+    assert response.status_code == 303
+    assert [s.original_filename for s in _submissions(app)] == ["first.jpg", "third.jpg"]
+    page = client.get("/me/photos").data
+    assert b"2 photos received" in page
+    assert b"huge.jpg: The file is larger than the 1 MB limit." in page
+    with app.app_context():
+        assert list(get_storage().quarantine.iterdir()) == []

@@ -15,7 +15,7 @@ from trove.contests.models import ContestWinner
 from trove.discussions.models import Post
 from trove.exports.service import versions_with
 from trove.extensions import db
-from trove.media.storage import LocalStorage
+from trove.media.storage import Storage
 from trove.notifications.models import Notification
 from trove.payouts.models import Earning, PayoutItem
 from trove.submissions.models import Submission
@@ -109,7 +109,7 @@ def _owned(model: Any, owner_column: Any, user: User) -> list[Any]:
     return list(db.session.scalars(select(model).where(owner_column == user.id).order_by(model.id)))
 
 
-def write_my_data(user: User, storage: LocalStorage, out: IO[bytes]) -> None:
+def write_my_data(user: User, storage: Storage, out: IO[bytes]) -> None:
     """Write everything Trove holds about ``user`` as a zip to ``out``."""
     submissions = _owned(Submission, Submission.contributor_id, user)
     earnings = _owned(Earning, Earning.contributor_id, user)
@@ -224,7 +224,7 @@ def _json(zf: zipfile.ZipFile, name: str, data: Any) -> None:
     zf.writestr(name, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def my_data_file(user: User, storage: LocalStorage) -> IO[bytes]:
+def my_data_file(user: User, storage: Storage) -> IO[bytes]:
     """Return a rewound temporary file holding ``user``'s data zip."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - sent, then closed
     write_my_data(user, storage, spool)

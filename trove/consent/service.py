@@ -25,6 +25,7 @@ from trove.payouts.models import PAYABLE, Earning, EarningStatus
 from trove.projects.models import Capability, Project, ProjectMember, ProjectStatus
 from trove.projects.service import team_holding
 from trove.security import local_url
+from trove.submissions import spots
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.timeutil import utcnow
 
@@ -71,9 +72,17 @@ def request_withdrawal(submissions: list[Submission], user: User) -> int:
             continue
         was = submission.status
         grace = timedelta(days=max(submission.project.withdrawal_grace_days, 0))
-        submission.status = SubmissionStatus.WITHDRAWN
-        submission.withdrawn_at = now
-        submission.purge_after = now + grace
+        # Compare-and-set, retried from whatever a reviewer or the media job just did:
+        # nothing can block a withdrawal, and the counts follow the status actually left.
+        while not spots.move_status(
+            submission,
+            submission.status,
+            SubmissionStatus.WITHDRAWN,
+            withdrawn_at=now,
+            purge_after=now + grace,
+        ):
+            if submission.status is SubmissionStatus.WITHDRAWN:
+                break
         record_event(
             user,
             "submission.withdrawn",

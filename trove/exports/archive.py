@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from trove.exports.models import DatasetItem, DatasetVersion
 from trove.exports.service import deletion_entries
 from trove.extensions import db
-from trove.media.storage import LocalStorage
+from trove.media.storage import Storage
 from trove.money import format_money
 from trove.submissions.models import Submission, SubmissionStatus
 
@@ -65,7 +65,7 @@ def _info(name: str, version: DatasetVersion, *, compress: bool) -> zipfile.ZipI
 
 def write_archive(
     version: DatasetVersion,
-    storage: LocalStorage,
+    storage: Storage,
     out: IO[bytes],
     progress: Callable[[int], None] | None = None,
 ) -> None:
@@ -127,7 +127,7 @@ def write_archive(
 def _copy_image(
     zf: zipfile.ZipFile,
     version: DatasetVersion,
-    storage: LocalStorage,
+    storage: Storage,
     item: DatasetItem,
     submission: Submission,
 ) -> tuple[str, int]:

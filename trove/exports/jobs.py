@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from trove.exports.archive import ArchiveError, write_archive
 from trove.exports.models import DatasetVersion, DatasetVersionStatus
 from trove.extensions import db
-from trove.files import get_storage
+from trove.files import get_storage, object_sha256
 from trove.media.errors import StorageFull
 from trove.tasks import job, register_sweep
 from trove.timeutil import utcnow
@@ -79,25 +79,17 @@ def build_dataset_version(version_id: int) -> None:
             version.finished_at = utcnow()
             db.session.commit()
         return
-    path = storage.export_path(name)
+    stored = storage.object_info(storage.export_object(name))
+    if stored is None:
+        raise RuntimeError(f"archive {name} vanished after it was written")
     version.archive_name = name
-    version.archive_size = path.stat().st_size
-    version.archive_sha256 = _file_sha256(path)
+    version.archive_size = stored.size
+    version.archive_sha256 = object_sha256(storage, stored.name)
     version.progress_done = version.photo_count
     version.status = DatasetVersionStatus.READY
     version.finished_at = utcnow()
     db.session.commit()
     log.info("dataset version %s ready: %s photos", version_id, version.photo_count)
-
-
-def _file_sha256(path: object) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:  # type: ignore[call-overload]
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @job(queue="default", timeout=300, max_attempts=5)

@@ -131,13 +131,14 @@ def download(version_id: int) -> Response:
         db.session.rollback()
         flash(error.message, "error")
         return redirect_after_change(url_for("exports.version", version_id=dataset.id))
-    path = get_storage().export_path(archive_name(dataset))
-    if not path.is_file():
+    storage = get_storage()
+    name = storage.export_object(archive_name(dataset))
+    if storage.object_info(name) is None:
         db.session.rollback()
         abort(404)
     db.session.commit()
     return send_private_file(
-        path, "application/zip", filename=dataset.download_name, attachment=True
+        name, "application/zip", filename=dataset.download_name, attachment=True
     )
 
 

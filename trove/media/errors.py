@@ -27,12 +27,20 @@ class FileTooLarge(MediaError):
     """More bytes than the upload limit."""
 
 
+class TruncatedUpload(MediaError):
+    """The upload ended before all its bytes arrived (cancelled, cut off, or malformed)."""
+
+
 class StorageFull(MediaError):
     """The disk (or quota) has no room for the file."""
 
 
 UNSUPPORTED = "This file is not a JPEG, PNG, WebP or HEIC image."
 TRUNCATED = "The image is truncated."
+CUT_OFF = (
+    "The upload was cut off before all of the photo arrived; nothing was kept. "
+    "Please send it again."
+)
 
 
 def too_many_pixels(width: int, height: int, max_pixels: int, frames: int = 1) -> ImageTooLarge:
@@ -44,6 +52,15 @@ def too_many_pixels(width: int, height: int, max_pixels: int, frames: int = 1) -
             f"the maximum is {limit} in all."
         )
     return ImageTooLarge(f"Image is {width}×{height} pixels; the maximum is {limit}.")
+
+
+def too_much_memory(width: int, height: int, needed: int, budget: int) -> ImageTooLarge:
+    """Return the error for a picture whose decoded size is over the memory budget."""
+    mb = 1024 * 1024
+    return ImageTooLarge(
+        f"Image is {width}×{height} pixels and would take {needed / mb:.0f} MB to open; "
+        f"the maximum is {budget / mb:g} MB. Save it at a smaller size or as a JPEG."
+    )
 
 
 def describe(error: BaseException) -> str:

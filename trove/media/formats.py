@@ -9,7 +9,7 @@ any decoder allocates the pixels.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from trove.media.errors import (
     TRUNCATED,
@@ -18,10 +18,13 @@ from trove.media.errors import (
     UnsupportedFormat,
     describe,
     too_many_pixels,
+    too_much_memory,
 )
 from trove.media.exif import EXIF_HEADER, read_orientation, swaps_sides
 
 DEFAULT_MAX_PIXELS = 100_000_000
+#: What one decoded picture may take (a 48 MP colour photo fits): see ``ImageInfo``.
+DEFAULT_MAX_DECODED_BYTES = 192 * 1024 * 1024
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # HEIF brands whose pictures are HEVC-coded (what phones write). AVIF shares the container
@@ -65,15 +68,34 @@ class ImageInfo:
     height: int
     orientation: int  # EXIF orientation the stored pixels need (1 = already upright)
     frames: int = 1
+    # Bytes one decoded pixel takes: the larger of the file's samples and Pillow's layout
+    # (RGB and RGBA take 4), so ``decoded_bytes`` is what decoding would allocate at least.
+    bytes_per_pixel: int = field(default=4, compare=False)
+
+    @property
+    def decoded_bytes(self) -> int:
+        """Return the memory the decoded picture needs (every frame, at full size)."""
+        return self.width * self.height * self.frames * self.bytes_per_pixel
 
 
-def probe(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
-    """Return format, displayed size and orientation from the header only (no decode)."""
+def probe(
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decoded_bytes: int | None = None,
+) -> ImageInfo:
+    """Return format, displayed size and orientation from the header only (no decode).
+
+    Refuses pictures over ``max_pixels`` and, when given, pictures whose decoded size is
+    over ``max_decoded_bytes`` (a small 16-bit PNG can ask for gigabytes).
+    """
     kind = detect_format(data)
+    bytes_per_pixel = 4
     if kind == "jpeg":
-        width, height, orientation, frames = _probe_jpeg(data)
+        width, height, orientation, frames, bytes_per_pixel = _probe_jpeg(data)
     elif kind == "png":
         width, height, orientation, frames = _probe_png(data)
+        bytes_per_pixel = _png_bytes_per_pixel(data[24], data[25])
     elif kind == "webp":
         width, height, orientation, frames = _probe_webp(data)
     else:
@@ -82,9 +104,12 @@ def probe(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageInfo:
         raise CorruptImage("The image has no pixels.")
     if width * height * frames > max_pixels:
         raise too_many_pixels(width, height, max_pixels, frames)
+    info = ImageInfo(kind, width, height, orientation, frames, bytes_per_pixel)
+    if max_decoded_bytes is not None and info.decoded_bytes > max_decoded_bytes:
+        raise too_much_memory(width, height, info.decoded_bytes, max_decoded_bytes)
     if swaps_sides(orientation):
-        width, height = height, width
-    return ImageInfo(kind, width, height, orientation, frames)
+        return ImageInfo(kind, height, width, orientation, frames, bytes_per_pixel)
+    return info
 
 
 # --- JPEG ------------------------------------------------------------------------------------
@@ -95,7 +120,7 @@ JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC9, 0xCA, 0xCB}
 JPEG_UNSUPPORTED_SOF = {0xC5, 0xC6, 0xC7, 0xCD, 0xCE, 0xCF, 0xDE, 0xDF, 0xF7}
 
 
-def _probe_jpeg(data: bytes) -> tuple[int, int, int, int]:
+def _probe_jpeg(data: bytes) -> tuple[int, int, int, int, int]:
     pos = 2
     orientation: int | None = None
     size = len(data)
@@ -124,7 +149,8 @@ def _probe_jpeg(data: bytes) -> tuple[int, int, int, int]:
             if length < 8:
                 raise CorruptImage("The image is damaged: its picture header is too short.")
             height, width = struct.unpack_from(">HH", data, body + 1)
-            return width, height, orientation or 1, 1
+            grey = data[body + 5] == 1
+            return width, height, orientation or 1, 1, 1 if grey else 4
         elif marker in JPEG_UNSUPPORTED_SOF:
             raise UnsupportedFormat("The image uses a kind of JPEG this site cannot show.")
         elif marker == 0xDA:
@@ -158,6 +184,16 @@ def _probe_png(data: bytes) -> tuple[int, int, int, int]:
             frames = max(1, int.from_bytes(payload[:4], "big"))
         pos += 12 + length
     return width, height, orientation or 1, frames
+
+
+def _png_bytes_per_pixel(depth: int, colour: int) -> int:
+    """Return the decoded size of a pixel: 16-bit samples count double, colour takes 4."""
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 4)
+    in_file = channels * (2 if depth == 16 else 1)
+    # Pillow holds colour (and palettes, once converted for display) as 4 bytes per pixel,
+    # 16-bit grey as 32-bit integers on its way to 8 bits.
+    in_memory = 1 if colour == 0 and depth <= 8 else 4
+    return max(in_file, in_memory)
 
 
 # --- WebP ------------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from PIL import Image
+
 from trove.media.decode import decode, flattened
-from trove.media.formats import DEFAULT_MAX_PIXELS, probe
+from trove.media.formats import DEFAULT_MAX_DECODED_BYTES, DEFAULT_MAX_PIXELS, probe
 from trove.media.hashing import phash_image, sha256_hex
 from trove.media.strip import strip_to_stored
 from trove.media.thumbnails import render_thumbnails
@@ -29,16 +31,24 @@ def process_image(
     *,
     thumb_sizes: tuple[int, ...] = (320, 1280),
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
 ) -> ProcessedImage:
-    """Strip, verify, thumbnail and hash an upload; raise MediaError if it is unusable."""
-    clean, kind, picture = strip_to_stored(data, max_pixels=max_pixels)
+    """Strip, verify, thumbnail and hash an upload; raise MediaError if it is unusable.
+
+    Memory is bounded by ``max_decoded_bytes`` (refused before decoding) plus thumbnails:
+    the decoded picture is shrunk before any full-size copy is made.
+    """
+    clean, kind, picture = strip_to_stored(
+        data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes
+    )
     orientation = 1
     if picture is None:
         # Decoding the stripped file, once and scaled, both proves it decodes (stripping
         # checked only its structure) and gives the thumbnails their pixels.
         info = probe(clean, max_pixels=max_pixels)
         decoded = decode(clean, kind, longest=max(thumb_sizes), mode="RGB", all_frames=True)
-        picture = flattened(decoded)
+        picture = _flattened_small(decoded, max(thumb_sizes))
+        del decoded
         width, height, orientation = info.width, info.height, info.orientation
     else:
         width, height = picture.size  # converted HEIC: already upright
@@ -52,3 +62,27 @@ def process_image(
         phash=phash_image(smallest),
         thumbnails=thumbnails,
     )
+
+
+def _flattened_small(image: Image.Image, longest: int) -> Image.Image:
+    """Return ``image`` flattened, box-reduced by the largest whole factor keeping ``longest``.
+
+    Done in bands of rows: flattening a full-size RGBA picture at once makes three more
+    full-size copies (and Pillow's ``reduce`` of RGBA a premultiplied one), so the decoded
+    picture would be the smaller part of the job's memory. Band by band, it is the larger.
+    """
+    factor = max(image.size) // longest
+    if factor < 2 or min(image.size) < factor:
+        return flattened(image)
+    width, height = image.size
+    step = factor * max(1, 256 // factor)  # a whole number of boxes per band
+    out: Image.Image | None = None
+    for top in range(0, height, step):
+        band = flattened(image.crop((0, top, width, min(height, top + step))))
+        small = band.reduce(factor)
+        if out is None:
+            out = Image.new(small.mode, (-(-width // factor), -(-height // factor)))
+            out.info.update(small.info)
+        out.paste(small, (0, top // factor))
+    assert out is not None
+    return out

@@ -172,6 +172,9 @@ class Project(db.Model):
     # Counters kept by the review rules (updated atomically, never recounted in a view).
     approved_count: Mapped[int] = mapped_column(default=0)
     spent_minor: Mapped[int] = mapped_column(default=0)
+    # Photos holding one of the target's spots (processing, pending review or approved);
+    # kept by trove.submissions.spots in the transaction that changes a photo's status.
+    active_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("brief_versions.id", use_alter=True)

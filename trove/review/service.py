@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from trove.accounts.models import User
@@ -24,6 +24,7 @@ from trove.projects.models import Capability, Project
 from trove.review import rules
 from trove.review.models import Appeal
 from trove.security import local_url
+from trove.submissions import spots
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.submissions.service import REJECTION_REASONS
 from trove.timeutil import utcnow
@@ -61,20 +62,18 @@ def _move(
     reviewer: User | None,
     **values: Any,
 ) -> bool:
-    """Change status only if it is still one of ``allowed`` (atomic); return success."""
-    result = db.session.execute(
-        update(Submission)
-        .where(Submission.id == submission.id, Submission.status.in_(allowed))
-        .values(
-            status=new,
-            reviewed_at=utcnow(),
-            reviewed_by_id=reviewer.id if reviewer else None,
-            **values,
-        )
-        .execution_options(synchronize_session=False)
+    """Change status if it is still the one read and one of ``allowed`` (atomic); say if so."""
+    was = submission.status
+    if was not in allowed:
+        return False
+    return spots.move_status(
+        submission,
+        was,
+        new,
+        reviewed_at=utcnow(),
+        reviewed_by_id=reviewer.id if reviewer else None,
+        **values,
     )
-    db.session.refresh(submission)
-    return bool(result.rowcount)
 
 
 def _notice_url(submission: Submission) -> str:

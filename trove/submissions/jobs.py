@@ -6,14 +6,21 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete, select, text
 
 from trove.extensions import db
 from trove.files import get_storage
-from trove.media import NEAR_DUPLICATE_DISTANCE, MediaError, hamming, process_image
+from trove.media import (
+    NEAR_DUPLICATE_DISTANCE,
+    MediaError,
+    ProcessedImage,
+    hamming,
+    process_image,
+)
 from trove.media.hashing import phash_band_keys, phash_probe_keys
 from trove.submissions.models import PhashBand, Submission, SubmissionStatus
+from trove.submissions.service import upload_limits
+from trove.submissions.spots import move_status
 from trove.tasks import job, register_sweep
 from trove.timeutil import utcnow
 
@@ -66,6 +73,20 @@ def index_phash(submission: Submission, phash: int) -> None:
     )
 
 
+def _unreadable(submission: Submission, note: str) -> None:
+    """Reject a photo the job could not use; its bytes may be sent again (no tombstone)."""
+    move_status(
+        submission,
+        SubmissionStatus.PROCESSING,
+        SubmissionStatus.REJECTED,
+        rejection_code="unreadable",
+        rejection_note=note,
+        processed_at=utcnow(),
+        quarantine_name=None,
+        dedupe_sha256=None,
+    )
+
+
 @job(queue="media", timeout=300, max_attempts=3)
 def process_submission(submission_id: int) -> None:
     """Turn a quarantined upload into a stripped, stored photo awaiting review.
@@ -86,30 +107,35 @@ def process_submission(submission_id: int) -> None:
             db.session.commit()
         return
     name = submission.quarantine_name
-    if name is None or not storage.quarantine_path(name).exists():
-        submission.status = SubmissionStatus.REJECTED
-        submission.rejection_code = "unreadable"
-        submission.rejection_note = (
-            "The upload was lost before it could be processed. Please send it again."
+    if name is None or not storage.quarantine_exists(name):
+        _unreadable(
+            submission, "The upload was lost before it could be processed. Please send it again."
         )
-        submission.processed_at = utcnow()
-        submission.quarantine_name = None
         db.session.commit()
         return
     data = storage.read_quarantine(name)
-    max_pixels = int(current_app.config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000
+    limits = upload_limits()
     try:
-        processed = process_image(data, thumb_sizes=THUMB_SIZES, max_pixels=max_pixels)
+        processed = process_image(
+            data,
+            thumb_sizes=THUMB_SIZES,
+            max_pixels=limits.max_pixels,
+            max_decoded_bytes=limits.max_decoded_bytes,
+        )
     except MediaError as error:
-        submission.status = SubmissionStatus.REJECTED
-        submission.rejection_code = "unreadable"
-        submission.rejection_note = str(error)
-        submission.processed_at = utcnow()
-        submission.quarantine_name = None
+        _unreadable(submission, str(error))
         db.session.commit()
         storage.delete_quarantine(name)
         log.info("submission %s rejected by the media job: %s", submission_id, error)
         return
+    store_processed(submission, processed)
+    db.session.commit()
+    storage.delete_quarantine(name)
+
+
+def store_processed(submission: Submission, processed: ProcessedImage) -> None:
+    """Store a processed photo's files, then point ``submission`` at them, pending review."""
+    storage = get_storage()
     # Files first, then the row that points at them: a row never points at a missing file.
     key = storage.put_original(processed.data, processed.format)
     for size, thumb in processed.thumbnails.items():
@@ -123,11 +149,11 @@ def process_submission(submission_id: int) -> None:
     submission.stored_size = len(processed.data)
     submission.near_duplicate_of_id = _near_duplicate(submission, processed.phash)
     index_phash(submission, processed.phash)
-    submission.status = SubmissionStatus.PENDING_REVIEW
     submission.processed_at = utcnow()
     submission.quarantine_name = None
-    db.session.commit()
-    storage.delete_quarantine(name)
+    db.session.flush()
+    # Withdrawn meanwhile: the row keeps the stored file's key, so the purge finds it.
+    move_status(submission, SubmissionStatus.PROCESSING, SubmissionStatus.PENDING_REVIEW)
 
 
 @register_sweep

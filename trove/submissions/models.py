@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trove.accounts.models import User
@@ -50,6 +50,8 @@ class Submission(db.Model):
         Index("ix_submissions_project_status_id", "project_id", "status", "id"),
         Index("ix_submissions_contributor_id", "contributor_id", "id"),
         Index("ix_submissions_project_upload_sha", "project_id", "upload_sha256"),
+        # One photo per exact bytes per project, withdrawn ones included (a tombstone).
+        UniqueConstraint("project_id", "dedupe_sha256"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +74,9 @@ class Submission(db.Model):
     upload_size: Mapped[int]
     upload_sha256: Mapped[str] = mapped_column(String(64))
     quarantine_name: Mapped[str | None] = mapped_column(String(80))
+    # ``upload_sha256`` while the photo counts as a copy of these bytes in its project; None
+    # only when the media job lost or could not read the upload (it may be sent again).
+    dedupe_sha256: Mapped[str | None] = mapped_column(String(64))
 
     # The stripped, stored picture (set by the media job).
     processed_at: Mapped[datetime | None]
@@ -109,6 +114,16 @@ class Submission(db.Model):
     def dom_id(self) -> str:
         """Return the stable DOM id of the submission's card."""
         return f"submission-{self.id}"
+
+
+class ProjectContributor(db.Model):
+    """How many photos one contributor holds in one project (withdrawn ones included)."""
+
+    __tablename__ = "project_contributors"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+    contributor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    photo_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class PhashBand(db.Model):

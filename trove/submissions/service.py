@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from flask import current_app
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from trove.accounts.models import User
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage
-from trove.media import MediaError, StorageFull, detect_format, probe
+from trove.media import FileTooLarge, MediaError, StorageFull, TruncatedUpload, check_upload
 from trove.projects.models import Project
-from trove.submissions.models import ACTIVE_STATUSES, Submission, SubmissionStatus
+from trove.submissions import spots
+from trove.submissions.models import Submission, SubmissionStatus
 from trove.tasks import enqueue
 
 #: Why a photo may be declined. Reviewers pick one; contributors read the text.
@@ -36,6 +39,15 @@ REJECTION_REASONS: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class UploadLimits:
+    """The configured limits one uploaded file is checked against."""
+
+    max_bytes: int
+    max_pixels: int
+    max_decoded_bytes: int
+
+
 def clean_filename(name: str | None) -> str:
     """Return a display-safe version of an uploaded file's name (never used as a path)."""
     name = unicodedata.normalize("NFC", name or "")
@@ -49,43 +61,19 @@ def is_team_member(project: Project, user: User) -> bool:
     return project.member(user) is not None
 
 
-def active_counts(project: Project, contributor: User) -> tuple[int, int]:
-    """Count photos holding a spot (processing, pending review or approved), in one query.
-
-    Returns (the project's, ``contributor``'s in it).
-    """
-    project_total, contributors = db.session.execute(
-        select(
-            func.count(),
-            func.count().filter(Submission.contributor_id == contributor.id),
-        ).where(Submission.project_id == project.id, Submission.status.in_(ACTIVE_STATUSES))
-    ).one()
-    return project_total or 0, contributors or 0
-
-
 def remaining_for(project: Project, user: User) -> int:
     """Return how many more photos ``user`` may send to ``project`` now."""
-    project_total, mine = active_counts(project, user)
-    spots = (project.target_count or 0) - project_total
+    project_total, mine = spots.spot_counts(project, user)
+    left = (project.target_count or 0) - project_total
     if project.per_contributor_limit:
-        spots = min(spots, project.per_contributor_limit - mine)
-    return max(spots, 0)
+        left = min(left, project.per_contributor_limit - mine)
+    return max(left, 0)
 
 
 def quota_refusal(project: Project, user: User) -> str | None:
     """Return why ``user`` may send no more photos to this open project (None if they may)."""
-    project_total, mine = active_counts(project, user)
-    if project.per_contributor_limit and mine >= project.per_contributor_limit:
-        return (
-            f"You have sent the most photos one person can send to this project "
-            f"({project.per_contributor_limit}). Thank you!"
-        )
-    if project_total >= (project.target_count or 0):
-        return (
-            "This project has all the photos it needs waiting for review. "
-            "Spots may open again if some are declined."
-        )
-    return None
+    refusal = spots.spot_refusal(project, user)
+    return refusal.message if refusal is not None else None
 
 
 def check_can_upload(project: Project, user: User, brief_version_id: int | None) -> None:
@@ -107,9 +95,17 @@ def check_can_upload(project: Project, user: User, brief_version_id: int | None)
             field="consent",
             status=409,
         )
-    refusal = quota_refusal(project, user)
-    if refusal:
-        raise DomainError(refusal, status=409)
+    spots.check_spots(project, user)
+
+
+def upload_limits() -> UploadLimits:
+    """Return the configured limits every upload is checked against."""
+    config = current_app.config
+    return UploadLimits(
+        max_bytes=int(config["MAX_UPLOAD_MB"]) * 1024 * 1024,
+        max_pixels=int(config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000,
+        max_decoded_bytes=int(config["MAX_DECODED_MB"]) * 1024 * 1024,
+    )
 
 
 def receive_upload(
@@ -118,25 +114,35 @@ def receive_upload(
     stream: BinaryIO,
     filename: str | None,
     brief_version_id: int | None,
+    *,
+    expected_bytes: int | None = None,
 ) -> Submission:
-    """Quarantine an upload, validate it from its bytes, record it and queue processing."""
+    """Quarantine an upload, validate it from its bytes, record it and queue processing.
+
+    ``expected_bytes`` is the size the client announced: a body that ends short of it was
+    cut off (a cancelled upload, a dropped connection) and is refused.
+    """
     check_can_upload(project, user, brief_version_id)
     storage = get_storage()
-    max_bytes = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    limits = upload_limits()
     digest = hashlib.sha256()  # hashed as it is written, not read back for it
     try:
-        name = storage.save_quarantine(stream, max_bytes=max_bytes, digest=digest)
+        name = storage.save_quarantine(
+            stream, max_bytes=limits.max_bytes, digest=digest, expected_bytes=expected_bytes
+        )
     except StorageFull as error:
         raise DomainError(
             f"{error} Nothing was kept; please try again later.", status=507
         ) from None
+    except FileTooLarge as error:
+        raise DomainError(str(error), status=413) from None
+    except TruncatedUpload as error:
+        raise DomainError(str(error), status=400) from None
     except MediaError as error:
-        raise DomainError(
-            str(error), status=413 if "large" in str(error).lower() else 422
-        ) from None
+        raise DomainError(str(error), status=422) from None
     try:
         submission = _record(
-            project, user, name, digest.hexdigest(), filename, brief_version_id or 0
+            project, user, name, digest.hexdigest(), filename, brief_version_id or 0, limits
         )
     except BaseException:
         storage.delete_quarantine(name)
@@ -151,15 +157,18 @@ def _record(
     digest: str,
     filename: str | None,
     brief_version_id: int,
+    limits: UploadLimits,
 ) -> Submission:
     storage = get_storage()
     data = storage.read_quarantine(name)
     if not data:
         raise DomainError("The file is empty.", status=422)
-    max_pixels = int(current_app.config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000
     try:
-        kind = detect_format(data)
-        info = probe(data, max_pixels=max_pixels)
+        # The structural parse (every segment or chunk, checksums, the end marker) and the
+        # memory budget, in about a millisecond: damage is refused here, not by the job.
+        info = check_upload(
+            data, max_pixels=limits.max_pixels, max_decoded_bytes=limits.max_decoded_bytes
+        )
     except MediaError as error:
         raise DomainError(str(error), status=422) from None
     if info.width < (project.min_width or 0) or info.height < (project.min_height or 0):
@@ -168,37 +177,60 @@ def _record(
             f"{project.min_width} × {project.min_height}.",
             status=422,
         )
-    duplicate = db.session.scalar(
-        select(Submission)
-        .where(
-            Submission.upload_sha256 == digest,
-            Submission.status != SubmissionStatus.WITHDRAWN,
-            or_(Submission.project_id == project.id, Submission.contributor_id == user.id),
-        )
-        .limit(1)
-    )
-    if duplicate is not None:
-        if duplicate.contributor_id == user.id:
-            raise DomainError("You have already sent this exact photo.", status=409)
-        raise DomainError("This exact photo is already in this project.", status=409)
+    _check_not_duplicate(project, user, digest)
+    spots.reserve_spot(project, user)
     version = project.current_version
     submission = Submission(
         project_id=project.id,
         contributor_id=user.id,
         original_filename=clean_filename(filename),
-        upload_format=kind,
+        upload_format=info.format,
         upload_size=len(data),
         upload_sha256=digest,
+        dedupe_sha256=digest,
         quarantine_name=name,
         brief_version_id=brief_version_id,
         licence_hash=version.licence_hash if version else "",
     )
-    db.session.add(submission)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(submission)
+    except IntegrityError:
+        # The same bytes arrived at the same moment: the unique (project, bytes) decides.
+        raise _duplicate_error(user, project, digest) from None
     from trove.submissions.jobs import process_submission
 
     enqueue(process_submission, submission.id)
     return submission
+
+
+def _check_not_duplicate(project: Project, user: User, digest: str) -> None:
+    """Refuse bytes already in the project (withdrawn photos included) or already sent."""
+    duplicate = db.session.scalar(
+        select(Submission.id)
+        .where(
+            Submission.dedupe_sha256 == digest,
+            or_(
+                Submission.project_id == project.id,
+                (Submission.contributor_id == user.id)
+                & (Submission.status != SubmissionStatus.WITHDRAWN),
+            ),
+        )
+        .limit(1)
+    )
+    if duplicate is not None:
+        raise _duplicate_error(user, project, digest)
+
+
+def _duplicate_error(user: User, project: Project, digest: str) -> DomainError:
+    mine = db.session.scalar(
+        select(Submission.id)
+        .where(Submission.dedupe_sha256 == digest, Submission.contributor_id == user.id)
+        .limit(1)
+    )
+    if mine is not None:
+        return DomainError("You have already sent this exact photo.", status=409)
+    return DomainError("This exact photo is already in this project.", status=409)
 
 
 def my_submissions(

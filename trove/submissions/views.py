@@ -56,18 +56,21 @@ def _is_raw_body() -> bool:
     return request.mimetype == "application/octet-stream" or request.mimetype.startswith("image/")
 
 
-def _incoming() -> list[tuple[BinaryIO, str | None]]:
-    """Return (stream, file name) for each photo in the request.
+def _incoming() -> list[tuple[BinaryIO, str | None, int | None]]:
+    """Return (stream, file name, announced size) for each photo in the request.
 
     The upload script sends one photo as the whole body, its name percent-encoded in
     ``X-Trove-Filename`` and the consent in the query string: the bytes go straight from
-    the socket into quarantine, hashed on the way, with no multipart parsing or spooling.
-    A browser without JavaScript posts the form (one or more files, multipart).
+    the socket into quarantine, hashed on the way, with no multipart parsing or spooling;
+    a body shorter than its Content-Length was cut off. A browser without JavaScript posts
+    the form (one or more files, multipart; a form cut off before its end parses as empty).
     """
     if _is_raw_body():
         name = unquote(request.headers.get("X-Trove-Filename", ""), errors="replace")
-        return [(request.stream, name or None)]
-    return [(f.stream, f.filename) for f in request.files.getlist("photos") if f and f.filename]
+        return [(request.stream, name or None, request.content_length)]
+    return [
+        (f.stream, f.filename, None) for f in request.files.getlist("photos") if f and f.filename
+    ]
 
 
 @bp.post("/projects/<int:project_id>/submissions")
@@ -81,11 +84,19 @@ def upload(project_id: int) -> Response:
         return _upload_error(project.id, "Choose at least one photo.", 422)
     accepted: list[Submission] = []
     errors: list[tuple[str, str]] = []
+    most = int(current_app.config["MAX_FILES_PER_REQUEST"])
+    for _stream, filename, _size in files[most:]:
+        errors.append(
+            (
+                service.clean_filename(filename),
+                f"Only {most} photos can be sent at once; send this one again.",
+            )
+        )
     card: Response | None = None
-    for stream, filename in files:
+    for stream, filename, size in files[:most]:
         try:
             submission = service.receive_upload(
-                project, current_user, stream, filename, _version_id()
+                project, current_user, stream, filename, _version_id(), expected_bytes=size
             )
         except DomainError as error:
             db.session.rollback()
@@ -177,10 +188,11 @@ def image(submission_id: int, size: int) -> Response:
     submission = load_submission(submission_id)
     if size not in THUMB_SIZES or not can_view_image(submission, size):
         abort(404)
-    path = get_storage().derived_path(submission.storage_key, size)
-    if not path.exists():
-        abort(404)
-    return send_private_file(path, "image/jpeg", filename=f"photo-{submission.id}-{size}.jpg")
+    return send_private_file(
+        get_storage().derived_object(submission.storage_key, size),
+        "image/jpeg",
+        filename=f"photo-{submission.id}-{size}.jpg",
+    )
 
 
 @bp.get("/submissions/<int:submission_id>/original")
@@ -189,8 +201,9 @@ def original(submission_id: int) -> Response:
     submission = load_submission(submission_id)
     if not can_view_image(submission, access.ORIGINAL):
         abort(404)
-    path = get_storage().original_path(submission.storage_key)
-    if not path.exists():
+    storage = get_storage()
+    name = storage.original_object(submission.storage_key)
+    if storage.object_info(name) is None:
         abort(404)
     record_event(
         current_user, "submission.downloaded", submission, project_id=submission.project_id
@@ -198,7 +211,7 @@ def original(submission_id: int) -> Response:
     db.session.commit()
     ext = "jpg" if submission.stored_format == "jpeg" else submission.stored_format
     return send_private_file(
-        path,
+        name,
         MIMETYPES[submission.stored_format],
         filename=f"photo-{submission.id}.{ext}",
         attachment=True,

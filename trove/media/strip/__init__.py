@@ -8,13 +8,15 @@ from __future__ import annotations
 from PIL import Image
 
 from trove.media.decode import decode
-from trove.media.formats import DEFAULT_MAX_PIXELS, probe
+from trove.media.formats import DEFAULT_MAX_PIXELS, ImageInfo, probe
 from trove.media.strip.heic import heic_to_jpeg
 from trove.media.strip.jpeg import strip_jpeg
 from trove.media.strip.png import strip_png
 from trove.media.strip.webp import strip_webp
 
-__all__ = ["strip_metadata", "strip_to_stored"]
+__all__ = ["check_upload", "strip_metadata", "strip_to_stored"]
+
+_LOSSLESS = {"jpeg": strip_jpeg, "png": strip_png, "webp": strip_webp}
 
 
 def strip_metadata(
@@ -36,20 +38,33 @@ def strip_metadata(
     return clean
 
 
+def check_upload(
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_decoded_bytes: int | None = None
+) -> ImageInfo:
+    """Return the header of an upload whose whole structure parses; raise MediaError if not.
+
+    No pixels are decoded: the limits come from the header, and the stripper's parse walks
+    every segment or chunk (lengths, checksums, the end marker), so a truncated or damaged
+    file is refused in about a millisecond. HEIC is read through libheif's box parser only;
+    its full decode is the media job's.
+    """
+    info = probe(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
+    if info.format in _LOSSLESS:
+        _LOSSLESS[info.format](data)
+    return info
+
+
 def strip_to_stored(
-    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_decoded_bytes: int | None = None
 ) -> tuple[bytes, str, Image.Image | None]:
     """Return (stripped bytes, their format, the decoded picture if one was needed).
 
     The picture is returned only when stripping had to decode (HEIC), so that callers can
     reuse it instead of decoding the result again.
     """
-    kind = probe(data, max_pixels=max_pixels).format  # refuses bombs before any decoding
-    if kind == "jpeg":
-        return strip_jpeg(data), "jpeg", None
-    if kind == "png":
-        return strip_png(data), "png", None
-    if kind == "webp":
-        return strip_webp(data), "webp", None
+    # Refuses bombs (pixels and decoded size) before any decoding.
+    kind = probe(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes).format
+    if kind in _LOSSLESS:
+        return _LOSSLESS[kind](data), kind, None
     converted, picture = heic_to_jpeg(data)
     return strip_jpeg(converted), "jpeg", picture

@@ -111,7 +111,8 @@ def example_image(project_id: int, example_id: int) -> Response:
     """Send an example photo to whoever may read the brief."""
     project = load_project(project_id)
     example = _example_or_404(project.id, example_id)
-    path = get_storage().derived_path(example.storage_key, EXAMPLE_SIZE)
-    if not path.exists():
-        abort(404)
-    return send_private_file(path, "image/jpeg", filename=f"example-{example.id}.jpg")
+    return send_private_file(
+        get_storage().derived_object(example.storage_key, EXAMPLE_SIZE),
+        "image/jpeg",
+        filename=f"example-{example.id}.jpg",
+    )

@@ -1,0 +1,133 @@
+"""Compile once per test process what every test app compiles alike: URL builders, templates.
+
+The suite creates an app per test. Each ``create_app`` registers ~110 URL rules, and
+werkzeug compiles two builder functions per rule through ``ast`` and ``compile`` (about 90 %
+of the cost of creating an app); each new app's Jinja environment compiles again every
+template the test renders. Both results depend only on their input, so they are shared:
+
+- a builder's code depends only on the rule's parsed parts and the names of its defaults
+  (it reads the rule's converters through its ``self`` argument when called), so the
+  function compiled for one app serves the same rule in every later app (rules whose
+  defaults are folded into the URL as constants are compiled as usual);
+- templates go through a Jinja bytecode cache in memory, keyed by the template, its source
+  checksum and the environment's syntax options;
+- SQL statements: SQLAlchemy caches compiled statements per engine, keyed by the engine's
+  dialect object, so each test's new engine compiled every query again. Test engines share
+  one cache whose keys name the dialect by its class and server version instead (every
+  engine of a test process talks to the same kind of server with the same settings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from jinja2 import BytecodeCache, Environment
+from jinja2.bccache import Bucket
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.util import LRUCache
+from werkzeug.routing import Rule
+
+_Builder = Callable[..., tuple[str, str]]
+_compile_builder = Rule._compile_builder
+_builders: dict[tuple[Any, ...], _Builder] = {}
+
+
+def _shared_builder(self: Rule, append_unknown: bool = True) -> _Builder:
+    """Return the builder werkzeug would compile for this rule, compiled once per process."""
+    defaults = self.defaults or {}
+    if any(dynamic and part in defaults for dynamic, part in self._trace):
+        return _compile_builder(self, append_unknown)
+    key = (self.rule, tuple(self._trace), tuple(defaults), append_unknown)
+    builder = _builders.get(key)
+    if builder is None:
+        builder = _builders[key] = _compile_builder(self, append_unknown)
+    return builder
+
+
+#: Environment settings that change what a template compiles to.
+_SYNTAX = (
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "line_statement_prefix",
+    "line_comment_prefix",
+    "trim_blocks",
+    "lstrip_blocks",
+    "newline_sequence",
+    "keep_trailing_newline",
+    "optimized",
+    "autoescape",
+)
+
+
+class MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates kept in memory for every environment of the process."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def get_bucket(
+        self, environment: Environment, name: str, filename: str | None, source: str
+    ) -> Bucket:
+        """Return the bucket of ``name`` as compiled under ``environment``'s syntax."""
+        settings = [getattr(environment, option, None) for option in _SYNTAX]
+        syntax = repr([*settings, sorted(environment.extensions)])
+        bucket = Bucket(
+            environment,
+            self.get_cache_key(name, filename) + self.get_cache_key(syntax),
+            self.get_source_checksum(source),
+        )
+        self.load_bytecode(bucket)
+        return bucket
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        """Fill ``bucket`` from memory, if its template was compiled before."""
+        data = self.code.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Keep ``bucket``'s compiled template."""
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+class SharedCompiledCache:
+    """SQLAlchemy's compiled-statement cache, shared by engines of the same dialect."""
+
+    def __init__(self, size: int = 5000) -> None:
+        self.compiled: LRUCache[tuple[Any, ...], Any] = LRUCache(size)
+
+    @staticmethod
+    def _key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        dialect = key[0]
+        if isinstance(dialect, Dialect):
+            kind = (type(dialect), dialect.server_version_info, dialect.paramstyle)
+            return (kind, *key[1:])
+        return key
+
+    def get(self, key: tuple[Any, ...], default: Any = None) -> Any:
+        """Return the statement compiled for ``key``'s dialect kind, or ``default``."""
+        return self.compiled.get(self._key(key), default)
+
+    def __setitem__(self, key: tuple[Any, ...], value: Any) -> None:
+        self.compiled[self._key(key)] = value
+
+
+compiled_statements = SharedCompiledCache()
+
+
+def share_compiled_statements(engine: Engine) -> None:
+    """Make ``engine`` use the statements other test engines compiled."""
+    engine.update_execution_options(compiled_cache=compiled_statements)
+
+
+def install() -> None:
+    """Share URL builders and compiled templates between apps (idempotent)."""
+    Rule._compile_builder = _shared_builder  # type: ignore[method-assign]
+    if not isinstance(Flask.jinja_options.get("bytecode_cache"), MemoryBytecodeCache):
+        Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": MemoryBytecodeCache()}

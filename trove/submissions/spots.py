@@ -1,0 +1,170 @@
+"""Spots: the one home of the counts behind a project's target and each person's limit.
+
+Two counters, kept in the transaction that changes a photo's status, never recounted:
+
+- ``Project.active_count``: the project's photos processing, pending review or approved
+  (what the target is measured against while uploading);
+- ``ProjectContributor.photo_count``: the same for one contributor, plus the photos they
+  withdrew from one of those statuses, so a withdrawal never frees an allowance (and the
+  withdrawn photo's bytes stay a tombstone: see ``Submission.dedupe_sha256``).
+
+A new photo takes its spots with :func:`reserve_spot`, conditional UPDATEs in the shape of
+``reserve_approval``: the database checks the limit and counts in one statement, so the
+26th of 30 simultaneous uploads is refused exactly as if it came alone. Every other status
+move calls :func:`count_status_change`. Rows are always locked project first, then the
+contributor's, so two transactions never wait on each other in a circle.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from trove.accounts.models import User
+from trove.errors import DomainError
+from trove.extensions import db
+from trove.projects.models import Project
+from trove.submissions.models import (
+    ACTIVE_STATUSES,
+    ProjectContributor,
+    Submission,
+    SubmissionStatus,
+)
+
+
+def limit_error(project: Project) -> DomainError:
+    """Return the refusal for a contributor who reached the per-person limit."""
+    return DomainError(
+        f"You have sent the most photos one person can send to this project "
+        f"({project.per_contributor_limit}). Thank you!",
+        status=409,
+    )
+
+
+def target_error() -> DomainError:
+    """Return the refusal for a project whose spots are all taken."""
+    return DomainError(
+        "This project has all the photos it needs waiting for review. "
+        "Spots may open again if some are declined.",
+        status=409,
+    )
+
+
+def spot_counts(project: Project, contributor: User) -> tuple[int, int]:
+    """Return (the project's photos holding a spot, ``contributor``'s count in it)."""
+    mine = db.session.scalar(
+        select(ProjectContributor.photo_count).where(
+            ProjectContributor.project_id == project.id,
+            ProjectContributor.contributor_id == contributor.id,
+        )
+    )
+    active = db.session.scalar(select(Project.active_count).where(Project.id == project.id))
+    return active or 0, mine or 0
+
+
+def spot_refusal(project: Project, contributor: User) -> DomainError | None:
+    """Return why ``contributor`` may send no more photos now (None if they may)."""
+    active, mine = spot_counts(project, contributor)
+    if project.per_contributor_limit and mine >= project.per_contributor_limit:
+        return limit_error(project)
+    if active >= (project.target_count or 0):
+        return target_error()
+    return None
+
+
+def check_spots(project: Project, contributor: User) -> None:
+    """Refuse early (before any bytes are read) when a limit is already reached."""
+    refusal = spot_refusal(project, contributor)
+    if refusal is not None:
+        raise refusal
+
+
+def reserve_spot(project: Project, contributor: User) -> None:
+    """Count a new photo against the target and the contributor's limit, or refuse (atomic)."""
+    taken = db.session.execute(
+        update(Project)
+        .where(
+            Project.id == project.id,
+            Project.active_count < db.func.coalesce(Project.target_count, 0),
+        )
+        .values(active_count=Project.active_count + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
+        raise target_error()
+    _ensure_row(project.id, contributor.id)
+    limited = update(ProjectContributor).where(
+        ProjectContributor.project_id == project.id,
+        ProjectContributor.contributor_id == contributor.id,
+    )
+    if project.per_contributor_limit:
+        limited = limited.where(ProjectContributor.photo_count < project.per_contributor_limit)
+    counted = db.session.execute(
+        limited.values(photo_count=ProjectContributor.photo_count + 1).execution_options(
+            synchronize_session=False
+        )
+    ).rowcount
+    if not counted:
+        raise limit_error(project)
+
+
+def count_status_change(
+    submission: Submission, was: SubmissionStatus, now: SubmissionStatus
+) -> None:
+    """Keep both counters exact after ``submission`` moved from ``was`` to ``now``."""
+    project_delta = _holds(now) - _holds(was)
+    # A withdrawal keeps the contributor's count as it was: the photo still counts for them.
+    contributor_delta = 0 if now is SubmissionStatus.WITHDRAWN else project_delta
+    if project_delta:
+        db.session.execute(
+            update(Project)
+            .where(Project.id == submission.project_id)
+            .values(active_count=Project.active_count + project_delta)
+            .execution_options(synchronize_session=False)
+        )
+    if contributor_delta and submission.contributor_id is not None:
+        _ensure_row(submission.project_id, submission.contributor_id)
+        db.session.execute(
+            update(ProjectContributor)
+            .where(
+                ProjectContributor.project_id == submission.project_id,
+                ProjectContributor.contributor_id == submission.contributor_id,
+            )
+            .values(photo_count=ProjectContributor.photo_count + contributor_delta)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _holds(status: SubmissionStatus) -> int:
+    return 1 if status in ACTIVE_STATUSES else 0
+
+
+def _ensure_row(project_id: int, contributor_id: int) -> None:
+    """Create the (project, contributor) counter row if it is missing; never fail if it exists."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(ProjectContributor)
+        .values(project_id=project_id, contributor_id=contributor_id, photo_count=0)
+        .on_conflict_do_nothing()
+    )
+
+
+def move_status(
+    submission: Submission, was: SubmissionStatus, now: SubmissionStatus, **values: object
+) -> bool:
+    """Move ``submission`` from ``was`` to ``now`` if it is still ``was`` (atomic); count it.
+
+    Returns whether it moved; ``submission`` is reloaded either way.
+    """
+    result = db.session.execute(
+        update(Submission)
+        .where(Submission.id == submission.id, Submission.status == was)
+        .values(status=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    moved = bool(result.rowcount)
+    if moved:
+        count_status_change(submission, was, now)
+    db.session.refresh(submission)
+    return moved
