@@ -169,19 +169,26 @@ def _create_batch(
     db.session.add(batch)
     db.session.flush()
     batch.sender_batch_id = batch_reference(batch.id)
-    items = [
-        PayoutItem(
-            batch_id=batch.id,
-            contributor_id=p.contributor_id,
-            receiver=p.contributor.paypal_email,  # type: ignore[union-attr]
-            amount_minor=p.amount_minor,
-            currency=currency,
-            earning_count=p.earning_count,
-        )
+    rows = [
+        {
+            "batch_id": batch.id,
+            "contributor_id": p.contributor_id,
+            "receiver": p.contributor.paypal_email,  # type: ignore[union-attr]
+            "amount_minor": p.amount_minor,
+            "currency": currency,
+            "earning_count": p.earning_count,
+        }
         for p in planned
     ]
-    db.session.add_all(items)
-    db.session.flush()
+    # One multi-row INSERT, then one SELECT for the ids (one item per contributor): the
+    # ORM would insert row by row on SQLite to read each id back.
+    for chunk in _chunks(rows, 5000):
+        db.session.execute(insert(PayoutItem), chunk)
+    by_contributor = {
+        item.contributor_id: item
+        for item in db.session.scalars(select(PayoutItem).where(PayoutItem.batch_id == batch.id))
+    }
+    items = [by_contributor[p.contributor_id] for p in planned]
     links = []
     for item, p in zip(items, planned, strict=True):
         item.sender_item_id = item_reference(item.id)
