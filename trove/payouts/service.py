@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, update
 
 from trove.accounts.models import User
 from trove.audit.service import record_event
@@ -196,7 +196,7 @@ def _create_batch(
     db.session.flush()  # one executemany for the references, not one flush per item
     for chunk in _chunks(links, 5000):
         db.session.execute(insert(PayoutItemEarning), chunk)
-    _take(batch, [link["earning_id"] for link in links])
+    _take(links)
     db.session.flush()
     record_event(
         actor,
@@ -211,32 +211,27 @@ def _create_batch(
     return batch
 
 
-def _take(batch: PayoutBatch, earning_ids: list[int]) -> None:
-    """Move earnings into the batch's items: all of them or none (someone took one first).
+def _take(links: list[dict[str, int]]) -> None:
+    """Move earnings into their items: all of them or none (someone took one first).
 
-    Each earning goes to the item of this batch its link names, in a few set-based
-    statements; an earning already taken (not payable, or in another item) is not moved,
-    so a short count means another payout won the race and the caller rolls back.
+    Each earning goes to the item its link names, a chunk at a time in one UPDATE; an
+    earning already taken (not payable, or in another item) is not moved, so a short count
+    means another payout won the race and the caller rolls back.
     """
-    own_item = (
-        select(PayoutItemEarning.item_id)
-        .join(PayoutItem, PayoutItem.id == PayoutItemEarning.item_id)
-        .where(PayoutItemEarning.earning_id == Earning.id, PayoutItem.batch_id == batch.id)
-        .scalar_subquery()
-    )
     taken = 0
-    for chunk in _chunks(earning_ids, _CHUNK):
+    for chunk in _chunks(links, _CHUNK):
+        owner = {link["earning_id"]: link["item_id"] for link in chunk}
         taken += db.session.execute(
             update(Earning)
             .where(
-                Earning.id.in_(chunk),
+                Earning.id.in_(list(owner)),
                 Earning.status.in_(PAYABLE),
                 Earning.payout_item_id.is_(None),
             )
-            .values(status=EarningStatus.IN_BATCH, payout_item_id=own_item)
+            .values(status=EarningStatus.IN_BATCH, payout_item_id=case(owner, value=Earning.id))
             .execution_options(synchronize_session=False)  # no earning is loaded here
         ).rowcount
-    if taken != len(earning_ids):
+    if taken != len(links):
         raise DomainError(
             "Someone else prepared a payout with some of these earnings at the same moment. "
             "Reload the page and look again."
