@@ -8,6 +8,8 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -157,7 +159,7 @@ def test_a_form_posted_through_nginx_on_a_non_default_port_passes_the_referrer_c
     """The site passes the port in Host: Flask-WTF compares it with the Referer over HTTPS."""
     import httpx
 
-    from tests.conftest import LiveServer, _free_port, _wait_for_port
+    from tests.conftest import LiveServer, _free_port
     from tests.factories import make_user
 
     _nginx()
@@ -165,19 +167,10 @@ def test_a_form_posted_through_nginx_on_a_non_default_port_passes_the_referrer_c
     with app.app_context():
         make_user(email="ada@example.org")
     port = _free_port()
-    site = _site_with_test_certificate(tmp_path)
-    site = site.split("server {", 2)[2]  # the HTTPS server only, not the port-80 redirect
-    site = "server {" + site.replace("listen [::]:443 ssl;", "")
-    site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
+    site = _https_site_on(tmp_path, port)
     with LiveServer(app) as server:
         site = site.replace("http://127.0.0.1:8000", server.url)
-        nginx = subprocess.Popen(
-            _nginx_command(tmp_path, _wrapper(tmp_path, site), "-g", "daemon off;"),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_for_port(port)
+        with _running_nginx(tmp_path, site, port):
             base = f"https://127.0.0.1:{port}"
             with httpx.Client(base_url=base, verify=False) as client:  # noqa: S501
                 page = client.get("/login")
@@ -193,6 +186,48 @@ def test_a_form_posted_through_nginx_on_a_non_default_port_passes_the_referrer_c
                     headers={"Referer": f"{base}/login"},
                 )
             assert answer.status_code == 303, answer.text[:500]
-        finally:
-            nginx.terminate()
-            nginx.wait(30)
+
+
+def _https_site_on(tmp_path: Path, port: int) -> str:
+    """Return the site's HTTPS server (not the port-80 redirect) listening on ``port``."""
+    head, _redirect, https = _site_with_test_certificate(tmp_path).split("server {", 2)
+    site = head + "server {" + https.replace("listen [::]:443 ssl;", "")
+    return site.replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
+
+
+@contextmanager
+def _running_nginx(tmp_path: Path, site: str, port: int) -> Iterator[None]:
+    """Run nginx on ``site`` in the foreground until the block ends."""
+    from tests.conftest import _wait_for_port
+
+    nginx = subprocess.Popen(
+        _nginx_command(tmp_path, _wrapper(tmp_path, site), "-g", "daemon off;"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port)
+        yield
+    finally:
+        nginx.terminate()
+        nginx.wait(30)
+
+
+def test_nginx_caches_versioned_static_files_for_good(tmp_path):
+    """A static URL with ?v=<hash> (as Trove renders them) is immutable; one without revalidates."""
+    import httpx
+
+    from tests.conftest import _free_port
+
+    _nginx()
+    port = _free_port()
+    static = str(Path(__file__).resolve().parent.parent / "static") + "/"
+    site = _https_site_on(tmp_path, port).replace("/srv/trove/app/static/", static)
+    base = f"https://127.0.0.1:{port}"
+    with _running_nginx(tmp_path, site, port), httpx.Client(base_url=base, verify=False) as client:  # noqa: S501
+        versioned = client.get("/static/app.js?v=0123456789ab")
+        plain = client.get("/static/app.js")
+    assert versioned.status_code == 200 and plain.status_code == 200
+    assert versioned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert plain.headers["Cache-Control"] == "no-cache"
+    assert "Expires" not in plain.headers and "ETag" in plain.headers

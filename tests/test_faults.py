@@ -235,7 +235,7 @@ def test_after_a_redis_restart_the_scheduler_runs_retries_and_health_shows_it(
             lambda: _beaten(app, "scheduler") and _beaten(app, "sweep"), within=120, what="beats"
         )
         health = admin.get("/admin/").get_data(as_text=True)
-        assert "late" not in health, health
+        assert "— late" not in health, health
 
         redis.stop()
         redis.start()  # a restart: empty, the scheduler's child process loses its link

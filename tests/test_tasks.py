@@ -199,7 +199,9 @@ def test_uploads_succeed_through_a_redis_restart_and_are_processed_after(make_ap
     assert b"Redis is unreachable" in admin.get("/admin/").data
     redis.start()  # back on the same port, empty (as after a restart without persistence)
     with app.app_context():
-        for record in db.session.scalars(select(JobRecord)):
+        # The photos' jobs (publishing the brief also queued an e-mail, left as it is).
+        photo_jobs = select(JobRecord).where(JobRecord.name.endswith("process_submission"))
+        for record in db.session.scalars(photo_jobs):
             record.created_at = record.created_at.replace(year=2000)
         db.session.commit()
         assert sweep() == 2  # both jobs handed over again (the first was lost with Redis)
@@ -215,5 +217,5 @@ def test_uploads_succeed_through_a_redis_restart_and_are_processed_after(make_ap
     with app.app_context():
         statuses = db.session.scalars(select(Submission.status)).all()
         assert statuses == [SubmissionStatus.PENDING_REVIEW] * 2
-        assert {r.status for r in db.session.scalars(select(JobRecord))} == {JobStatus.DONE}
+        assert {r.status for r in db.session.scalars(photo_jobs)} == {JobStatus.DONE}
     redis.stop()

@@ -28,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.configure(app, test_config)
     _configure_logging(app)
 
-    from trove import cli, errors, files, ids, security, tasks
+    from trove import cli, errors, files, ids, security, static, tasks
     from trove.extensions import csrf, db, htmx, limiter, login_manager, migrate
 
     ids.init_app(app)  # before any route is added: <int:...> refuses ids past 64 bits
@@ -47,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     tasks.init_app(app)
     files.init_app(app)
+    static.init_app(app)
     cli.init_app(app)
 
     from trove import templating

@@ -6,18 +6,29 @@ re-rendered (values kept, messages per field). ``templates/base.html`` configure
 ``static/app.js`` shows their short message in the page's alert region instead.
 
 Views never read HX-* headers themselves; they call :func:`render` (or
-:func:`redirect_or_fragment` after a change) and this module decides.
+:func:`redirect_after_change` after a change) and this module decides.
+
+A change is one step, written once in :func:`apply_change`: run the service call; on a
+:class:`~trove.errors.DomainError` roll back and answer with the refusal (the fragment with
+the message, or the message flashed on the page the person returns to); otherwise commit
+and answer with what changed. A flashed message is only for a redirect: a fragment shows
+the change (or the refusal) itself, so nothing is flashed for it.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Response, redirect, render_template, request
+from flask import Response, redirect, render_template
+from flask import flash as flash_message
 from jinja2_fragments.flask import render_block
 
-from trove.extensions import htmx
+from trove.errors import DomainError
+from trove.extensions import db, htmx
+
+T = TypeVar("T")
 
 
 def is_fragment_request() -> bool:
@@ -29,12 +40,16 @@ def render(
     template: str,
     *,
     block: str | None = None,
+    partial: str | None = None,
     status: int = 200,
     trigger: str | dict[str, Any] | None = None,
     **context: Any,
 ) -> Response:
-    """Render ``template`` whole, or only ``block`` of it for an htmx request."""
-    if block is not None and is_fragment_request():
+    """Render ``template`` whole, or for an htmx request only its ``block`` (or the
+    shared ``partial`` template that stands for the same part of the page)."""
+    if partial is not None and is_fragment_request():
+        body = render_template(partial, **context)
+    elif block is not None and is_fragment_request():
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
@@ -64,15 +79,24 @@ def add_trigger(response: Response, trigger: str | dict[str, Any]) -> Response:
 
 def redirect_after_change(
     location: str,
+    /,
     *,
+    flash: str | None = None,
+    category: str = "success",
     template: str | None = None,
     block: str | None = None,
     trigger: str | dict[str, Any] | None = None,
     **context: Any,
 ) -> Response:
-    """Answer a successful change: 303 for plain forms, the changed fragment for htmx."""
+    """Answer a successful change: 303 for plain forms, the changed fragment for htmx.
+
+    ``flash`` is shown on the page the person lands on; it is not flashed when the answer
+    is the fragment, which shows the change itself.
+    """
     if template is not None and is_fragment_request():
         return render(template, block=block, trigger=trigger, **context)
+    if flash is not None:
+        flash_message(flash, category)
     if bool(htmx) and not htmx.boosted:
         response = Response(status=204)
         response.headers["HX-Redirect"] = location
@@ -84,7 +108,49 @@ def redirect_after_change(
     return response
 
 
-def wants_json() -> bool:
-    """Return whether the client prefers JSON over HTML (API-style callers)."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and not bool(htmx)
+def refuse_change(
+    location: str,
+    refusal: DomainError | str,
+    /,
+    *,
+    status: int = 422,
+    template: str | None = None,
+    block: str | None = None,
+    **context: Any,
+) -> Response:
+    """Answer a refused change: the fragment for htmx, else the message flashed on
+    ``location`` (a page answered at a POST-only URL would 405 on reload).
+
+    ``refusal`` is a service's :class:`DomainError` (its status is used) or a message
+    answered with ``status``.
+    """
+    if isinstance(refusal, DomainError):
+        message, status = refusal.message, refusal.status
+    else:
+        message = refusal
+    if template is not None and is_fragment_request():
+        return render(template, block=block, status=status, **context)
+    flash_message(message, "error")
+    return redirect_after_change(location)
+
+
+def apply_change(
+    action: Callable[[], T],
+    *,
+    done: Callable[[T], Response],
+    on_error: str | Callable[[DomainError], Response],
+) -> Response:
+    """Run ``action`` (one service call), then commit and answer ``done(result)``.
+
+    On a :class:`DomainError` the session is rolled back and the answer is
+    ``on_error(error)``, or, when ``on_error`` is a location, the message flashed there.
+    """
+    try:
+        result = action()
+    except DomainError as error:
+        db.session.rollback()
+        if isinstance(on_error, str):
+            return refuse_change(on_error, error)
+        return on_error(error)
+    db.session.commit()
+    return done(result)

@@ -204,7 +204,7 @@ def test_zoom_page_downloads_and_hides_a_withdrawn_photo(live_server, browser):
     with page.expect_download() as info:
         page.get_by_role("link", name="Download the original (logged)").click()
     download = info.value
-    assert download.suggested_filename == f"trove-{kept_id}.jpg"
+    assert download.suggested_filename == f"photo-{kept_id}.jpg"
     with open(download.path(), "rb") as fh:
         assert fh.read(2) == b"\xff\xd8"
     expect(page.locator("h1")).to_have_text(f"Photo {kept_id}")  # the page was not replaced

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, current_app, flash, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
@@ -19,10 +21,10 @@ from trove.accounts.forms import (
     SignInLinkForm,
     SignupForm,
 )
-from trove.accounts.models import User
+from trove.accounts.models import Invitation, User
 from trove.errors import DomainError
 from trove.extensions import db, limiter, login_manager
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import apply_change, is_fragment_request, redirect_after_change, render
 from trove.mail import send_mail, site_url
 from trove.security import safe_next
 
@@ -120,8 +122,9 @@ def logout() -> Response:
     """Sign out: this browser's session ends on the server too."""
     sessions.end_current_session()
     db.session.commit()
-    flash("You are signed out.", "info")
-    return redirect_after_change(url_for("main.index"))
+    return redirect_after_change(
+        url_for("main.index"), flash="You are signed out.", category="info"
+    )
 
 
 # --- sign-in links -------------------------------------------------------------------------
@@ -167,8 +170,7 @@ def use_sign_in_link(token: str) -> Response:
         )
     sessions.begin_session(user)
     db.session.commit()
-    flash(f"Welcome back, {user.display_name}.", "success")
-    return redirect_after_change(_home_for(user))
+    return redirect_after_change(_home_for(user), flash=f"Welcome back, {user.display_name}.")
 
 
 # --- password reset ------------------------------------------------------------------------
@@ -233,8 +235,7 @@ def reset_password(token: str) -> Response:
     service.set_password(user, form.password.data)
     sessions.begin_session(user)
     db.session.commit()
-    flash("Your password has been changed.", "success")
-    return redirect_after_change(url_for("main.index"))
+    return redirect_after_change(url_for("main.index"), flash="Your password has been changed.")
 
 
 # --- invitations ---------------------------------------------------------------------------
@@ -268,35 +269,50 @@ def accept_invitation(token: str) -> Response:
         return render("accounts/invitation.html", invite=None, error=error.message, status=404)
     existing = service.find_user_by_email(invite.email)
     form = AcceptInvitationForm()
-    if existing is not None:
-        if not current_user.is_authenticated or current_user.id != existing.id:
-            flash(f"Sign in as {invite.email} to accept the invitation.", "info")
-            return redirect_after_change(
-                url_for("accounts.login_form", next=url_for("accounts.invitation", token=token))
-            )
+    if existing is None:
+        if not form.validate_on_submit():
+            return _invitation_form(invite, token, form)
+        user = service.create_user(invite.email, form.password.data, form.display_name.data)
+    elif current_user.is_authenticated and current_user.id == existing.id:
         user = existing
     else:
-        if not form.validate_on_submit():
-            return render(
-                "accounts/invitation.html",
-                block="form",
-                invite=invite,
-                token=token,
-                existing=None,
-                form=form,
-                error=None,
-                status=422,
-            )
-        user = service.create_user(invite.email, form.password.data, form.display_name.data)
-    try:
-        service.accept_invitation(invite, user)
-    except DomainError as error:
-        return render("accounts/invitation.html", invite=None, error=error.message, status=409)
+        return _sign_in_to_accept(invite, token)
+    return apply_change(
+        lambda: _accept(invite, user),
+        done=lambda _: redirect_after_change(
+            _home_for(user), flash=f"Welcome to the {current_app.config['LAB_NAME']} team."
+        ),
+        on_error=lambda error: render(
+            "accounts/invitation.html", invite=None, error=error.message, status=409
+        ),
+    )
+
+
+def _accept(invite: Invitation, user: User) -> None:
+    service.accept_invitation(invite, user)
     if not current_user.is_authenticated:
         sessions.begin_session(user)
-    db.session.commit()
-    flash(f"Welcome to the {current_app.config['LAB_NAME']} team.", "success")
-    return redirect_after_change(_home_for(user))
+
+
+def _sign_in_to_accept(invite: Invitation, token: str) -> Response:
+    return redirect_after_change(
+        url_for("accounts.login_form", next=url_for("accounts.invitation", token=token)),
+        flash=f"Sign in as {invite.email} to accept the invitation.",
+        category="info",
+    )
+
+
+def _invitation_form(invite: Invitation, token: str, form: AcceptInvitationForm) -> Response:
+    return render(
+        "accounts/invitation.html",
+        block="form",
+        invite=invite,
+        token=token,
+        existing=None,
+        form=form,
+        error=None,
+        status=422,
+    )
 
 
 # --- profile -------------------------------------------------------------------------------
@@ -327,36 +343,50 @@ def profile_form() -> Response:
     return _account_page()
 
 
+def _account_form_answer(
+    form: FlaskForm, block: str, name: str, default_field: str
+) -> Callable[[DomainError | None], Response]:
+    """Answer an invalid or refused account form: its block again, the message on a field."""
+
+    def answer(error: DomainError | None = None) -> Response:
+        if error is not None:
+            _field_error(form, error, default_field)
+        return _account_page(block=block, status=422, **{name: form})
+
+    return answer
+
+
 @bp.post("/account")
 @login_required
 def profile() -> Response:
     """Save the profile (a new PayPal address needs the password)."""
     form = ProfileForm()
-    if form.validate_on_submit():
-        try:
-            service.update_profile(
-                current_user,
-                display_name=form.display_name.data,
-                paypal_email=form.paypal_email.data or None,
-                country=form.country.data or None,
-                password=form.password.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _field_error(form, error, "password")
-        else:
-            db.session.commit()
-            if not is_fragment_request():
-                flash("Your profile is saved.", "success")
-            form.password.data = ""
-            return redirect_after_change(
-                url_for("accounts.profile_form"),
-                template="accounts/profile.html",
-                block="form",
-                form=form,
-                saved=True,
-            )
-    return _account_page(block="form", status=422, form=form)
+    invalid = _account_form_answer(form, "form", "form", "password")
+    if not form.validate_on_submit():
+        return invalid()
+    return apply_change(
+        lambda: service.update_profile(
+            current_user,
+            display_name=form.display_name.data,
+            paypal_email=form.paypal_email.data or None,
+            country=form.country.data or None,
+            password=form.password.data,
+        ),
+        done=lambda _: _profile_saved(form),
+        on_error=invalid,
+    )
+
+
+def _profile_saved(form: ProfileForm) -> Response:
+    form.password.data = ""
+    return redirect_after_change(
+        url_for("accounts.profile_form"),
+        flash="Your profile is saved.",
+        template="accounts/profile.html",
+        block="form",
+        form=form,
+        saved=True,
+    )
 
 
 @bp.post("/account/password")
@@ -366,17 +396,19 @@ def profile() -> Response:
 def change_password() -> Response:
     """Change the password; every other browser is signed out."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            service.change_password(current_user, form.current_password.data, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            _field_error(form, error, "current_password")
-        else:
-            db.session.commit()
-            flash("Your password is changed. Other browsers are signed out.", "success")
-            return redirect_after_change(url_for("accounts.profile_form"))
-    return _account_page(block="password_form", status=422, password_form=form)
+    invalid = _account_form_answer(form, "password_form", "password_form", "current_password")
+    if not form.validate_on_submit():
+        return invalid()
+    return apply_change(
+        lambda: service.change_password(
+            current_user, form.current_password.data, form.password.data
+        ),
+        done=lambda _: redirect_after_change(
+            url_for("accounts.profile_form"),
+            flash="Your password is changed. Other browsers are signed out.",
+        ),
+        on_error=invalid,
+    )
 
 
 @bp.post("/account/email")
@@ -386,19 +418,18 @@ def change_password() -> Response:
 def change_email() -> Response:
     """Send a confirmation link to a new e-mail address."""
     form = ChangeEmailForm()
-    if form.validate_on_submit():
-        try:
-            new_email = service.request_email_change(
-                current_user, form.password.data, form.email.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _field_error(form, error, "email")
-        else:
-            db.session.commit()
-            flash(f"We sent a link to {new_email}. Your address changes once you open it.", "info")
-            return redirect_after_change(url_for("accounts.profile_form"))
-    return _account_page(block="email_form", status=422, email_form=form)
+    invalid = _account_form_answer(form, "email_form", "email_form", "email")
+    if not form.validate_on_submit():
+        return invalid()
+    return apply_change(
+        lambda: service.request_email_change(current_user, form.password.data, form.email.data),
+        done=lambda new_email: redirect_after_change(
+            url_for("accounts.profile_form"),
+            flash=f"We sent a link to {new_email}. Your address changes once you open it.",
+            category="info",
+        ),
+        on_error=invalid,
+    )
 
 
 @bp.get("/account/email/<token>")
@@ -411,17 +442,20 @@ def confirm_email_form(token: str) -> Response:
 @_limit("RATELIMIT_RESET")
 def confirm_email(token: str) -> Response:
     """Move the account to the address the link was sent to."""
-    try:
-        user = service.confirm_email_change(token)
-    except DomainError as error:
-        db.session.rollback()
-        return render(
+    return apply_change(
+        lambda: service.confirm_email_change(token),
+        done=_email_changed,
+        on_error=lambda error: render(
             "accounts/confirm_email.html", token=token, form=None, error=error.message, status=400
-        )
-    db.session.commit()
-    flash(f"Your account now uses {user.email}. Other browsers are signed out.", "success")
+        ),
+    )
+
+
+def _email_changed(user: User) -> Response:
     target = "accounts.profile_form" if current_user.is_authenticated else "accounts.login_form"
-    return redirect_after_change(url_for(target))
+    return redirect_after_change(
+        url_for(target), flash=f"Your account now uses {user.email}. Other browsers are signed out."
+    )
 
 
 @bp.post("/account/sessions/<int:session_id>/end")
@@ -432,16 +466,18 @@ def end_session(session_id: int) -> Response:
     if this is not None and this.id == session_id:
         sessions.end_current_session()
         db.session.commit()
-        flash("You are signed out.", "info")
-        return redirect_after_change(url_for("main.index"))
-    try:
-        sessions.end_session(current_user, session_id)
-    except DomainError as error:
-        flash(error.message, "info")
-    else:
-        db.session.commit()
-        flash("That browser is signed out.", "success")
-    return redirect_after_change(url_for("accounts.profile_form"))
+        return redirect_after_change(
+            url_for("main.index"), flash="You are signed out.", category="info"
+        )
+    location = url_for("accounts.profile_form")
+    return apply_change(
+        lambda: sessions.end_session(current_user, session_id),
+        done=lambda _: redirect_after_change(location, flash="That browser is signed out."),
+        # Already ended elsewhere: nothing is wrong, so it is news, not an error.
+        on_error=lambda error: redirect_after_change(
+            location, flash=error.message, category="info"
+        ),
+    )
 
 
 @bp.post("/account/sessions/end-all")
@@ -451,8 +487,9 @@ def end_all_sessions() -> Response:
     sessions.end_all_sessions(current_user)
     sessions.end_current_session()
     db.session.commit()
-    flash("You are signed out everywhere.", "info")
-    return redirect_after_change(url_for("accounts.login_form"))
+    return redirect_after_change(
+        url_for("accounts.login_form"), flash="You are signed out everywhere.", category="info"
+    )
 
 
 @login_manager.unauthorized_handler

@@ -18,7 +18,7 @@ from trove.admin.queries import people
 from trove.audit.models import AuditEvent
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import apply_change, redirect_after_change, render
 from trove.ids import parse_page
 from trove.mail import send_mail, site_url
 from trove.security import get_or_404, role_required
@@ -70,15 +70,16 @@ def jobs() -> Response:
 def retry(job_id: int) -> Response:
     """Queue a failed job again."""
     record = get_or_404(JobRecord, job_id)
+    message = None
     if record.status is not JobStatus.FAILED:
         flash("Only a failed job can be retried.", "error")
     else:
         retry_job(record)
         db.session.commit()
-        if not is_fragment_request():
-            flash(f"Job {record.id} is queued again.", "success")
+        message = f"Job {record.id} is queued again."
     return redirect_after_change(
         url_for("admin.dashboard"),
+        flash=message,
         template="admin/dashboard.html",
         block="jobs",
         health=queue_health(),
@@ -135,42 +136,52 @@ def invitations() -> Response:
 def invite() -> Response:
     """Invite a lab member by e-mail."""
     form = InviteForm()
-    if form.validate_on_submit():
-        try:
-            invitation, token = accounts.invite_lab_member(current_user, form.email.data)
-        except DomainError as error:
+
+    def invalid(error: DomainError | None = None) -> Response:
+        if error is not None:
             form.email.errors.append(error.message)
-        else:
-            link = site_url(url_for("accounts.invitation", token=token))
-            lab = _lab_name()
-            send_mail(
-                invitation.email,
-                f"You are invited to join {lab} on Trove",
-                f"{current_user.display_name} invites you to join {lab} as a lab member, "
-                f"to run photo-collection projects and review contributions.\n\n"
-                f"Accept the invitation here (the link works once, for "
-                f"{(invitation.expires_at - invitation.created_at).days} days):\n\n{link}\n",
-            )
-            db.session.commit()
-            if _mail_is_logged():
-                _keep_link(invitation, link)
-                flash(
-                    f"Invitation for {invitation.email} created. No mail server is set up: "
-                    "copy its link below and send it yourself.",
-                    "success",
-                )
-            else:
-                flash(f"Invitation sent to {invitation.email}.", "success")
-            return redirect_after_change(url_for("admin.invitations"))
-    return render(
-        "admin/invitations.html",
-        block="invite_form",
-        form=form,
-        invitations=_invitations(),
-        links=_copyable_links(),
-        mail_is_logged=_mail_is_logged(),
-        status=422,
+        return render(
+            "admin/invitations.html",
+            block="invite_form",
+            form=form,
+            invitations=_invitations(),
+            links=_copyable_links(),
+            mail_is_logged=_mail_is_logged(),
+            status=422,
+        )
+
+    if not form.validate_on_submit():
+        return invalid()
+    return apply_change(lambda: _send_invitation(form.email.data), done=_invited, on_error=invalid)
+
+
+def _send_invitation(email: str) -> tuple[Invitation, str]:
+    """Invite ``email`` and mail the link (it goes out once the change commits)."""
+    invitation, token = accounts.invite_lab_member(current_user, email)
+    link = site_url(url_for("accounts.invitation", token=token))
+    lab = _lab_name()
+    send_mail(
+        invitation.email,
+        f"You are invited to join {lab} on Trove",
+        f"{current_user.display_name} invites you to join {lab} as a lab member, "
+        f"to run photo-collection projects and review contributions.\n\n"
+        f"Accept the invitation here (the link works once, for "
+        f"{(invitation.expires_at - invitation.created_at).days} days):\n\n{link}\n",
     )
+    return invitation, link
+
+
+def _invited(sent: tuple[Invitation, str]) -> Response:
+    invitation, link = sent
+    if _mail_is_logged():
+        _keep_link(invitation, link)
+        message = (
+            f"Invitation for {invitation.email} created. No mail server is set up: "
+            "copy its link below and send it yourself."
+        )
+    else:
+        message = f"Invitation sent to {invitation.email}."
+    return redirect_after_change(url_for("admin.invitations"), flash=message)
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")
@@ -178,14 +189,14 @@ def invite() -> Response:
 def revoke_invitation(invitation_id: int) -> Response:
     """Revoke a pending invitation."""
     invitation = get_or_404(Invitation, invitation_id)
-    try:
-        accounts.revoke_invitation(current_user, invitation)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"The invitation to {invitation.email} is revoked.", "info")
-    return redirect_after_change(url_for("admin.invitations"))
+    location = url_for("admin.invitations")
+    return apply_change(
+        lambda: accounts.revoke_invitation(current_user, invitation),
+        done=lambda _: redirect_after_change(
+            location, flash=f"The invitation to {invitation.email} is revoked.", category="info"
+        ),
+        on_error=location,
+    )
 
 
 def _lab_name() -> str:
@@ -224,17 +235,18 @@ def change_role(user_id: int) -> Response:
     """Change a user's instance role."""
     user = get_or_404(User, user_id)
     form = RoleForm()
-    if form.validate_on_submit():
-        try:
-            accounts.set_role(current_user, user, Role(form.role.data))
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{user.display_name} is now {user.role.label.lower()}.", "success")
-    else:
-        flash("Choose a role from the list.", "error")
-    return redirect_after_change(url_for("admin.users", **_people_args(request.form)))
+    location = url_for("admin.users", **_people_args(request.form))
+    if not form.validate_on_submit():
+        return redirect_after_change(
+            location, flash="Choose a role from the list.", category="error"
+        )
+    return apply_change(
+        lambda: accounts.set_role(current_user, user, Role(form.role.data)),
+        done=lambda _: redirect_after_change(
+            location, flash=f"{user.display_name} is now {user.role.label.lower()}."
+        ),
+        on_error=location,
+    )
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -254,12 +266,10 @@ def reactivate_user(user_id: int) -> Response:
 def _set_active(user_id: int, *, active: bool) -> Response:
     user = get_or_404(User, user_id)
     change = accounts.reactivate_user if active else accounts.deactivate_user
-    try:
-        change(current_user, user)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        state = "can sign in again" if active else "is deactivated and signed out everywhere"
-        flash(f"{user.display_name} {state}.", "success")
-    return redirect_after_change(url_for("admin.users"))
+    state = "can sign in again" if active else "is deactivated and signed out everywhere"
+    location = url_for("admin.users")
+    return apply_change(
+        lambda: change(current_user, user),
+        done=lambda _: redirect_after_change(location, flash=f"{user.display_name} {state}."),
+        on_error=location,
+    )

@@ -39,9 +39,7 @@ def _photo(submission: Submission) -> dict[str, Any]:
         "sent_at": _iso(submission.created_at),
         "status": submission.status.value,
         "decline_reason": reason_text(submission),
-        "reviewer_note": (
-            submission.rejection_note if submission.rejection_code != "unreadable" else None
-        ),
+        "reviewer_note": submission.reviewer_note,
         "appeal": _appeal(submission),
         "reviewed_at": _iso(submission.reviewed_at),
         "withdrawn_at": _iso(submission.withdrawn_at),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, request, send_file, url_for
+from flask import Blueprint, Response, abort, current_app, request, send_file, url_for
 from flask_login import current_user, login_required, logout_user
 
 from trove.audit.service import record_event
@@ -12,7 +12,7 @@ from trove.errors import DomainError
 from trove.exports.service import versions_with
 from trove.extensions import db, limiter
 from trove.files import get_storage
-from trove.htmx import redirect_after_change, render
+from trove.htmx import apply_change, redirect_after_change, render
 from trove.ids import parse_id
 from trove.projects.models import Project
 from trove.submissions.models import Submission, SubmissionStatus
@@ -68,8 +68,11 @@ def confirm_withdrawal() -> Response:
     """Explain what withdrawing the chosen photos does, and ask once to confirm."""
     photos, project = _selection()
     if not photos:
-        flash("Choose at least one photo that has not been withdrawn yet.", "error")
-        return redirect_after_change(url_for("submissions.mine"))
+        return redirect_after_change(
+            url_for("submissions.mine"),
+            flash="Choose at least one photo that has not been withdrawn yet.",
+            category="error",
+        )
     approved = sum(1 for p in photos if p.status is SubmissionStatus.APPROVED)
     grace = max(p.project.withdrawal_grace_days for p in photos)
     return render(
@@ -86,22 +89,25 @@ def confirm_withdrawal() -> Response:
 def withdraw() -> Response:
     """Withdraw the chosen photos at once."""
     photos, _project = _selection()
-    try:
-        count = service.request_withdrawal(photos, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect_after_change(url_for("submissions.mine"))
-    db.session.commit()
-    flash(
-        f"{count} photo{'s' if count != 1 else ''} withdrawn. "
+    return apply_change(
+        lambda: service.request_withdrawal(photos, current_user),
+        done=lambda count: _withdrawn(photos, count),
+        on_error=url_for("submissions.mine"),
+    )
+
+
+def _withdrawn(photos: list[Submission], count: int) -> Response:
+    location = (
+        url_for("consent.photo", submission_id=photos[0].id)
+        if len(photos) == 1
+        else url_for("submissions.mine", status="withdrawn")
+    )
+    return redirect_after_change(
+        location,
+        flash=f"{count} photo{'s' if count != 1 else ''} withdrawn. "
         f"{'They are' if count != 1 else 'It is'} out of review and every new dataset "
         "version now, and on the project's deletion list.",
-        "success",
     )
-    if len(photos) == 1:
-        return redirect_after_change(url_for("consent.photo", submission_id=photos[0].id))
-    return redirect_after_change(url_for("submissions.mine", status="withdrawn"))
 
 
 @bp.get("/me/data")
@@ -139,7 +145,8 @@ def delete_form() -> Response:
 def delete() -> Response:
     """Delete my account: erase personal data; withdraw or keep photos as chosen."""
     choice = request.form.get("photos", "")
-    try:
+
+    def delete_account() -> None:
         if choice not in ("withdraw", "keep"):
             raise DomainError("Choose what happens to your photos.", field="photos", status=422)
         service.delete_account(
@@ -148,19 +155,23 @@ def delete() -> Response:
             withdraw_photos=choice == "withdraw",
             forfeit_earnings=request.form.get("forfeit") == "on",
         )
-    except DomainError as error:
-        db.session.rollback()
-        return render(
+
+    return apply_change(
+        delete_account,
+        done=lambda _: _deleted(),
+        on_error=lambda error: render(
             "consent/delete.html",
             check=service.check_account_deletion(current_user),
             error=error,
             choice=choice,
             status=error.status,
-        )
-    db.session.commit()
-    logout_user()
-    flash(
-        "Your account is deleted and your personal data erased. Thank you for contributing.",
-        "success",
+        ),
     )
-    return redirect_after_change(url_for("main.index"))
+
+
+def _deleted() -> Response:
+    logout_user()
+    return redirect_after_change(
+        url_for("main.index"),
+        flash="Your account is deleted and your personal data erased. Thank you for contributing.",
+    )

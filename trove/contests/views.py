@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, flash, jsonify, request, url_for
+from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask_login import current_user, login_required
 
 from trove.accounts.service import referral_code_for
@@ -13,7 +14,7 @@ from trove.contests.models import Contest, ContestStatus, ContestWinner
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.formdata import form_int
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import apply_change, redirect_after_change, render
 from trove.identity import can_identify_contributors
 from trove.mail import site_url
 from trove.projects.access import load_project
@@ -42,6 +43,19 @@ def _datetime(name: str, errors: dict[str, str]) -> datetime | None:
         return None
 
 
+def _contest_form(errors: dict[str, str]) -> service.ContestForm:
+    """Read the contest form; dates that do not parse go into ``errors``."""
+    return service.ContestForm(
+        title=request.form.get("title", ""),
+        prize=request.form.get("prize", ""),
+        rules=request.form.get("rules", ""),
+        starts_at=_datetime("starts_at", errors),
+        ends_at=_datetime("ends_at", errors),
+        winner_count=form_int("winner_count", 1),
+        referral_bonus=form_int("referral_bonus", 0),
+    )
+
+
 @bp.get("/projects/<int:project_id>/contests")
 @login_required
 def project_contests(project_id: int) -> Response:
@@ -62,19 +76,9 @@ def create(project_id: int) -> Response:
     """Start a contest (its seed's commitment is published at once)."""
     project = load_project(project_id, Capability.MANAGE)
     errors: dict[str, str] = {}
-    form = service.ContestForm(
-        title=request.form.get("title", ""),
-        prize=request.form.get("prize", ""),
-        rules=request.form.get("rules", ""),
-        starts_at=_datetime("starts_at", errors),
-        ends_at=_datetime("ends_at", errors),
-        winner_count=form_int("winner_count", 1),
-        referral_bonus=form_int("referral_bonus", 0),
-    )
-    try:
-        contest = service.create_contest(project, current_user, form)
-    except DomainError as error:
-        db.session.rollback()
+    form = _contest_form(errors)
+
+    def refused(error: DomainError) -> Response:
         form.errors.update(errors)
         return render(
             "contests/project.html",
@@ -85,10 +89,15 @@ def create(project_id: int) -> Response:
             form=form,
             can_manage=True,
         )
-    db.session.commit()
-    if not is_fragment_request():
-        flash("Contest started. Its draw's commitment is published on its page.", "success")
-    return redirect_after_change(url_for("contests.contest", contest_id=contest.id))
+
+    return apply_change(
+        lambda: service.create_contest(project, current_user, form),
+        done=lambda contest: redirect_after_change(
+            url_for("contests.contest", contest_id=contest.id),
+            flash="Contest started. Its draw's commitment is published on its page.",
+        ),
+        on_error=refused,
+    )
 
 
 def _load(contest_id: int) -> Contest:
@@ -159,17 +168,17 @@ def entries(contest_id: int) -> Response:
     return jsonify(body)
 
 
-def _change(contest_id: int, action: object, done: str) -> Response:
+def _change(contest_id: int, action: Callable[[Contest], object], done: str) -> Response:
     found = _load(contest_id)
-    try:
-        action(found)  # type: ignore[operator]
-    except DomainError as error:
-        db.session.rollback()
-        db.session.refresh(found)
-        return render("contests/contest.html", status=error.status, **_context(found, error))
-    db.session.commit()
-    flash(done, "success")
-    return redirect_after_change(url_for("contests.contest", contest_id=found.id))
+    return apply_change(
+        lambda: action(found),
+        done=lambda _: redirect_after_change(
+            url_for("contests.contest", contest_id=found.id), flash=done
+        ),
+        on_error=lambda error: render(
+            "contests/contest.html", status=error.status, **_context(found, error)
+        ),
+    )
 
 
 @bp.post("/contests/<int:contest_id>/exclude")

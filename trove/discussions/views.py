@@ -9,9 +9,10 @@ in place. Invalid input answers 422 with the same form and its message.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
-from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
@@ -23,7 +24,7 @@ from trove.discussions.models import BODY_MAX, Post
 from trove.discussions.rules import viewer_for
 from trove.errors import DomainError, handle_http_exception
 from trove.extensions import db, limiter
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import apply_change, redirect_after_change, render
 from trove.ids import parse_page
 from trove.projects.access import load_project
 from trove.projects.models import Project
@@ -124,25 +125,42 @@ def _partial_for(post: Post) -> str:
 
 def _post_response(post: Post, *, status: int = 200, **extra: Any) -> Response:
     """Render ``post`` alone for htmx, or its question's page."""
-    ctx = _context(post.project, **extra)
-    if is_fragment_request():
-        return render(_partial_for(post), status=status, question=post, reply=post, **ctx)
-    return render("discussions/post.html", status=status, question=post.parent or post, **ctx)
+    return render(
+        "discussions/post.html",
+        partial=_partial_for(post),
+        status=status,
+        question=post.parent or post,
+        reply=post,
+        **_context(post.project, **extra),
+    )
 
 
 def _changed(post: Post, message: str) -> Response:
     """Answer a successful change to ``post``."""
-    if not is_fragment_request():
-        flash(message, "success")
     return redirect_after_change(
         _thread_url(post),
+        flash=message,
         template=_partial_for(post),
         **_context(post.project, question=post, reply=post),
     )
 
 
-def _refuse(error: DomainError) -> None:
+def _refuse(error: DomainError) -> NoReturn:
     abort(error.status, error.message)
+
+
+def _refused_on(
+    form: PostForm, invalid: Callable[[], Response]
+) -> Callable[[DomainError], Response]:
+    """Answer a refusal about the text inline in ``form``; any other refusal as an error."""
+
+    def answer(error: DomainError) -> Response:
+        if error.field is None:
+            _refuse(error)
+        form.body.errors.append(error.message)
+        return invalid()
+
+    return answer
 
 
 def _flag(name: str) -> bool:
@@ -180,38 +198,30 @@ def ask(project_id: int) -> Response:
     """Ask a question on a project."""
     project = load_project(project_id)
     form = post_form("question", "question-body")
-    if form.validate_on_submit():
-        try:
-            question = service.ask_question(project, current_user, form.body.data)
-        except DomainError as error:
-            if error.field is None:
-                _refuse(error)
-            form.body.errors.append(error.message)
-        else:
-            db.session.commit()
-            if not is_fragment_request():
-                flash("Your question is posted. You will be notified of replies.", "success")
-            return redirect_after_change(
-                _thread_url(question),
-                template="discussions/_question_form.html",
-                **_context(
-                    project,
-                    question_form=post_form("question", "question-body", fresh=True),
-                    new_question=question,
-                ),
-            )
-    return _invalid_question(project, form)
+    if not form.validate_on_submit():
+        return _invalid_question(project, form)
+    return apply_change(
+        lambda: service.ask_question(project, current_user, form.body.data),
+        done=lambda question: redirect_after_change(
+            _thread_url(question),
+            flash="Your question is posted. You will be notified of replies.",
+            template="discussions/_question_form.html",
+            **_context(
+                project,
+                question_form=post_form("question", "question-body", fresh=True),
+                new_question=question,
+            ),
+        ),
+        on_error=_refused_on(form, lambda: _invalid_question(project, form)),
+    )
 
 
 def _invalid_question(project: Project, form: PostForm) -> Response:
-    if is_fragment_request():
-        return render(
-            "discussions/_question_form.html",
-            status=422,
-            **_context(project, question_form=form),
-        )
     return render(
-        "discussions/thread.html", status=422, **_thread_context(project, 1, question_form=form)
+        "discussions/thread.html",
+        partial="discussions/_question_form.html",
+        status=422,
+        **_thread_context(project, 1, question_form=form),
     )
 
 
@@ -222,39 +232,37 @@ def reply(post_id: int) -> Response:
     """Reply to a question."""
     question = _load_post(post_id)
     form = post_form("reply", f"reply-{question.id}-body")
-    if form.validate_on_submit():
-        try:
-            answer = service.reply_to_question(question, current_user, form.body.data)
-        except DomainError as error:
-            if error.field is None:
-                _refuse(error)
-            form.body.errors.append(error.message)
-        else:
-            db.session.commit()
-            if not is_fragment_request():
-                flash("Your reply is posted.", "success")
-            return redirect_after_change(
-                _thread_url(answer),
-                template="discussions/_reply_form.html",
-                **_context(
-                    question.project,
-                    question=question,
-                    reply_form=post_form("reply", f"reply-{question.id}-body", fresh=True),
-                    new_reply=answer,
-                ),
-            )
-    return _invalid_reply(question, form)
+    if not form.validate_on_submit():
+        return _invalid_reply(question, form)
+    return apply_change(
+        lambda: service.reply_to_question(question, current_user, form.body.data),
+        done=lambda answer: redirect_after_change(
+            _thread_url(answer),
+            flash="Your reply is posted.",
+            template="discussions/_reply_form.html",
+            **_context(
+                question.project,
+                question=question,
+                reply_form=post_form("reply", f"reply-{question.id}-body", fresh=True),
+                new_reply=answer,
+            ),
+        ),
+        on_error=_refused_on(form, lambda: _invalid_reply(question, form)),
+    )
 
 
 def _invalid_reply(question: Post, form: PostForm) -> Response:
-    if is_fragment_request():
-        return render(
-            "discussions/_reply_form.html",
-            status=422,
-            **_context(question.project, question=question, reply_form=form),
-        )
-    return _post_response(
-        question, status=422, reply_forms={question.id: form}, open_reply=question.id
+    return render(
+        "discussions/post.html",
+        partial="discussions/_reply_form.html",
+        status=422,
+        question=question,
+        **_context(
+            question.project,
+            reply_form=form,
+            reply_forms={question.id: form},
+            open_reply=question.id,
+        ),
     )
 
 
@@ -283,17 +291,17 @@ def edit(post_id: int) -> Response:
     if post.author_id != current_user.id:  # access first, before reading the input
         abort(403, "Only the author can edit a post.")
     form = post_form("edit", f"post-{post.id}-edit")
-    if form.validate_on_submit():
-        try:
-            service.edit_post(post, current_user, form.body.data)
-        except DomainError as error:
-            if error.field is None:
-                _refuse(error)
-            form.body.errors.append(error.message)
-        else:
-            db.session.commit()
-            return _changed(post, "Your post is updated.")
-    return _post_response(post, status=422, editing=post.id, edit_form=form)
+
+    def invalid() -> Response:
+        return _post_response(post, status=422, editing=post.id, edit_form=form)
+
+    if not form.validate_on_submit():
+        return invalid()
+    return apply_change(
+        lambda: service.edit_post(post, current_user, form.body.data),
+        done=lambda _: _changed(post, "Your post is updated."),
+        on_error=_refused_on(form, invalid),
+    )
 
 
 @bp.post("/posts/<int:post_id>/delete")
@@ -301,12 +309,11 @@ def edit(post_id: int) -> Response:
 def delete(post_id: int) -> Response:
     """Delete a post (its author or an admin); replies to it stay."""
     post = _load_post(post_id)
-    try:
-        service.delete_post(post, current_user)
-    except DomainError as error:
-        _refuse(error)
-    db.session.commit()
-    return _changed(post, "The post is deleted.")
+    return apply_change(
+        lambda: service.delete_post(post, current_user),
+        done=lambda _: _changed(post, "The post is deleted."),
+        on_error=_refuse,
+    )
 
 
 # --- the team and moderators -----------------------------------------------------------------
@@ -320,16 +327,13 @@ def official(post_id: int) -> Response:
     if not viewer_for(current_user, post.project).is_team:
         abort(403, "Only the project team can mark official answers.")
     wanted = _flag("official")
-    try:
-        if wanted:
-            service.mark_official(post, current_user)
-        else:
-            service.unmark_official(post, current_user)
-    except DomainError as error:
-        _refuse(error)
-    db.session.commit()
-    return _changed(
-        post, "Marked as the official answer." if wanted else "No longer the official answer."
+    action = service.mark_official if wanted else service.unmark_official
+    return apply_change(
+        lambda: action(post, current_user),
+        done=lambda _: _changed(
+            post, "Marked as the official answer." if wanted else "No longer the official answer."
+        ),
+        on_error=_refuse,
     )
 
 
@@ -341,16 +345,13 @@ def pin(post_id: int) -> Response:
     if not viewer_for(current_user, post.project).is_team:
         abort(403, "Only the project team can mark official answers.")
     wanted = _flag("pinned")
-    try:
-        if wanted:
-            service.pin_answer(post, current_user)
-        else:
-            service.unpin_answer(post, current_user)
-    except DomainError as error:
-        _refuse(error)
-    db.session.commit()
-    return _changed(
-        post, "Pinned to the brief's FAQ." if wanted else "Taken out of the brief's FAQ."
+    action = service.pin_answer if wanted else service.unpin_answer
+    return apply_change(
+        lambda: action(post, current_user),
+        done=lambda _: _changed(
+            post, "Pinned to the brief's FAQ." if wanted else "Taken out of the brief's FAQ."
+        ),
+        on_error=_refuse,
     )
 
 
@@ -362,15 +363,14 @@ def hide(post_id: int) -> Response:
     if not viewer_for(current_user, post.project).may_moderate:
         abort(403, "Only admins can hide posts.")
     wanted = _flag("hidden")
-    try:
-        if wanted:
-            service.hide_post(post, current_user)
-        else:
-            service.unhide_post(post, current_user)
-    except DomainError as error:
-        _refuse(error)
-    db.session.commit()
-    return _changed(post, "The post is hidden." if wanted else "The post is visible again.")
+    action = service.hide_post if wanted else service.unhide_post
+    return apply_change(
+        lambda: action(post, current_user),
+        done=lambda _: _changed(
+            post, "The post is hidden." if wanted else "The post is visible again."
+        ),
+        on_error=_refuse,
+    )
 
 
 # --- bodies too large to read ----------------------------------------------------------------

@@ -22,7 +22,7 @@ from trove.exports.service import deletion_entries
 from trove.extensions import db
 from trove.media.storage import Storage
 from trove.money import format_money
-from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
 
 CHUNK = 1024 * 1024
 BATCH = 500
@@ -243,7 +243,7 @@ def _project_numbers(version: DatasetVersion) -> dict[str, Any]:
         "approved": counts.get(SubmissionStatus.APPROVED, 0),
         "rejected": counts.get(SubmissionStatus.REJECTED, 0),
         "withdrawn": counts.get(SubmissionStatus.WITHDRAWN, 0),
-        "reasons": [(code or "other", n) for code, n in reasons],
+        "reasons": [(code or RejectionCode.OTHER, n) for code, n in reasons],
         "paid_minor": int(paid or 0),
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, jsonify, request, url_for
+from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
@@ -14,7 +14,7 @@ from trove.exports.models import DatasetVersion, UseKind
 from trove.extensions import db
 from trove.files import get_storage, send_private_file
 from trove.formdata import form_int
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import apply_change, redirect_after_change, refuse_change, render
 from trove.projects.access import load_project
 from trove.projects.models import Capability
 from trove.projects.service import can
@@ -70,22 +70,14 @@ def cut(project_id: int) -> Response:
     """Cut a new dataset version and start writing its archive."""
     project = load_project(project_id, Capability.STEWARD)
     errors: dict[str, str] = {}
-    form = service.VersionRequest(
-        train_percent=form_int("train_percent", 80),
-        validation_percent=form_int("validation_percent", 10),
-        test_percent=form_int("test_percent", 10),
-        seed=request.form.get("seed", "").strip(),
-        approved_from=_date("approved_from", errors),
-        approved_until=_date("approved_until", errors),
-        exclude_near_duplicates=request.form.get("exclude_near_duplicates") == "on",
-        note=request.form.get("note", ""),
-    )
-    try:
+    form = _version_request(errors)
+
+    def cut_version() -> DatasetVersion:
         if errors:
             raise DomainError(next(iter(errors.values())), status=422)
-        version = service.cut_version(project, current_user, form)
-    except DomainError as error:
-        db.session.rollback()
+        return service.cut_version(project, current_user, form)
+
+    def refused(error: DomainError) -> Response:
         form.errors.update(errors)
         if not form.errors:
             form.errors["form"] = error.message
@@ -95,10 +87,29 @@ def cut(project_id: int) -> Response:
             status=error.status,
             **_project_context(project, form),
         )
-    db.session.commit()
-    if not is_fragment_request():
-        flash(f"Version {version.number} is being built.", "success")
-    return redirect_after_change(url_for("exports.version", version_id=version.id))
+
+    return apply_change(
+        cut_version,
+        done=lambda version: redirect_after_change(
+            url_for("exports.version", version_id=version.id),
+            flash=f"Version {version.number} is being built.",
+        ),
+        on_error=refused,
+    )
+
+
+def _version_request(errors: dict[str, str]) -> service.VersionRequest:
+    """Read the cut form; dates that do not parse go into ``errors``."""
+    return service.VersionRequest(
+        train_percent=form_int("train_percent", 80),
+        validation_percent=form_int("validation_percent", 10),
+        test_percent=form_int("test_percent", 10),
+        seed=request.form.get("seed", "").strip(),
+        approved_from=_date("approved_from", errors),
+        approved_until=_date("approved_until", errors),
+        exclude_near_duplicates=request.form.get("exclude_near_duplicates") == "on",
+        note=request.form.get("note", ""),
+    )
 
 
 def _version_context(version: DatasetVersion, use_error: DomainError | None = None) -> dict:
@@ -129,8 +140,7 @@ def download(version_id: int) -> Response:
         service.record_download(dataset, current_user)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
-        return redirect_after_change(url_for("exports.version", version_id=dataset.id))
+        return refuse_change(url_for("exports.version", version_id=dataset.id), error)
     storage = get_storage()
     name = storage.export_object(archive_name(dataset))
     if storage.object_info(name) is None:
@@ -147,34 +157,30 @@ def download(version_id: int) -> Response:
 def add_use(version_id: int) -> Response:
     """Record a use of the version (shown to its contributors)."""
     dataset = _load_version(version_id)
-    try:
-        service.add_use(
+    location = url_for("exports.version", version_id=dataset.id)
+    form = request.form
+    return apply_change(
+        lambda: service.add_use(
             dataset,
             current_user,
-            request.form.get("kind", ""),
-            request.form.get("description", ""),
-            request.form.get("url", ""),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        if not is_fragment_request():
-            flash(error.message, "error")
-            return redirect_after_change(url_for("exports.version", version_id=dataset.id))
-        return render(
-            "exports/version.html",
+            form.get("kind", ""),
+            form.get("description", ""),
+            form.get("url", ""),
+        ),
+        done=lambda _: redirect_after_change(
+            location,
+            flash="Use recorded. Contributors of this version can see it.",
+            template="exports/version.html",
             block="uses",
-            status=error.status,
+            **_version_context(dataset),
+        ),
+        on_error=lambda error: refuse_change(
+            location,
+            error,
+            template="exports/version.html",
+            block="uses",
             **_version_context(dataset, error),
-        )
-    db.session.commit()
-    db.session.refresh(dataset)
-    if not is_fragment_request():
-        flash("Use recorded. Contributors of this version can see it.", "success")
-    return redirect_after_change(
-        url_for("exports.version", version_id=dataset.id),
-        template="exports/version.html",
-        block="uses",
-        **_version_context(dataset),
+        ),
     )
 
 
@@ -195,5 +201,7 @@ def confirm_deletion(project_id: int) -> Response:
     project = load_project(project_id, Capability.VIEW)
     service.confirm_deletion(project, current_user)
     db.session.commit()
-    flash("Thank you. Your confirmation is recorded.", "success")
-    return redirect_after_change(url_for("exports.project_datasets", project_id=project.id))
+    return redirect_after_change(
+        url_for("exports.project_datasets", project_id=project.id),
+        flash="Thank you. Your confirmation is recorded.",
+    )

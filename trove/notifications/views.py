@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from trove.extensions import db
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import redirect_after_change, render
 from trove.ids import parse_page
 from trove.notifications import service
 
@@ -88,11 +88,10 @@ def read_all() -> Response:
     """Mark every notification read."""
     service.mark_all_read(current_user)
     db.session.commit()
-    if not is_fragment_request():
-        flash("All notifications are marked read.", "success")
     page = _page()
     return redirect_after_change(
         _list_url(page),
+        flash="All notifications are marked read.",
         template="notifications/index.html",
         block="list",
         trigger=CHANGED,

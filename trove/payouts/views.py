@@ -7,14 +7,14 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_login import current_user, login_required
 
 from trove.accounts.models import User
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import csrf, db
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import apply_change, redirect_after_change, refuse_change, render
 from trove.ids import parse_id
 from trove.payouts import exports, queries, service
 from trove.payouts.client import paypal_client, paypal_configured
@@ -77,20 +77,25 @@ def project_payouts(project_id: int) -> Response:
 def prepare(project_id: int) -> Response:
     """Prepare draft batches from every payable earning of the project."""
     project = load_project(project_id, Capability.FINANCE)
-    try:
-        batches = service.prepare_batch(project, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect_after_change(url_for("payouts.project_payouts", project_id=project.id))
-    db.session.commit()
+    return apply_change(
+        lambda: service.prepare_batch(project, current_user),
+        done=_prepared,
+        on_error=url_for("payouts.project_payouts", project_id=project.id),
+    )
+
+
+def _prepared(batches: list[PayoutBatch]) -> Response:
     if len(batches) == 1:
-        flash("Batch prepared. Check it, then approve it.", "success")
-        location = url_for("payouts.batch", batch_id=batches[0].id)
-    else:
-        flash(f"{len(batches)} batches prepared (one per currency and size limit).", "success")
-        location = url_for("payouts.project_payouts", project_id=project.id)
-    return redirect_after_change(location, trigger=CHANGED)
+        return redirect_after_change(
+            url_for("payouts.batch", batch_id=batches[0].id),
+            flash="Batch prepared. Check it, then approve it.",
+            trigger=CHANGED,
+        )
+    return redirect_after_change(
+        url_for("payouts.project_payouts", project_id=batches[0].project_id),
+        flash=f"{len(batches)} batches prepared (one per currency and size limit).",
+        trigger=CHANGED,
+    )
 
 
 # --- one batch -------------------------------------------------------------------------------
@@ -121,30 +126,24 @@ def batch(batch_id: int) -> Response:
 
 def _change(batch_id: int, action: Callable[[PayoutBatch, User], object], done: str) -> Response:
     payout_batch = _load_batch(batch_id)
-    try:
-        action(payout_batch, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        db.session.refresh(payout_batch)
-        if is_fragment_request():
-            return render(
-                "payouts/batch.html",
-                block="live",
-                status=error.status,
-                **_batch_context(payout_batch, error.message),
-            )
-        flash(error.message, "error")
-        return redirect_after_change(url_for("payouts.batch", batch_id=batch_id))
-    db.session.commit()
-    db.session.refresh(payout_batch)
-    if not is_fragment_request():
-        flash(done, "success")
-    return redirect_after_change(
-        url_for("payouts.batch", batch_id=batch_id),
-        template="payouts/batch.html",
-        block="live",
-        trigger=CHANGED,
-        **_batch_context(payout_batch),
+    location = url_for("payouts.batch", batch_id=batch_id)
+    return apply_change(
+        lambda: action(payout_batch, current_user),
+        done=lambda _: redirect_after_change(
+            location,
+            flash=done,
+            template="payouts/batch.html",
+            block="live",
+            trigger=CHANGED,
+            **_batch_context(payout_batch),
+        ),
+        on_error=lambda error: refuse_change(
+            location,
+            error,
+            template="payouts/batch.html",
+            block="live",
+            **_batch_context(payout_batch, error.message),
+        ),
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
+from flask import flash
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -28,8 +29,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from trove.errors import DomainError
 from trove.money import CURRENCIES, MoneyError, format_money, parse_money
-from trove.projects.models import EXCLUSIONS, TeamRole
+from trove.projects.models import BRIEF_FIELDS, EXCLUSIONS, TeamRole
 
 
 def _text(label: str, max_chars: int, *, required: bool = True, **kwargs: Any) -> TextAreaField:
@@ -45,6 +47,15 @@ def _text(label: str, max_chars: int, *, required: bool = True, **kwargs: Any) -
     )
 
 
+def show_refusal(form: FlaskForm, error: DomainError) -> None:
+    """Show a service's refusal on the field it names, or flash it for the whole form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
 def _future(form: FlaskForm, field: DateField) -> None:
     if field.data is not None and field.data <= date.today():
         raise ValidationError("Choose a date in the future.")
@@ -57,7 +68,27 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class PurposeForm(FlaskForm):
+class BriefForm(FlaskForm):
+    """A wizard step: its fields named like brief fields are saved to the brief."""
+
+    #: Optional text fields the brief stores as NULL when left empty.
+    nullable_fields: tuple[str, ...] = ()
+
+    def brief_data(self) -> dict[str, Any]:
+        """Return the validated values as brief fields, text trimmed."""
+        data = {}
+        for field in self:
+            name = field.short_name
+            if name not in BRIEF_FIELDS:
+                continue
+            value = field.data
+            if isinstance(field, StringField):  # text areas too
+                value = (value or "").strip() or (None if name in self.nullable_fields else "")
+            data[name] = value
+        return data
+
+
+class PurposeForm(BriefForm):
     """Step 1: what the model is for and who benefits."""
 
     title = StringField(
@@ -83,8 +114,10 @@ class PurposeForm(FlaskForm):
     )
 
 
-class DataUseForm(FlaskForm):
+class DataUseForm(BriefForm):
     """Step 2: what to shoot, how photos are used, kept and licensed."""
+
+    nullable_fields = ("ethics_reference",)
 
     must_show = _text(
         "What the photos must show",
@@ -164,8 +197,13 @@ class ExampleForm(FlaskForm):
         ],
     )
 
+    def photo(self) -> BinaryIO | None:
+        """Return the chosen photo's stream, or None when no file was chosen."""
+        image = self.image.data
+        return image.stream if image and image.filename else None
 
-class QuantityPayForm(FlaskForm):
+
+class QuantityPayForm(BriefForm):
     """Step 4: how many photos, what each pays, limits and deadline."""
 
     target_count = IntegerField(

@@ -6,7 +6,7 @@ Functions flush but never commit; the view that calls one commits.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -16,6 +16,8 @@ from trove.audit.models import AuditEvent
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.files import get_storage
+from trove.media import MediaError, process_image
 from trove.notifications.service import notify
 from trove.projects.models import (
     BRIEF_FIELDS,
@@ -405,6 +407,55 @@ def _sweep_due_projects() -> int:
 
 
 # --- team -------------------------------------------------------------------------------------
+
+
+#: Examples are shown this wide on the brief.
+EXAMPLE_SIZE = 1280
+MAX_EXAMPLES = 12
+
+
+def why_no_more_examples(project: Project) -> str | None:
+    """Return why no example can be added to the brief now (None: one can)."""
+    if not is_editable(project):
+        return "This brief cannot be edited now."
+    if len(project.examples) >= MAX_EXAMPLES:
+        return f"A brief can show at most {MAX_EXAMPLES} examples."
+    return None
+
+
+def add_example(
+    project: Project, user: User, image: BinaryIO | None, caption: str, *, good: bool
+) -> ProjectExample:
+    """Strip an example photo like a contribution, store it and show it on the brief."""
+    _require(user, project, Capability.MANAGE)
+    refusal = why_no_more_examples(project)
+    if refusal is not None:
+        raise DomainError(refusal, status=422)
+    if image is None:
+        raise DomainError("Choose a photo.", field="image", status=422)
+    try:
+        processed = process_image(
+            image.read(),
+            thumb_sizes=(EXAMPLE_SIZE,),
+            max_pixels=int(current_app.config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000,
+        )
+    except MediaError as error:
+        raise DomainError(str(error), field="image", status=422) from None
+    storage = get_storage()
+    key = storage.put_original(processed.data, processed.format)
+    storage.put_derived(key, EXAMPLE_SIZE, processed.thumbnails[EXAMPLE_SIZE])
+    example = ProjectExample(
+        project_id=project.id,
+        good=good,
+        caption=caption.strip(),
+        storage_key=key,
+        width=processed.width,
+        height=processed.height,
+    )
+    project.examples.append(example)
+    db.session.flush()
+    record_event(user, "project.example_added", project, project_id=project.id)
+    return example
 
 
 def remove_example(project: Project, example: ProjectExample, user: User) -> str | None:

@@ -2,7 +2,9 @@
 
 Nobody decides on (and so nobody is paid for approving) their own photo, whatever their
 role: an admin can upload to any project, and a contributor may later join a team. The
-review service, the review card and contest entries all ask this module.
+review service, the review card and contest entries all ask this module. The ``can_*``
+helpers add what the photo's state allows (``Submission.approvable`` and its kin), so a
+card asks one question per button.
 """
 
 from __future__ import annotations
@@ -32,6 +34,32 @@ def why_not_decide(user: Any, submission: Submission) -> str | None:
 def can_decide(user: Any, submission: Submission) -> bool:
     """Return whether ``user`` may decide on ``submission``."""
     return why_not_decide(user, submission) is None
+
+
+def can_approve(user: Any, submission: Submission) -> bool:
+    """Return whether ``user`` may approve ``submission`` now."""
+    return submission.approvable and can_decide(user, submission)
+
+
+def can_decline(user: Any, submission: Submission) -> bool:
+    """Return whether ``user`` may decline ``submission`` now."""
+    return submission.declinable and can_decide(user, submission)
+
+
+def can_keep_declined(user: Any, submission: Submission) -> bool:
+    """Return whether ``user`` may answer ``submission``'s open appeal by keeping it declined."""
+    return submission.keepable_declined and can_decide(user, submission)
+
+
+def can_undo(user: Any, submission: Submission) -> bool:
+    """Return whether ``user`` may put ``submission`` back to pending review."""
+    return submission.undoable and can_decide(user, submission)
+
+
+def can_appeal(user: Any, submission: Submission) -> bool:
+    """Return whether ``user`` may appeal ``submission``'s decline: their own photo, once."""
+    own = submission.contributor_id is not None
+    return own and submission.contributor_id == getattr(user, "id", None) and submission.appealable
 
 
 def decided_by_someone_else() -> ColumnElement[bool]:

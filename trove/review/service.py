@@ -25,12 +25,12 @@ from trove.review import rules
 from trove.review.models import Appeal
 from trove.security import local_url
 from trove.submissions import spots
-from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
 from trove.submissions.service import REJECTION_REASONS
 from trove.timeutil import utcnow
 
-#: Reasons a reviewer may pick (processing failures use "unreadable" on their own).
-REVIEW_REASONS = {k: v for k, v in REJECTION_REASONS.items() if k != "unreadable"}
+#: Reasons a reviewer may pick (processing failures use UNREADABLE on their own).
+REVIEW_REASONS = {k: v for k, v in REJECTION_REASONS.items() if k is not RejectionCode.UNREADABLE}
 APPEAL_MAX = 1000
 
 
@@ -160,7 +160,7 @@ def _checked_reason(code: str, note: str | None) -> tuple[str, str | None]:
     note = (note or "").strip() or None
     if note and len(note) > 500:
         raise DomainError("Keep the note under 500 characters.", field="note", status=422)
-    if code == "other" and not note:
+    if code == RejectionCode.OTHER and not note:
         raise DomainError(
             "Say why in the note when the reason is “other”.", field="note", status=422
         )
@@ -211,7 +211,7 @@ def keep_declined(submission: Submission, reviewer: User, code: str, note: str |
     """Answer an appeal by keeping the photo declined, with a reason for the contributor."""
     project = submission.project
     _require_decider(reviewer, submission)
-    if not has_open_appeal(submission) or submission.status is not SubmissionStatus.REJECTED:
+    if not submission.keepable_declined:
         raise DomainError("Only a declined photo with an open appeal can be kept declined.")
     code, note = _checked_reason(code, note)
     submission.rejection_code = code
@@ -228,12 +228,6 @@ def keep_declined(submission: Submission, reviewer: User, code: str, note: str |
         f"A reviewer looked again at your photo for “{project.title}”, as you asked. It stays "
         f"declined: {REVIEW_REASONS[code]}" + (f" Note from the reviewer: {note}" if note else ""),
     )
-
-
-def has_open_appeal(submission: Submission) -> bool:
-    """Return whether the contributor's appeal of ``submission`` awaits a reviewer."""
-    appeal = getattr(submission, "appeal", None)
-    return appeal is not None and appeal.resolved_at is None
 
 
 def _unapprove(submission: Submission, reviewer: User) -> bool:
@@ -264,7 +258,7 @@ def reset_submission(submission: Submission, reviewer: User) -> None:
                 "It is back in review and earns nothing for now.",
             )
     elif submission.status is SubmissionStatus.REJECTED:
-        if submission.rejection_code == "unreadable":
+        if submission.is_unreadable:
             raise DomainError("A file that could not be read cannot be reviewed.")
         _move(
             submission,
@@ -321,7 +315,7 @@ def bulk_review(
                 if action == "approve":
                     approve_submission(submission, reviewer)
                 else:
-                    reject_submission(submission, reviewer, code or "other", note)
+                    reject_submission(submission, reviewer, code or RejectionCode.OTHER, note)
         except DomainError as error:
             db.session.refresh(submission)
             results.append(BulkResult(submission_id, False, error.message))
@@ -341,7 +335,7 @@ def decline_remaining(project: Project, reviewer: User) -> int:
             Submission.status == SubmissionStatus.PENDING_REVIEW,
         )
     ).all()
-    results = bulk_review(project, reviewer, list(pending), "reject", "target_reached")
+    results = bulk_review(project, reviewer, list(pending), "reject", RejectionCode.TARGET_REACHED)
     return sum(1 for r in results if r.ok)
 
 
@@ -349,10 +343,7 @@ def appeal_rejection(submission: Submission, contributor: User, message: str) ->
     """Ask once for a declined photo to be looked at again."""
     if submission.contributor_id != contributor.id:
         raise DomainError("You can only appeal your own photos.", status=403)
-    if submission.status is not SubmissionStatus.REJECTED or submission.rejection_code in (
-        "unreadable",
-        "target_reached",
-    ):
+    if not submission.declined_by_reviewer:
         raise DomainError("Only a photo declined by a reviewer can be appealed.")
     if getattr(submission, "appeal", None) is not None:
         raise DomainError("You have already appealed this decision.")

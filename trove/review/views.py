@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from trove.audit.models import AuditEvent
-from trove.errors import DomainError
 from trove.extensions import db
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import (
+    apply_change,
+    is_fragment_request,
+    redirect_after_change,
+    refuse_change,
+    render,
+)
 from trove.ids import parse_id
 from trove.money import format_money
 from trove.projects.access import load_project
@@ -18,7 +25,14 @@ from trove.projects.models import Capability, Project
 from trove.projects.service import can
 from trove.review import service
 from trove.review.queries import FILTERS, SORTS, QueueFilters, counters, neighbours, queue_page
-from trove.review.rules import can_decide
+from trove.review.rules import (
+    can_appeal,
+    can_approve,
+    can_decide,
+    can_decline,
+    can_keep_declined,
+    can_undo,
+)
 from trove.submissions.access import load_submission
 from trove.submissions.models import Submission
 
@@ -29,8 +43,9 @@ REVIEWED = "submission-reviewed"
 
 @bp.record_once
 def _register_template_globals(state: BlueprintSetupState) -> None:
-    # The review card asks whether to offer decisions (never on the viewer's own photo).
-    state.app.jinja_env.globals["can_decide"] = can_decide
+    # The cards ask which decisions to offer (never on the viewer's own photo).
+    for rule in (can_decide, can_approve, can_decline, can_keep_declined, can_undo, can_appeal):
+        state.app.jinja_env.globals[rule.__name__] = rule
 
 
 def _reviewable(submission_id: int) -> Submission:
@@ -78,30 +93,21 @@ def queue_counters(project_id: int) -> Response:
     return render("review/queue.html", block="counters", **context)
 
 
-def _decided(
-    submission: Submission,
-    message: str | None = None,
-    *,
-    status: int = 200,
-    error: str | None = None,
-) -> Response:
-    if not is_fragment_request():
-        if error:
-            flash(error, "error")
-        elif message:
-            flash(message, "success")
-        return redirect_after_change(
-            url_for(
-                "review.queue", project_id=submission.project_id, status=request.args.get("status")
-            )
-        )
-    return render(
-        "review/_card.html",
-        submission=submission,
-        reasons=service.REVIEW_REASONS,
-        error=error,
-        status=status,
-        trigger=REVIEWED if error is None else None,
+def _decide(submission_id: int, action: Callable[[Submission], object], message: str) -> Response:
+    """Apply one decision; answer with the card (htmx) or back to the queue."""
+    submission = _reviewable(submission_id)
+    location = url_for(
+        "review.queue", project_id=submission.project_id, status=request.args.get("status")
+    )
+    card = {"template": "review/_card.html", "submission": submission}
+    return apply_change(
+        lambda: action(submission),
+        done=lambda _: redirect_after_change(
+            location, flash=message, trigger=REVIEWED, reasons=service.REVIEW_REASONS, **card
+        ),
+        on_error=lambda error: refuse_change(
+            location, error, reasons=service.REVIEW_REASONS, error=error.message, **card
+        ),
     )
 
 
@@ -109,64 +115,44 @@ def _decided(
 @login_required
 def approve(submission_id: int) -> Response:
     """Approve a photo."""
-    submission = _reviewable(submission_id)
-    try:
-        service.approve_submission(submission, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        db.session.refresh(submission)
-        return _decided(submission, error=error.message, status=error.status)
-    db.session.commit()
-    return _decided(submission, "Approved.")
+    return _decide(
+        submission_id, lambda s: service.approve_submission(s, current_user), "Approved."
+    )
 
 
 @bp.post("/submissions/<int:submission_id>/reject")
 @login_required
 def reject(submission_id: int) -> Response:
     """Decline a photo with a reason and an optional note."""
-    submission = _reviewable(submission_id)
-    try:
-        service.reject_submission(
-            submission, current_user, request.form.get("code", ""), request.form.get("note")
-        )
-    except DomainError as error:
-        db.session.rollback()
-        db.session.refresh(submission)
-        return _decided(submission, error=error.message, status=error.status)
-    db.session.commit()
-    return _decided(submission, "Declined.")
+    return _decide(
+        submission_id,
+        lambda s: service.reject_submission(
+            s, current_user, request.form.get("code", ""), request.form.get("note")
+        ),
+        "Declined.",
+    )
 
 
 @bp.post("/submissions/<int:submission_id>/reset")
 @login_required
 def reset(submission_id: int) -> Response:
     """Undo a decision: back to pending review."""
-    submission = _reviewable(submission_id)
-    try:
-        service.reset_submission(submission, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        db.session.refresh(submission)
-        return _decided(submission, error=error.message, status=error.status)
-    db.session.commit()
-    return _decided(submission, "Back to pending.")
+    return _decide(
+        submission_id, lambda s: service.reset_submission(s, current_user), "Back to pending."
+    )
 
 
 @bp.post("/submissions/<int:submission_id>/keep-declined")
 @login_required
 def keep_declined(submission_id: int) -> Response:
     """Answer an appeal by keeping the photo declined, with a reason."""
-    submission = _reviewable(submission_id)
-    try:
-        service.keep_declined(
-            submission, current_user, request.form.get("code", ""), request.form.get("note")
-        )
-    except DomainError as error:
-        db.session.rollback()
-        db.session.refresh(submission)
-        return _decided(submission, error=error.message, status=422 if error.field else 409)
-    db.session.commit()
-    return _decided(submission, "Kept declined; the contributor is told why.")
+    return _decide(
+        submission_id,
+        lambda s: service.keep_declined(
+            s, current_user, request.form.get("code", ""), request.form.get("note")
+        ),
+        "Kept declined; the contributor is told why.",
+    )
 
 
 @bp.post("/projects/<int:project_id>/review/bulk")
@@ -175,30 +161,28 @@ def bulk(project_id: int) -> Response:
     """Approve or decline the selected photos together."""
     project = load_project(project_id, Capability.REVIEW)
     ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None][:500]
+    location = url_for("review.queue", project_id=project.id)
     if not ids:
-        flash("Select at least one photo.", "error")
-        return redirect_after_change(url_for("review.queue", project_id=project.id))
-    try:
-        results = service.bulk_review(
-            project,
-            current_user,
-            ids,
-            request.form.get("action", ""),
-            request.form.get("code"),
-            request.form.get("note"),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect_after_change(url_for("review.queue", project_id=project.id))
-    db.session.commit()
+        return redirect_after_change(location, flash="Select at least one photo.", category="error")
+    form = request.form
+    return apply_change(
+        lambda: service.bulk_review(
+            project, current_user, ids, form.get("action", ""), form.get("code"), form.get("note")
+        ),
+        done=lambda results: _bulk_done(project, results),
+        on_error=location,
+    )
+
+
+def _bulk_done(project: Project, results: list[service.BulkResult]) -> Response:
     done = sum(1 for r in results if r.ok)
-    flash(f"{done} of {len(results)} photos done.", "success" if done == len(results) else "info")
     for result in results:
         if not result.ok:
             flash(f"Photo {result.submission_id}: {result.message}", "error")
     return redirect_after_change(
         url_for("review.queue", project_id=project.id, status=request.form.get("status")),
+        flash=f"{done} of {len(results)} photos done.",
+        category="success" if done == len(results) else "info",
         trigger=REVIEWED,
     )
 
@@ -208,15 +192,14 @@ def bulk(project_id: int) -> Response:
 def decline_remaining(project_id: int) -> Response:
     """Decline every pending photo with the polite "target reached" reason."""
     project = load_project(project_id, Capability.REVIEW)
-    try:
-        count = service.decline_remaining(project, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{count} pending photos declined with thanks.", "success")
-    return redirect_after_change(url_for("review.queue", project_id=project.id))
+    location = url_for("review.queue", project_id=project.id)
+    return apply_change(
+        lambda: service.decline_remaining(project, current_user),
+        done=lambda count: redirect_after_change(
+            location, flash=f"{count} pending photos declined with thanks."
+        ),
+        on_error=location,
+    )
 
 
 @bp.get("/submissions/<int:submission_id>/zoom")
@@ -241,26 +224,16 @@ def zoom(submission_id: int) -> Response:
 def appeal(submission_id: int) -> Response:
     """Appeal a declined photo, once."""
     submission = load_submission(submission_id)
-    try:
-        service.appeal_rejection(submission, current_user, request.form.get("message", ""))
-    except DomainError as error:
-        db.session.rollback()
-        if is_fragment_request():
-            return render(
-                "submissions/_card.html",
-                submission=submission,
-                appeal_error=error.message,
-                status=error.status,
-            )
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        if not is_fragment_request():
-            flash("Your appeal is sent. A reviewer will look at the photo again.", "success")
-    return redirect_after_change(
-        url_for("submissions.mine", _anchor=submission.dom_id),
-        template="submissions/_card.html",
-        submission=submission,
+    location = url_for("submissions.mine", _anchor=submission.dom_id)
+    card = {"template": "submissions/_card.html", "submission": submission}
+    return apply_change(
+        lambda: service.appeal_rejection(submission, current_user, request.form.get("message", "")),
+        done=lambda _: redirect_after_change(
+            location,
+            flash="Your appeal is sent. A reviewer will look at the photo again.",
+            **card,
+        ),
+        on_error=lambda error: refuse_change(location, error, appeal_error=error.message, **card),
     )
 
 
@@ -284,12 +257,6 @@ def audit(project_id: int) -> Response:
         action=action,
         next_before=events[-1].id if len(events) == 50 else None,
     )
-
-
-@bp.app_template_global("has_open_appeal")
-def has_open_appeal(submission: Submission) -> bool:
-    """Return whether the photo's appeal awaits a reviewer (templates)."""
-    return service.has_open_appeal(submission)
 
 
 @bp.app_template_filter("pay_for")

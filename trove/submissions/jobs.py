@@ -18,7 +18,7 @@ from trove.media import (
     process_image,
 )
 from trove.media.hashing import phash_band_keys, phash_probe_keys
-from trove.submissions.models import PhashBand, Submission, SubmissionStatus
+from trove.submissions.models import PhashBand, RejectionCode, Submission, SubmissionStatus
 from trove.submissions.service import upload_limits
 from trove.submissions.spots import move_status
 from trove.tasks import job, register_sweep
@@ -79,7 +79,7 @@ def _unreadable(submission: Submission, note: str) -> None:
         submission,
         SubmissionStatus.PROCESSING,
         SubmissionStatus.REJECTED,
-        rejection_code="unreadable",
+        rejection_code=RejectionCode.UNREADABLE,
         rejection_note=note,
         processed_at=utcnow(),
         quarantine_name=None,

@@ -34,6 +34,26 @@ class SubmissionStatus(enum.StrEnum):
         return self is not SubmissionStatus.PROCESSING
 
 
+class RejectionCode(enum.StrEnum):
+    """Why a photo was declined (stored as its value in ``Submission.rejection_code``)."""
+
+    BLURRY = "blurry"
+    WRONG_SUBJECT = "wrong_subject"
+    PERSON = "person"
+    PERSONAL_DATA = "personal_data"
+    DUPLICATE = "duplicate"
+    TOO_DARK = "too_dark"
+    #: Declined in bulk, politely, once the project reached its target.
+    TARGET_REACHED = "target_reached"
+    #: Set by the media job, never by a reviewer: the file could not be read as a photo.
+    UNREADABLE = "unreadable"
+    OTHER = "other"
+
+
+#: Reasons Trove sets itself; no reviewer chose them, so they cannot be appealed.
+SYSTEM_REJECTIONS = (RejectionCode.UNREADABLE, RejectionCode.TARGET_REACHED)
+
+
 #: Statuses that take up one of the project's spots (or one of a contributor's).
 ACTIVE_STATUSES = (
     SubmissionStatus.PROCESSING,
@@ -114,6 +134,78 @@ class Submission(db.Model):
     def dom_id(self) -> str:
         """Return the stable DOM id of the submission's card."""
         return f"submission-{self.id}"
+
+    @property
+    def is_processing(self) -> bool:
+        """Return whether the media job has not finished with the photo yet."""
+        return self.status is SubmissionStatus.PROCESSING
+
+    @property
+    def is_pending(self) -> bool:
+        """Return whether the photo waits for a reviewer."""
+        return self.status is SubmissionStatus.PENDING_REVIEW
+
+    @property
+    def is_approved(self) -> bool:
+        """Return whether the photo is approved."""
+        return self.status is SubmissionStatus.APPROVED
+
+    @property
+    def is_rejected(self) -> bool:
+        """Return whether the photo is declined (by a reviewer or as unreadable)."""
+        return self.status is SubmissionStatus.REJECTED
+
+    @property
+    def is_withdrawn(self) -> bool:
+        """Return whether the contributor withdrew the photo."""
+        return self.status is SubmissionStatus.WITHDRAWN
+
+    @property
+    def is_unreadable(self) -> bool:
+        """Return whether the file could not be read as a photo (nothing to review)."""
+        return self.rejection_code == RejectionCode.UNREADABLE
+
+    @property
+    def reviewer_note(self) -> str | None:
+        """Return the note a reviewer wrote with the decline (an unreadable file's note is
+        Trove's own explanation, shown as the reason instead)."""
+        return None if self.is_unreadable else self.rejection_note
+
+    @property
+    def approvable(self) -> bool:
+        """Return whether the photo's state allows an approval (pending or declined)."""
+        return (self.is_pending or self.is_rejected) and not self.is_unreadable
+
+    @property
+    def declinable(self) -> bool:
+        """Return whether the photo's state allows declining it (pending or approved)."""
+        return self.is_pending or self.is_approved
+
+    @property
+    def undoable(self) -> bool:
+        """Return whether a decision on the photo can be undone (back to pending)."""
+        return (self.is_approved or self.is_rejected) and not self.is_unreadable
+
+    @property
+    def declined_by_reviewer(self) -> bool:
+        """Return whether a reviewer declined the photo (not Trove, for a reason of its own)."""
+        return self.is_rejected and self.rejection_code not in SYSTEM_REJECTIONS
+
+    @property
+    def has_open_appeal(self) -> bool:
+        """Return whether the contributor's appeal awaits a reviewer."""
+        appeal = getattr(self, "appeal", None)
+        return appeal is not None and appeal.resolved_at is None
+
+    @property
+    def keepable_declined(self) -> bool:
+        """Return whether a reviewer may answer an open appeal by keeping the decline."""
+        return self.is_rejected and self.has_open_appeal
+
+    @property
+    def appealable(self) -> bool:
+        """Return whether the decline may still be appealed (a reviewer's, once)."""
+        return self.declined_by_reviewer and getattr(self, "appeal", None) is None
 
 
 class ProjectContributor(db.Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -21,21 +21,22 @@ from trove.files import get_storage
 from trove.media import FileTooLarge, MediaError, StorageFull, TruncatedUpload, check_upload
 from trove.projects.models import Project
 from trove.submissions import spots
-from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
 from trove.tasks import enqueue
 
 #: Why a photo may be declined. Reviewers pick one; contributors read the text.
-REJECTION_REASONS: dict[str, str] = {
-    "blurry": "The photo is blurry or out of focus.",
-    "wrong_subject": "The photo does not show what the brief asks for.",
-    "person": "The photo contains a person or a face.",
-    "personal_data": "The photo shows personal data (a plate, a screen, a document, an address).",
-    "duplicate": "The photo is a duplicate of another one.",
-    "too_dark": "The photo is too dark to use.",
-    "target_reached": "The project reached its target before this photo was reviewed. "
-    "Thank you for contributing.",
-    "unreadable": "The file could not be read as a photo.",
-    "other": "The photo cannot be used (see the note).",
+REJECTION_REASONS: dict[RejectionCode, str] = {
+    RejectionCode.BLURRY: "The photo is blurry or out of focus.",
+    RejectionCode.WRONG_SUBJECT: "The photo does not show what the brief asks for.",
+    RejectionCode.PERSON: "The photo contains a person or a face.",
+    RejectionCode.PERSONAL_DATA: "The photo shows personal data (a plate, a screen, a document, "
+    "an address).",
+    RejectionCode.DUPLICATE: "The photo is a duplicate of another one.",
+    RejectionCode.TOO_DARK: "The photo is too dark to use.",
+    RejectionCode.TARGET_REACHED: "The project reached its target before this photo was "
+    "reviewed. Thank you for contributing.",
+    RejectionCode.UNREADABLE: "The file could not be read as a photo.",
+    RejectionCode.OTHER: "The photo cannot be used (see the note).",
 }
 
 
@@ -259,14 +260,9 @@ def status_counts(user: User) -> dict[str, int]:
 
 def reason_text(submission: Submission) -> str | None:
     """Return the contributor-facing reason for a declined photo."""
-    if submission.status is not SubmissionStatus.REJECTED:
+    if not submission.is_rejected:
         return None
-    if submission.rejection_code == "unreadable" and submission.rejection_note:
+    if submission.is_unreadable and submission.rejection_note:
         return submission.rejection_note
-    text = REJECTION_REASONS.get(submission.rejection_code or "other", REJECTION_REASONS["other"])
-    return text
-
-
-def describe(submission: Submission) -> dict[str, Any]:
-    """Return what a status line shows about ``submission``."""
-    return {"status": submission.status, "reason": reason_text(submission)}
+    other = REJECTION_REASONS[RejectionCode.OTHER]
+    return REJECTION_REASONS.get(submission.rejection_code or RejectionCode.OTHER, other)

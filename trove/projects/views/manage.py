@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Response, abort, flash, url_for
+from flask import Response, abort, url_for
 from flask_login import current_user, login_required
 
 from trove.accounts.models import Role
-from trove.errors import DomainError
-from trove.extensions import db
-from trove.htmx import is_fragment_request, redirect_after_change, render
+from trove.htmx import apply_change, redirect_after_change, refuse_change, render
 from trove.projects import service
 from trove.projects.access import load_project
 from trove.projects.forms import CloseForm, SendBackForm
@@ -43,15 +41,10 @@ def lab() -> Response:
 
 
 def _change(project: Project, action: Callable[[], object], done: str) -> Response:
-    try:
-        action()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect_after_change(url_for("projects.brief", project_id=project.id))
+    location = url_for("projects.brief", project_id=project.id)
+    return apply_change(
+        action, done=lambda _: redirect_after_change(location, flash=done), on_error=location
+    )
 
 
 @bp.post("/projects/<int:project_id>/submit")
@@ -105,8 +98,11 @@ def close(project_id: int) -> Response:
     project = load_project(project_id, Capability.MANAGE)
     form = CloseForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.reason.errors) or "Could not close the project.", "error")
-        return redirect_after_change(url_for("projects.brief", project_id=project.id))
+        return redirect_after_change(
+            url_for("projects.brief", project_id=project.id),
+            flash=" ".join(form.reason.errors) or "Could not close the project.",
+            category="error",
+        )
     reason = (form.reason.data or "").strip() or "Closed by the lab"
     return _change(
         project, lambda: service.close_project(project, current_user, reason), "Project closed."
@@ -149,15 +145,13 @@ def vet(project_id: int) -> Response:
 def publish(project_id: int) -> Response:
     """Publish a submitted brief."""
     project = load_project(project_id)
-    try:
-        service.publish_project(project, current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect_after_change(url_for("projects.vet", project_id=project.id))
-    db.session.commit()
-    flash(f"“{project.title}” is published.", "success")
-    return redirect_after_change(url_for("projects.vetting"))
+    return apply_change(
+        lambda: service.publish_project(project, current_user),
+        done=lambda _: redirect_after_change(
+            url_for("projects.vetting"), flash=f"“{project.title}” is published."
+        ),
+        on_error=url_for("projects.vet", project_id=project.id),
+    )
 
 
 @bp.post("/vetting/<int:project_id>/send-back")
@@ -167,24 +161,21 @@ def send_back(project_id: int) -> Response:
     project = load_project(project_id)
     form = SendBackForm()
     if not form.validate_on_submit():
-        if not is_fragment_request():
-            # Post/redirect/get: a page answered at this POST-only URL would 405 on reload.
-            flash(" ".join(form.comment.errors) or "Say what needs to change.", "error")
-            return redirect_after_change(url_for("projects.vet", project_id=project.id))
-        return render(
-            "projects/vet.html",
+        return refuse_change(
+            url_for("projects.vet", project_id=project.id),
+            " ".join(form.comment.errors) or "Say what needs to change.",
+            template="projects/vet.html",
             block="send_back",
             project=project,
             form=form,
             missing=service.missing_for_submission(project),
-            status=422,
         )
-    try:
-        service.send_back(project, current_user, form.comment.data)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect_after_change(url_for("projects.vet", project_id=project.id))
-    db.session.commit()
-    flash(f"“{project.title}” was sent back to its owners.", "info")
-    return redirect_after_change(url_for("projects.vetting"))
+    return apply_change(
+        lambda: service.send_back(project, current_user, form.comment.data),
+        done=lambda _: redirect_after_change(
+            url_for("projects.vetting"),
+            flash=f"“{project.title}” was sent back to its owners.",
+            category="info",
+        ),
+        on_error=url_for("projects.vet", project_id=project.id),
+    )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, url_for
+from flask import Response, abort, current_app, flash, url_for
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
-from trove.extensions import db, limiter
-from trove.htmx import redirect_after_change, render
+from trove.extensions import limiter
+from trove.htmx import apply_change, redirect_after_change, render
 from trove.projects import service
 from trove.projects.access import load_project
 from trove.projects.forms import RoleChangeForm, TeamMemberForm
@@ -32,8 +32,6 @@ def _team_page(project: Project, form: TeamMemberForm, *, status: int = 200) -> 
 def _member_or_404(project: Project, member_id: int) -> ProjectMember:
     member = next((m for m in project.members if m.id == member_id), None)
     if member is None:
-        from flask import abort
-
         abort(404)
     return member
 
@@ -60,21 +58,30 @@ def add_member(project_id: int) -> Response:
     """Add a lab member to the team."""
     project = load_project(project_id, Capability.MANAGE)
     form = TeamMemberForm()
-    if form.validate_on_submit():
-        try:
-            member = service.add_member_by_email(
-                project, current_user, form.email.data, TeamRole(form.role.data)
-            )
-        except DomainError as error:
-            form.email.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(f"{member.user.display_name} joined the team.", "success")
-            warning = own_photo_warnings(project).get(member.user.id)
-            if warning:
-                flash(warning, "warning")
-            return redirect_after_change(url_for("projects.team", project_id=project.id))
-    return _team_page(project, form, status=422)
+    if not form.validate_on_submit():
+        return _team_page(project, form, status=422)
+
+    def refused(error: DomainError) -> Response:
+        form.email.errors.append(error.message)
+        return _team_page(project, form, status=422)
+
+    return apply_change(
+        lambda: service.add_member_by_email(
+            project, current_user, form.email.data, TeamRole(form.role.data)
+        ),
+        done=lambda member: _joined(project, member),
+        on_error=refused,
+    )
+
+
+def _joined(project: Project, member: ProjectMember) -> Response:
+    warning = own_photo_warnings(project).get(member.user.id)
+    if warning:
+        flash(warning, "warning")
+    return redirect_after_change(
+        url_for("projects.team", project_id=project.id),
+        flash=f"{member.user.display_name} joined the team.",
+    )
 
 
 @bp.post("/projects/<int:project_id>/team/<int:member_id>/role")
@@ -84,16 +91,16 @@ def change_role(project_id: int, member_id: int) -> Response:
     project = load_project(project_id, Capability.MANAGE)
     member = _member_or_404(project, member_id)
     form = RoleChangeForm()
-    if form.validate_on_submit():
-        try:
-            service.change_member_role(project, current_user, member, TeamRole(form.role.data))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{member.user.display_name} is now {member.role.label.lower()}.", "success")
-    return redirect_after_change(url_for("projects.team", project_id=project.id))
+    location = url_for("projects.team", project_id=project.id)
+    if not form.validate_on_submit():
+        return redirect_after_change(location)
+    return apply_change(
+        lambda: service.change_member_role(project, current_user, member, TeamRole(form.role.data)),
+        done=lambda _: redirect_after_change(
+            location, flash=f"{member.user.display_name} is now {member.role.label.lower()}."
+        ),
+        on_error=location,
+    )
 
 
 @bp.post("/projects/<int:project_id>/team/<int:member_id>/remove")
@@ -103,12 +110,11 @@ def remove_member(project_id: int, member_id: int) -> Response:
     project = load_project(project_id, Capability.MANAGE)
     member = _member_or_404(project, member_id)
     name = member.user.display_name
-    try:
-        service.remove_member(project, current_user, member)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"{name} left the team.", "info")
-    return redirect_after_change(url_for("projects.team", project_id=project.id))
+    location = url_for("projects.team", project_id=project.id)
+    return apply_change(
+        lambda: service.remove_member(project, current_user, member),
+        done=lambda _: redirect_after_change(
+            location, flash=f"{name} left the team.", category="info"
+        ),
+        on_error=location,
+    )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, url_for
+from flask import Response, abort, url_for
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.htmx import redirect_after_change, render
+from trove.htmx import apply_change, redirect_after_change, render
 from trove.money import format_money
 from trove.projects import service
 from trove.projects.access import load_project
@@ -19,8 +19,9 @@ from trove.projects.forms import (
     PurposeForm,
     QuantityPayForm,
     RulesForm,
+    show_refusal,
 )
-from trove.projects.models import Capability, Project
+from trove.projects.models import BriefVersion, Capability, Project
 from trove.projects.views import bp
 
 STEP_TEMPLATES = {
@@ -31,21 +32,6 @@ STEP_TEMPLATES = {
     5: "projects/wizard/rules.html",
 }
 STEP_FORMS: dict[int, Any] = {1: PurposeForm, 2: DataUseForm, 4: QuantityPayForm, 5: RulesForm}
-STEP_FIELDS = {
-    1: ("title", "summary", "beneficiaries"),
-    2: (
-        "must_show",
-        "must_not_show",
-        "exclusions",
-        "usage",
-        "access",
-        "retention_days",
-        "withdrawal_grace_days",
-        "licence_text",
-        "ethics_reference",
-        "ethics_expires_on",
-    ),
-}
 
 
 def _lab_member_only() -> None:
@@ -118,12 +104,12 @@ def create() -> Response:
             status=422,
         )
     project = service.create_project(current_user, form.title.data)
-    service.save_brief(
-        project, current_user, 1, {k: getattr(form, k).data or "" for k in STEP_FIELDS[1]}
-    )
+    service.save_brief(project, current_user, 1, form.brief_data())
     db.session.commit()
-    flash("Draft saved. You can come back to it at any time from Your projects.", "success")
-    return redirect_after_change(url_for("projects.edit_step", project_id=project.id, step=2))
+    return redirect_after_change(
+        _step_url(project, 2),
+        flash="Draft saved. You can come back to it at any time from Your projects.",
+    )
 
 
 @bp.get("/projects/<int:project_id>/brief/<int:step>")
@@ -148,50 +134,43 @@ def save_step(project_id: int, step: int) -> Response:
         # Examples are added one by one; "Continue" just records the step as done.
         project.wizard_step = max(project.wizard_step, 4)
         db.session.commit()
-        return redirect_after_change(url_for("projects.edit_step", project_id=project.id, step=4))
+        return redirect_after_change(_step_url(project, 4))
     form = _form_for(step, project, formdata=True)
     if not form.validate_on_submit():
         return _step_page(project, step, form, status=422)
-    try:
-        if step == 5:
-            service.confirm_rules(project, current_user)
-            version = None
-        elif step == 4:
-            version = service.save_brief(project, current_user, step, form.brief_data())
-        else:
-            data = {k: getattr(form, k).data for k in STEP_FIELDS[step]}
-            for key in (
-                "summary",
-                "beneficiaries",
-                "must_not_show",
-                "must_show",
-                "usage",
-                "access",
-                "licence_text",
-                "title",
-            ):
-                if key in data:
-                    data[key] = (data[key] or "").strip()
-            if "ethics_reference" in data:
-                data["ethics_reference"] = data["ethics_reference"] or None
-            version = service.save_brief(project, current_user, step, data)
-    except DomainError as error:
-        target = getattr(form, error.field, None) if error.field else None
-        if target is not None:
-            target.errors = [*target.errors, error.message]
-        else:
-            flash(error.message, "error")
+
+    def refused(error: DomainError) -> Response:
+        show_refusal(form, error)
         return _step_page(project, step, form, status=422)
-    db.session.commit()
-    if version is not None:
-        flash(f"Saved as version {version.number} of the brief.", "success")
-        return redirect_after_change(url_for("projects.brief", project_id=project.id))
-    if step == 5:
-        return redirect_after_change(url_for("projects.edit_step", project_id=project.id, step=5))
-    flash("Saved.", "success")
-    return redirect_after_change(
-        url_for("projects.edit_step", project_id=project.id, step=step + 1)
+
+    return apply_change(
+        lambda: _save(project, step, form),
+        done=lambda version: _saved(project, step, version),
+        on_error=refused,
     )
+
+
+def _save(project: Project, step: int, form: Any) -> BriefVersion | None:
+    """Save the step's fields (step 5 confirms the rules); return a new version if made."""
+    if step == 5:
+        service.confirm_rules(project, current_user)
+        return None
+    return service.save_brief(project, current_user, step, form.brief_data())
+
+
+def _saved(project: Project, step: int, version: BriefVersion | None) -> Response:
+    if version is not None:
+        return redirect_after_change(
+            url_for("projects.brief", project_id=project.id),
+            flash=f"Saved as version {version.number} of the brief.",
+        )
+    if step == 5:
+        return redirect_after_change(_step_url(project, 5))
+    return redirect_after_change(_step_url(project, step + 1), flash="Saved.")
+
+
+def _step_url(project: Project, step: int) -> str:
+    return url_for("projects.edit_step", project_id=project.id, step=step)
 
 
 @bp.post("/projects/<int:project_id>/brief/4/preview")
