@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+from functools import cache
+from itertools import combinations
 
 from PIL import Image
 
@@ -41,6 +43,49 @@ def sha256_hex(data: bytes) -> str:
 def hamming(a: int, b: int) -> int:
     """Return how many bits differ between two hashes."""
     return (a ^ b).bit_count()
+
+
+#: The near-duplicate index cuts the 64-bit hash into these bands (bit widths, high first).
+#: Two hashes at most ``NEAR_DUPLICATE_DISTANCE`` (8) bits apart differ in at most 8 // 3 = 2
+#: bits of some band (pigeonhole), so a search probes each band's value and its neighbours
+#: within 2 bits (718 keys) and checks the few hashes found; wider bands would need more
+#: probes, narrower ones (e.g. 9 bands matched exactly) return thousands of candidates.
+PHASH_BANDS = (21, 21, 22)
+_BAND_SHIFT = 22  # a key is band index << 22 | band value
+
+
+def _bands(phash: int) -> list[tuple[int, int, int]]:
+    """Return (index, width, value) of each band of a hash."""
+    bands, shift = [], 64
+    for index, width in enumerate(PHASH_BANDS):
+        shift -= width
+        bands.append((index, width, (phash >> shift) & ((1 << width) - 1)))
+    return bands
+
+
+def phash_band_keys(phash: int) -> list[int]:
+    """Return the near-duplicate index keys of a hash: each band's value tagged with its band."""
+    return [index << _BAND_SHIFT | value for index, _, value in _bands(phash)]
+
+
+def phash_probe_keys(phash: int, distance: int = NEAR_DUPLICATE_DISTANCE) -> list[int]:
+    """Return keys one of which every hash within ``distance`` bits of ``phash`` has."""
+    radius = distance // len(PHASH_BANDS)
+    return [
+        index << _BAND_SHIFT | value ^ mask
+        for index, width, value in _bands(phash)
+        for mask in _flip_masks(width, radius)
+    ]
+
+
+@cache
+def _flip_masks(width: int, radius: int) -> tuple[int, ...]:
+    """Return every ``width``-bit mask with at most ``radius`` bits set."""
+    return tuple(
+        sum(1 << bit for bit in bits)
+        for flips in range(radius + 1)
+        for bits in combinations(range(width), flips)
+    )
 
 
 def perceptual_hash(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> int:

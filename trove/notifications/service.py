@@ -27,8 +27,12 @@ def notify(
     url: str,
     *,
     email_subject: str | None = None,
+    flush: bool = True,
 ) -> Notification:
-    """Add a notification for ``user``; also e-mail it if ``email_subject`` is given."""
+    """Add a notification for ``user``; also e-mail it if ``email_subject`` is given.
+
+    ``flush=False`` leaves the row to the caller's next flush (many notices, one INSERT).
+    """
     # Only links into this site: a notification must never send someone elsewhere.
     if safe_next(url, "") != url:
         raise ValueError(f"notification URLs must be local paths, not {url!r}")
@@ -37,7 +41,8 @@ def notify(
         text = text[: TEXT_MAX - 1] + "…"
     notification = Notification(user_id=user.id, kind=kind[:40], text=text, url=url)
     db.session.add(notification)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     if email_subject and user.active:
         lab = current_app.config["LAB_NAME"]
         send_mail(

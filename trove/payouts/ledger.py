@@ -2,16 +2,24 @@
 
 Shared by the PayPal jobs and the manual "mark paid" actions. Every move is a
 compare-and-set UPDATE (an item settles only from ``pending``; an earning moves only from
-``in_batch`` and only with its own item), so a duplicate webhook, two overlapping refresh
-jobs or a double click cannot pay an earning twice. Functions flush but never commit.
+``in_batch`` and only with its own item, and only when this UPDATE is the one that settled
+the item), so a duplicate webhook, two overlapping refresh jobs or a double click cannot
+pay an earning twice. A whole batch settles the same way in a few set-based statements
+(``settle_items``: the items UPDATE returns the rows it moved, and only their earnings
+move). Functions flush but never commit.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from trove.accounts.models import User
 from trove.extensions import db
 from trove.money import format_money
 from trove.notifications.service import notify
@@ -64,44 +72,116 @@ def settle_item(
     notify_contributor: bool = True,
 ) -> bool:
     """Record an item's final outcome and move its earnings; False if already settled."""
-    if outcome is PayoutItemStatus.PENDING:
+    return bool(
+        settle_items(
+            [(item, outcome, error)],
+            release_as=release_as,
+            notify_contributor=notify_contributor,
+        )
+    )
+
+
+#: Items settled per statement (well under every backend's bound-parameter limit).
+CHUNK = 500
+
+
+def settle_items(
+    settlements: Sequence[tuple[PayoutItem, PayoutItemStatus, str | None]],
+    *,
+    release_as: EarningStatus | None = None,
+    notify_contributor: bool = True,
+) -> list[PayoutItem]:
+    """Record many items' final outcomes and move their earnings; return those settled now.
+
+    A few set-based statements per outcome instead of a round per item, with the same
+    compare-and-set as one item: the items UPDATE touches only rows still ``pending`` and
+    RETURNING names exactly the rows this statement moved (a row another transaction
+    settled first is skipped, on PostgreSQL after waiting for its lock), and only the
+    earnings of those rows, still ``in_batch``, move.
+    """
+    if any(outcome is PayoutItemStatus.PENDING for _, outcome, _ in settlements):
         raise ValueError("an item settles to a final status, not pending")
     now = utcnow()
-    db.session.flush()  # keep the caller's changes to the item (the refresh below reloads it)
-    result = db.session.execute(
-        update(PayoutItem)
-        .where(PayoutItem.id == item.id, PayoutItem.status == PayoutItemStatus.PENDING)
-        .values(status=outcome, settled_at=now, updated_at=now, error=error)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(item)
-    if not result.rowcount:
-        return False
+    db.session.flush()  # keep the caller's changes to the items before the bulk UPDATEs
+    groups: dict[tuple[PayoutItemStatus, str | None], list[PayoutItem]] = defaultdict(list)
+    for item, outcome, error in settlements:
+        groups[(outcome, error)].append(item)
+    settled: list[PayoutItem] = []
+    for (outcome, error), group in groups.items():
+        for start in range(0, len(group), CHUNK):
+            chunk = group[start : start + CHUNK]
+            won = set(
+                db.session.scalars(
+                    update(PayoutItem)
+                    .where(
+                        PayoutItem.id.in_([item.id for item in chunk]),
+                        PayoutItem.status == PayoutItemStatus.PENDING,
+                    )
+                    .values(status=outcome, settled_at=now, updated_at=now, error=error)
+                    .returning(PayoutItem.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            for item in chunk:
+                if item.id in won:  # what the UPDATE wrote, without reading each row back
+                    for key, value in (
+                        ("status", outcome),
+                        ("settled_at", now),
+                        ("updated_at", now),
+                        ("error", error),
+                    ):
+                        set_committed_value(item, key, value)
+                else:  # settled elsewhere first: read its real state when next used
+                    db.session.expire(item)
+            mine = [item for item in chunk if item.id in won]
+            if mine:
+                _move_earnings(mine, outcome, release_as or RELEASED_AS.get(outcome), now)
+                settled.extend(mine)
+    if notify_contributor and settled:
+        # Load the contributors in one query; each notice then finds its person in the session
+        # (kept referenced: the session holds its objects weakly), and the notices are
+        # written in one flush.
+        ids = {item.contributor_id for item in settled}
+        people = db.session.scalars(select(User).where(User.id.in_(ids))).all()
+        for item in settled:
+            _tell_contributor(item, item.status)
+        db.session.flush()
+        del people
+    return settled
+
+
+def _move_earnings(
+    items: list[PayoutItem],
+    outcome: PayoutItemStatus,
+    released: EarningStatus | None,
+    now: datetime,
+) -> None:
+    """Move the ``in_batch`` earnings of just-settled items: paid, or payable again."""
     if outcome is PayoutItemStatus.PAID:
-        moved = db.session.execute(
-            update(Earning)
-            .where(Earning.payout_item_id == item.id, Earning.status == EarningStatus.IN_BATCH)
-            .values(status=EarningStatus.PAID, paid_at=now)
-            .execution_options(synchronize_session="fetch")
-        ).rowcount
+        values: dict[str, object] = {"status": EarningStatus.PAID, "paid_at": now}
     else:
-        moved = db.session.execute(
+        values = {"status": released, "payout_item_id": None}
+    moved = Counter(
+        db.session.scalars(
             update(Earning)
-            .where(Earning.payout_item_id == item.id, Earning.status == EarningStatus.IN_BATCH)
-            .values(status=release_as or RELEASED_AS[outcome], payout_item_id=None)
+            .where(
+                Earning.payout_item_id.in_([item.id for item in items]),
+                Earning.status == EarningStatus.IN_BATCH,
+            )
+            .values(**values)
+            .returning(Earning.payout_item_id)
             .execution_options(synchronize_session="fetch")
-        ).rowcount
-    if moved != item.earning_count:
-        log.error(
-            "payout item %s covered %s earnings but %s moved to %s",
-            item.id,
-            item.earning_count,
-            moved,
-            outcome.value,
         )
-    if notify_contributor:
-        _tell_contributor(item, outcome)
-    return True
+    )
+    for item in items:
+        if moved[item.id] != item.earning_count:
+            log.error(
+                "payout item %s covered %s earnings but %s moved to %s",
+                item.id,
+                item.earning_count,
+                moved[item.id],
+                outcome.value,
+            )
 
 
 def _tell_contributor(item: PayoutItem, outcome: PayoutItemStatus) -> None:
@@ -115,6 +195,7 @@ def _tell_contributor(item: PayoutItem, outcome: PayoutItemStatus) -> None:
             "payout",
             f"You were paid {amount} through PayPal for {photos} for “{title}”.",
             url,
+            flush=False,
         )
     elif outcome is not PayoutItemStatus.CANCELLED:
         reason = {
@@ -129,6 +210,7 @@ def _tell_contributor(item: PayoutItem, outcome: PayoutItemStatus) -> None:
             "paid in a later batch.",
             url,
             email_subject="Your payment could not be delivered",
+            flush=False,
         )
 
 
@@ -141,16 +223,16 @@ def fail_batch(batch: PayoutBatch, error: str) -> None:
         last_error=error[:4000],
         completed_at=utcnow(),
     )
-    for item in batch.items:
-        if item.status is PayoutItemStatus.PENDING:
-            # Not the contributor's doing: no message, and the earnings become plain unpaid.
-            settle_item(
-                item,
-                PayoutItemStatus.FAILED,
-                error=error[:500],
-                release_as=EarningStatus.UNPAID,
-                notify_contributor=False,
-            )
+    # Not the contributor's doing: no message, and the earnings become plain unpaid.
+    settle_items(
+        [
+            (item, PayoutItemStatus.FAILED, error[:500])
+            for item in batch.items
+            if item.status is PayoutItemStatus.PENDING
+        ],
+        release_as=EarningStatus.UNPAID,
+        notify_contributor=False,
+    )
 
 
 def complete_if_settled(batch: PayoutBatch) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import case, insert, select, update
 
 from trove.accounts.models import User
 from trove.audit.service import record_event
@@ -171,26 +171,34 @@ def _create_batch(
     db.session.add(batch)
     db.session.flush()
     batch.sender_batch_id = batch_reference(batch.id)
-    items = [
-        PayoutItem(
-            batch_id=batch.id,
-            contributor_id=p.contributor_id,
-            receiver=p.contributor.paypal_email,  # type: ignore[union-attr]
-            amount_minor=p.amount_minor,
-            currency=currency,
-            earning_count=p.earning_count,
-        )
+    rows = [
+        {
+            "batch_id": batch.id,
+            "contributor_id": p.contributor_id,
+            "receiver": p.contributor.paypal_email,  # type: ignore[union-attr]
+            "amount_minor": p.amount_minor,
+            "currency": currency,
+            "earning_count": p.earning_count,
+        }
         for p in planned
     ]
-    db.session.add_all(items)
-    db.session.flush()
+    # One multi-row INSERT, then one SELECT for the ids (one item per contributor): the
+    # ORM would insert row by row on SQLite to read each id back.
+    for chunk in _chunks(rows, 5000):
+        db.session.execute(insert(PayoutItem), chunk)
+    by_contributor = {
+        item.contributor_id: item
+        for item in db.session.scalars(select(PayoutItem).where(PayoutItem.batch_id == batch.id))
+    }
+    items = [by_contributor[p.contributor_id] for p in planned]
     links = []
     for item, p in zip(items, planned, strict=True):
         item.sender_item_id = item_reference(item.id)
-        _take(item, p.earning_ids)
         links.extend({"item_id": item.id, "earning_id": e} for e in p.earning_ids)
+    db.session.flush()  # one executemany for the references, not one flush per item
     for chunk in _chunks(links, 5000):
         db.session.execute(insert(PayoutItemEarning), chunk)
+    _take(links)
     db.session.flush()
     record_event(
         actor,
@@ -205,21 +213,27 @@ def _create_batch(
     return batch
 
 
-def _take(item: PayoutItem, earning_ids: list[int]) -> None:
-    """Move earnings into ``item``: all of them or none (someone else took one first)."""
+def _take(links: list[dict[str, int]]) -> None:
+    """Move earnings into their items: all of them or none (someone took one first).
+
+    Each earning goes to the item its link names, a chunk at a time in one UPDATE; an
+    earning already taken (not payable, or in another item) is not moved, so a short count
+    means another payout won the race and the caller rolls back.
+    """
     taken = 0
-    for chunk in _chunks(earning_ids, _CHUNK):
+    for chunk in _chunks(links, _CHUNK):
+        owner = {link["earning_id"]: link["item_id"] for link in chunk}
         taken += db.session.execute(
             update(Earning)
             .where(
-                Earning.id.in_(chunk),
+                Earning.id.in_(list(owner)),
                 Earning.status.in_(PAYABLE),
                 Earning.payout_item_id.is_(None),
             )
-            .values(status=EarningStatus.IN_BATCH, payout_item_id=item.id)
+            .values(status=EarningStatus.IN_BATCH, payout_item_id=case(owner, value=Earning.id))
             .execution_options(synchronize_session=False)  # no earning is loaded here
         ).rowcount
-    if taken != len(earning_ids):
+    if taken != len(links):
         raise DomainError(
             "Someone else prepared a payout with some of these earnings at the same moment. "
             "Reload the page and look again."
@@ -258,8 +272,10 @@ def cancel_batch(batch: PayoutBatch, actor: User) -> None:
         batch, allowed, PayoutBatchStatus.CANCELLED, cancelled_at=utcnow()
     ):
         raise DomainError("Only a draft or approved batch can be cancelled.")
-    for item in batch.items:
-        ledger.settle_item(item, PayoutItemStatus.CANCELLED, notify_contributor=False)
+    ledger.settle_items(
+        [(item, PayoutItemStatus.CANCELLED, None) for item in batch.items],
+        notify_contributor=False,
+    )
     record_event(actor, "payout.batch_cancelled", batch, project_id=batch.project_id)
 
 
@@ -329,27 +345,27 @@ def mark_items(
     if outcome == "failed" and not note:
         note = "Marked as failed by the finance team."
     wanted = None if item_ids is None else set(item_ids)
-    changed = 0
-    for item in batch.items:
-        if item.status is not PayoutItemStatus.PENDING:
-            continue
-        if wanted is not None and item.id not in wanted:
-            continue
-        if ledger.settle_item(
-            item, MANUAL_OUTCOMES[outcome], error=note if outcome == "failed" else None
-        ):
-            item.transaction_status = "SUCCESS" if outcome == "paid" else "FAILED"
-            changed += 1
-            record_event(
-                actor,
-                f"payout.item_marked_{outcome}",
-                item,
-                project_id=batch.project_id,
-                batch=batch.id,
-                amount=item.amount_minor,
-                currency=item.currency,
-                note=note,
-            )
+    chosen = [
+        item
+        for item in batch.items
+        if item.status is PayoutItemStatus.PENDING and (wanted is None or item.id in wanted)
+    ]
+    settled = ledger.settle_items(
+        [(item, MANUAL_OUTCOMES[outcome], note if outcome == "failed" else None) for item in chosen]
+    )
+    for item in settled:
+        item.transaction_status = "SUCCESS" if outcome == "paid" else "FAILED"
+        record_event(
+            actor,
+            f"payout.item_marked_{outcome}",
+            item,
+            project_id=batch.project_id,
+            batch=batch.id,
+            amount=item.amount_minor,
+            currency=item.currency,
+            note=note,
+        )
+    changed = len(settled)
     if wanted is not None and not changed:
         raise DomainError("That payment is already settled.")
     db.session.flush()

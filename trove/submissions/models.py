@@ -210,3 +210,20 @@ class ProjectContributor(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
     contributor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     photo_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class PhashBand(db.Model):
+    """One band of a photo's perceptual hash: the index the near-duplicate search probes.
+
+    Every hashed photo has one row per band (``trove.media.hashing.phash_band_keys``),
+    withdrawn ones too: their hashes stay as tombstones for duplicate checks.
+    """
+
+    __tablename__ = "submission_phash_bands"
+    __table_args__ = (Index("ix_submission_phash_bands_lookup", "project_id", "band_key"),)
+
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True
+    )
+    band_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
