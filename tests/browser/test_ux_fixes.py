@@ -144,7 +144,11 @@ def test_upload_list_at_320_px_and_a_signed_out_upload(live_server, browser):
     rows = page.locator("[data-upload-list] li.photo-card")
     expect(rows).to_have_count(2)
     expect(rows.first).to_have_class(re.compile("status-rejected"))
-    expect(rows.nth(1)).to_contain_text("Removing location data", timeout=20_000)
+    # The photo's card, while processing or once it polled itself to pending review (how
+    # soon depends on the machine's load, not on anything this test checks).
+    expect(rows.nth(1)).to_contain_text(
+        re.compile("Removing location data|Pending review", re.IGNORECASE), timeout=20_000
+    )
     list_box = page.locator("[data-upload-list]").bounding_box()
     assert list_box["x"] + list_box["width"] <= 320
     for n in range(2):
