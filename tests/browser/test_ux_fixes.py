@@ -161,6 +161,10 @@ def test_upload_list_at_320_px_and_a_signed_out_upload(live_server, browser):
         path=str(screenshot(page, "ux-upload-page-320").with_name("ux-upload-list-320.png"))
     )
 
+    # The photo's card polls itself until it is processed; let it finish first, or its next
+    # poll after the sign-out below would answer 401 and take the page to sign in.
+    expect(rows.nth(1)).to_contain_text("Pending review", ignore_case=True, timeout=30_000)
+
     # Signed out in another tab: the next photo says so and links to sign in again.
     other = context.new_page()
     other.goto(base + "/")
