@@ -23,6 +23,7 @@ from tests.conftest import TEST_PASSWORD, _free_port, _wait_for_port
 from tests.factories import make_project, make_user
 from tests.images import photo
 from tests.jobproc import wait_until
+from tests.submissions.live import server_config
 from trove.extensions import db
 from trove.submissions.jobs import sweep_quarantine
 from trove.submissions.models import Submission, SubmissionStatus
@@ -53,20 +54,8 @@ def server(app_ctx, tmp_path):
     project = make_project(target_count=10, per_contributor_limit=None)
     make_user(email="sam@example.org")
     db.session.commit()
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": app_ctx.config["SECRET_KEY"],
-        "DATABASE_URL": app_ctx.config["DATABASE_URL"],
-        "STORAGE_DIR": app_ctx.config["STORAGE_DIR"],
-        "MAIL_BACKEND": "memory",
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_COST": 64,
-        # Jobs go to a queue nobody serves: the process dies before any job runs.
-        "TASKS_MODE": "rq",
-        "REDIS_URL": f"redis://127.0.0.1:{_free_port()}/0",
-    }
+    # Jobs go to a queue nobody serves: the process dies before any job runs.
+    config = server_config(app_ctx)
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", SERVER, json.dumps(config), str(port)],
