@@ -22,12 +22,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, insert, select  # noqa: E402
+from sqlalchemy import event, insert, select, update  # noqa: E402
 
 from tests.pg import cluster, create_database, server_bindir  # noqa: E402
 from trove import create_app  # noqa: E402
 from trove.accounts.models import Role, User  # noqa: E402
 from trove.extensions import db  # noqa: E402
+from trove.projects.models import Project  # noqa: E402
 from trove.review import queries  # noqa: E402
 from trove.submissions.models import Submission, SubmissionStatus  # noqa: E402
 
@@ -112,6 +113,12 @@ def seed(rows: int) -> tuple[int, str]:
             batch = []
     if batch:
         db.session.execute(insert(Submission), batch)
+    # The rows went in around the status helper: give the project the counts it keeps.
+    db.session.execute(
+        update(Project)
+        .where(Project.id == project.id)
+        .values(active_count=rows, photos_pending_review=rows)
+    )
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         # What autovacuum does on a live server: statistics and the visibility map.
