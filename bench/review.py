@@ -12,6 +12,7 @@ PostgreSQL is measured when its server binaries (initdb, pg_ctl) are installed
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -193,13 +194,17 @@ def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
     first_ms, first_q = timed("GET", f"/projects/{project_id}/review")
     deep_ms, deep_q = timed("GET", f"/projects/{project_id}/review?cursor={ids[-100]}")
     newest_ms, _ = timed("GET", f"/projects/{project_id}/review?sort=newest&cursor={ids[100]}")
-    toggles_on, toggles_off, toggle_q = [], [], 0
+    toggles_on, toggles_off, clicks, toggle_q = [], [], [], 0
+    htmx = {"HX-Request": "true"}
     for submission_id in ids[1000:1030]:
         before = counter.count
         start = time.perf_counter()
-        client.post(f"/submissions/{submission_id}/approve", headers={"HX-Request": "true"})
+        client.post(f"/submissions/{submission_id}/approve", headers=htmx)
         toggles_on.append((time.perf_counter() - start) * 1000)
         toggle_q = max(toggle_q, counter.count - before)
+        # The click's whole cost: the card, then the counters it triggers a refresh of.
+        client.get(f"/projects/{project_id}/review/counters", headers=htmx)
+        clicks.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
         client.post(f"/submissions/{submission_id}/reset", headers={"HX-Request": "true"})
         toggles_off.append((time.perf_counter() - start) * 1000)
@@ -215,6 +220,8 @@ def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
     print(f"  queue, newest, deep     {newest_ms:7.1f} ms median")
     approve_ms = statistics.median(toggles_on)
     print(f"  approve                 {approve_ms:7.1f} ms median   {toggle_q} queries")
+    click_ms = statistics.median(clicks)
+    print(f"  approve + counters      {click_ms:7.1f} ms median")
     print(f"  undo (back to pending)  {statistics.median(toggles_off):7.1f} ms median")
     print("  queries per page size   " + ", ".join(f"{k}: {v}" for k, v in per_size.items()))
     by_statement: dict[str, list[float]] = {}
@@ -224,9 +231,9 @@ def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
     print("  slowest statements (median ms):")
     for statement, times in top:
         print(f"    {statistics.median(times):6.1f}  {statement}")
-    worst = max(first_ms, deep_ms, statistics.median(toggles_on))
+    worst = max(first_ms, deep_ms, click_ms)
     print(f"  target < 50 ms median:  {'met' if worst < 50 else 'MISSED'} (worst {worst:.1f} ms)")
-    results.update(first=first_ms, deep=deep_ms, approve=statistics.median(toggles_on))
+    results.update(first=first_ms, deep=deep_ms, approve=approve_ms, click=click_ms)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -238,15 +245,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
+    summary: dict[str, object] = {"rows": args.rows}
     with tempfile.TemporaryDirectory(prefix="trove-bench-") as tmp:
         workdir = Path(tmp)
-        measure("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}", args.rows, workdir)
+        backends = [("SQLite", "sqlite", None)]
         if server_bindir() is None:
             print("\n== PostgreSQL: skipped (initdb not found; apt-get install postgresql)")
-            return
-        with cluster(workdir / "postgres") as base:
-            create_database(base, "trove")
-            measure("PostgreSQL", f"{base}/trove", args.rows, workdir)
+        else:
+            backends.append(("PostgreSQL", "postgresql", workdir / "postgres"))
+        for label, key, folder in backends:
+            if folder is None:
+                found = measure(label, f"sqlite:///{workdir / 'bench.sqlite3'}", args.rows, workdir)
+            else:
+                with cluster(folder) as base:
+                    create_database(base, "trove")
+                    found = measure(label, f"{base}/trove", args.rows, workdir)
+            summary[f"{key}_queue_page_ms"] = round(found["first"], 1)
+            summary[f"{key}_deep_page_ms"] = round(found["deep"], 1)
+            summary[f"{key}_approve_click_ms"] = round(found["click"], 1)
+    worst = max(v for k, v in summary.items() if k.endswith("_ms"))  # type: ignore[type-var]
+    summary["verdict"] = "PASS" if worst < 50 else "MISS"  # type: ignore[operator]
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
