@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure_logging(app)
 
     from trove import cli, errors, files, ids, security, static, tasks
-    from trove.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from trove.extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 
     ids.init_app(app)  # before any route is added: <int:...> refuses ids past 64 bits
     db.init_app(app)
@@ -43,6 +43,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    # Registered first so that its after_request hook runs last (Flask runs them in
+    # reverse): it compresses the response every other hook has finished.
+    compress.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     htmx.init_app(app)
