@@ -5,17 +5,24 @@ from __future__ import annotations
 import logging
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+# Flask and SQLAlchemy load with the first app, not with the package: ``trove.media`` (pure
+# image code, and the strip-metadata command) imports this package without needing them.
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["create_app"]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the Trove application."""
+    from flask import Flask
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -133,7 +140,6 @@ def _configure_logging(app: Flask) -> None:
     logger.setLevel(logging.INFO)
 
 
-@event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """Turn on foreign keys and write-ahead logging for SQLite connections."""
     if isinstance(dbapi_connection, sqlite3.Connection):
