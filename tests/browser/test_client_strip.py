@@ -69,20 +69,6 @@ def browser_strip(page, cases: dict[str, bytes]) -> dict[str, dict]:
     return answers
 
 
-def phone_jpeg(**exif: object) -> bytes:
-    """Return a JPEG carrying every kind of metadata a phone and an editor write."""
-    image = samples.picture(320, 240, seed=3)
-    data = samples.jpeg(image, exif=samples.exif_bytes(**exif), icc=samples.icc_profile())
-    return samples.insert_after_soi(
-        data,
-        samples.xmp_segment(),
-        samples.extended_xmp_segment(),
-        samples.iptc_segment(),
-        samples.comment_segment(),
-        samples.segment(0xE2, b"MPF\x00" + b"MM\x00*" + b"\x00" * 40),
-    ) + samples.jpeg(samples.picture(64, 48, seed=5), exif=samples.exif_bytes())
-
-
 def png_chunk_list(data: bytes) -> list[tuple[bytes, bytes]]:
     return [(kind, bytes(payload)) for kind, _whole, payload in iter_chunks(data)]
 
@@ -97,9 +83,9 @@ def test_worker_gives_the_servers_output(browser, live_server):
     page = context.new_page()
     page.goto(live_server.url + "/login")
     jpegs = {
-        "phone": phone_jpeg(),
-        "turned": phone_jpeg(orientation=6),
-        "upright-tag": phone_jpeg(orientation=1),
+        "phone": samples.phone_jpeg(samples.picture(320, 240, seed=3)),
+        "turned": samples.phone_jpeg(samples.picture(320, 240, seed=3), orientation=6),
+        "upright-tag": samples.phone_jpeg(samples.picture(320, 240, seed=3), orientation=1),
         "progressive": samples.insert_after_soi(
             samples.jpeg(progressive=True, exif=samples.exif_bytes()), samples.comment_segment()
         ),
