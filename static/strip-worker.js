@@ -156,6 +156,7 @@ function scanEnd(d, pos) {
   }
 }
 
+// Return the parts of the stripped JPEG: new small pieces, and views of ``d`` (the scans).
 function stripJpeg(d) {
   if (d[0] !== 0xFF || d[1] !== 0xD8) { fail("This file is not a JPEG image."); }
   var size = d.length;
@@ -259,7 +260,7 @@ function stripJpeg(d) {
   if (orientation !== null && orientation !== 1) {
     out.splice(headerEnd, 0, segment(0xE1, concat([EXIF_HEADER, orientationTiff(orientation)])));
   }
-  return concat(out);
+  return out;
 }
 
 function parseFrame(body) {
@@ -393,6 +394,7 @@ function pngChunks(d) {
   }
 }
 
+// Return the parts of the stripped PNG (new pieces, and views of ``d``).
 async function stripPng(d) {
   if (!bytesEqual(d, 0, PNG_SIGNATURE)) { fail("This file is not a PNG image."); }
   var out = [PNG_SIGNATURE];
@@ -436,7 +438,7 @@ async function stripPng(d) {
     // in a minimal eXIf right after IHDR, so nothing else leaves the phone.
     out.splice(2, 0, pngChunk("eXIf", orientationTiff(orientation)));
   }
-  return concat(out);
+  return out;
 }
 
 function checkPngHeader(payload) {
@@ -493,20 +495,23 @@ function riffChunks(d, start, end) {
   return chunks;
 }
 
+// Return a RIFF chunk as parts: its header, the payload (not copied), an even-size pad.
 function riffChunk(kind, payload) {
-  var out = new Uint8Array(8 + payload.length + (payload.length & 1));
-  out.set(ascii(kind), 0);
-  new DataView(out.buffer).setUint32(4, payload.length, true);
-  out.set(payload, 8);
-  return out;
+  var head = new Uint8Array(8);
+  head.set(ascii(kind), 0);
+  new DataView(head.buffer).setUint32(4, payload.length, true);
+  return payload.length & 1 ? [head, payload, new Uint8Array(1)] : [head, payload];
 }
 
+// Return the parts of a WebP file holding ``chunks`` (each a list of parts).
 function riff(chunks) {
-  var body = concat([ascii("WEBP")].concat(chunks));
+  var parts = [].concat.apply([ascii("WEBP")], chunks);
+  var size = 0;
+  parts.forEach(function (part) { size += part.length; });
   var head = new Uint8Array(8);
   head.set(ascii("RIFF"), 0);
-  new DataView(head.buffer).setUint32(4, body.length, true);
-  return concat([head, body]);
+  new DataView(head.buffer).setUint32(4, size, true);
+  return [head].concat(parts);
 }
 
 function checkBitstream(kind, payload) {
@@ -521,6 +526,7 @@ function checkBitstream(kind, payload) {
 
 function isPicture(kind) { return kind === "VP8 " || kind === "VP8L"; }
 
+// Return the parts of the stripped WebP (new pieces, and views of ``d``).
 function stripWebp(d) {
   if (!bytesEqual(d, 0, ascii("RIFF")) || !bytesEqual(d, 8, ascii("WEBP"))) { fail("This file is not a WebP image."); }
   var riffSize = u32le(d, 4);
@@ -531,7 +537,7 @@ function stripWebp(d) {
   var first = chunks[0][1];
   if (isPicture(firstKind)) {
     checkBitstream(firstKind, first);
-    if (chunks.length === 1 && end === d.length) { return d; }
+    if (chunks.length === 1 && end === d.length) { return [d]; }
     return riff([riffChunk(firstKind, first)]);
   }
   if (firstKind !== "VP8X" || first.length < 10) { fail(DAMAGED + ": it has no WebP picture header."); }
@@ -590,9 +596,9 @@ function cleanFrame(payload) {
     if (isPicture(chunk[0])) {
       checkBitstream(chunk[0], chunk[1]);
       hasPicture = true;
-      kept.push(riffChunk(chunk[0], chunk[1]));
+      kept = kept.concat(riffChunk(chunk[0], chunk[1]));
     } else if (chunk[0] === "ALPH") {
-      kept.push(riffChunk(chunk[0], chunk[1]));
+      kept = kept.concat(riffChunk(chunk[0], chunk[1]));
     }
   });
   if (!hasPicture) { fail(DAMAGED + ": an animation frame has no picture."); }
@@ -601,17 +607,30 @@ function cleanFrame(payload) {
 
 // --- dispatch -------------------------------------------------------------------------------
 
-// Return {bytes, kind} stripped losslessly; throw if the format is unknown or does not parse.
+// Return {parts, kind} stripped losslessly; throw if the format is unknown or does not parse.
 async function strip(d) {
-  if (d[0] === 0xFF && d[1] === 0xD8) { return {bytes: stripJpeg(d), kind: "jpeg"}; }
-  if (bytesEqual(d, 0, PNG_SIGNATURE)) { return {bytes: await stripPng(d), kind: "png"}; }
+  if (d[0] === 0xFF && d[1] === 0xD8) { return {parts: stripJpeg(d), kind: "jpeg"}; }
+  if (bytesEqual(d, 0, PNG_SIGNATURE)) { return {parts: await stripPng(d), kind: "png"}; }
   if (bytesEqual(d, 0, ascii("RIFF")) && bytesEqual(d, 8, ascii("WEBP"))) {
-    return {bytes: stripWebp(d), kind: "webp"};
+    return {parts: stripWebp(d), kind: "webp"};
   }
   fail("This format is stripped on the server.");
 }
 
 var MIME = {jpeg: "image/jpeg", png: "image/png", webp: "image/webp"};
+
+// Return {blob, kind}: ``blob`` stripped. Large kept pieces (scans, picture chunks) are slices
+// of ``blob`` itself, so the picture data is never copied in this worker, only referred to.
+async function stripBlob(blob) {
+  var data = new Uint8Array(await blob.arrayBuffer());
+  var clean = await strip(data);
+  var parts = clean.parts.map(function (part) {
+    if (part.buffer !== data.buffer || part.length < 65536) { return part; }
+    var start = part.byteOffset - data.byteOffset;
+    return blob.slice(start, start + part.length);
+  });
+  return {blob: new Blob(parts, {type: MIME[clean.kind]}), kind: clean.kind};
+}
 
 // Return a JPEG blob at most ``maxLongEdge`` px on its long side, upright, or null when the
 // picture is already within it (or this browser cannot decode it, e.g. HEIC in Chromium).
@@ -638,11 +657,10 @@ async function downscale(blob, maxLongEdge) {
 }
 
 async function prepare(file, maxLongEdge) {
-  var data = new Uint8Array(await file.arrayBuffer());
   var result = {blob: file, stripped: false, kind: null, resized: null, reason: ""};
   try {
-    var clean = await strip(data);
-    result.blob = new Blob([clean.bytes], {type: MIME[clean.kind]});
+    var clean = await stripBlob(file);
+    result.blob = clean.blob;
     result.kind = clean.kind;
     result.stripped = true;
   } catch (error) {
@@ -652,8 +670,7 @@ async function prepare(file, maxLongEdge) {
     var small = await downscale(result.blob, maxLongEdge);
     if (small !== null) {
       // The canvas writes a bare JPEG; strip it too, so the rule holds whatever it wrote.
-      var again = await strip(new Uint8Array(await small.blob.arrayBuffer()));
-      result.blob = new Blob([again.bytes], {type: "image/jpeg"});
+      result.blob = (await stripBlob(small.blob)).blob;
       result.kind = "jpeg";
       result.stripped = true;
       result.resized = [small.width, small.height];
@@ -666,9 +683,12 @@ self.addEventListener("message", function (event) {
   var message = event.data;
   var work = message.op === "strip"
     ? message.file.arrayBuffer().then(function (buffer) { return strip(new Uint8Array(buffer)); })
+      .then(function (clean) { return {bytes: concat(clean.parts), kind: clean.kind}; })
     : prepare(message.file, message.maxLongEdge);
   work.then(function (result) {
-    self.postMessage({id: message.id, result: result});
+    // The stripped bytes move to the page without a copy (the buffer is transferred).
+    var transfer = result.bytes ? [result.bytes.buffer] : [];
+    self.postMessage({id: message.id, result: result}, transfer);
   }, function (error) {
     self.postMessage({id: message.id, error: String(error && error.message || error)});
   });
