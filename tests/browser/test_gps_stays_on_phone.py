@@ -41,6 +41,20 @@ SECRETS = (
 RESIZED = " · resized to 600 × 800 px"
 
 
+def app_with_project(make_app, tasks_mode: str, **fields: object) -> tuple[object, int]:
+    """Return a real-config app holding a published project and the contributor Sam."""
+    app = make_app(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True, TASKS_MODE=tasks_mode)
+    with app.app_context():
+        project_id = make_project(**fields).id
+        make_user(email="sam@example.org", name="Sam")
+    return app, project_id
+
+
+def choose(page, name: str, data: bytes, mime: str = "image/jpeg") -> None:
+    """Choose one photo in the upload form's file chooser."""
+    page.set_input_files("#photo-input", files=[{"name": name, "mimeType": mime, "buffer": data}])
+
+
 def record_uploads(page) -> list[bytes]:
     """Return a list that fills with the body of every upload request the page sends."""
     bodies: list[bytes] = []
@@ -66,10 +80,7 @@ def stored_originals(app) -> dict[str, bytes]:
 
 def test_gps_serial_and_owner_never_leave_the_phone(make_app, phone):
     page, console = phone
-    app = make_app(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True, TASKS_MODE="thread")
-    with app.app_context():
-        project_id = make_project(title="Shop shelves", target_count=10).id
-        make_user(email="sam@example.org", name="Sam")
+    app, project_id = app_with_project(make_app, "thread", target_count=10)
     original = samples.phone_jpeg(samples.picture(1600, 1200, seed=4))
     heic = samples.heic(samples.picture(640, 480, seed=6), exif=samples.exif_bytes())
     assert all(secret in original for secret in SECRETS[:4])
@@ -78,18 +89,12 @@ def test_gps_serial_and_owner_never_leave_the_phone(make_app, phone):
         bodies = record_uploads(page)
         page.goto(f"{server.url}/projects/{project_id}#contribute")
         page.get_by_label("I took these photos myself").check()
-        page.set_input_files(
-            "#photo-input",
-            files=[{"name": "shelf.jpg", "mimeType": "image/jpeg", "buffer": original}],
-        )
+        choose(page, "shelf.jpg", original)
         rows = page.locator("[data-upload-list] li.photo-card")
         expect(rows.first.locator("[data-strip-note]")).to_have_text(
             "Location removed on your phone"
         )
-        page.set_input_files(
-            "#photo-input",
-            files=[{"name": "shelf.heic", "mimeType": "image/heic", "buffer": heic}],
-        )
+        choose(page, "shelf.heic", heic, "image/heic")
         expect(page.locator("[data-upload-list] [data-strip-note]")).to_have_text(
             ["Location will be removed on our server", "Location removed on your phone"]
         )
@@ -124,10 +129,7 @@ def test_gps_serial_and_owner_never_leave_the_phone(make_app, phone):
 
 def test_phone_resizes_to_the_briefs_long_edge(make_app, phone):
     page, console = phone
-    app = make_app(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True, TASKS_MODE="sync")
-    with app.app_context():
-        project_id = make_project(title="Door handles", max_long_edge=800).id
-        make_user(email="sam@example.org", name="Sam")
+    app, project_id = app_with_project(make_app, "sync", max_long_edge=800)
     # Stored 1600 × 1200 and shown turned (orientation 6): upright it is 1200 × 1600.
     turned = samples.phone_jpeg(samples.picture(1600, 1200, seed=2), orientation=6)
     small = samples.jpeg(samples.picture(400, 300, seed=8), exif=samples.exif_bytes())
@@ -137,17 +139,11 @@ def test_phone_resizes_to_the_briefs_long_edge(make_app, phone):
         page.goto(f"{server.url}/projects/{project_id}")
         page.get_by_text("resized on your phone to at most 800 px").first.wait_for()
         page.get_by_label("I took these photos myself").check()
-        page.set_input_files(
-            "#photo-input",
-            files=[{"name": "door.jpg", "mimeType": "image/jpeg", "buffer": turned}],
-        )
+        choose(page, "door.jpg", turned)
         expect(page.locator("[data-upload-list] [data-strip-note]")).to_have_text(
             f"Location removed on your phone{RESIZED}"
         )
-        page.set_input_files(
-            "#photo-input",
-            files=[{"name": "small.jpg", "mimeType": "image/jpeg", "buffer": small}],
-        )
+        choose(page, "small.jpg", small)
         expect(page.locator("[data-upload-list] [data-strip-note]")).to_have_text(
             ["Location removed on your phone", f"Location removed on your phone{RESIZED}"]
         )
