@@ -164,6 +164,12 @@ function troveReloadButton(html, place) {
         : Promise.resolve({blob: job.file, note: ""});
       prepared.then(function (result) {
         if (job.cancelled) { active -= 1; next(); return; }
+        if (result.blob.size > maxBytes) {
+          fail(job.item, "This file is larger than " + formatSize(maxBytes) + ".");
+          active -= 1;
+          next();
+          return;
+        }
         job.note = result.note;
         if (window.TroveStrip) { window.TroveStrip.note(job.item.li, result.note); }
         transmit(job, result.blob);
@@ -236,7 +242,7 @@ function troveReloadButton(html, place) {
           job.cancelled = true;
           if (job.xhr) { job.xhr.abort(); } else { fail(item, "Cancelled."); }
         });
-        if (file.size > maxBytes) {
+        if (file.size > maxBytes && !maxLongEdge) {  // a resized copy may fit: see send()
           fail(item, "This file is larger than " + formatSize(maxBytes) + ".");
           return;
         }

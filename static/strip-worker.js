@@ -347,6 +347,7 @@ var PNG_KEEP = {
   IHDR: 1, PLTE: 1, IDAT: 1, IEND: 1, tRNS: 1, gAMA: 1, cHRM: 1, sRGB: 1, iCCP: 1,
   sBIT: 1, pHYs: 1, cICP: 1, mDCv: 1, cLLi: 1, acTL: 1, fcTL: 1, fdAT: 1
 };
+var MAX_ICC = 16 * 1024 * 1024;
 var VALID_DEPTHS = {0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16]};
 
 var CRC_TABLE = (function () {
@@ -453,9 +454,19 @@ function checkPngHeader(payload) {
   return payload;
 }
 
-async function pipe(bytes, stream) {
-  var response = new Response(new Blob([bytes]).stream().pipeThrough(stream));
-  return new Uint8Array(await response.arrayBuffer());
+// Return ``bytes`` run through a (de)compression stream; null past ``limit`` output bytes
+// (a compression bomb is never inflated whole).
+async function pipe(bytes, stream, limit) {
+  var reader = new Blob([bytes]).stream().pipeThrough(stream).getReader();
+  var parts = [];
+  var size = 0;
+  for (;;) {
+    var step = await reader.read();
+    if (step.done) { return concat(parts); }
+    size += step.value.length;
+    if (size > limit) { await reader.cancel(); return null; }
+    parts.push(step.value);
+  }
 }
 
 // Return an iCCP chunk with a cleaned profile and a neutral name; null to drop it.
@@ -464,14 +475,13 @@ async function cleanIccp(payload) {
   if (nameEnd < 1 || payload.length < nameEnd + 2 || payload[nameEnd + 1] !== 0) { return null; }
   var profile;
   try {
-    profile = await pipe(payload.subarray(nameEnd + 2), new DecompressionStream("deflate"));
+    profile = await pipe(payload.subarray(nameEnd + 2), new DecompressionStream("deflate"), MAX_ICC);
   } catch (e) {
-    return null;  // not a complete zlib stream
+    return null;  // not one complete zlib stream
   }
-  if (profile.length > 16 * 1024 * 1024) { return null; }
-  var cleaned = cleanIccProfile(profile);
-  if (cleaned === null) { return null; }
-  var compressed = await pipe(cleaned, new CompressionStream("deflate"));
+  var cleaned = profile && cleanIccProfile(profile);
+  if (!cleaned) { return null; }
+  var compressed = await pipe(cleaned, new CompressionStream("deflate"), Infinity);
   return pngChunk("iCCP", concat([ascii("ICC profile\0\0"), compressed]));
 }
 

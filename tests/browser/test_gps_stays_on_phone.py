@@ -41,9 +41,9 @@ SECRETS = (
 RESIZED = " · resized to 600 × 800 px"
 
 
-def app_with_project(make_app, tasks_mode: str, **fields: object) -> tuple[object, int]:
+def app_with_project(make_app, config: dict[str, object], **fields: object) -> tuple[object, int]:
     """Return a real-config app holding a published project and the contributor Sam."""
-    app = make_app(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True, TASKS_MODE=tasks_mode)
+    app = make_app(WTF_CSRF_ENABLED=True, RATELIMIT_ENABLED=True, **config)
     with app.app_context():
         project_id = make_project(**fields).id
         make_user(email="sam@example.org", name="Sam")
@@ -80,7 +80,7 @@ def stored_originals(app) -> dict[str, bytes]:
 
 def test_gps_serial_and_owner_never_leave_the_phone(make_app, phone):
     page, console = phone
-    app, project_id = app_with_project(make_app, "thread", target_count=10)
+    app, project_id = app_with_project(make_app, {"TASKS_MODE": "thread"}, target_count=10)
     original = samples.phone_jpeg(samples.picture(1600, 1200, seed=4))
     heic = samples.heic(samples.picture(640, 480, seed=6), exif=samples.exif_bytes())
     assert all(secret in original for secret in SECRETS[:4])
@@ -129,10 +129,14 @@ def test_gps_serial_and_owner_never_leave_the_phone(make_app, phone):
 
 def test_phone_resizes_to_the_briefs_long_edge(make_app, phone):
     page, console = phone
-    app, project_id = app_with_project(make_app, "sync", max_long_edge=800)
+    # 1 MB per photo: a larger photo may still be chosen, since its resized copy fits.
+    config = {"TASKS_MODE": "sync", "MAX_UPLOAD_MB": 1}
+    app, project_id = app_with_project(make_app, config, max_long_edge=800)
     # Stored 1600 × 1200 and shown turned (orientation 6): upright it is 1200 × 1600.
     turned = samples.phone_jpeg(samples.picture(1600, 1200, seed=2), orientation=6)
     small = samples.jpeg(samples.picture(400, 300, seed=8), exif=samples.exif_bytes())
+    large = samples.jpeg(samples.picture(3000, 2000, seed=9), exif=samples.exif_bytes())
+    assert len(large) > 1024 * 1024
     with LiveServer(app) as server:
         sign_in(page, server.url, "sam@example.org")
         bodies = record_uploads(page)
@@ -147,9 +151,14 @@ def test_phone_resizes_to_the_briefs_long_edge(make_app, phone):
         expect(page.locator("[data-upload-list] [data-strip-note]")).to_have_text(
             ["Location removed on your phone", f"Location removed on your phone{RESIZED}"]
         )
-        expect(page.locator("[data-upload-list] .badge-pending_review")).to_have_count(2)
+        choose(page, "large.jpg", large)
+        expect(page.locator("[data-upload-list] [data-strip-note]").first).to_have_text(
+            "Location removed on your phone · resized to 800 × 533 px"
+        )
+        expect(page.locator("[data-upload-list] .badge-pending_review")).to_have_count(3)
 
-    resized, kept = bodies
+    resized, kept, shrunk = bodies
+    assert len(shrunk) < 1024 * 1024
     with Image.open(io.BytesIO(resized)) as image:
         assert image.format == "JPEG" and image.size == (600, 800)
         assert image.getexif().get(0x0112) is None  # upright pixels, no orientation needed
