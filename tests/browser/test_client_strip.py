@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import random
 import struct
 import zlib
 
@@ -18,6 +19,7 @@ import pytest
 from PIL import Image
 
 from tests.media import samples
+from trove.media.errors import MediaError
 from trove.media.exif import orientation_tiff
 from trove.media.strip.jpeg import strip_jpeg
 from trove.media.strip.png import iter_chunks, strip_png
@@ -196,3 +198,46 @@ def test_what_the_worker_cannot_read_is_left_to_the_server(browser, live_server)
     )
     assert prepared == [True, False, "Location will be removed on our server"]
     context.close()
+
+
+def _mutants(data: bytes, seed: int, count: int) -> list[bytes]:
+    """Return damaged copies of ``data``: cut short, a byte changed, garbage inserted."""
+    rng = random.Random(seed)
+    header = min(len(data), 2048)  # where the structure lives; scans are checked by decoding
+    out = []
+    for index in range(count):
+        at = rng.randrange(2, header)
+        if index % 3 == 0:
+            out.append(data[: rng.randrange(2, len(data))])
+        elif index % 3 == 1:
+            out.append(data[:at] + bytes((rng.randrange(256),)) + data[at + 1 :])
+        else:
+            out.append(data[:at] + rng.randbytes(rng.randrange(1, 9)) + data[at:])
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kind", "strip"),
+    [("jpeg", strip_jpeg), ("webp", strip_webp), ("png", strip_png)],
+)
+def test_worker_refuses_what_the_server_refuses(browser, live_server, kind, strip):
+    # On damaged files the worker and the server agree: both refuse (the file then goes as
+    # chosen and the server gives the reason), or both give the same bytes.
+    source = {
+        "jpeg": samples.jpeg(exif=samples.exif_bytes(), icc=samples.icc_profile()),
+        "webp": samples.webp(exif=samples.exif_bytes(), xmp=samples.XMP),
+        "png": samples.png(),
+    }[kind]
+    cases = {str(index): data for index, data in enumerate(_mutants(source, 7, 60))}
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(live_server.url + "/login")
+    answers = browser_strip(page, cases)
+    context.close()
+    for name, data in cases.items():
+        try:
+            expected = strip(data)
+        except MediaError:
+            assert "error" in answers[name], name
+        else:
+            assert answers[name].get("bytes") == expected, name
