@@ -156,6 +156,7 @@ def test_phone_resizes_to_the_briefs_long_edge(make_app, phone):
             "Location removed on your phone · resized to 800 × 533 px"
         )
         expect(page.locator("[data-upload-list] .badge-pending_review")).to_have_count(3)
+        page.locator("#contribute").screenshot(path=str(ARTIFACTS / "upload-resized-phone.png"))
 
     resized, kept, shrunk = bodies
     assert len(shrunk) < 1024 * 1024
