@@ -5,10 +5,7 @@ long anything took."""
 from __future__ import annotations
 
 import io
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,13 +16,12 @@ from sqlalchemy import func, select
 from tests.conftest import RedisServer, login
 from tests.factories import make_project, make_user
 from tests.faultjobs import fail_once, finished_count, wait_for_release
+from tests.hosts import Worker, app_env
 from tests.images import photo
 from trove.accounts.models import Role
 from trove.extensions import db
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.tasks import JobRecord, JobStatus, enqueue, last_beat
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def wait_until(condition: Callable[[], bool], *, within: float, what: str) -> None:
@@ -36,54 +32,6 @@ def wait_until(condition: Callable[[], bool], *, within: float, what: str) -> No
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-class Worker:
-    """A ``flask trove worker`` process in its own process group (killed as a whole)."""
-
-    def __init__(self, app, redis_url: str, log: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
-        env.update(
-            {
-                "FLASK_APP": "tests.faultjobs",
-                "TROVE_DATABASE_URL": app.config["DATABASE_URL"],
-                "REDIS_URL": redis_url,
-                "TROVE_SECRET_KEY": "test-secret-key",
-                "TROVE_MAIL_BACKEND": "log",
-                "TROVE_STORAGE_DIR": app.config["STORAGE_DIR"],
-            }
-        )
-        self.log = log
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "flask", "trove", "worker"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def kill(self, *horses: int) -> None:
-        """SIGKILL the worker, its scheduler and work-horses (own session), as a lost host."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        for pid in horses:
-            os.kill(pid, signal.SIGKILL)
-        self.process.wait(30)
-
-    def stop(self) -> int:
-        """Ask for a warm stop (SIGTERM) and return the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(120)
-        finally:
-            if self.process.poll() is None:
-                os.killpg(self.process.pid, signal.SIGKILL)
-
-    def output(self) -> str:
-        """Return the end of the worker's log, for failure messages."""
-        return self.log.read_text(errors="replace")[-4000:]
 
 
 @pytest.fixture(autouse=True)
@@ -158,7 +106,7 @@ def test_redis_down_during_20_uploads_no_5xx_and_all_processed_once_after(
         for record in db.session.scalars(select(JobRecord)):
             record.created_at = record.created_at.replace(year=2000)
         db.session.commit()
-    worker = Worker(app, redis.url, tmp_path / "worker.log")
+    worker = Worker(app_env(app, redis.url), tmp_path / "worker.log")
 
     def all_processed() -> bool:
         with app.app_context():
@@ -190,7 +138,7 @@ def test_worker_killed_mid_job_is_done_once_after_a_new_worker_starts(make_app, 
     with app.app_context():
         record_id = enqueue(wait_for_release, str(folder)).id
         db.session.commit()
-    first = Worker(app, redis.url, tmp_path / "first.log")
+    first = Worker(app_env(app, redis.url), tmp_path / "first.log")
     try:
         wait_until(lambda: any(folder.glob("started-*")), within=120, what="the job to start")
         assert _job_status(app, record_id) is JobStatus.RUNNING
@@ -200,7 +148,7 @@ def test_worker_killed_mid_job_is_done_once_after_a_new_worker_starts(make_app, 
     (folder / "release").touch()
     assert finished_count(folder) == 0
 
-    second = Worker(app, redis.url, tmp_path / "second.log")
+    second = Worker(app_env(app, redis.url), tmp_path / "second.log")
     try:
         wait_until(
             lambda: _job_status(app, record_id) is JobStatus.DONE,
@@ -229,7 +177,7 @@ def test_after_a_redis_restart_the_scheduler_runs_retries_and_health_shows_it(
     assert "Sweep last ran: never — late" in health
     assert "Scheduler last seen: never — late" in health
 
-    worker = Worker(app, redis.url, tmp_path / "worker.log")
+    worker = Worker(app_env(app, redis.url), tmp_path / "worker.log")
     try:
         wait_until(
             lambda: _beaten(app, "scheduler") and _beaten(app, "sweep"), within=120, what="beats"
@@ -269,7 +217,7 @@ def test_a_worker_that_loses_redis_midway_exits_non_zero_and_the_job_counts_once
     with app.app_context():
         record_id = enqueue(wait_for_release, str(folder)).id
         db.session.commit()
-    worker = Worker(app, redis.url, tmp_path / "worker.log")
+    worker = Worker(app_env(app, redis.url), tmp_path / "worker.log")
     try:
         wait_until(lambda: any(folder.glob("started-*")), within=120, what="the job to start")
         redis.stop()  # for good, while the job runs
@@ -328,7 +276,7 @@ def test_postgresql_restart_mid_run_is_recovered_without_restarting_the_app(tmp_
 @pytest.mark.redis
 def test_a_worker_whose_redis_hangs_quits_with_a_non_zero_status(make_app, redis, tmp_path):
     app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url)
-    worker = Worker(app, redis.url, tmp_path / "worker.log")
+    worker = Worker(app_env(app, redis.url), tmp_path / "worker.log")
     try:
         # In its loop: the scheduler it started is running.
         wait_until(lambda: _beaten(app, "scheduler"), within=120, what="the worker's loop")
