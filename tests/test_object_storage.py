@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import socket
 import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import login
 from tests.factories import add_team_member, make_project, make_user
@@ -214,3 +215,37 @@ def test_backup_and_restore_copy_an_s3_storage(make_app: Any, s3_server: Any, tm
     assert result.exit_code == 0, result.output
     with app.app_context(), get_storage().open_original(key) as handle:
         assert handle.read() == stored
+
+
+@pytest.mark.parametrize("fault", ["wrong secret", "store down"])
+def test_a_store_that_is_down_or_refuses_us_answers_503_not_507(
+    make_app: Any, s3_server: Any, fault: str
+) -> None:
+    settings = s3_server.settings()
+    good = make_app(**settings)
+    world = _world(good)
+    submission = _upload(good.test_client(), world)
+    if fault == "wrong secret":
+        broken = {**settings, "S3_SECRET_ACCESS_KEY": "not-the-secret"}
+    else:
+        with socket.socket() as sock:  # a port nobody listens on: the store is stopped
+            sock.bind(("127.0.0.1", 0))
+            broken = {**settings, "S3_ENDPOINT_URL": f"http://127.0.0.1:{sock.getsockname()[1]}"}
+    app = make_app(**broken)
+    client = app.test_client()
+    login(client, world["contributor"])
+
+    answer = client.post(
+        f"/projects/{world['project_id']}/submissions?consent={world['version_id']}",
+        data=photo(seed=7),
+        content_type="application/octet-stream",
+        headers={"HX-Request": "true", "X-Trove-Filename": "IMG_2.jpg"},
+    )
+    assert answer.status_code == 503, answer.data
+    assert b"cannot be reached" in answer.data and b"Nothing was kept" in answer.data
+    image = _get(client, f"/submissions/{submission.id}/image/320")  # reads fail alike
+    assert image.status_code == 503 and image.headers["Retry-After"]
+    assert b"try again" in image.data
+    with good.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
+        assert list(get_storage().list_quarantine()) == []
