@@ -6,6 +6,7 @@ import hashlib
 import io
 import socket
 import urllib.request
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from trove.config import configure_storage
 from trove.exports import service as exports
 from trove.exports.models import DatasetVersion, DatasetVersionStatus
 from trove.extensions import db
-from trove.files import get_storage
+from trove.files import get_storage, storage_from_url
 from trove.projects.models import Project
 from trove.review.service import approve_submission
 from trove.submissions.models import Submission, SubmissionStatus
@@ -162,6 +163,45 @@ def test_migrate_to_s3_and_back(make_app: Any, s3_server: Any, tmp_path: Path) -
     assert (back / "originals" / key[:2] / key[2:4] / key).read_bytes() == (
         (tmp_path / "storage" / "originals" / key[:2] / key[2:4] / key).read_bytes()
     )
+
+
+def test_migrate_from_s3_to_another_s3_store_directly_resumably_and_verified(
+    make_app: Any, s3_server: Any, tmp_path: Path
+) -> None:
+    from tests.s3server import SECRET_KEY
+
+    settings = s3_server.settings()
+    app = make_app(**settings)
+    submission = _upload(app.test_client(), _world(app))
+    app.instance_path = str(tmp_path / "instance")
+    Path(app.instance_path).mkdir()
+    target_url = f"s3://trove-copy/{uuid.uuid4().hex}"
+    # Another server, as far as Trove can tell: its own endpoint URL and its own key pair.
+    endpoint = s3_server.endpoint.replace("127.0.0.1", "localhost")
+    args = ["trove", "storage", "migrate", "--to", target_url, "--to-endpoint-url", endpoint]
+    runner = app.test_cli_runner()
+
+    refused = runner.invoke(args=args, env={"TROVE_TO_S3_SECRET_ACCESS_KEY": "not-it"})
+    assert refused.exit_code != 0 and "cannot be reached" in refused.output
+
+    secret = {"TROVE_TO_S3_SECRET_ACCESS_KEY": SECRET_KEY}
+    result = runner.invoke(args=args, env=secret)
+    assert result.exit_code == 0, result.output
+    assert "3 object(s) copied, 0 already there" in result.output
+    assert "Not switched: set TROVE_STORAGE_URL" in result.output  # another server
+    assert not (tmp_path / "instance" / "storage_url").exists()
+
+    target = storage_from_url(target_url, {**settings, "S3_ENDPOINT_URL": endpoint})
+    key = submission.storage_key
+    target.put_object(target.original_object(key), [b"rotten"])  # damaged: found, redone
+    target.delete_object(target.derived_object(key, 320))  # missing: copied again
+    again = runner.invoke(args=args, env=secret)
+    assert again.exit_code == 0, again.output
+    assert "2 object(s) copied, 1 already there" in again.output
+    with app.app_context(), get_storage().open_original(key) as handle:
+        stored = handle.read()
+    with target.open_original(key) as handle:
+        assert handle.read() == stored
 
 
 def test_storage_url_settles_from_setting_then_switch_file_then_directory(
