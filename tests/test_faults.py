@@ -311,3 +311,60 @@ def test_with_redis_down_sign_in_is_limited_in_memory_with_a_warning(make_app, r
     statuses = [client.post("/login", data=wrong).status_code for _ in range(4)]
     assert statuses == [422, 422, 422, 429]
     assert "falling back to in-memory storage" in caplog.text
+
+
+QUEUES = ("media", "payouts", "default")
+
+
+def _lock(name: str) -> str:
+    from rq.scheduler import RQScheduler
+
+    return RQScheduler.get_locking_key(name)
+
+
+@pytest.mark.redis
+def test_a_scheduler_lock_left_unrenewed_is_released_and_a_renewed_one_kept(redis_url):
+    from redis import Redis
+
+    from trove.worker import SCHEDULER_LOCK_STALE_SECONDS, release_stale_scheduler_locks
+
+    with Redis.from_url(redis_url) as conn:
+        # RQ's scheduler renews its locks every second to 61 s. TTLs as Redis would show them:
+        conn.set(_lock("media"), "killed", ex=61 - SCHEDULER_LOCK_STALE_SECONDS - 1)
+        conn.set(_lock("payouts"), "alive", ex=60)
+        conn.set(_lock("default"), "not-rq")  # no TTL: not a lock RQ wrote, left alone
+        released = release_stale_scheduler_locks(conn, [*QUEUES, "absent"], lock_ttl=61)
+        assert released == ["media"]
+        assert conn.get(_lock("media")) is None
+        assert conn.get(_lock("payouts")) == b"alive" and conn.get(_lock("default")) == b"not-rq"
+
+
+@pytest.mark.redis
+def test_a_restarted_worker_takes_a_killed_schedulers_locks_at_its_next_maintenance(
+    make_app, redis_url
+):
+    from datetime import datetime
+
+    from redis import Redis
+    from rq import Queue
+
+    from trove.worker import SCHEDULER_LOCK_STALE_SECONDS, TroveWorker
+
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis_url)
+    conn = Redis.from_url(redis_url)
+    for name in QUEUES:  # what a scheduler killed with -9 left, last renewed 16 s ago
+        conn.set(_lock(name), "killed", ex=61 - SCHEDULER_LOCK_STALE_SECONDS - 1)
+    worker = TroveWorker([Queue(n, connection=conn) for n in QUEUES], connection=conn, app=app)
+    try:
+        worker._start_scheduler()  # what work(with_scheduler=True) does first: no lock to take
+        assert worker.scheduler.acquired_locks == set()
+        worker.last_cleaned_at = datetime.now()  # RQ restarts schedulers from its second run
+        worker.run_maintenance_tasks()
+        # Before, it waited for the dead locks to expire: up to a minute more.
+        owner = worker.scheduler.name.encode()
+        assert [conn.get(_lock(name)) for name in QUEUES] == [owner] * 3
+        assert worker.scheduler._process is not None and worker.scheduler._process.is_alive()
+    finally:
+        if worker.scheduler is not None and worker.scheduler._process is not None:
+            worker.stop_scheduler()
+        conn.close()
