@@ -3,8 +3,9 @@
 RQ alone leaves three holes this closes:
 
 * A worker killed mid-job (``kill -9``, a lost host) leaves its job ``running``. Each worker
-  writes a heartbeat row every few seconds; the sweep hands a running job whose worker has
-  stopped beating over at once, instead of after the job's timeout.
+  writes a heartbeat row every few seconds; every maintenance run of any worker hands a
+  running job whose worker has stopped beating over at once, instead of after the job's
+  timeout or at the next full sweep.
 * RQ's scheduler (retries, delayed jobs) runs in a child process that dies on a Redis blip
   and was only restarted every ten minutes. Maintenance here runs every few seconds, so it
   is restarted (under the same lock) soon after; the worker notes while it is alive, and
@@ -34,7 +35,14 @@ from rq import Worker
 from rq.scheduler import RQScheduler
 
 from trove.extensions import db
-from trove.tasks import CURRENT_WORKER, HEARTBEAT_SECONDS, Heartbeat, beat, sweep_if_due
+from trove.tasks import (
+    CURRENT_WORKER,
+    HEARTBEAT_SECONDS,
+    Heartbeat,
+    beat,
+    hand_over_orphans,
+    sweep_if_due,
+)
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +137,9 @@ class TroveWorker(Worker):
             # sweeping now would take their running jobs for orphans.
             return
         try:
+            # A killed worker's job is handed over as soon as its death shows, at any
+            # worker's next maintenance run, not at the next full sweep (once a minute).
+            hand_over_orphans()
             if sweep_if_due(self.connection):
                 log.info("worker %s: swept", self.name)
         except Exception:
