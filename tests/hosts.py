@@ -102,7 +102,10 @@ def web_server(env: Mapping[str, str], log: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
-        _wait_for_port(port)
+        try:
+            _wait_for_port(port)
+        except RuntimeError:
+            raise RuntimeError(log.read_text(errors="replace")[-3000:]) from None
         yield f"http://127.0.0.1:{port}"
     finally:
         process.send_signal(signal.SIGTERM)
