@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import socket
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -335,7 +336,11 @@ def test_listing_skips_objects_of_no_known_shape(storage: Storage) -> None:
         storage.put_object("quarantine/README", [b""])
 
 
-def test_s3_sweep_aborts_unfinished_uploads(s3_server: Any) -> None:
+def test_s3_sweep_aborts_unfinished_uploads(
+    s3_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Form parts wait in the system's temporary folder, shared with every other process.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     settings = s3_server.settings()
     storage = storage_from_url(settings["STORAGE_URL"], settings)
     assert isinstance(storage, S3Storage)
