@@ -12,6 +12,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -31,7 +32,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from trove.errors import DomainError
 from trove.money import CURRENCIES, MoneyError, format_money, parse_money
-from trove.projects.models import BRIEF_FIELDS, EXCLUSIONS, TeamRole
+from trove.projects.models import BRIEF_FIELDS, EXCLUSIONS, PeoplePolicy, TeamRole
 
 
 def _text(label: str, max_chars: int, *, required: bool = True, **kwargs: Any) -> TextAreaField:
@@ -130,6 +131,13 @@ class DataUseForm(BriefForm):
         choices=[SelectChoice(key, label) for key, label in EXCLUSIONS.items()],
         validators=[Optional()],
     )
+    people_policy = RadioField(
+        "People in the photos are",
+        choices=[(policy.value, policy.label) for policy in PeoplePolicy],
+        validate_choice=False,  # checked below, so an old form without it keeps the choice
+        description="Decides whether Trove looks for faces and blurs them before the team "
+        "sees a photo. Contributors read this on the brief.",
+    )
     usage = _text(
         "How the photos will be used",
         4000,
@@ -175,6 +183,24 @@ class DataUseForm(BriefForm):
         validators=[Optional(), _future],
         description="The project closes by itself on this date.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kwargs.get("formdata", True) is None and not self.people_policy.data:
+            # Shown for the first time: offer the safe choice, blurring bystanders.
+            self.people_policy.data = PeoplePolicy.BLUR.value
+
+    def validate_people_policy(self, field: RadioField) -> None:
+        """Refuse a value that is not one of the choices (none sent keeps the saved one)."""
+        if field.data not in (None, "") and field.data not in set(PeoplePolicy):
+            raise ValidationError("Choose one of the options.")
+
+    def brief_data(self) -> dict[str, Any]:
+        """Return the brief fields; the people policy only when one was chosen."""
+        data = super().brief_data()
+        if not data.get("people_policy"):
+            data.pop("people_policy", None)
+        return data
 
 
 class ExampleForm(FlaskForm):
