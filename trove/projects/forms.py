@@ -133,7 +133,7 @@ class DataUseForm(BriefForm):
     )
     people_policy = RadioField(
         "People in the photos are",
-        choices=[(policy.value, policy.label) for policy in PeoplePolicy],
+        choices=[SelectChoice(policy.value, policy.label) for policy in PeoplePolicy],
         validate_choice=False,  # checked below, so an old form without it keeps the choice
         description="Decides whether Trove looks for faces and blurs them before the team "
         "sees a photo. Contributors read this on the brief.",
