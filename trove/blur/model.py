@@ -50,6 +50,8 @@ def session() -> Any:
     options.inter_op_num_threads = 1
     threads = int(os.environ.get("TROVE_FACE_THREADS", "0") or 0)
     options.intra_op_num_threads = threads  # 0: one per core
+    # Idle threads sleep instead of spinning: a media worker shares its cores with others.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(
         dynamic_shapes(model_path().read_bytes()),
         sess_options=options,
