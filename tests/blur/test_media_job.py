@@ -93,11 +93,24 @@ def test_unblurred_copy_is_deleted_once_the_photo_is_declined(app_ctx, photo):
     assert not get_storage().quarantine_exists(name)
 
 
-def test_withdrawn_photo_loses_its_unblurred_copy_with_its_files(app_ctx, photo):
-    project = make_project(people_policy="blur", withdrawal_grace_days=0)
+def test_withdrawal_deletes_the_unblurred_copy_at_once(app_ctx, photo):
+    project = make_project(people_policy="blur")
     submission = _upload(project, photo[0])
     name = submission.unblurred_name
     request_withdrawal([submission], submission.contributor)
+    db.session.commit()
+    db.session.refresh(submission)
+    assert submission.unblurred_name is None
+    assert not get_storage().quarantine_exists(name)
+
+
+def test_purge_deletes_an_unblurred_copy_left_behind(app_ctx, photo):
+    project = make_project(people_policy="blur", withdrawal_grace_days=0)
+    submission = _upload(project, photo[0])
+    name = submission.unblurred_name
+    db.session.info.pop("trove_pending_jobs", None)
+    request_withdrawal([submission], submission.contributor)
+    db.session.info.pop("trove_pending_jobs", None)  # as if the settling job never ran
     db.session.commit()
     submission.purge_after = utcnow()
     db.session.commit()

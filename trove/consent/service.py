@@ -29,6 +29,7 @@ from trove.projects.service import team_holding
 from trove.security import local_url
 from trove.submissions import spots
 from trove.submissions.blurring import stored_file_needed
+from trove.submissions.jobs import settle_blur_after_decision
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.timeutil import utcnow
 
@@ -93,6 +94,7 @@ def request_withdrawal(submissions: list[Submission], user: User) -> int:
             project_id=submission.project_id,
             previous_status=was.value,
         )
+        settle_blur_after_decision(submission)  # its unblurred copy goes at once
         by_project.setdefault(submission.project_id, []).append(submission)
     db.session.flush()
     for photos in by_project.values():
