@@ -57,8 +57,12 @@
     var w = clamp(Math.max(x0, x1)) - x, h = clamp(Math.max(y0, y1)) - y;
     if (w < 0.01 || h < 0.01) return false;
     var el = document.createElement("span");
-    el.className = "blur-box blur-reviewer";
-    el.dataset.source = "reviewer";
+    var source = overlay.dataset.source || "reviewer";
+    el.className = "blur-box blur-" + source;
+    el.dataset.source = source;
+    el.tabIndex = 0;
+    el.setAttribute("role", "button");
+    el.setAttribute("aria-label", "Blur box: Delete removes it, arrows move it, Shift+arrows resize it");
     el.dataset.box = [x, y, w, h].map(function (v) { return v.toFixed(4); }).join(",");
     overlay.appendChild(el);
     place(overlay);
@@ -71,7 +75,9 @@
     return [(event.clientX - o.left - r.left) / r.width, (event.clientY - o.top - r.top) / r.height];
   }
 
-  function editable(overlay) {
+  // Make an overlay take drags, taps and keys; ``changed`` is called after each change
+  // that should be kept (the zoom page saves; the upload dialog keeps the list).
+  function editable(overlay, changed) {
     var start = null, firstTap = null, ghost = null;
     overlay.addEventListener("pointerdown", function (event) {
       if (event.target !== overlay) return; // a box: selected by focus instead
@@ -94,11 +100,11 @@
       var p = fraction(overlay, event), from = start;
       start = null;
       if (ghost) { ghost.remove(); ghost = null; }
-      if (addBox(overlay, from[0], from[1], p[0], p[1])) { firstTap = null; save(overlay); return; }
+      if (addBox(overlay, from[0], from[1], p[0], p[1])) { firstTap = null; changed(overlay); return; }
       // A tap, not a drag: two taps give two corners (easier than dragging on a phone).
       if (firstTap && addBox(overlay, firstTap[0], firstTap[1], p[0], p[1])) {
         firstTap = null;
-        save(overlay);
+        changed(overlay);
       } else {
         firstTap = p;
       }
@@ -108,11 +114,11 @@
       if (!el.dataset || !el.dataset.box) return;
       if (event.key === "Delete" || event.key === "Backspace") {
         el.remove();
-        save(overlay);
+        changed(overlay);
         event.preventDefault();
         return;
       }
-      if (event.key === "Enter") { save(overlay); event.preventDefault(); return; }
+      if (event.key === "Enter") { changed(overlay); event.preventDefault(); return; }
       var step = 0.01, b = parse(el);
       var moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
       var d = moves[event.key];
@@ -134,10 +140,13 @@
       place(overlay);
       if (overlay.hasAttribute("data-editable") && !overlay.dataset.ready) {
         overlay.dataset.ready = "1";
-        editable(overlay);
+        editable(overlay, save);
       }
     });
   }
+
+  // Shared with the upload page's own boxes (static/blur-upload.js).
+  window.troveBlur = { place: place, editable: editable, boxes: boxes };
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { init(event.target); });

@@ -29,6 +29,7 @@ def test_every_static_url_on_a_page_carries_its_files_hash(client):
         "app.css",
         "app.js",
         "blur.js",
+        "blur-upload.js",
         "favicon.svg",
         "vendor/htmx-2.0.11/htmx.min.js",
     }

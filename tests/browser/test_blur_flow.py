@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.helpers import sign_in
@@ -129,3 +130,45 @@ def test_face_is_blurred_everywhere_the_team_looks(live_server, browser):
     assert _blurred(zf.read(image), upload, box)
     assert console.csp_violations() == [] and console.unexpected() == []
     desk.close()
+
+
+def test_contributor_blurs_an_area_on_the_phone_before_sending(live_server, browser):
+    base = live_server.url
+    noisy = Image.effect_noise((1200, 900), 60).convert("RGB")
+    buffer = io.BytesIO()
+    noisy.save(buffer, "JPEG", quality=95)
+    with live_server.app.app_context():
+        project_id = make_project(title="House fronts").id  # no people policy: no detector
+        make_user(email="ana@example.org", name="Ana")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = phone.new_page()
+    page.set_default_timeout(30_000)
+    console = ConsoleWatcher()
+    console.attach(page)
+    sign_in(page, base, "ana@example.org")
+    page.goto(f"{base}/projects/{project_id}#contribute")
+    page.get_by_label("I took these photos myself").check()
+    page.get_by_label("Let me blur parts of my photos first").check()
+    page.set_input_files(
+        "#photo-input",
+        files=[{"name": "front.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}],
+    )
+    dialog = page.locator("#blur-upload-dialog")
+    expect(dialog).to_be_visible(timeout=SLOW)
+    area = dialog.locator("img").bounding_box()
+    # Two taps: the corners of the area to blur (the middle of the photo).
+    page.touchscreen.tap(area["x"] + area["width"] * 0.25, area["y"] + area["height"] * 0.25)
+    page.touchscreen.tap(area["x"] + area["width"] * 0.75, area["y"] + area["height"] * 0.75)
+    expect(dialog.locator(".blur-contributor")).to_have_count(1, timeout=SLOW)
+    screenshot(page, "blur-upload-dialog-phone")
+    dialog.get_by_role("button", name="Send").click()
+    expect(page.locator("[data-upload-list] .badge-pending_review")).to_have_count(1, timeout=SLOW)
+    with live_server.app.app_context():
+        submission = db.session.scalar(db.select(Submission))
+        with get_storage().open_original(submission.storage_key) as f:
+            stored = Image.open(io.BytesIO(f.read())).convert("RGB")
+    inside, outside = (400, 300, 800, 600), (0, 0, 250, 200)
+    assert detail(stored.crop(inside)) < detail(noisy.crop(inside)) / 4
+    assert detail(stored.crop(outside)) > detail(noisy.crop(outside)) / 2
+    assert console.csp_violations() == [] and console.unexpected() == []
+    phone.close()
