@@ -19,7 +19,7 @@ def _short_hash(path: Path) -> str:
 
 
 def _static_urls(html: str) -> list[str]:
-    return re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    return re.findall(r'(?:src|href|data-worker)="(/static/[^"]+)"', html)
 
 
 def test_every_static_url_on_a_page_carries_its_files_hash(client):
@@ -31,6 +31,8 @@ def test_every_static_url_on_a_page_carries_its_files_hash(client):
         "blur.js",
         "blur-upload.js",
         "favicon.svg",
+        "strip.js",
+        "strip-worker.js",
         "vendor/htmx-2.0.11/htmx.min.js",
     }
     for url in urls:

@@ -140,7 +140,12 @@ BRIEF_FIELDS = (
     "min_width",
     "min_height",
     "people_policy",
+    "max_long_edge",
 )
+
+#: The range a brief's maximum long edge may take (pixels): small enough phone photos are
+#: still useful for training, large enough covers every phone camera.
+MIN_LONG_EDGE, MAX_LONG_EDGE = 512, 10_000
 
 DEFAULT_LICENCE = (
     "I took this photo myself and I own it. I grant {lab} a worldwide, non-exclusive, "
@@ -196,6 +201,9 @@ class Project(db.Model):
     min_height: Mapped[int] = mapped_column(default=0)
     # None: the brief says nothing about people (briefs written before the choice existed).
     people_policy: Mapped[str | None] = mapped_column(String(20))
+    # Phones resize photos to at most this many pixels on the long side before sending
+    # (a lossy re-encode, the lab's choice, stated on the brief); None sends them as taken.
+    max_long_edge: Mapped[int | None]
 
     # Consent and retention: how long a withdrawn photo's file is kept before it is purged,
     # the salt of contributor pseudonyms in dataset versions (never shared across projects),
