@@ -76,6 +76,19 @@ DEFAULTS: dict[str, Any] = {
     "PAYOUT_FOUR_EYES": False,  # a batch must be approved by someone other than its preparer
     # Serving images behind a proxy: "" | "nginx" (X-Accel-Redirect) | "sendfile" (X-Sendfile)
     "IMAGE_OFFLOAD": "",
+    # Compression (Flask-Compress) of text answers: pages, fragments, CSS, JS, JSON. Images
+    # and archives are compressed already and keep their bytes. Streamed answers are left
+    # alone (trove.static buffers the small static files so that they are compressed too).
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+    ],
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_STREAMS": False,
 }
 
 #: BASE_URL when mail is only logged (or kept in memory): the address ``scripts/serve.sh`` uses.
