@@ -393,6 +393,11 @@ def main() -> None:
         print(f"  Trove / bare throughput: {trove_rate / bare_rate:.0%} (target >= 70%)")
         for sample in trove_stats.samples:
             print("  error:", sample)
+        print(
+            json.dumps(
+                compare_summary(bare_stats, bare_rate, bare_cpu, trove_stats, trove_rate, trove_cpu)
+            )
+        )
         if args.compare_only:
             return
 
@@ -443,6 +448,41 @@ def main() -> None:
         if server_bindir() is not None and "pg" in locals() and pg is not None:
             pg.__exit__(None, None, None)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def compare_summary(
+    bare: Stats,
+    bare_rate: float,
+    bare_cpu: float,
+    trove: Stats,
+    trove_rate: float,
+    trove_cpu: float,
+) -> dict[str, object]:
+    """Print PASS/MISS lines and return the contract figures of part 1 (one JSON line).
+
+    ``ratio_vs_bare`` is throughput (uploads/s) in the same run; on a machine shared with
+    other work it moves with the load, so ``cpu_ratio_vs_bare`` (server CPU per upload of
+    the bare app over Trove's, from the workers' utime + stime) is printed beside it.
+    """
+    bare_ms = bare_cpu / max(len(bare.latency["upload"]), 1) * 1000
+    trove_ms = trove_cpu / max(len(trove.latency["upload"]), 1) * 1000
+    ratio = trove_rate / bare_rate if bare_rate else 0.0
+    cpu_ratio = bare_ms / trove_ms if trove_ms else 0.0
+    errors = sum(trove.errors.values()) + sum(bare.errors.values())
+    for name, value in (("throughput", ratio), ("CPU per upload", cpu_ratio)):
+        verdict = "PASS" if value >= 0.7 and not errors else "MISS"
+        print(f"{verdict} Trove / bare {name}: {value:.0%} (target >= 70%, errors {errors})")
+    return {
+        "ratio_vs_bare": round(ratio, 3),
+        "cpu_ratio_vs_bare": round(cpu_ratio, 3),
+        "trove_uploads_per_s": round(trove_rate, 2),
+        "bare_uploads_per_s": round(bare_rate, 2),
+        "trove_cpu_ms_per_upload": round(trove_ms, 2),
+        "bare_cpu_ms_per_upload": round(bare_ms, 2),
+        "errors": errors,
+        "target": 0.7,
+        "result": "PASS" if ratio >= 0.7 and not errors else "MISS",
+    }
 
 
 def drain(env: dict[str, str], timeout: float = 120) -> str:
