@@ -145,7 +145,11 @@ def login(port: int, email: str) -> tuple[str, str]:
     if status != 303:
         raise SystemExit(f"login failed for {email}: {status}")
     cookie = response.getheader("Set-Cookie").split(";", 1)[0]
-    _status, page, _response = request(port, "GET", "/projects", headers={"Cookie": cookie})
+    _status, page, response = request(port, "GET", "/projects", headers={"Cookie": cookie})
+    # The page's CSRF token lives in the session that page sets (the login starts a new one).
+    renewed = response.getheader("Set-Cookie")
+    if renewed:
+        cookie = renewed.split(";", 1)[0]
     return cookie, _token(page)
 
 
@@ -187,7 +191,10 @@ def client_loop(
                 stats.add("status card", time.perf_counter() - started, status == 200)
         body = photos.next()
         started = time.perf_counter()
-        status, data, response = request(port, "POST", path, body, headers)
+        try:
+            status, data, response = request(port, "POST", path, body, headers)
+        except OSError as error:  # the server answered (and closed) before the body was sent
+            status, data = 0, repr(error).encode()
         ok = status == 201
         stats.add(
             "upload", time.perf_counter() - started, ok, len(body), f"{status} {data[:120]!r}"

@@ -183,6 +183,8 @@ class BaseStorage:
         ends before ``expected_bytes`` (the announced Content-Length) is refused with
         ``TruncatedUpload`` and nothing is kept.
         """
+        if expected_bytes is not None and expected_bytes > max_bytes:  # refused unread
+            raise _too_large(max_bytes)
         name = secrets.token_urlsafe(32)
         if self._adopts(stream):
             stream.adopt(self.path(self.quarantine_object(name)), digest)  # type: ignore[attr-defined]
@@ -205,9 +207,7 @@ class BaseStorage:
                     break
                 received += len(chunk)
                 if received > max_bytes:
-                    raise FileTooLarge(
-                        f"The file is larger than the {_megabytes(max_bytes)} limit."
-                    )
+                    raise _too_large(max_bytes)
                 if digest is not None:
                     digest.update(chunk)
                 yield chunk
@@ -525,7 +525,7 @@ class QuarantinePart(io.RawIOBase):
         if self._failure is not None:  # copied (to S3) rather than adopted: same refusal
             raise self._failure
         if self.too_large:
-            raise FileTooLarge(f"The file is larger than the {_megabytes(self.max_bytes)} limit.")
+            raise _too_large(self.max_bytes)
         return self._file.readinto(buffer)
 
     def adopt(self, target: Path, digest: Hasher | None) -> None:
@@ -533,7 +533,7 @@ class QuarantinePart(io.RawIOBase):
         if self._failure is not None:
             raise self._failure
         if self.too_large:
-            raise FileTooLarge(f"The file is larger than the {_megabytes(self.max_bytes)} limit.")
+            raise _too_large(self.max_bytes)
         try:
             if digest is not None:
                 self._file.seek(0)
@@ -606,3 +606,7 @@ def _storage_error(error: OSError) -> OSError | StorageFull:
 
 def _megabytes(count: int) -> str:
     return f"{count / (1024 * 1024):g} MB"
+
+
+def _too_large(max_bytes: int) -> FileTooLarge:
+    return FileTooLarge(f"The file is larger than the {_megabytes(max_bytes)} limit.")
