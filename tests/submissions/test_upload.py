@@ -366,9 +366,7 @@ def test_one_upload_runs_few_statements_and_counts_once(make_app, contributor, p
     """A raw upload: user, project, team, one quota read, duplicate check, the two counting
     UPDATEs, brief version, the INSERT (in a savepoint) and its job; the photos left come
     from the counting UPDATEs, not from counting again."""
-    import threading
-
-    from sqlalchemy import event
+    from tests.statements import statements_of_this_thread
 
     app = make_app(TASKS_MODE="thread")  # the media job runs in another thread, not counted
     client = app.test_client()
@@ -377,18 +375,8 @@ def test_one_upload_runs_few_statements_and_counts_once(make_app, contributor, p
     assert _send_raw(client, project_id, photo(seed=31)).status_code == 201
     with app.app_context():
         engine = db.engine
-    request_thread = threading.get_ident()
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if threading.get_ident() == request_thread:
-            seen.append(" ".join(statement.split())[:70])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_of_this_thread(engine) as seen:
         response = _send_raw(client, project_id, photo(seed=32))
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 201, response.data
     assert response.headers["X-Trove-Remaining"] == "1"  # 3 each; this was the second
     seen = seen[seen.index(next(s for s in seen if s.startswith("SELECT users"))) :]
@@ -401,7 +389,7 @@ def test_one_upload_runs_few_statements_and_counts_once(make_app, contributor, p
     ("announced", "status", "message"),
     [
         (None, 201, b"submission-"),
-        (2 * 1024 * 1024, 413, b"1 MB"),  # over the request limit: refused before reading
+        (2 * 1024 * 1024, 413, b"1 MB"),  # announced over the photo limit: refused unread
         (+100, 400, b"cut off"),  # the body ends before its Content-Length
     ],
 )

@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from trove.audit.models import AuditEvent
 from trove.blur import Box, boxes_from_json
@@ -56,9 +58,19 @@ for _rule in (
     bp.add_app_template_global(_rule)
 
 
+def _decision_loads() -> list[ORMOption]:
+    """Return what a decision and the card after it read, loaded with the photo itself."""
+    return [
+        joinedload(Submission.project).selectinload(Project.members),
+        joinedload(Submission.brief_version),
+        joinedload(Submission.contributor),
+        joinedload(Submission.appeal),  # type: ignore[attr-defined]
+    ]
+
+
 def _reviewable(submission_id: int) -> Submission:
     """Load a photo the current user reviews: 404 if invisible, 403 if not a reviewer."""
-    submission = load_submission(submission_id)
+    submission = load_submission(submission_id, _decision_loads())
     if not can(current_user, submission.project, Capability.REVIEW):
         abort(403)
     return submission
@@ -111,7 +123,15 @@ def _decide(submission_id: int, action: Callable[[Submission], object], message:
     return apply_change(
         lambda: action(submission),
         done=lambda _: redirect_after_change(
-            location, flash=message, trigger=REVIEWED, reasons=service.REVIEW_REASONS, **card
+            location,
+            flash=message,
+            trigger=REVIEWED,
+            reasons=service.REVIEW_REASONS,
+            template="review/_card.html",
+            # The commit expired it: read it back whole, not attribute by attribute.
+            submission=db.session.get(
+                Submission, submission_id, options=_decision_loads(), populate_existing=True
+            ),
         ),
         on_error=lambda error: refuse_change(
             location, error, reasons=service.REVIEW_REASONS, error=error.message, **card
