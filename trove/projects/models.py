@@ -172,6 +172,11 @@ class Project(db.Model):
     # kept by trove.submissions.spots in the transaction that changes a photo's status.
     active_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
+    # Review quality (set by the owner): the share of approvals a second reviewer checks
+    # before their earnings are payable, and the share of a reviewer's queue that is gold.
+    second_opinion_percent: Mapped[int] = mapped_column(default=0, server_default="0")
+    gold_percent: Mapped[int] = mapped_column(default=0, server_default="0")
+
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("brief_versions.id", use_alter=True)
     )

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from trove.audit.models import AuditEvent
+from trove.errors import DomainError
 from trove.extensions import db
 from trove.htmx import (
     apply_change,
@@ -22,7 +23,7 @@ from trove.money import format_money
 from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
-from trove.review import service
+from trove.review import gold, second, service
 from trove.review.queries import FILTERS, SORTS, QueueFilters, counters, neighbours, queue_page
 from trove.review.rules import (
     can_appeal,
@@ -34,6 +35,7 @@ from trove.review.rules import (
 )
 from trove.submissions.access import load_submission
 from trove.submissions.models import Submission
+from trove.submissions.reasons import review_reasons
 
 bp = Blueprint("review", __name__)
 
@@ -43,6 +45,9 @@ REVIEWED = "submission-reviewed"
 # The cards ask which decisions to offer (never on the viewer's own photo).
 for _rule in (can_decide, can_approve, can_decline, can_keep_declined, can_undo, can_appeal):
     bp.add_app_template_global(_rule)
+bp.add_app_template_global(second.can_second)
+bp.add_app_template_global(gold.can_mark_gold)
+bp.add_app_template_global(lambda s: review_reasons(s.brief_version), "decline_reasons")
 
 
 def _reviewable(submission_id: int) -> Submission:
@@ -55,6 +60,8 @@ def _reviewable(submission_id: int) -> Submission:
 
 def _queue_context(project: Project, filters: QueueFilters) -> dict[str, object]:
     items, next_cursor = queue_page(project, filters)
+    if filters.status == "pending":
+        items = gold.mix_into(items, project, current_user)
     return {
         "project": project,
         "items": items,
@@ -63,7 +70,8 @@ def _queue_context(project: Project, filters: QueueFilters) -> dict[str, object]
         "filter_names": FILTERS,
         "sorts": SORTS,
         "counts": counters(project),
-        "reasons": service.REVIEW_REASONS,
+        "reasons": review_reasons(project.current_version),
+        "can_manage": can(current_user, project, Capability.MANAGE),
     }
 
 
@@ -96,6 +104,8 @@ def _decide(submission_id: int, action: Callable[[Submission], object], message:
     location = url_for(
         "review.queue", project_id=submission.project_id, status=request.args.get("status")
     )
+    if request.form.get("ref"):  # a gold photo served in the queue: scored, nothing else
+        return _answer_gold(submission, location, message)
     card = {"template": "review/_card.html", "submission": submission}
     return apply_change(
         lambda: action(submission),
@@ -104,6 +114,27 @@ def _decide(submission_id: int, action: Callable[[Submission], object], message:
         ),
         on_error=lambda error: refuse_change(
             location, error, reasons=service.REVIEW_REASONS, error=error.message, **card
+        ),
+    )
+
+
+def _answer_gold(submission: Submission, location: str, message: str) -> Response:
+    """Score an answer on a gold photo; answer with its card looking decided, like any other."""
+    try:
+        served = gold.served_gold(request.form.get("ref", ""), submission)
+    except DomainError as error:
+        return refuse_change(location, error)
+    decision = "approve" if request.endpoint == "review.approve" else "reject"
+    card = {"template": "review/_gold_card.html"}
+    return apply_change(
+        lambda: gold.answer_gold(
+            served, current_user, decision, request.form.get("code"), request.form.get("note")
+        ),
+        done=lambda answer: redirect_after_change(
+            location, flash=message, trigger=REVIEWED, item=gold.served(served, answer), **card
+        ),
+        on_error=lambda error: refuse_change(
+            location, error, item=gold.served(served), error=error.message, **card
         ),
     )
 
@@ -261,3 +292,7 @@ def pay_for(submission: Submission) -> str:
     """Return what an approval of ``submission`` pays, formatted."""
     version = submission.brief_version
     return format_money(version.pay_minor, version.currency)
+
+
+# The owner's pages for second opinions, gold photos and insight share this blueprint.
+from trove.review import quality_views  # noqa: E402, F401
