@@ -123,7 +123,8 @@ def _answer_gold(submission: Submission, location: str, message: str) -> Respons
     try:
         served = gold.served_gold(request.form.get("ref", ""), submission)
     except DomainError as error:
-        return refuse_change(location, error)
+        card = {"template": "review/_card.html", "submission": submission}
+        return refuse_change(location, error, error=error.message, **card)
     decision = "approve" if request.endpoint == "review.approve" else "reject"
     card = {"template": "review/_gold_card.html"}
     return apply_change(

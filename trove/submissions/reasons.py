@@ -57,7 +57,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s*")
 def brief_rules(data: dict[str, Any]) -> dict[str, str]:
     """Return the brief's "what not to shoot" rules, code → rule text, from a snapshot."""
     rules = {
-        f"exclusion:{key}": EXCLUSIONS[key]
+        f"exclusion:{key}": EXCLUSIONS[key] + "."
         for key in data.get("exclusions") or []
         if key in EXCLUSIONS
     }
