@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -182,3 +184,62 @@ def test_only_owners_set_the_shares_within_bounds(team, share, gold, field):
         second.settle_share(project, first, 10, 10)
     second.settle_share(project, owner, 25, 10)
     assert (project.second_opinion_percent, project.gold_percent) == (25, 10)
+
+
+def test_two_second_opinions_at_once_one_wins_and_the_earning_moves_once(make_app):
+    app = make_app()
+    with app.app_context():
+        project = make_project(per_contributor_limit=None)
+        project.second_opinion_percent = 100
+        first = add_team_member(project, "reviewer")
+        others = [add_team_member(project, "reviewer").id for _ in range(2)]
+        photo = make_processed_submission(project)
+        service.approve_submission(photo, first)
+        db.session.commit()
+        photo_id = photo.id
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def answer(reviewer_id: int, agree: bool) -> None:
+        with app.test_request_context("/"):
+            from trove.accounts.models import User
+            from trove.submissions.models import Submission
+
+            submission = db.session.get(Submission, photo_id)
+            reviewer = db.session.get(User, reviewer_id)
+            barrier.wait()
+            try:
+                second.give_second_opinion(submission, reviewer, agree, "blurry")
+                db.session.commit()
+                outcomes.append("agreed" if agree else "disputed")
+            except DomainError:
+                db.session.rollback()
+                outcomes.append("refused")
+            except Exception as error:  # SQLite's writer lock can refuse the loser too
+                db.session.rollback()
+                outcomes.append(type(error).__name__)
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=answer, args=(reviewer_id, agree))
+        for reviewer_id, agree in zip(others, (True, False), strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([o for o in outcomes if o in ("agreed", "disputed")]) == 1
+    with app.app_context():
+        check = db.session.scalar(select(SecondOpinion))
+        earning = db.session.scalar(select(Earning))
+        if "agreed" in outcomes:
+            assert (check.state, earning.status) == (CheckState.AGREED, EarningStatus.UNPAID)
+        else:
+            assert (check.state, earning.status) == (CheckState.DISPUTED, EarningStatus.HELD)
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(ReviewerStat).where(ReviewerStat.checked > 0)
+            )
+            == 1
+        )
