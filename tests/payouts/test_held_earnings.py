@@ -103,3 +103,19 @@ def test_a_released_earning_is_paid_once_in_the_next_batch(manual_ctx):
     assert ledger_totals(team.project) == {"paid": 150}
     with pytest.raises(DomainError, match="Nothing to pay"):
         service.prepare_batch(team.project, team.finance)
+
+
+def test_deleting_an_account_counts_held_earnings_as_owed_and_forfeits_them(manual_ctx):
+    from tests.conftest import TEST_PASSWORD
+    from trove.consent.service import check_account_deletion, delete_account
+
+    team, held = _with_held_photo(photos=0)
+    person = team.contributors[0]
+    assert check_account_deletion(person).payable == {"USD": 150}
+    with pytest.raises(DomainError, match="still owed"):
+        delete_account(person, TEST_PASSWORD, withdraw_photos=False, forfeit_earnings=False)
+    delete_account(person, TEST_PASSWORD, withdraw_photos=False, forfeit_earnings=True)
+    assert _earning(held).status is EarningStatus.FORFEITED
+    # The check can still end; the forfeited earning stays given up.
+    second.give_second_opinion(held, team.owner, agree=True)
+    assert _earning(held).status is EarningStatus.FORFEITED

@@ -65,6 +65,9 @@ PAYABLE = (
     EarningStatus.RETURNED,
 )
 
+#: Earnings still owed to their contributor: payable, or held until a final check ends.
+OWED = (*PAYABLE, EarningStatus.HELD)
+
 
 class PayoutBatchStatus(enum.StrEnum):
     """Where a payout batch is.
