@@ -13,7 +13,7 @@ from trove.errors import DomainError
 from trove.extensions import db
 from trove.notifications.models import Notification
 from trove.payouts.models import Earning, EarningStatus
-from trove.review import rules, second, service
+from trove.review import disputes, rules, second, service
 from trove.review.models import CheckState, ReviewerStat, SecondOpinion
 from trove.submissions.models import SubmissionStatus
 
@@ -115,9 +115,9 @@ def test_a_disagreement_holds_the_earning_until_the_owner_declines(team):
             service.reject_submission(photo, reviewer, "blurry")
     # Only the owner settles it.
     with pytest.raises(DomainError) as refused:
-        second.resolve_dispute(check, other, approve=True)
+        disputes.resolve_dispute(check, other, approve=True)
     assert refused.value.status == 403
-    second.resolve_dispute(check, owner, approve=False, code="blurry", note="Shaky")
+    disputes.resolve_dispute(check, owner, approve=False, code="blurry", note="Shaky")
     assert photo.status is SubmissionStatus.REJECTED and photo.rejection_code == "blurry"
     assert _earning(photo) is None
     assert (project.approved_count, project.spent_minor) == (0, 0)
@@ -134,7 +134,7 @@ def test_a_disagreement_holds_the_earning_until_the_owner_declines(team):
     assert resolved.data["second_code"] == "blurry"
     assert resolved.data["outcome"] == "rejected"
     with pytest.raises(DomainError, match="already settled"):
-        second.resolve_dispute(check, owner, approve=True)
+        disputes.resolve_dispute(check, owner, approve=True)
 
 
 def test_the_owner_may_side_with_the_approval_and_the_earning_is_released(team):
@@ -142,7 +142,7 @@ def test_the_owner_may_side_with_the_approval_and_the_earning_is_released(team):
     service.approve_submission(photo, first)
     second.give_second_opinion(photo, other, agree=False, code="person")
     check = second.pending_check(photo)
-    second.resolve_dispute(check, owner, approve=True)
+    disputes.resolve_dispute(check, owner, approve=True)
     assert photo.status is SubmissionStatus.APPROVED
     assert _earning(photo).status is EarningStatus.UNPAID
     assert check.outcome == "approved"

@@ -11,9 +11,9 @@ from trove.ids import parse_id
 from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
-from trove.review import gold, second, stats
+from trove.review import disputes, gold, second, stats
+from trove.review.blueprint import REVIEWED, bp, reviewable
 from trove.review.models import GoldPhoto, SecondOpinion
-from trove.review.views import REVIEWED, _reviewable, bp
 from trove.submissions.reasons import review_reasons
 
 bp.add_app_template_global(stats.brief_numbers)
@@ -23,7 +23,7 @@ bp.add_app_template_global(stats.brief_numbers)
 @login_required
 def second_opinion(submission_id: int) -> Response:
     """Confirm or dispute an approval sampled for a second opinion."""
-    submission = _reviewable(submission_id)
+    submission = reviewable(submission_id)
     location = url_for("review.queue", project_id=submission.project_id, status="second")
     agree = request.form.get("decision") == "agree"
     card = {"template": "review/_card.html", "submission": submission}
@@ -42,7 +42,7 @@ def second_opinion(submission_id: int) -> Response:
 
 
 def _disagreements_context(project: Project) -> dict[str, object]:
-    return {"project": project, "checks": second.disputes(project)}
+    return {"project": project, "checks": disputes.disputes(project)}
 
 
 @bp.get("/projects/<int:project_id>/review/disagreements")
@@ -64,7 +64,7 @@ def resolve(check_id: int) -> Response:
     approve = request.form.get("decision") == "approve"
     location = url_for("review.disagreements", project_id=project.id)
     return apply_change(
-        lambda: second.resolve_dispute(
+        lambda: disputes.resolve_dispute(
             check, current_user, approve, request.form.get("code"), request.form.get("note")
         ),
         done=lambda _: redirect_after_change(
@@ -157,7 +157,7 @@ def checks(project_id: int) -> Response:
 @login_required
 def mark_gold(submission_id: int) -> Response:
     """Make a decided photo a gold photo, its decision the expected answer."""
-    submission = _reviewable(submission_id)
+    submission = reviewable(submission_id)
     location = url_for(
         "review.queue", project_id=submission.project_id, status=request.args.get("status")
     )

@@ -102,7 +102,7 @@ def can_second(user: Any, submission: Submission) -> bool:
     return why_not_second(user, submission, submission.final_check) is None  # type: ignore[attr-defined]
 
 
-def _claim(check: SecondOpinion, was: CheckState, new: CheckState, **values: Any) -> None:
+def claim(check: SecondOpinion, was: CheckState, new: CheckState, **values: Any) -> None:
     """Move a check from ``was`` to ``new`` atomically, or refuse (someone else was first)."""
     result = db.session.execute(
         update(SecondOpinion)
@@ -115,7 +115,7 @@ def _claim(check: SecondOpinion, was: CheckState, new: CheckState, **values: Any
         raise DomainError("Someone else answered this check at the same moment; reload it.")
 
 
-def _confirmed(submission: Submission) -> None:
+def confirm(submission: Submission) -> None:
     """Release the held earning and tell the contributor it is payable."""
     if not ledger.release_held(submission.id):
         return  # given up with the contributor's account: nothing to release or announce
@@ -146,14 +146,14 @@ def give_second_opinion(
     project = submission.project
     opinions = {"first_reviewer": check.first_reviewer_id, "second_reviewer": reviewer.id}
     if agree:
-        _claim(
+        claim(
             check,
             CheckState.OPEN,
             CheckState.AGREED,
             second_reviewer_id=reviewer.id,
             second_at=utcnow(),
         )
-        _confirmed(submission)
+        confirm(submission)
         stats.count(project.id, check.first_reviewer_id, checked=1, agreed=1)
         stats.count(project.id, reviewer.id, decided=True)
         record_event(
@@ -166,7 +166,7 @@ def give_second_opinion(
         )
         return check
     code, note = checked_reason(submission.brief_version, code or "", note)
-    _claim(
+    claim(
         check,
         CheckState.OPEN,
         CheckState.DISPUTED,
@@ -196,71 +196,6 @@ def give_second_opinion(
             url,
         )
     return check
-
-
-def resolve_dispute(
-    check: SecondOpinion,
-    owner: User,
-    approve: bool,
-    code: str | None = None,
-    note: str | None = None,
-) -> None:
-    """Settle a disagreement as the owner: approve (the earning is payable) or decline."""
-    # The decline goes through the review service, which itself asks this module about checks.
-    from trove.review import service
-
-    submission = check.submission
-    project = submission.project
-    if not projects.can(owner, project, Capability.MANAGE):
-        raise DomainError("Only the project's owner settles disagreements.", status=403)
-    reason = rules.why_not_decide(owner, submission)
-    if reason is not None:
-        raise DomainError(reason, status=403)
-    if check.state is not CheckState.DISPUTED:
-        raise DomainError("This disagreement is already settled.")
-    if not approve:
-        code, note = checked_reason(submission.brief_version, code or "", note)
-    _claim(
-        check,
-        CheckState.DISPUTED,
-        CheckState.RESOLVED,
-        resolved_by_id=owner.id,
-        resolved_at=utcnow(),
-        outcome="approved" if approve else "rejected",
-    )
-    if approve:
-        _confirmed(submission)
-    else:
-        service.reject_submission(submission, owner, code or "", note)
-    record_event(
-        owner,
-        "second_opinion.resolved",
-        submission,
-        project_id=project.id,
-        check=check.id,
-        outcome=check.outcome,
-        first_reviewer=check.first_reviewer_id,
-        first_decision="approved",
-        second_reviewer=check.second_reviewer_id,
-        second_decision="rejected",
-        second_code=check.second_code,
-        second_note=check.second_note,
-        code=code if not approve else None,
-    )
-
-
-def disputes(project: Project, limit: int = 50) -> list[SecondOpinion]:
-    """Return the project's unsettled disagreements, oldest first (one indexed query)."""
-    return list(
-        db.session.scalars(
-            select(SecondOpinion)
-            .where(
-                SecondOpinion.project_id == project.id, SecondOpinion.state == CheckState.DISPUTED
-            )
-            .order_by(SecondOpinion.id)
-            .limit(limit)
-        )
-    )
 
 
 def settle_share(project: Project, owner: User, second_percent: int, gold_percent: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, flash, request, url_for
+from flask import Response, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -24,6 +24,7 @@ from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
 from trove.review import gold, second, service
+from trove.review.blueprint import REVIEWED, bp, reviewable
 from trove.review.queries import FILTERS, SORTS, QueueFilters, counters, neighbours, queue_page
 from trove.review.rules import (
     can_appeal,
@@ -37,25 +38,12 @@ from trove.submissions.access import load_submission
 from trove.submissions.models import Submission
 from trove.submissions.reasons import review_reasons
 
-bp = Blueprint("review", __name__)
-
-REVIEWED = "submission-reviewed"
-
-
 # The cards ask which decisions to offer (never on the viewer's own photo).
 for _rule in (can_decide, can_approve, can_decline, can_keep_declined, can_undo, can_appeal):
     bp.add_app_template_global(_rule)
 bp.add_app_template_global(second.can_second)
 bp.add_app_template_global(gold.can_mark_gold)
 bp.add_app_template_global(lambda s: review_reasons(s.brief_version), "decline_reasons")
-
-
-def _reviewable(submission_id: int) -> Submission:
-    """Load a photo the current user reviews: 404 if invisible, 403 if not a reviewer."""
-    submission = load_submission(submission_id)
-    if not can(current_user, submission.project, Capability.REVIEW):
-        abort(403)
-    return submission
 
 
 def _queue_context(project: Project, filters: QueueFilters) -> dict[str, object]:
@@ -100,7 +88,7 @@ def queue_counters(project_id: int) -> Response:
 
 def _decide(submission_id: int, action: Callable[[Submission], object], message: str) -> Response:
     """Apply one decision; answer with the card (htmx) or back to the queue."""
-    submission = _reviewable(submission_id)
+    submission = reviewable(submission_id)
     location = url_for(
         "review.queue", project_id=submission.project_id, status=request.args.get("status")
     )
@@ -235,7 +223,7 @@ def decline_remaining(project_id: int) -> Response:
 @login_required
 def zoom(submission_id: int) -> Response:
     """Show the large derivative with previous/next in the queue."""
-    submission = _reviewable(submission_id)
+    submission = reviewable(submission_id)
     filters = QueueFilters.from_args(request.args)
     previous_id, next_id = neighbours(submission, filters)
     return render(
