@@ -103,6 +103,9 @@ def test_approving_a_served_gold_photo_through_the_queue_only_scores_it(golden, 
     before = _earnings()
     db.session.commit()
     login(client, email)
+    # Zoomed from the queue, it still looks like a photo waiting for review.
+    zoom = client.get(f"/submissions/{photo_id}/zoom", query_string={"ref": ref}).text
+    assert "badge-pending_review" in zoom and "badge-approved" not in zoom
     response = client.post(
         f"/submissions/{photo_id}/approve", data={"ref": ref}, headers={"HX-Request": "true"}
     )

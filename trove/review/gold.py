@@ -221,3 +221,19 @@ def answer_gold(
         correct=correct,
     )
     return answer
+
+
+def served_in_zoom(ref: str | None, submission: Submission, reviewer: User) -> GoldItem | None:
+    """Return the gold item a zoom link from the queue names (None: show the photo as it is)."""
+    if not ref:
+        return None
+    try:
+        gold = served_gold(ref, submission)
+    except DomainError:
+        return None
+    answer = db.session.scalar(
+        select(GoldAnswer).where(
+            GoldAnswer.gold_id == gold.id, GoldAnswer.reviewer_id == reviewer.id
+        )
+    )
+    return served(gold, answer)

@@ -229,6 +229,7 @@ def zoom(submission_id: int) -> Response:
     return render(
         "review/zoom.html",
         submission=submission,
+        item=gold.served_in_zoom(request.args.get("ref"), submission, current_user),
         filters=filters,
         previous_id=previous_id,
         next_id=next_id,
