@@ -28,6 +28,7 @@ from sqlalchemy import select
 from tests.conftest import BACKEND, TEST_PASSWORD, _empty_tables, base_config, login
 from tests.factories import make_project, make_user
 from tests.images import photo
+from tests.signup import confirmation_path
 from trove import create_app
 from trove import mail as trove_mail
 from trove.accounts.invitations import invite_lab_member
@@ -794,13 +795,17 @@ def test_an_upload_error_names_the_file_escaped(world_app, world):
 
 def test_the_welcome_message_escapes_the_new_name(world_app):
     client = world_app.test_client()
-    response = client.post(
+    client.post(
         "/signup",
         data={
             "email": "new@example.org",
             "display_name": tainted("welcome"),
             "password": "correct horse battery",
         },
+    )
+    response = client.post(
+        confirmation_path("new@example.org"),
+        data={"password": "correct horse battery"},
         follow_redirects=True,
     )
     assert response.status_code == 200

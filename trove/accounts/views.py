@@ -10,10 +10,12 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from trove.accounts import invitations, service, sessions
+from trove.accounts import signup as signup_service
 from trove.accounts.forms import (
     AcceptInvitationForm,
     ChangeEmailForm,
     ChangePasswordForm,
+    ConfirmSignupForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -21,7 +23,7 @@ from trove.accounts.forms import (
     SignInLinkForm,
     SignupForm,
 )
-from trove.accounts.models import Invitation, User
+from trove.accounts.models import Invitation, SignupRequest, User
 from trove.errors import DomainError
 from trove.extensions import db, limiter, login_manager
 from trove.htmx import apply_change, is_fragment_request, redirect_after_change, render
@@ -54,19 +56,78 @@ def signup_form() -> Response:
 @bp.post("/signup")
 @_limit("RATELIMIT_SIGNUP")
 def signup() -> Response:
-    """Create a contributor account and sign in."""
+    """Ask for a contributor account: the answer is the same whether the address is taken."""
     form = SignupForm()
-    if form.validate_on_submit():
-        user = service.sign_up(form.email.data, form.password.data, form.display_name.data)
-        if user is not None:
-            service.apply_referral(user, form.ref.data)
-            sessions.begin_session(user)
-            flash(f"Welcome to {current_app.config['LAB_NAME']}, {user.display_name}.", "success")
-        else:  # the address has an account: its owner is told by e-mail, nobody else
-            flash("We sent a message to that address. Follow it to continue.", "info")
-        db.session.commit()
-        return redirect_after_change(safe_next(request.args.get("next"), url_for("main.index")))
-    return render("accounts/signup.html", block="form", form=form, status=422)
+    if not form.validate_on_submit():
+        return render("accounts/signup.html", block="form", form=form, status=422)
+    signup_service.request_sign_up(
+        form.email.data,
+        form.password.data,
+        form.display_name.data,
+        referral_code=form.ref.data,
+        next_url=safe_next(request.args.get("next"), "") or None,
+    )
+    db.session.commit()
+    return redirect_after_change(url_for("accounts.signup_sent"))
+
+
+@bp.get("/signup/sent")
+def signup_sent() -> Response:
+    """Say that a message is on its way (to a new address or to the address's owner)."""
+    return render("accounts/signup_sent.html")
+
+
+def _signup_link_error(error: DomainError) -> Response:
+    return render("accounts/confirm_signup.html", error=error.message, status=error.status)
+
+
+@bp.get("/signup/confirm/<token>")
+def confirm_signup_form(token: str) -> Response:
+    """Ask for the sign-up's password (a GET creates nothing: mail scanners open links)."""
+    try:
+        signup_service.find_signup(token)
+    except DomainError as error:
+        return _signup_link_error(error)
+    return render("accounts/confirm_signup.html", form=ConfirmSignupForm(), token=token, error=None)
+
+
+@bp.post("/signup/confirm/<token>")
+@_limit("RATELIMIT_RESET")
+def confirm_signup(token: str) -> Response:
+    """Create the account a valid link and its password confirm, and sign in."""
+    try:
+        pending = signup_service.find_signup(token)
+    except DomainError as error:
+        return _signup_link_error(error)
+    form = ConfirmSignupForm()
+    if not form.validate_on_submit():
+        return _confirm_signup_again(form, token)
+    return apply_change(
+        lambda: _confirm(pending, form.password.data),
+        done=lambda user: redirect_after_change(
+            safe_next(pending.next_url, url_for("main.index")),
+            flash=f"Welcome to {current_app.config['LAB_NAME']}, {user.display_name}.",
+        ),
+        on_error=lambda error: _confirm_signup_again(form, token, error),
+    )
+
+
+def _confirm(pending: SignupRequest, password: str) -> User:
+    user = signup_service.confirm_sign_up(pending, password)
+    sessions.begin_session(user)
+    return user
+
+
+def _confirm_signup_again(
+    form: ConfirmSignupForm, token: str, error: DomainError | None = None
+) -> Response:
+    if error is not None and error.field != "password":
+        return _signup_link_error(error)
+    if error is not None:
+        form.password.errors.append(error.message)
+    return render(
+        "accounts/confirm_signup.html", block="form", form=form, token=token, error=None, status=422
+    )
 
 
 # --- sign in / out -------------------------------------------------------------------------
