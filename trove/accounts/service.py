@@ -157,6 +157,22 @@ def make_reset_token(user: User) -> str:
     return _dumps("password-reset", {"u": user.id, "p": _fingerprint(user.password_hash)})
 
 
+def send_password_reset(email: str) -> None:
+    """E-mail a password-reset link if ``email`` has an active account."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    link = site_url(local_url("accounts.reset_password_form", token=make_reset_token(user)))
+    minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE"]) // 60
+    send_mail(
+        user.email,
+        f"Reset your {current_app.config['LAB_NAME']} password",
+        f"Hello {user.display_name},\n\nSomeone (hopefully you) asked to reset the password "
+        f"of this account. Open this link within {minutes} minutes to choose a new one:\n\n"
+        f"{link}\n\nIf you did not ask, ignore this message; your password stays as it is.\n",
+    )
+
+
 def user_for_reset_token(token: str) -> User:
     """Return the user a valid reset token names; raise DomainError otherwise."""
     data, user = _loads("password-reset", token, "PASSWORD_RESET_MAX_AGE", "reset link")
