@@ -38,7 +38,7 @@ from trove.contests.models import ContestWinner
 from trove.exports.service import pseudonym_for
 from trove.extensions import db
 from trove.payouts.models import PayoutBatch, PayoutItem
-from trove.projects import service as projects
+from trove.projects import team as teams
 from trove.projects.models import Project, TeamRole
 from trove.templating import linkify
 from trove.timeutil import utcnow
@@ -280,7 +280,7 @@ def build_world(app: Flask) -> World:
         _ok(owner.post(f"/projects/{project_id}/team", data={"email": EMAILS[who], "role": who}))
     with app.test_request_context("/"):
         project = db.session.get(Project, project_id)
-        projects.add_member(
+        teams.add_member(
             project, project.created_by, db.session.get(User, ids["viewer_id"]), TeamRole.VIEWER
         )
         db.session.commit()

@@ -29,7 +29,8 @@ from trove.exports.service import pseudonym_for
 from trove.extensions import db
 from trove.notifications.service import notify
 from trove.projects.models import Capability, Project
-from trove.projects.service import can, team_ever
+from trove.projects.service import can
+from trove.projects.team import team_ever
 from trove.review.rules import decided_by_someone_else
 from trove.security import local_url
 from trove.submissions.models import Submission, SubmissionStatus
