@@ -339,7 +339,7 @@ def build_world(app: Flask) -> World:
         drawn = contests.create_contest(
             project,
             project.created_by,
-            contests.ContestForm(
+            contests.ContestTerms(
                 title=FIELDS["drawn title"],
                 prize=FIELDS["drawn prize"],
                 rules=FIELDS["drawn rules"],

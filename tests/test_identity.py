@@ -51,7 +51,7 @@ def world(app):
         now = utcnow()
 
         def contest(title: str, ends_at):
-            form = contests.ContestForm(
+            form = contests.ContestTerms(
                 title=title,
                 prize="A gift card",
                 rules="One entry per approved photo.",

@@ -192,7 +192,7 @@ def world(app):
         contest = contests.create_contest(
             lab.project,
             lab.owner,
-            contests.ContestForm(
+            contests.ContestTerms(
                 title="Draw",
                 prize="Prize",
                 rules="Rules",

@@ -30,7 +30,7 @@ def world(app):
         contest = service.create_contest(
             lab.project,
             lab.owner,
-            service.ContestForm(
+            service.ContestTerms(
                 title="Spring draw",
                 prize="A $500 gift card",
                 rules="One entry per approved photo.",
