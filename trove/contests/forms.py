@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from trove.contests.service import MAX_BONUS, MAX_WINNERS, ContestTerms, contest_problems
+from trove.forms import RuleCheckedForm
 
 #: How a datetime-local input sends a time (with seconds when the browser adds them).
 MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -21,7 +19,7 @@ def _when(label: str) -> DateTimeLocalField:
     )
 
 
-class ContestForm(FlaskForm):
+class ContestForm(RuleCheckedForm):
     """Start a contest: what it promises, its window and how many win.
 
     The fields only parse; what makes terms acceptable is the service's rule
@@ -51,14 +49,9 @@ class ContestForm(FlaskForm):
         render_kw={"min": 0, "max": MAX_BONUS},
     )
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        """Parse the fields, then put the service's objections on the fields they concern."""
-        super().validate(extra_validators)
-        for name, message in contest_problems(self.terms()).items():
-            field = getattr(self, name)
-            if not field.errors:
-                field.errors = [message]
-        return not any(field.errors for field in self)
+    def problems(self) -> dict[str, str]:
+        """Return what the contest rule objects to in these terms."""
+        return contest_problems(self.terms())
 
     def terms(self) -> ContestTerms:
         """Return the values as the contest's terms (what did not parse is left out)."""
