@@ -104,6 +104,7 @@ function troveReloadButton(html, place) {
     var consentError = form.querySelector("[data-consent-error]");
     var zone = form.querySelector("[data-dropzone]");
     var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10);
+    var maxLongEdge = parseInt(form.getAttribute("data-max-long-edge"), 10) || null;
     var queue = [];
     var active = 0;
 
@@ -153,9 +154,29 @@ function troveReloadButton(html, place) {
       }
     }
 
+    // Prepare, then send: the photo's location and other hidden details are removed on the
+    // phone first (static/strip.js); what cannot be read there goes as chosen.
     function send(job) {
       if (job.cancelled) { next(); return; }
       active += 1;
+      job.item.status.textContent = "Removing location…";
+      var prepared = window.TroveStrip ? window.TroveStrip.prepare(job.file, {maxLongEdge: maxLongEdge})
+        : Promise.resolve({blob: job.file, note: ""});
+      prepared.then(function (result) {
+        if (job.cancelled) { active -= 1; next(); return; }
+        if (result.blob.size > maxBytes) {
+          fail(job.item, "This file is larger than " + formatSize(maxBytes) + ".");
+          active -= 1;
+          next();
+          return;
+        }
+        job.note = result.note;
+        if (window.TroveStrip) { window.TroveStrip.note(job.item.li, result.note); }
+        transmit(job, result.blob);
+      });
+    }
+
+    function transmit(job, body) {
       var item = job.item;
       var xhr = new XMLHttpRequest();
       job.xhr = xhr;
@@ -173,6 +194,7 @@ function troveReloadButton(html, place) {
         } else if (xhr.status === 201) {
           var card = fragment(xhr.responseText);
           item.li.replaceWith(card);
+          if (window.TroveStrip) { window.TroveStrip.note(card, job.note); }
           showRemaining(xhr.getResponseHeader("X-Trove-Remaining"));
           if (window.htmx) { window.htmx.process(card); }
         } else if (xhr.status === 0) {
@@ -203,7 +225,7 @@ function troveReloadButton(html, place) {
       xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
       xhr.setRequestHeader("X-Trove-Filename", encodeURIComponent(job.file.name));
-      xhr.send(job.file);
+      xhr.send(body);
     }
 
     function add(files) {
@@ -220,7 +242,7 @@ function troveReloadButton(html, place) {
           job.cancelled = true;
           if (job.xhr) { job.xhr.abort(); } else { fail(item, "Cancelled."); }
         });
-        if (file.size > maxBytes) {
+        if (file.size > maxBytes && !maxLongEdge) {  // a resized copy may fit: see send()
           fail(item, "This file is larger than " + formatSize(maxBytes) + ".");
           return;
         }
@@ -351,5 +373,23 @@ function troveReloadButton(html, place) {
       var following = list[list.indexOf(card) + 1];
       if (following) { focusCard(following); }
     }
+  });
+})();
+
+// The zoom page: Esc goes back to the queue, the arrow keys to the previous or next photo.
+(function () {
+  "use strict";
+  var keys = {escape: "[data-zoom-back]", arrowleft: "[data-prev]", arrowright: "[data-next]"};
+  document.addEventListener("keydown", function (event) {
+    if (!document.querySelector("[data-zoom-back]")) { return; }
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    if (event.target.closest && event.target.closest("details[open]")) { return; }
+    var link = keys[event.key.toLowerCase()] && document.querySelector(keys[event.key.toLowerCase()]);
+    if (!link) { return; }
+    event.preventDefault();
+    link.click();
   });
 })();
