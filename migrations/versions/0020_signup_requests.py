@@ -1,7 +1,7 @@
 """sign-up requests: an account exists only once its address is confirmed
 
 Revision ID: 0020
-Revises: 0023
+Revises: 0021
 Create Date: 2026-11-30 08:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0020'
-down_revision = '0023'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
