@@ -190,7 +190,7 @@ def make_contest(project: Any, owner: User, *, commit: bool = True, **fields: An
     from trove.contests import service as contests
     from trove.timeutil import utcnow
 
-    form = contests.ContestForm(
+    form = contests.ContestTerms(
         title=fields.pop("title", "Spring draw"),
         prize=fields.pop("prize", "A $500 gift card"),
         rules=fields.pop("rules", "One entry per approved photo."),

@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_RESET_MAX_AGE": 3600,  # seconds
     "SIGNIN_LINK_MAX_AGE": 900,  # seconds an e-mailed sign-in link works (once)
     "EMAIL_CHANGE_MAX_AGE": 86400,  # seconds a link confirming a new e-mail address works
+    "SIGNUP_CONFIRM_MAX_AGE": 86400,  # seconds the link that finishes a sign-up works (once)
     "INVITATION_MAX_AGE_DAYS": 7,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",  # failed sign-ins per address
