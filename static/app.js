@@ -228,13 +228,16 @@ function troveReloadButton(html, place) {
       xhr.send(body);
     }
 
-    function add(files) {
+    function add(files, blurChecked) {
       if (!consent.checked) {
         consentError.hidden = false;
         consent.focus();
         return;
       }
       consentError.hidden = true;
+      // The contributor's own blur boxes (static/blur-upload.js) may hand back edited files.
+      var blur = !blurChecked && window.troveBlurBeforeSend;
+      if (blur && blur(form, files, function (edited) { add(edited, true); })) { return; }
       Array.prototype.forEach.call(files, function (file) {
         var item = row(file);
         var job = {file: file, item: item, cancelled: false, xhr: null};

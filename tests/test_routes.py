@@ -37,6 +37,9 @@ ROUTES: dict[str, str] = {
     "main.healthz": PUBLIC,
     "accounts.signup_form": PUBLIC,
     "accounts.signup": PUBLIC,
+    "accounts.signup_sent": PUBLIC,
+    "accounts.confirm_signup_form": PUBLIC,  # needs a mailed token
+    "accounts.confirm_signup": PUBLIC,
     "accounts.login_form": PUBLIC,
     "accounts.login": PUBLIC,
     "accounts.forgot_password_form": PUBLIC,
@@ -196,7 +199,7 @@ def world(app):
         contest = contests.create_contest(
             lab.project,
             lab.owner,
-            contests.ContestForm(
+            contests.ContestTerms(
                 title="Draw",
                 prize="Prize",
                 rules="Rules",
