@@ -5,6 +5,8 @@ default) and :class:`trove.media.s3.S3Storage` (an S3-compatible bucket). Both l
 out the same way, relative to their root (directory, or bucket prefix)::
 
     quarantine/<random name>                      raw uploads, never served
+    uploads/<token>/<offset>-<random>             pieces of a resumable (tus) upload still
+                                                  arriving; never served, not quarantined
     originals/ab/cd/<sha256>.<jpeg|png|webp>      stripped photos, named by their content
     derived/ab/cd/<sha256>-<size>.jpeg            thumbnails of an original
     exports/<name>.zip                            dataset archives
@@ -28,7 +30,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +44,7 @@ AREAS = ("quarantine", "originals", "derived", "exports")
 _QUARANTINE_NAME = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 _KEY = re.compile(r"([0-9a-f]{64})\.(jpeg|png|webp)")
 _EXPORT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,90}\.zip")
+_UPLOAD_PART = re.compile(r"uploads/([A-Za-z0-9_-]{43})/[0-9]{12}-[0-9a-f]{16}")
 #: Every object name a storage may hold, relative to its root (what migration copies).
 OBJECT_NAME = re.compile(
     r"quarantine/[A-Za-z0-9_-]{43}"
@@ -90,6 +93,10 @@ class Storage(Protocol):
     def quarantine_exists(self, name: str) -> bool: ...
     def delete_quarantine(self, name: str) -> None: ...
     def list_quarantine(self) -> Iterator[tuple[str, datetime]]: ...
+    def put_upload_part(self, token: str, offset: int, chunks: Iterable[bytes]) -> str: ...
+    def open_upload_part(self, name: str) -> BinaryIO: ...
+    def delete_upload_parts(self, token: str) -> None: ...
+    def list_upload_parts(self) -> Iterator[tuple[str, str, datetime]]: ...
     def put_original(self, data: bytes, ext: str) -> str: ...
     def put_derived(self, key: str, size: int, data: bytes) -> None: ...
     def exists(self, key: str) -> bool: ...
@@ -222,12 +229,7 @@ class BaseStorage:
 
         Saved with :meth:`save_quarantine`, which copies it into quarantine.
         """
-        folder = parts_folder()
-        try:
-            folder.mkdir(exist_ok=True)
-        except OSError as error:
-            raise _storage_error(error) from None
-        return QuarantinePart(folder, max_bytes)
+        return open_spool(max_bytes=max_bytes)
 
     def quarantine_object(self, name: str) -> str:
         """Return the object name of a quarantined upload; refuse any name we did not make."""
@@ -258,6 +260,40 @@ class BaseStorage:
             name = info.name.removeprefix("quarantine/")
             if _QUARANTINE_NAME.fullmatch(name):
                 yield name, info.modified
+
+    # --- resumable uploads: pieces of a photo still arriving (outside quarantine) -----------
+
+    def put_upload_part(self, token: str, offset: int, chunks: Iterable[bytes]) -> str:
+        """Store one piece of resumable upload ``token`` starting at ``offset``; return its name.
+
+        Each piece gets a fresh name, so two requests racing for the same offset never
+        overwrite each other: the one the database records wins, the other is deleted.
+        """
+        name = f"uploads/{token}/{offset:012d}-{secrets.token_hex(8)}"
+        if not _UPLOAD_PART.fullmatch(name):
+            raise MediaError("Unknown upload.")
+        self._write(name, chunks)
+        return name
+
+    def open_upload_part(self, name: str) -> BinaryIO:
+        """Open a stored piece of a resumable upload (the caller closes it)."""
+        if not isinstance(name, str) or not _UPLOAD_PART.fullmatch(name):
+            raise MediaError("Unknown upload.")
+        return self.open_object(name)
+
+    def delete_upload_parts(self, token: str) -> None:
+        """Delete every stored piece of resumable upload ``token``."""
+        if not _QUARANTINE_NAME.fullmatch(token):
+            raise MediaError("Unknown upload.")
+        for info in self._list(f"uploads/{token}/"):
+            self.delete_object(info.name)
+
+    def list_upload_parts(self) -> Iterator[tuple[str, str, datetime]]:
+        """Yield (token, piece name, last modified as naive UTC) of every stored piece."""
+        for info in self._list("uploads/"):
+            match = _UPLOAD_PART.fullmatch(info.name)
+            if match:
+                yield match.group(1), info.name, info.modified
 
     # --- originals and thumbnails ----------------------------------------------------------
 
@@ -329,6 +365,7 @@ class LocalStorage(BaseStorage):
         self.originals = self.root / "originals"
         self.derived = self.root / "derived"
         self.exports = self.root / "exports"
+        self.uploads = self.root / "uploads"
 
     def open_part(self, *, max_bytes: int) -> QuarantinePart:
         """Return a file a form parser writes one uploaded part into, inside quarantine."""
@@ -340,6 +377,12 @@ class LocalStorage(BaseStorage):
 
     def _adopts(self, stream: object) -> bool:
         return isinstance(stream, QuarantinePart) and stream.path.parent == self.quarantine
+
+    def delete_upload_parts(self, token: str) -> None:
+        """Delete every stored piece of resumable upload ``token``, and its folder."""
+        super().delete_upload_parts(token)
+        with suppress(OSError):  # not empty (a racing request) or gone
+            (self.uploads / token).rmdir()
 
     # Paths: for this backend only (the image offload headers, tests, backups).
 
@@ -426,7 +469,7 @@ class LocalStorage(BaseStorage):
         """Remove temporary files a crash left behind; return how many were removed."""
         cutoff = time.time() - older_than_seconds
         removed = 0
-        for area in (self.quarantine, self.originals, self.derived, self.exports):
+        for area in (self.quarantine, self.originals, self.derived, self.exports, self.uploads):
             if not area.is_dir():
                 continue
             for path in area.rglob(f".*{_TMP_SUFFIX}"):
@@ -555,6 +598,16 @@ class QuarantinePart(io.RawIOBase):
 def parts_folder() -> Path:
     """Return where form parts wait before a remote storage copies them into quarantine."""
     return Path(tempfile.gettempdir()) / "trove-parts"
+
+
+def open_spool(*, max_bytes: int) -> QuarantinePart:
+    """Return a local temporary file (in :func:`parts_folder`) for up to ``max_bytes``."""
+    folder = parts_folder()
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as error:
+        raise _storage_error(error) from None
+    return QuarantinePart(folder, max_bytes)
 
 
 def sweep_parts(older_than_seconds: float) -> int:

@@ -1,0 +1,310 @@
+"""Resumable uploads over tus 1.0 (core, creation, termination, expiration, checksum).
+
+A photo is announced (its length, file name and the brief version agreed to), then arrives
+in one or more PATCH requests. Each request's bytes are kept even when its connection
+drops halfway, as a piece in the storage's ``uploads/`` area (outside quarantine; shared by
+every web host, like the database row that counts the bytes), so the client resumes from
+the server's offset after a dropped connection or a server restart. When the last byte
+arrives the pieces are handed, as one stream, to :func:`service.receive_upload`: the same
+checks as every other upload path (consent, limits, duplicates, bytes) before quarantine.
+
+Unfinished uploads count against a per-contributor budget and are dropped by the sweep
+``TUS_EXPIRE_HOURS`` after their last byte. Functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, BinaryIO
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+
+from trove.accounts.models import User
+from trove.errors import DomainError
+from trove.extensions import db
+from trove.files import get_storage
+from trove.media.storage import CHUNK, QuarantinePart, open_spool, sweep_parts
+from trove.projects.models import Project
+from trove.submissions import service
+from trove.submissions.models import Submission, TusUpload
+from trove.tasks import register_sweep
+from trove.timeutil import utcnow
+
+TUS_VERSION = "1.0.0"
+EXTENSIONS = "creation,termination,expiration,checksum"
+CHECKSUMS: dict[str, Callable[[], Any]] = {
+    "sha1": hashlib.sha1,
+    "sha256": hashlib.sha256,
+}
+#: A piece no live upload names (a request that lost a race, a crash before the commit)
+#: is deleted by the sweep once it is this old.
+ORPHAN_GRACE = timedelta(hours=1)
+
+
+class Refused(DomainError):
+    """The finished photo was refused by the upload checks (the upload is over)."""
+
+
+def parse_metadata(header: str) -> dict[str, str]:
+    """Return the ``Upload-Metadata`` pairs (values base64-decoded as UTF-8)."""
+    pairs: dict[str, str] = {}
+    for item in header.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, _sep, value = item.partition(" ")
+        try:
+            pairs[key] = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise DomainError("Upload-Metadata is not valid base64.", status=400) from None
+    return pairs
+
+
+def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
+    """Return (algorithm, digest) from an ``Upload-Checksum`` header, or None without one."""
+    if not header:
+        return None
+    algorithm, _sep, value = header.strip().partition(" ")
+    if algorithm not in CHECKSUMS:
+        raise DomainError(f"Checksum algorithm {algorithm!r} is not supported.", status=400)
+    try:
+        return algorithm, base64.b64decode(value.strip(), validate=True)
+    except binascii.Error:
+        raise DomainError("Upload-Checksum is not valid base64.", status=400) from None
+
+
+def _expiry() -> datetime:
+    return utcnow() + timedelta(hours=int(current_app.config["TUS_EXPIRE_HOURS"]))
+
+
+def open_bytes(user: User) -> int:
+    """Return the announced bytes of ``user``'s unfinished, unexpired uploads."""
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(TusUpload.length), 0)).where(
+                TusUpload.contributor_id == user.id,
+                TusUpload.submission_id.is_(None),
+                TusUpload.expires_at > utcnow(),
+            )
+        )
+        or 0
+    )
+
+
+def create_upload(
+    project: Project, user: User, length: int, filename: str | None, brief_version_id: int | None
+) -> TusUpload:
+    """Announce a photo of ``length`` bytes; refuse at once what would be refused at the end."""
+    service.check_can_upload(project, user, brief_version_id)
+    limits = service.upload_limits()
+    if length <= 0:
+        raise DomainError("The file is empty.", status=422)
+    if length > limits.max_bytes:
+        raise DomainError(
+            f"The file is larger than the {limits.max_bytes // (1024 * 1024)} MB limit.",
+            status=413,
+        )
+    # One creation at a time per contributor (a row lock on PostgreSQL; SQLite writes are
+    # serialised anyway), so two at once cannot both fit in the last of the budget.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    budget = int(current_app.config["TUS_BUDGET_MB"]) * 1024 * 1024
+    if open_bytes(user) + length > budget:
+        raise DomainError(
+            "You have too many unfinished uploads. Let them finish (or cancel some) before "
+            "sending more.",
+            status=429,
+        )
+    upload = TusUpload(
+        token=secrets.token_urlsafe(32),
+        contributor_id=user.id,
+        project_id=project.id,
+        brief_version_id=brief_version_id,
+        filename=service.clean_filename(filename),
+        length=length,
+        expires_at=_expiry(),
+    )
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def load_upload(token: str, user: User) -> TusUpload:
+    """Return ``user``'s upload ``token``: 404 if unknown (or another's), 410 if expired."""
+    upload = db.session.scalar(select(TusUpload).where(TusUpload.token == token))
+    if upload is None or upload.contributor_id != user.id:
+        raise DomainError("There is no such upload.", status=404)
+    if upload.expires_at <= utcnow() and not upload.is_complete:
+        raise DomainError("This upload expired. Send the photo again.", status=410)
+    return upload
+
+
+def append_bytes(
+    upload: TusUpload,
+    user: User,
+    offset: int,
+    stream: BinaryIO,
+    *,
+    content_length: int | None,
+    checksum: tuple[str, bytes] | None = None,
+) -> Submission | None:
+    """Add a PATCH body at ``offset``; return the photo once the last byte is in.
+
+    The body is kept up to where it stopped if the connection dropped (without a checksum,
+    which can only vouch for the whole body). The offset moves by a check-and-set on the
+    row, so of two requests racing for the same offset exactly one counts.
+    """
+    if upload.is_complete or offset != upload.received:
+        raise DomainError(f"The upload is at byte {upload.received}, not {offset}.", status=409)
+    left = upload.length - upload.received
+    if content_length is not None and content_length > left:
+        raise DomainError("The body goes beyond the announced Upload-Length.", status=413)
+    spool, cut, digest = _spool(stream, left, checksum[0] if checksum else None)
+    try:
+        if spool.too_large:
+            raise DomainError("The body goes beyond the announced Upload-Length.", status=413)
+        if checksum is not None and (cut or digest != checksum[1]):
+            raise DomainError("The checksum does not match the body.", status=460)
+        if spool.size == 0:
+            return None
+        spool.seek(0)
+        if offset + spool.size < upload.length:
+            _keep_piece(upload, offset, spool)
+            return None
+        return _complete(upload, user, offset, spool)
+    finally:
+        spool.close()
+
+
+def _spool(
+    stream: BinaryIO, limit: int, algorithm: str | None
+) -> tuple[QuarantinePart, bool, bytes | None]:
+    """Copy the body into a local temporary file; return (file, cut off?, digest)."""
+    spool = open_spool(max_bytes=limit)
+    hasher = CHECKSUMS[algorithm]() if algorithm else None
+    cut = False
+    while True:
+        try:
+            chunk = stream.read(CHUNK)
+        except Exception:  # the client went away mid-body: keep what arrived
+            cut = True
+            break
+        if not chunk:
+            break
+        spool.write(chunk)
+        if hasher is not None:
+            hasher.update(chunk)
+        if spool.too_large:
+            break
+    return spool, cut, hasher.digest() if hasher is not None else None
+
+
+def _advance(upload: TusUpload, offset: int, received: int, parts: str) -> None:
+    """Move the offset from ``offset`` to ``received`` if nobody else moved it first."""
+    moved = db.session.execute(
+        update(TusUpload)
+        .where(
+            TusUpload.id == upload.id,
+            TusUpload.received == offset,
+            TusUpload.submission_id.is_(None),
+        )
+        .values(received=received, parts=parts, expires_at=_expiry())
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise DomainError("Another request sent these bytes first.", status=409)
+
+
+def _keep_piece(upload: TusUpload, offset: int, spool: QuarantinePart) -> None:
+    storage = get_storage()
+    name = storage.put_upload_part(upload.token, offset, iter(lambda: spool.read(CHUNK), b""))
+    try:
+        _advance(upload, offset, offset + spool.size, " ".join([*upload.part_names, name]))
+    except BaseException:
+        storage.delete_object(name)
+        raise
+    db.session.refresh(upload)
+
+
+def _complete(upload: TusUpload, user: User, offset: int, spool: QuarantinePart) -> Submission:
+    """Hand the whole photo to the one upload path every photo goes through.
+
+    A refusal there (consent, limits, duplicate, damaged bytes) raises :class:`Refused`:
+    the caller rolls back and terminates the upload, since sending it again cannot help.
+    """
+    names = upload.part_names
+    _advance(upload, offset, upload.length, "")
+    stream: BinaryIO = _Joined(names, spool) if names else spool  # type: ignore[assignment]
+    try:
+        submission = service.receive_upload(
+            upload.project,
+            user,
+            stream,
+            upload.filename,
+            upload.brief_version_id,
+            expected_bytes=upload.length,
+        )
+    except DomainError as error:
+        raise Refused(error.message, status=error.status) from None
+    db.session.execute(
+        update(TusUpload).where(TusUpload.id == upload.id).values(submission_id=submission.id)
+    )
+    db.session.refresh(upload)
+    return submission
+
+
+class _Joined:
+    """The stored pieces, then the last body, read as one stream."""
+
+    def __init__(self, names: list[str], tail: QuarantinePart) -> None:
+        storage = get_storage()
+        self._opens: list[Callable[[], BinaryIO]] = [
+            (lambda n=name: storage.open_upload_part(n)) for name in names
+        ]
+        self._opens.append(lambda: tail)  # type: ignore[arg-type,return-value]
+        self._current: BinaryIO | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        """Return up to ``size`` bytes (b"" at the end)."""
+        while self._current is not None or self._opens:
+            if self._current is None:
+                self._current = self._opens.pop(0)()
+            chunk = self._current.read(size)
+            if chunk:
+                return chunk
+            self._current.close()
+            self._current = None
+        return b""
+
+
+def terminate_upload(upload: TusUpload) -> str:
+    """Forget an unfinished upload; return its token (delete its pieces after the commit)."""
+    if upload.is_complete:
+        raise DomainError("This upload is finished; withdraw the photo instead.", status=409)
+    db.session.delete(upload)
+    db.session.flush()
+    return upload.token
+
+
+def discard_pieces(token: str) -> None:
+    """Delete the stored pieces of an upload that is finished, refused or terminated."""
+    get_storage().delete_upload_parts(token)
+
+
+@register_sweep
+def sweep_tus_uploads() -> int:
+    """Drop uploads expired for 24 h (finished ones too), and pieces no upload names."""
+    now = utcnow()
+    db.session.execute(delete(TusUpload).where(TusUpload.expires_at <= now))
+    db.session.flush()
+    live = {name for parts in db.session.scalars(select(TusUpload.parts)) for name in parts.split()}
+    storage = get_storage()
+    for _token, name, modified in list(storage.list_upload_parts()):
+        if name not in live and now - modified > ORPHAN_GRACE:
+            storage.delete_object(name)
+    sweep_parts(older_than_seconds=ORPHAN_GRACE.total_seconds())
+    return 0
