@@ -190,6 +190,7 @@ function troveReloadButton(html, place) {
     var queue = [];
     var waiting = [];
     var active = 0;
+    var sending = [];
     var waitTimer = null;
     var waitRound = 0;
 
@@ -326,15 +327,27 @@ function troveReloadButton(html, place) {
       return status === 0 || (status >= 500 && status !== 507) || status === 423;
     }
 
+    function stopped(job) {
+      sending = sending.filter(function (other) { return other !== job; });
+      active -= 1;
+      job.upload = null;
+    }
+
     function send(job) {
       if (job.done) { next(); return; }
       active += 1;
       var item = job.item;
       item.status.textContent = "Preparing…";
-      var ended = function () { active -= 1; job.upload = null; next(); };
+      sending.push(job);
+      var ended = function () {
+        if (sending.indexOf(job) < 0) { return; }  // paused by going offline meanwhile
+        stopped(job);
+        next();
+      };
       Promise.all([prepare(job.file, form), loadTus(form.getAttribute("data-tus-src"))]).then(function (ready) {
         var prepared = ready[0];
         var tus = ready[1];
+        if (sending.indexOf(job) < 0) { return; }  // paused while being prepared
         if (job.done) { ended(); return; }
         job.note = prepared.note;
         var size = prepared.blob.size;
@@ -371,6 +384,7 @@ function troveReloadButton(html, place) {
             if (job.submissionId) { showCard(job, job.submissionId, job.remaining); }
           },
           onError: function (error) {
+            if (sending.indexOf(job) < 0) { return; }  // paused: already waiting
             ended();
             if (job.done) { return; }
             if (isNetworkFailure(error)) { wait(job); } else { refused(job, error); }
@@ -383,6 +397,7 @@ function troveReloadButton(html, place) {
           upload.start();
         });
       }, function () {
+        if (sending.indexOf(job) < 0) { return; }
         ended();
         wait(job);  // tus-js-client could not be loaded: no connection
       });
@@ -396,6 +411,7 @@ function troveReloadButton(html, place) {
         fail(job, "Cancelled.");
         if (upload) { upload.abort(true).catch(ignore); }  // terminates it on the server too
         queue = queue.filter(function (other) { return other !== job; });
+        if (sending.indexOf(job) >= 0) { stopped(job); next(); }
       });
       queue.push(job);
       return job;
@@ -429,7 +445,17 @@ function troveReloadButton(html, place) {
       next();
     }).catch(ignore);
     window.addEventListener("online", function () { waitRound = 0; resume(); });
-    window.addEventListener("offline", function () { next(); showWaiting(); });
+    window.addEventListener("offline", function () {
+      // A request in flight may hang rather than fail: pause it (the server keeps what came)
+      // and queue the photo; it resumes from the server's offset once the network is back.
+      sending.slice().forEach(function (job) {
+        if (job.upload) { job.upload.abort(false).catch(ignore); }
+        stopped(job);
+        wait(job);
+      });
+      next();
+      showWaiting();
+    });
 
     form.querySelectorAll("[data-file-input]").forEach(function (input) {
       input.addEventListener("change", function () {
