@@ -85,12 +85,13 @@ function troveReloadButton(html, place) {
 (function () {
   "use strict";
   var CONCURRENCY = 2;
-  // A piece is a tenth of the photo (256 KB to 8 MB): a crash of the server mid-piece costs
-  // at most that much again; a dropped connection costs nothing (the server keeps what came).
-  var MIN_CHUNK = 262144;
-  var MAX_CHUNK = 8388608;
+  // One PATCH a photo: the server keeps what arrives as it comes (every tenth of the photo),
+  // so neither a dropped connection nor a restarted server makes the phone send it again.
   var RETRY_DELAYS = [0, 1000, 3000, 5000];
   var WAIT_DELAYS = [2000, 5000, 10000, 30000];
+  // Photos this page's script is already sending (the form may be set up again after a
+  // boosted navigation: the queue in IndexedDB then names photos still in flight).
+  var claimed = {};
 
   function csrfToken(form) {
     var input = form.querySelector("input[name=csrf_token]");
@@ -228,6 +229,7 @@ function troveReloadButton(html, place) {
 
     function finish(job) {
       job.done = true;
+      delete claimed[job.id];
       store.remove(job.id).catch(ignore);
       waiting = waiting.filter(function (other) { return other !== job; });
       showWaiting();
@@ -350,10 +352,8 @@ function troveReloadButton(html, place) {
         if (sending.indexOf(job) < 0) { return; }  // paused while being prepared
         if (job.done) { ended(); return; }
         job.note = prepared.note;
-        var size = prepared.blob.size;
         var upload = new tus.Upload(prepared.blob, {
           endpoint: endpoint,
-          chunkSize: Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, Math.ceil(size / 10))),
           retryDelays: RETRY_DELAYS,
           metadata: {filename: job.name, consent: String(job.consent)},
           headers: {"X-CSRFToken": csrfToken(form)},
@@ -385,6 +385,7 @@ function troveReloadButton(html, place) {
           },
           onError: function (error) {
             if (sending.indexOf(job) < 0) { return; }  // paused: already waiting
+            job.url = upload.url;
             ended();
             if (job.done) { return; }
             if (isNetworkFailure(error)) { wait(job); } else { refused(job, error); }
@@ -405,11 +406,16 @@ function troveReloadButton(html, place) {
 
     function enqueue(record) {
       var item = row(record.name, record.size);
+      claimed[record.id] = true;
       var job = {id: record.id, file: record.blob, name: record.name, consent: record.consent, item: item, done: false, upload: null};
       item.cancel.addEventListener("click", function () {
         var upload = job.upload;
         fail(job, "Cancelled.");
-        if (upload) { upload.abort(true).catch(ignore); }  // terminates it on the server too
+        if (upload) {
+          upload.abort(true).catch(ignore);  // terminates it on the server too
+        } else if (job.url && navigator.onLine) {
+          fetch(job.url, {method: "DELETE", credentials: "same-origin", headers: {"Tus-Resumable": "1.0.0", "X-CSRFToken": csrfToken(form)}}).catch(ignore);
+        }
         queue = queue.filter(function (other) { return other !== job; });
         if (sending.indexOf(job) >= 0) { stopped(job); next(); }
       });
@@ -439,7 +445,7 @@ function troveReloadButton(html, place) {
 
     // Photos a previous visit left in the queue (a reload, a closed tab) go out again.
     store.all().then(function (records) {
-      records.filter(function (record) { return record.endpoint === endpoint; })
+      records.filter(function (record) { return record.endpoint === endpoint && !claimed[record.id]; })
         .sort(function (a, b) { return a.added - b.added; })
         .forEach(enqueue);
       next();
@@ -449,7 +455,7 @@ function troveReloadButton(html, place) {
       // A request in flight may hang rather than fail: pause it (the server keeps what came)
       // and queue the photo; it resumes from the server's offset once the network is back.
       sending.slice().forEach(function (job) {
-        if (job.upload) { job.upload.abort(false).catch(ignore); }
+        if (job.upload) { job.url = job.upload.url; job.upload.abort(false).catch(ignore); }
         stopped(job);
         wait(job);
       });

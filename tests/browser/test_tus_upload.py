@@ -35,6 +35,7 @@ from trove.submissions.models import Submission
 pytestmark = pytest.mark.browser
 
 LIMIT = 1.15  # total bytes read by the server, as a multiple of the photo's size
+WAIT = 60_000  # ms: a ceiling for a busy machine, not a timing the test depends on
 
 
 def big_photo(seed: int) -> bytes:
@@ -129,12 +130,14 @@ def test_an_upload_cut_off_by_going_offline_resumes_from_the_servers_offset(
             # Four tenths are in; the phone loses its connection mid-piece.
             context.set_offline(True)
             expect(page.locator("[data-upload-waiting]")).to_have_text(
-                "Waiting for a connection — 1 photo"
+                "Waiting for a connection — 1 photo", timeout=WAIT
             )
             counter.release.set()  # the server reads what arrived, then sees the drop
             context.set_offline(False)
-            expect(page.locator("[data-upload-list] .badge-pending_review")).to_have_count(1)
-            expect(page.locator("[data-upload-waiting]")).to_be_hidden()
+            expect(page.locator("[data-upload-list] .badge-pending_review")).to_have_count(
+                1, timeout=WAIT
+            )
+            expect(page.locator("[data-upload-waiting]")).to_be_hidden(timeout=WAIT)
     finally:
         context.close()
     [sub] = _stored(app)
@@ -239,7 +242,9 @@ def test_an_upload_resumes_after_the_server_is_killed_and_restarted(
             first.wait(20)
         with counting_server(config, port, counts, marker):
             # The page retries on its own and resumes from what the server kept.
-            expect(page.locator("[data-upload-list] .badge-processing")).to_have_count(1)
+            expect(page.locator("[data-upload-list] .badge-processing")).to_have_count(
+                1, timeout=WAIT
+            )
     finally:
         context.close()
     with app.app_context():
@@ -265,23 +270,25 @@ def test_photos_queued_offline_survive_a_reload_and_arrive_once(
             _open_brief(page, server.url, project_id)
             context.set_offline(True)
             _choose(page, *photos)
-            expect(waiting).to_have_text("Waiting for a connection — 3 photos")
+            expect(waiting).to_have_text("Waiting for a connection — 3 photos", timeout=WAIT)
             # The page itself needs the network to reload; the uploads still find none.
             context.route("**/uploads**", lambda route: route.abort("internetdisconnected"))
             context.set_offline(False)
             page.reload()
             context.set_offline(True)
-            expect(waiting).to_have_text("Waiting for a connection — 3 photos")
+            expect(waiting).to_have_text("Waiting for a connection — 3 photos", timeout=WAIT)
             expect(page.locator("[data-upload-list] li")).to_have_count(3)
             assert _stored(app) == []
             context.unroute("**/uploads**")
             context.set_offline(False)
-            expect(page.locator("[data-upload-list] .badge-pending_review")).to_have_count(3)
-            expect(waiting).to_be_hidden()
+            expect(page.locator("[data-upload-list] .badge-pending_review")).to_have_count(
+                3, timeout=WAIT
+            )
+            expect(waiting).to_be_hidden(timeout=WAIT)
             page.reload()  # nothing left in the queue: nothing is sent twice
             page.get_by_label("I took these photos myself").wait_for()
             expect(page.locator("[data-upload-list] li")).to_have_count(0)
-            expect(waiting).to_be_hidden()
+            expect(waiting).to_be_hidden(timeout=WAIT)
     finally:
         context.close()
     with app.app_context():

@@ -312,4 +312,68 @@ def test_patch_needs_the_csrf_header_like_every_upload(app, client, project_id, 
     app.config["WTF_CSRF_ENABLED"] = True
     response = _create(client, project_id, 100)
     assert response.status_code == 400
+    assert response.mimetype == "text/plain" and "CSRF" in response.text
     assert _rows(app, TusUpload) == []
+
+
+def test_of_two_requests_at_the_same_offset_one_counts(app, signed_in, project_id):
+    location = _create(signed_in, project_id, 100).headers["Location"]
+    token = location.rsplit("/", 1)[1]
+    with app.app_context():
+        from io import BytesIO
+
+        from trove.accounts.models import User
+        from trove.errors import DomainError
+        from trove.submissions import tus
+
+        stale = db.session.scalar(select(TusUpload).where(TusUpload.token == token))
+        user = db.session.get(User, stale.contributor_id)
+        # Another request (another host) adds 10 bytes at offset 0 while this one reads.
+        assert _patch(signed_in, location, 0, b"a" * 10).status_code == 204
+        with pytest.raises(DomainError) as refused:
+            tus.append_bytes(stale, user, 0, BytesIO(b"b" * 20), content_length=20)
+        assert refused.value.status == 409
+        db.session.rollback()
+        pieces = list(get_storage().list_upload_parts())
+        assert len(pieces) == 1  # the loser's piece is gone
+    assert signed_in.head(location, headers=TUS).headers["Upload-Offset"] == "10"
+
+
+class _Crashing:
+    """A body whose server dies (BaseException: nothing catches it) after ``at`` bytes."""
+
+    def __init__(self, data: bytes, at: int) -> None:
+        self.data, self.at, self.pos = data, at, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.pos >= self.at:
+            raise KeyboardInterrupt
+        chunk = self.data[self.pos : min(self.pos + size, self.at)]
+        self.pos += len(chunk)
+        return chunk
+
+
+def test_a_long_body_is_kept_as_it_arrives_so_a_crash_costs_a_tenth(app, signed_in, project_id):
+    data = photo(1600, 1200, seed=8) * 3  # length only matters here
+    location = _create(signed_in, project_id, len(data)).headers["Location"]
+    token = location.rsplit("/", 1)[1]
+    with app.app_context():
+        from trove.accounts.models import User
+        from trove.submissions import tus
+
+        upload = db.session.scalar(select(TusUpload).where(TusUpload.token == token))
+        user = db.session.get(User, upload.contributor_id)
+        crash_at = len(data) * 6 // 10 + 1000
+        with pytest.raises(KeyboardInterrupt):
+            tus.append_bytes(
+                upload,
+                user,
+                0,
+                _Crashing(data, crash_at),
+                content_length=len(data),
+                checkpoint=db.session.commit,
+            )
+        db.session.rollback()
+    kept = int(signed_in.head(location, headers=TUS).headers["Upload-Offset"])
+    assert crash_at - tus.checkpoint_bytes(len(data)) <= kept <= crash_at
+    assert _patch(signed_in, location, kept, data[kept:]).status_code in (204, 422)

@@ -144,6 +144,11 @@ def load_upload(token: str, user: User) -> TusUpload:
     return upload
 
 
+def checkpoint_bytes(length: int) -> int:
+    """Return how many bytes of a long body are kept as one piece: a tenth, 256 KB to 8 MB."""
+    return max(256 * 1024, min(8 * 1024 * 1024, -(-length // 10)))
+
+
 def append_bytes(
     upload: TusUpload,
     user: User,
@@ -152,23 +157,50 @@ def append_bytes(
     *,
     content_length: int | None,
     checksum: tuple[str, bytes] | None = None,
+    checkpoint: Callable[[], None] | None = None,
 ) -> Submission | None:
     """Add a PATCH body at ``offset``; return the photo once the last byte is in.
 
-    The body is kept up to where it stopped if the connection dropped (without a checksum,
-    which can only vouch for the whole body). The offset moves by a check-and-set on the
-    row, so of two requests racing for the same offset exactly one counts.
+    The body is kept up to where it stopped if the connection dropped. Without a checksum
+    (which can only vouch for the whole body) a long body is also kept as it arrives: each
+    :func:`checkpoint_bytes` become a piece that ``checkpoint`` (the view's commit) records,
+    so a crash of this server mid-body costs the client at most that much again. The offset
+    moves by a check-and-set on the row, so of two requests racing for the same offset
+    exactly one counts.
     """
     if upload.is_complete or offset != upload.received:
         raise DomainError(f"The upload is at byte {upload.received}, not {offset}.", status=409)
     left = upload.length - upload.received
     if content_length is not None and content_length > left:
         raise DomainError("The body goes beyond the announced Upload-Length.", status=413)
-    spool, cut, digest = _spool(stream, left, checksum[0] if checksum else None)
+    hasher = CHECKSUMS[checksum[0]]() if checksum else None
+    every = None if checksum or checkpoint is None else checkpoint_bytes(upload.length)
+    spool = open_spool(max_bytes=left)
     try:
+        cut = False
+        while True:
+            try:
+                chunk = stream.read(CHUNK if every is None else min(CHUNK, every - spool.size))
+            except Exception:  # the client went away mid-body: keep what arrived
+                cut = True
+                break
+            if not chunk:
+                break
+            spool.write(chunk)
+            if hasher is not None:
+                hasher.update(chunk)
+            if spool.too_large:
+                break
+            if every is not None and spool.size >= every and offset + spool.size < upload.length:
+                spool.seek(0)
+                _keep_piece(upload, offset, spool)
+                checkpoint()  # type: ignore[misc]
+                offset += spool.size
+                spool.close()
+                spool = open_spool(max_bytes=upload.length - offset)
         if spool.too_large:
             raise DomainError("The body goes beyond the announced Upload-Length.", status=413)
-        if checksum is not None and (cut or digest != checksum[1]):
+        if checksum is not None and (cut or hasher.digest() != checksum[1]):  # type: ignore[union-attr]
             raise DomainError("The checksum does not match the body.", status=460)
         if spool.size == 0:
             return None
@@ -179,29 +211,6 @@ def append_bytes(
         return _complete(upload, user, offset, spool)
     finally:
         spool.close()
-
-
-def _spool(
-    stream: BinaryIO, limit: int, algorithm: str | None
-) -> tuple[QuarantinePart, bool, bytes | None]:
-    """Copy the body into a local temporary file; return (file, cut off?, digest)."""
-    spool = open_spool(max_bytes=limit)
-    hasher = CHECKSUMS[algorithm]() if algorithm else None
-    cut = False
-    while True:
-        try:
-            chunk = stream.read(CHUNK)
-        except Exception:  # the client went away mid-body: keep what arrived
-            cut = True
-            break
-        if not chunk:
-            break
-        spool.write(chunk)
-        if hasher is not None:
-            hasher.update(chunk)
-        if spool.too_large:
-            break
-    return spool, cut, hasher.digest() if hasher is not None else None
 
 
 def _advance(upload: TusUpload, offset: int, received: int, parts: str) -> None:

@@ -15,6 +15,7 @@ from email.utils import format_datetime
 
 from flask import Blueprint, Response, current_app, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from trove.errors import DomainError
 from trove.extensions import db, limiter
@@ -46,6 +47,12 @@ def protocol_headers(response: Response) -> Response:
     response.headers["Tus-Version"] = tus.TUS_VERSION  # required on OPTIONS and on 412
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.errorhandler(HTTPException)
+def plain_error(error: HTTPException) -> Response:
+    """Answer protocol clients in text (a stale CSRF token, a rate limit), never a page."""
+    return _error(error.description or error.name, error.code or 400)
 
 
 @bp.route("/projects/<int:project_id>/uploads", methods=["OPTIONS"])
@@ -109,6 +116,7 @@ def patch(token: str) -> Response:
             request.stream,  # type: ignore[arg-type]
             content_length=request.content_length,
             checksum=tus.parse_checksum(request.headers.get("Upload-Checksum")),
+            checkpoint=db.session.commit,
         )
     except tus.Refused as error:
         db.session.rollback()
