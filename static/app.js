@@ -583,3 +583,21 @@ function troveReloadButton(html, place) {
     }
   });
 })();
+
+// The zoom page: Esc goes back to the queue, the arrow keys to the previous or next photo.
+(function () {
+  "use strict";
+  var keys = {escape: "[data-zoom-back]", arrowleft: "[data-prev]", arrowright: "[data-next]"};
+  document.addEventListener("keydown", function (event) {
+    if (!document.querySelector("[data-zoom-back]")) { return; }
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    if (event.target.closest && event.target.closest("details[open]")) { return; }
+    var link = keys[event.key.toLowerCase()] && document.querySelector(keys[event.key.toLowerCase()]);
+    if (!link) { return; }
+    event.preventDefault();
+    link.click();
+  });
+})();
