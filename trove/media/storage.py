@@ -229,7 +229,12 @@ class BaseStorage:
 
         Saved with :meth:`save_quarantine`, which copies it into quarantine.
         """
-        return open_spool(max_bytes=max_bytes)
+        folder = parts_folder()
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as error:
+            raise _storage_error(error) from None
+        return QuarantinePart(folder, max_bytes)
 
     def quarantine_object(self, name: str) -> str:
         """Return the object name of a quarantined upload; refuse any name we did not make."""
@@ -598,16 +603,6 @@ class QuarantinePart(io.RawIOBase):
 def parts_folder() -> Path:
     """Return where form parts wait before a remote storage copies them into quarantine."""
     return Path(tempfile.gettempdir()) / "trove-parts"
-
-
-def open_spool(*, max_bytes: int) -> QuarantinePart:
-    """Return a local temporary file (in :func:`parts_folder`) for up to ``max_bytes``."""
-    folder = parts_folder()
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError as error:
-        raise _storage_error(error) from None
-    return QuarantinePart(folder, max_bytes)
 
 
 def sweep_parts(older_than_seconds: float) -> int:

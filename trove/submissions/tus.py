@@ -18,7 +18,7 @@ import base64
 import binascii
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
@@ -29,7 +29,7 @@ from trove.accounts.models import User
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage
-from trove.media.storage import CHUNK, QuarantinePart, open_spool, sweep_parts
+from trove.media.storage import CHUNK
 from trove.projects.models import Project
 from trove.submissions import service
 from trove.submissions.models import Submission, TusUpload
@@ -161,56 +161,77 @@ def append_bytes(
 ) -> Submission | None:
     """Add a PATCH body at ``offset``; return the photo once the last byte is in.
 
-    The body is kept up to where it stopped if the connection dropped. Without a checksum
-    (which can only vouch for the whole body) a long body is also kept as it arrives: each
-    :func:`checkpoint_bytes` become a piece that ``checkpoint`` (the view's commit) records,
-    so a crash of this server mid-body costs the client at most that much again. The offset
-    moves by a check-and-set on the row, so of two requests racing for the same offset
-    exactly one counts.
+    The body goes straight into pieces in storage and is kept up to where it stopped if the
+    connection dropped. Without a checksum (which can only vouch for the whole body) a long
+    body is kept as it arrives: each :func:`checkpoint_bytes` make a piece that
+    ``checkpoint`` (the view's commit) records, so a crash of this server mid-body costs
+    the client at most that much again. The offset moves by a check-and-set on the row, so
+    of two requests racing for the same offset exactly one counts.
     """
     if upload.is_complete or offset != upload.received:
         raise DomainError(f"The upload is at byte {upload.received}, not {offset}.", status=409)
-    left = upload.length - upload.received
-    if content_length is not None and content_length > left:
+    if content_length is not None and content_length > upload.length - offset:
         raise DomainError("The body goes beyond the announced Upload-Length.", status=413)
     hasher = CHECKSUMS[checksum[0]]() if checksum else None
-    every = None if checksum or checkpoint is None else checkpoint_bytes(upload.length)
-    spool = open_spool(max_bytes=left)
-    try:
-        cut = False
-        while True:
+    every = upload.length if checksum or checkpoint is None else checkpoint_bytes(upload.length)
+    storage = get_storage()
+    while True:
+        want = min(every, upload.length - offset)
+        name, size, cut = _receive_piece(upload.token, offset, stream, want, hasher)
+        if name is None:
+            return None
+        try:
+            last = offset + size == upload.length
+            if last and content_length is None and not cut and _more(stream):
+                raise DomainError("The body goes beyond the announced Upload-Length.", status=413)
+            if hasher is not None and (cut or hasher.digest() != checksum[1]):  # type: ignore[index]
+                raise DomainError("The checksum does not match the body.", status=460)
+            if last:
+                return _complete(upload, user, offset, [*upload.part_names, name])
+            _advance(upload, offset, offset + size, " ".join([*upload.part_names, name]))
+        except BaseException:
+            storage.delete_object(name)
+            raise
+        offset += size
+        if cut or checkpoint is None or hasher is not None:
+            return None
+        checkpoint()
+
+
+def _receive_piece(
+    token: str, offset: int, stream: BinaryIO, want: int, hasher: Any
+) -> tuple[str | None, int, bool]:
+    """Store up to ``want`` body bytes as a piece; return (its name or None, size, cut off?)."""
+    got = {"size": 0, "cut": False}
+
+    def chunks() -> Iterator[bytes]:
+        while got["size"] < want:
             try:
-                chunk = stream.read(CHUNK if every is None else min(CHUNK, every - spool.size))
+                chunk = stream.read(min(CHUNK, want - got["size"]))
             except Exception:  # the client went away mid-body: keep what arrived
-                cut = True
-                break
+                got["cut"] = True
+                return
             if not chunk:
-                break
-            spool.write(chunk)
+                return
+            got["size"] += len(chunk)
             if hasher is not None:
                 hasher.update(chunk)
-            if spool.too_large:
-                break
-            if every is not None and spool.size >= every and offset + spool.size < upload.length:
-                spool.seek(0)
-                _keep_piece(upload, offset, spool)
-                checkpoint()  # type: ignore[misc]
-                offset += spool.size
-                spool.close()
-                spool = open_spool(max_bytes=upload.length - offset)
-        if spool.too_large:
-            raise DomainError("The body goes beyond the announced Upload-Length.", status=413)
-        if checksum is not None and (cut or hasher.digest() != checksum[1]):  # type: ignore[union-attr]
-            raise DomainError("The checksum does not match the body.", status=460)
-        if spool.size == 0:
-            return None
-        spool.seek(0)
-        if offset + spool.size < upload.length:
-            _keep_piece(upload, offset, spool)
-            return None
-        return _complete(upload, user, offset, spool)
-    finally:
-        spool.close()
+            yield chunk
+
+    storage = get_storage()
+    name = storage.put_upload_part(token, offset, chunks())
+    if not got["size"]:
+        storage.delete_object(name)
+        return None, 0, bool(got["cut"])
+    return name, int(got["size"]), bool(got["cut"])
+
+
+def _more(stream: BinaryIO) -> bool:
+    """Return whether a body of unannounced length goes on past what was wanted."""
+    try:
+        return bool(stream.read(1))
+    except Exception:
+        return False
 
 
 def _advance(upload: TusUpload, offset: int, received: int, parts: str) -> None:
@@ -228,60 +249,40 @@ def _advance(upload: TusUpload, offset: int, received: int, parts: str) -> None:
         raise DomainError("Another request sent these bytes first.", status=409)
 
 
-def _keep_piece(upload: TusUpload, offset: int, spool: QuarantinePart) -> None:
-    storage = get_storage()
-    name = storage.put_upload_part(upload.token, offset, iter(lambda: spool.read(CHUNK), b""))
-    try:
-        _advance(upload, offset, offset + spool.size, " ".join([*upload.part_names, name]))
-    except BaseException:
-        storage.delete_object(name)
-        raise
-    db.session.refresh(upload)
-
-
-def _complete(upload: TusUpload, user: User, offset: int, spool: QuarantinePart) -> Submission:
+def _complete(upload: TusUpload, user: User, offset: int, names: list[str]) -> Submission:
     """Hand the whole photo to the one upload path every photo goes through.
 
     A refusal there (consent, limits, duplicate, damaged bytes) raises :class:`Refused`:
     the caller rolls back and terminates the upload, since sending it again cannot help.
     """
-    names = upload.part_names
     _advance(upload, offset, upload.length, "")
-    stream: BinaryIO = _Joined(names, spool) if names else spool  # type: ignore[assignment]
     try:
         submission = service.receive_upload(
             upload.project,
             user,
-            stream,
+            _Joined(names),  # type: ignore[arg-type]
             upload.filename,
             upload.brief_version_id,
             expected_bytes=upload.length,
         )
     except DomainError as error:
         raise Refused(error.message, status=error.status) from None
-    db.session.execute(
-        update(TusUpload).where(TusUpload.id == upload.id).values(submission_id=submission.id)
-    )
-    db.session.refresh(upload)
+    upload.submission_id = submission.id
     return submission
 
 
 class _Joined:
-    """The stored pieces, then the last body, read as one stream."""
+    """The stored pieces of an upload, read as one stream."""
 
-    def __init__(self, names: list[str], tail: QuarantinePart) -> None:
-        storage = get_storage()
-        self._opens: list[Callable[[], BinaryIO]] = [
-            (lambda n=name: storage.open_upload_part(n)) for name in names
-        ]
-        self._opens.append(lambda: tail)  # type: ignore[arg-type,return-value]
+    def __init__(self, names: list[str]) -> None:
+        self._names = list(names)
         self._current: BinaryIO | None = None
 
     def read(self, size: int = -1) -> bytes:
         """Return up to ``size`` bytes (b"" at the end)."""
-        while self._current is not None or self._opens:
+        while self._current is not None or self._names:
             if self._current is None:
-                self._current = self._opens.pop(0)()
+                self._current = get_storage().open_upload_part(self._names.pop(0))
             chunk = self._current.read(size)
             if chunk:
                 return chunk
@@ -315,5 +316,4 @@ def sweep_tus_uploads() -> int:
     for _token, name, modified in list(storage.list_upload_parts()):
         if name not in live and now - modified > ORPHAN_GRACE:
             storage.delete_object(name)
-    sweep_parts(older_than_seconds=ORPHAN_GRACE.total_seconds())
     return 0
