@@ -5,7 +5,7 @@ default) and :class:`trove.media.s3.S3Storage` (an S3-compatible bucket). Both l
 out the same way, relative to their root (directory, or bucket prefix)::
 
     quarantine/<random name>                      raw uploads, never served
-    uploads/<token>/<offset>-<random>             pieces of a resumable (tus) upload still
+    uploads/<token>.<offset>-<random>             pieces of a resumable (tus) upload still
                                                   arriving; never served, not quarantined
     originals/ab/cd/<sha256>.<jpeg|png|webp>      stripped photos, named by their content
     derived/ab/cd/<sha256>-<size>.jpeg            thumbnails of an original
@@ -30,7 +30,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +44,7 @@ AREAS = ("quarantine", "originals", "derived", "exports")
 _QUARANTINE_NAME = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 _KEY = re.compile(r"([0-9a-f]{64})\.(jpeg|png|webp)")
 _EXPORT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,90}\.zip")
-_UPLOAD_PART = re.compile(r"uploads/([A-Za-z0-9_-]{43})/[0-9]{12}-[0-9a-f]{16}")
+_UPLOAD_PART = re.compile(r"uploads/([A-Za-z0-9_-]{43})\.[0-9]{12}-[0-9a-f]{16}")
 #: Every object name a storage may hold, relative to its root (what migration copies).
 OBJECT_NAME = re.compile(
     r"quarantine/[A-Za-z0-9_-]{43}"
@@ -127,7 +127,7 @@ class BaseStorage:
 
     # --- primitives (each backend's own) ---------------------------------------------------
 
-    def _write(self, name: str, chunks: Iterable[bytes]) -> None:
+    def _write(self, name: str, chunks: Iterable[bytes], *, sync: bool = True) -> None:
         raise NotImplementedError
 
     def write_object(self, name: str) -> AbstractContextManager[BinaryIO]:
@@ -273,11 +273,14 @@ class BaseStorage:
 
         Each piece gets a fresh name, so two requests racing for the same offset never
         overwrite each other: the one the database records wins, the other is deleted.
+        Pieces appear whole or not at all but are not fsynced: they outlive a crash of the
+        process (the kernel still has them), and after a crash of the machine a lost piece
+        makes the finished photo come out short, which the upload check refuses as cut off.
         """
-        name = f"uploads/{token}/{offset:012d}-{secrets.token_hex(8)}"
+        name = f"uploads/{token}.{offset:012d}-{secrets.token_hex(8)}"
         if not _UPLOAD_PART.fullmatch(name):
             raise MediaError("Unknown upload.")
-        self._write(name, chunks)
+        self._write(name, chunks, sync=False)
         return name
 
     def open_upload_part(self, name: str) -> BinaryIO:
@@ -290,7 +293,7 @@ class BaseStorage:
         """Delete every stored piece of resumable upload ``token``."""
         if not _QUARANTINE_NAME.fullmatch(token):
             raise MediaError("Unknown upload.")
-        for info in self._list(f"uploads/{token}/"):
+        for info in self._list(f"uploads/{token}."):
             self.delete_object(info.name)
 
     def list_upload_parts(self) -> Iterator[tuple[str, str, datetime]]:
@@ -382,12 +385,6 @@ class LocalStorage(BaseStorage):
 
     def _adopts(self, stream: object) -> bool:
         return isinstance(stream, QuarantinePart) and stream.path.parent == self.quarantine
-
-    def delete_upload_parts(self, token: str) -> None:
-        """Delete every stored piece of resumable upload ``token``, and its folder."""
-        super().delete_upload_parts(token)
-        with suppress(OSError):  # not empty (a racing request) or gone
-            (self.uploads / token).rmdir()
 
     # Paths: for this backend only (the image offload headers, tests, backups).
 
@@ -486,8 +483,11 @@ class LocalStorage(BaseStorage):
                     continue  # another sweeper got there first
         return removed
 
-    def _write(self, name: str, chunks: Iterable[bytes]) -> None:
-        """Write ``chunks`` to object ``name`` so that it appears whole or not at all."""
+    def _write(self, name: str, chunks: Iterable[bytes], *, sync: bool = True) -> None:
+        """Write ``chunks`` to object ``name`` so that it appears whole or not at all.
+
+        ``sync`` makes it durable too (fsynced, its directory as well) before it appears.
+        """
         target = self.path(name)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -502,11 +502,13 @@ class LocalStorage(BaseStorage):
         try:
             for chunk in chunks:
                 _write_all(fd, chunk)
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
             os.close(fd)
             fd = -1
             os.replace(tmp, target)
-            _fsync_directory(target.parent)
+            if sync:
+                _fsync_directory(target.parent)
         except BaseException as error:
             if fd >= 0:
                 os.close(fd)
