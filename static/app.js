@@ -298,6 +298,7 @@ function troveReloadButton(html, place) {
       }).then(function (html) {
         var card = fragment(html);
         job.item.li.replaceWith(card);
+        if (window.TroveStrip && window.TroveStrip.note) { window.TroveStrip.note(card, job.note); }
         showRemaining(remaining);
         if (window.htmx) { window.htmx.process(card); }
       }).catch(function () {
@@ -339,7 +340,7 @@ function troveReloadButton(html, place) {
       if (job.done) { next(); return; }
       active += 1;
       var item = job.item;
-      item.status.textContent = "Preparing…";
+      item.status.textContent = "Removing location…";
       sending.push(job);
       var ended = function () {
         if (sending.indexOf(job) < 0) { return; }  // paused by going offline meanwhile
@@ -351,7 +352,13 @@ function troveReloadButton(html, place) {
         var tus = ready[1];
         if (sending.indexOf(job) < 0) { return; }  // paused while being prepared
         if (job.done) { ended(); return; }
+        if (prepared.blob.size > maxBytes) {  // still too large after the brief's resize
+          ended();
+          fail(job, "This file is larger than " + formatSize(maxBytes) + ".");
+          return;
+        }
         job.note = prepared.note;
+        if (window.TroveStrip && window.TroveStrip.note) { window.TroveStrip.note(item.li, prepared.note); }
         var upload = new tus.Upload(prepared.blob, {
           endpoint: endpoint,
           retryDelays: RETRY_DELAYS,
@@ -369,7 +376,7 @@ function troveReloadButton(html, place) {
           },
           onProgress: function (sent, total) {
             item.bar.value = Math.round(100 * sent / total);
-            item.status.textContent = (item.bar.value < 100 ? "Sending… " + item.bar.value + "%" : "Checking the photo…") + (job.note ? " " + job.note : "");
+            item.status.textContent = item.bar.value < 100 ? "Sending… " + item.bar.value + "%" : "Checking the photo…";
           },
           onAfterResponse: function (request, response) {
             var id = response.getHeader("X-Trove-Submission");
@@ -431,7 +438,8 @@ function troveReloadButton(html, place) {
       }
       consentError.hidden = true;
       Array.prototype.forEach.call(files, function (file) {
-        if (file.size > maxBytes || file.size === 0) {
+        // A photo over the limit may fit once the brief's resize shrinks it (checked again then).
+        if ((file.size > maxBytes && !form.hasAttribute("data-max-long-edge")) || file.size === 0) {
           var item = row(file.name, file.size);
           fail({id: "", item: item}, file.size ? "This file is larger than " + formatSize(maxBytes) + "." : "This file is empty.");
           return;

@@ -19,13 +19,20 @@ def _short_hash(path: Path) -> str:
 
 
 def _static_urls(html: str) -> list[str]:
-    return re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    return re.findall(r'(?:src|href|data-worker)="(/static/[^"]+)"', html)
 
 
 def test_every_static_url_on_a_page_carries_its_files_hash(client):
     urls = _static_urls(client.get("/login").get_data(as_text=True))
     names = {url.split("?")[0].removeprefix("/static/") for url in urls}
-    assert names == {"app.css", "app.js", "favicon.svg", "vendor/htmx-2.0.11/htmx.min.js"}
+    assert names == {
+        "app.css",
+        "app.js",
+        "favicon.svg",
+        "strip.js",
+        "strip-worker.js",
+        "vendor/htmx-2.0.11/htmx.min.js",
+    }
     for url in urls:
         path, query = url.replace("&amp;", "&").split("?")
         assert query == f"v={_short_hash(STATIC / path.removeprefix('/static/'))}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the Trove application."""
     app = Flask(
         __name__,
+        # Each host's own folder (README: what it holds); default <repository>/instance.
+        instance_path=instance_path(),
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",
@@ -119,6 +122,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     return app
+
+
+def instance_path() -> str | None:
+    """Return the instance folder ``TROVE_INSTANCE_PATH`` names (absolute), or None."""
+    configured = os.environ.get("TROVE_INSTANCE_PATH", "").strip()
+    return str(Path(configured).resolve()) if configured else None
 
 
 def _project_root() -> Any:

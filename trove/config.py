@@ -14,6 +14,7 @@ from flask import Flask
 #: Every setting Trove reads, with its default. README.md documents each one.
 DEFAULTS: dict[str, Any] = {
     # Core
+    "INSTANCE_PATH": None,  # env only (TROVE_INSTANCE_PATH), read by create_app
     "SECRET_KEY": None,  # generated into the instance folder on first run
     "DATABASE_URL": None,  # default: SQLite file in the instance folder
     "REDIS_URL": None,  # unset: jobs run in-process

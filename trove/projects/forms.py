@@ -31,7 +31,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from trove.errors import DomainError
 from trove.money import CURRENCIES, MoneyError, format_money, parse_money
-from trove.projects.models import BRIEF_FIELDS, EXCLUSIONS, TeamRole
+from trove.projects.models import (
+    BRIEF_FIELDS,
+    EXCLUSIONS,
+    MAX_LONG_EDGE,
+    MIN_LONG_EDGE,
+    TeamRole,
+)
 
 
 def _text(label: str, max_chars: int, *, required: bool = True, **kwargs: Any) -> TextAreaField:
@@ -238,6 +244,20 @@ class QuantityPayForm(BriefForm):
         validators=[Optional(), NumberRange(min=0, max=20000, message="Between 0 and 20,000.")],
     )
 
+    max_long_edge = IntegerField(
+        "Resize photos on the phone to at most this many pixels on the long side (optional)",
+        validators=[
+            Optional(),
+            NumberRange(
+                min=MIN_LONG_EDGE,
+                max=MAX_LONG_EDGE,
+                message=f"Between {MIN_LONG_EDGE:,} and {MAX_LONG_EDGE:,} pixels.",
+            ),
+        ],
+        description="Smaller uploads for contributors; photos are re-encoded (lossy). "
+        "Leave empty to receive photos as taken.",
+    )
+
     pay_minor: int | None = None
 
     def validate_pay(self, field: StringField) -> None:
@@ -257,6 +277,12 @@ class QuantityPayForm(BriefForm):
         if field.data and self.target_count.data and field.data > self.target_count.data:
             raise ValidationError("It cannot be more than the target.")
 
+    def validate_max_long_edge(self, field: IntegerField) -> None:
+        """Keep the resize limit at or above the minimum size the brief asks for."""
+        smallest = max(self.min_width.data or 0, self.min_height.data or 0)
+        if field.data and field.data < smallest:
+            raise ValidationError(f"It cannot be below the minimum size ({smallest:,} px).")
+
     def brief_data(self) -> dict[str, Any]:
         """Return the validated values as brief fields."""
         return {
@@ -267,6 +293,7 @@ class QuantityPayForm(BriefForm):
             "deadline": self.deadline.data,
             "min_width": self.min_width.data or 0,
             "min_height": self.min_height.data or 0,
+            "max_long_edge": self.max_long_edge.data or None,
         }
 
     def budget_text(self) -> str | None:

@@ -102,7 +102,12 @@ BRIEF_FIELDS = (
     "deadline",
     "min_width",
     "min_height",
+    "max_long_edge",
 )
+
+#: The range a brief's maximum long edge may take (pixels): small enough phone photos are
+#: still useful for training, large enough covers every phone camera.
+MIN_LONG_EDGE, MAX_LONG_EDGE = 512, 10_000
 
 DEFAULT_LICENCE = (
     "I took this photo myself and I own it. I grant {lab} a worldwide, non-exclusive, "
@@ -156,6 +161,9 @@ class Project(db.Model):
     deadline: Mapped[date | None] = mapped_column(Date)
     min_width: Mapped[int] = mapped_column(default=0)
     min_height: Mapped[int] = mapped_column(default=0)
+    # Phones resize photos to at most this many pixels on the long side before sending
+    # (a lossy re-encode, the lab's choice, stated on the brief); None sends them as taken.
+    max_long_edge: Mapped[int | None]
 
     # Consent and retention: how long a withdrawn photo's file is kept before it is purged,
     # the salt of contributor pseudonyms in dataset versions (never shared across projects),

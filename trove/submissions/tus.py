@@ -42,6 +42,8 @@ CHECKSUMS: dict[str, Callable[[], Any]] = {
     "sha1": hashlib.sha1,
     "sha256": hashlib.sha256,
 }
+#: Statuses of ``receive_upload`` refusals that trying again later may cure.
+TRANSIENT = (503, 507)
 #: A piece no live upload names (a request that lost a race, a crash before the commit)
 #: is deleted by the sweep once it is this old.
 ORPHAN_GRACE = timedelta(hours=1)
@@ -273,6 +275,7 @@ def _complete(upload: TusUpload, user: User, offset: int, names: list[str]) -> S
 
     A refusal there (consent, limits, duplicate, damaged bytes) raises :class:`Refused`:
     the caller rolls back and terminates the upload, since sending it again cannot help.
+    A full or unreachable store (507, 503) leaves the upload as it was, to be finished later.
     """
     _advance(upload.id, offset, upload.length, "")
     db.session.expire(upload, ["received", "parts", "expires_at"])
@@ -286,6 +289,8 @@ def _complete(upload: TusUpload, user: User, offset: int, names: list[str]) -> S
             expected_bytes=upload.length,
         )
     except DomainError as error:
+        if error.status in TRANSIENT:
+            raise  # the store is full or down: the client tries the last piece again later
         raise Refused(error.message, status=error.status) from None
     upload.submission_id = submission.id
     return submission
