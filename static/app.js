@@ -430,13 +430,16 @@ function troveReloadButton(html, place) {
       return job;
     }
 
-    function add(files) {
+    function add(files, blurChecked) {
       if (!consent.checked) {
         consentError.hidden = false;
         consent.focus();
         return;
       }
       consentError.hidden = true;
+      // The contributor's own blur boxes (static/blur-upload.js) may hand back edited files.
+      var blur = !blurChecked && window.troveBlurBeforeSend;
+      if (blur && blur(form, files, function (edited) { add(edited, true); })) { return; }
       Array.prototype.forEach.call(files, function (file) {
         // A photo over the limit may fit once the brief's resize shrinks it (checked again then).
         if ((file.size > maxBytes && !form.hasAttribute("data-max-long-edge")) || file.size === 0) {

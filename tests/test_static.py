@@ -28,6 +28,8 @@ def test_every_static_url_on_a_page_carries_its_files_hash(client):
     assert names == {
         "app.css",
         "app.js",
+        "blur.js",
+        "blur-upload.js",
         "favicon.svg",
         "strip.js",
         "strip-worker.js",

@@ -132,6 +132,8 @@ def eligible_query(project: Project, filters: dict[str, Any]) -> Any:
         Submission.status == SubmissionStatus.APPROVED,
         Submission.storage_key.is_not(None),
         Submission.purged_at.is_(None),
+        # Its final blur is still being written (trove.submissions.blurring.settle_blur).
+        Submission.unblurred_name.is_(None),
     )
     if filters.get("approved_from"):
         start = datetime.combine(date.fromisoformat(filters["approved_from"]), time.min)

@@ -12,6 +12,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -36,6 +37,7 @@ from trove.projects.models import (
     EXCLUSIONS,
     MAX_LONG_EDGE,
     MIN_LONG_EDGE,
+    PeoplePolicy,
     TeamRole,
 )
 
@@ -136,6 +138,13 @@ class DataUseForm(BriefForm):
         choices=[SelectChoice(key, label) for key, label in EXCLUSIONS.items()],
         validators=[Optional()],
     )
+    people_policy = RadioField(
+        "People in the photos are",
+        choices=[SelectChoice(policy.value, policy.label) for policy in PeoplePolicy],
+        validate_choice=False,  # checked below, so an old form without it keeps the choice
+        description="Decides whether Trove looks for faces and blurs them before the team "
+        "sees a photo. Contributors read this on the brief.",
+    )
     usage = _text(
         "How the photos will be used",
         4000,
@@ -181,6 +190,24 @@ class DataUseForm(BriefForm):
         validators=[Optional(), _future],
         description="The project closes by itself on this date.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kwargs.get("formdata", True) is None and not self.people_policy.data:
+            # Shown for the first time: offer the safe choice, blurring bystanders.
+            self.people_policy.data = PeoplePolicy.BLUR.value
+
+    def validate_people_policy(self, field: RadioField) -> None:
+        """Refuse a value that is not one of the choices (none sent keeps the saved one)."""
+        if field.data not in (None, "") and field.data not in set(PeoplePolicy):
+            raise ValidationError("Choose one of the options.")
+
+    def brief_data(self) -> dict[str, Any]:
+        """Return the brief fields; the people policy only when one was chosen."""
+        data = super().brief_data()
+        if not data.get("people_policy"):
+            data.pop("people_policy", None)
+        return data
 
 
 class ExampleForm(FlaskForm):

@@ -1,4 +1,4 @@
-"""The media job: strip, store, thumbnail and hash a quarantined upload."""
+"""The media job: strip, store, thumbnail, hash (and blur faces in) a quarantined upload."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from trove.media import (
     process_image,
 )
 from trove.media.hashing import phash_band_keys, phash_probe_keys
+from trove.submissions.blurring import needs_settling, protect_bystanders, settle_blur
 from trove.submissions.models import PhashBand, RejectionCode, Submission, SubmissionStatus
 from trove.submissions.service import upload_limits
 from trove.submissions.spots import move_status
-from trove.tasks import job, register_sweep
+from trove.tasks import enqueue, job, register_sweep
 from trove.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,8 @@ def process_submission(submission_id: int) -> None:
         storage.delete_quarantine(name)
         log.info("submission %s rejected by the media job: %s", submission_id, error)
         return
+    if submission.project.blurs_faces:
+        processed = protect_bystanders(submission, processed, max_pixels=limits.max_pixels)
     store_processed(submission, processed)
     db.session.commit()
     storage.delete_quarantine(name)
@@ -156,6 +159,25 @@ def store_processed(submission: Submission, processed: ProcessedImage) -> None:
     move_status(submission, SubmissionStatus.PROCESSING, SubmissionStatus.PENDING_REVIEW)
 
 
+@job(queue="media", timeout=300, max_attempts=3)
+def finish_blur(submission_id: int) -> None:
+    """Once a photo is decided: store its final blur and delete its unblurred copy.
+
+    Idempotent: a photo back in review, or already settled, is left alone.
+    """
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return
+    limits = upload_limits()
+    settle_blur(submission, thumb_sizes=THUMB_SIZES, max_pixels=limits.max_pixels)
+
+
+def settle_blur_after_decision(submission: Submission) -> None:
+    """Queue ``finish_blur`` for a just-decided photo that has blur work left (flushes)."""
+    if needs_settling(submission):
+        enqueue(finish_blur, submission.id)
+
+
 @register_sweep
 def sweep_quarantine() -> int:
     """Delete quarantine files no processing photo points at, and stale temp files."""
@@ -163,6 +185,10 @@ def sweep_quarantine() -> int:
     wanted = set(
         db.session.scalars(
             select(Submission.quarantine_name).where(Submission.quarantine_name.is_not(None))
+        )
+    ) | set(
+        db.session.scalars(
+            select(Submission.unblurred_name).where(Submission.unblurred_name.is_not(None))
         )
     )
     grace = timedelta(minutes=10)
