@@ -113,6 +113,7 @@ ROUTES: dict[str, str] = {
     "projects.change_role": TEAM,
     "projects.remove_member": TEAM,
     "review.queue": TEAM,
+    "review.blur_boxes": TEAM,
     "review.queue_counters": TEAM,
     "review.approve": TEAM,
     "review.reject": TEAM,
