@@ -219,6 +219,13 @@ class Project(db.Model):
     # Photos holding one of the target's spots (processing, pending review or approved);
     # kept by trove.submissions.spots in the transaction that changes a photo's status.
     active_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Photos in each status (the review queue's numbers), kept by the same helper in the
+    # same UPDATE; ``trove.submissions.spots.STATUS_COUNT`` maps a status to its column.
+    photos_processing: Mapped[int] = mapped_column(default=0, server_default="0")
+    photos_pending_review: Mapped[int] = mapped_column(default=0, server_default="0")
+    photos_approved: Mapped[int] = mapped_column(default=0, server_default="0")
+    photos_rejected: Mapped[int] = mapped_column(default=0, server_default="0")
+    photos_withdrawn: Mapped[int] = mapped_column(default=0, server_default="0")
 
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("brief_versions.id", use_alter=True)

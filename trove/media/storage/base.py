@@ -1,43 +1,26 @@
-"""File storage: a quarantine for raw uploads, content-addressed originals, thumbnails.
-
-One interface (:class:`Storage`), two backends: :class:`LocalStorage` (a directory, the
-default) and :class:`trove.media.s3.S3Storage` (an S3-compatible bucket). Both lay objects
-out the same way, relative to their root (directory, or bucket prefix)::
-
-    quarantine/<random name>                      raw uploads, never served
-    uploads/<token>.<offset>-<random>             pieces of a resumable (tus) upload still
-                                                  arriving; never served, not quarantined
-    originals/ab/cd/<sha256>.<jpeg|png|webp>      stripped photos, named by their content
-    derived/ab/cd/<sha256>-<size>.jpeg            thumbnails of an original
-    exports/<name>.zip                            dataset archives
-
-An object appears whole or not at all. Locally every write goes to a temporary name in the
-target directory, is fsynced, renamed into place with ``os.replace`` and the directory
-fsynced; on S3 a PUT or a completed multipart upload is atomic. ``sweep_temp_files``
-removes what a crash left (temporary files, unfinished multipart uploads). Names and keys
-are checked against their exact shape before any object name is built, so no input can
-reach outside the root, and the quarantine has no name a view could ask for.
-"""
+"""Object names, the storage interface and the rules every backend shares."""
 
 from __future__ import annotations
 
-import errno
 import hashlib
-import io
-import os
 import re
 import secrets
-import tempfile
-import time
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from stat import S_ISREG
+from datetime import datetime
 from typing import BinaryIO, Protocol
 
-from trove.media.errors import CUT_OFF, FileTooLarge, MediaError, StorageFull, TruncatedUpload
+from trove.media.errors import CUT_OFF, FileTooLarge, MediaError, TruncatedUpload
+from trove.media.storage.files import (
+    CHUNK,
+    DISK_FULL,
+    Hasher,
+    QuarantinePart,
+    megabytes,
+    parts_folder,
+    storage_error,
+)
 
 EXTENSIONS = ("jpeg", "png", "webp")
 AREAS = ("quarantine", "originals", "derived", "exports")
@@ -52,15 +35,6 @@ OBJECT_NAME = re.compile(
     r"|derived/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}-[0-9]{1,5}\.jpeg"
     r"|exports/[a-z0-9][a-z0-9-]{0,90}\.zip"
 )
-CHUNK = 1024 * 1024
-_TMP_SUFFIX = ".tmp"
-_FULL = (errno.ENOSPC, errno.EDQUOT)
-
-
-class Hasher(Protocol):
-    """What :meth:`Storage.save_quarantine` needs of a hashlib object."""
-
-    def update(self, data: bytes, /) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -201,7 +175,7 @@ class BaseStorage:
                 try:
                     chunk = stream.read(CHUNK)
                 except OSError as error:
-                    if error.errno in _FULL:  # a spooled form part on a full disk
+                    if error.errno in DISK_FULL:  # a spooled form part on a full disk
                         raise
                     raise TruncatedUpload(CUT_OFF) from error
                 except MediaError:
@@ -212,9 +186,7 @@ class BaseStorage:
                     break
                 received += len(chunk)
                 if received > max_bytes:
-                    raise FileTooLarge(
-                        f"The file is larger than the {_megabytes(max_bytes)} limit."
-                    )
+                    raise FileTooLarge(f"The file is larger than the {megabytes(max_bytes)} limit.")
                 if digest is not None:
                     digest.update(chunk)
                 yield chunk
@@ -233,7 +205,7 @@ class BaseStorage:
         try:
             folder.mkdir(exist_ok=True)
         except OSError as error:
-            raise _storage_error(error) from None
+            raise storage_error(error) from None
         return QuarantinePart(folder, max_bytes)
 
     def quarantine_object(self, name: str) -> str:
@@ -363,296 +335,8 @@ class BaseStorage:
         self.delete_object(self.export_object(name))
 
 
-class LocalStorage(BaseStorage):
-    """Objects as files under one root directory."""
-
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
-        self.url = self.root.resolve().as_uri()
-        self.quarantine = self.root / "quarantine"
-        self.originals = self.root / "originals"
-        self.derived = self.root / "derived"
-        self.exports = self.root / "exports"
-        self.uploads = self.root / "uploads"
-
-    def open_part(self, *, max_bytes: int) -> QuarantinePart:
-        """Return a file a form parser writes one uploaded part into, inside quarantine."""
-        try:
-            self.quarantine.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise _storage_error(error) from None
-        return QuarantinePart(self.quarantine, max_bytes)
-
-    def _adopts(self, stream: object) -> bool:
-        return isinstance(stream, QuarantinePart) and stream.path.parent == self.quarantine
-
-    # Paths: for this backend only (the image offload headers, tests, backups).
-
-    def path(self, name: str) -> Path:
-        """Return the file of object ``name`` (a name built by this class)."""
-        return self.root / name
-
-    def quarantine_path(self, name: str) -> Path:
-        """Return the path of a quarantined upload; refuse any name we did not make."""
-        return self.path(self.quarantine_object(name))
-
-    def original_path(self, key: str) -> Path:
-        """Return where original ``key`` lives."""
-        return self.path(self.original_object(key))
-
-    def derived_path(self, key: str, size: int) -> Path:
-        """Return where the ``size`` thumbnail of original ``key`` lives."""
-        return self.path(self.derived_object(key, size))
-
-    def export_path(self, name: str) -> Path:
-        """Return the path of dataset archive ``name``; refuse any name of another shape."""
-        return self.path(self.export_object(name))
-
-    # --- primitives -------------------------------------------------------------------------
-
-    def object_info(self, name: str) -> ObjectInfo | None:
-        """Return size and modification time of object ``name``, or None if absent."""
-        try:
-            stat = self.path(name).stat()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        if not S_ISREG(stat.st_mode):
-            return None
-        return ObjectInfo(name, stat.st_size, _naive_utc(stat.st_mtime))
-
-    def open_object(self, name: str) -> BinaryIO:
-        """Open object ``name`` for reading (the caller closes it)."""
-        return self.path(name).open("rb")
-
-    def delete_object(self, name: str) -> None:
-        """Delete object ``name`` (no error if it is already gone)."""
-        self.path(name).unlink(missing_ok=True)
-
-    def _list(self, prefix: str) -> Iterator[ObjectInfo]:
-        folder, _sep, start = prefix.rpartition("/")
-        base = self.root / folder
-        if not base.is_dir():
-            return
-        # Quarantine is flat; the other areas fan out by hash prefix.
-        for path in base.rglob(f"{start}*") if start else base.rglob("*"):
-            if path.name.endswith(_TMP_SUFFIX) or path.name.startswith("."):
-                continue
-            try:
-                stat = path.stat()
-            except FileNotFoundError:
-                continue
-            if path.is_file():
-                name = path.relative_to(self.root).as_posix()
-                yield ObjectInfo(name, stat.st_size, _naive_utc(stat.st_mtime))
-
-    @contextmanager
-    def write_object(self, name: str) -> Iterator[BinaryIO]:
-        """Yield a file to write object ``name`` into; it appears whole on success only."""
-        target = self.path(name)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise _storage_error(error) from None
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(8)}{_TMP_SUFFIX}"
-        try:
-            with tmp.open("xb") as handle:
-                yield handle
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-            _fsync_directory(target.parent)
-        except BaseException as error:
-            tmp.unlink(missing_ok=True)
-            if isinstance(error, OSError):
-                raise _storage_error(error) from None
-            raise
-
-    def sweep_temp_files(self, older_than_seconds: float = 3600) -> int:
-        """Remove temporary files a crash left behind; return how many were removed."""
-        cutoff = time.time() - older_than_seconds
-        removed = 0
-        for area in (self.quarantine, self.originals, self.derived, self.exports, self.uploads):
-            if not area.is_dir():
-                continue
-            for path in area.rglob(f".*{_TMP_SUFFIX}"):
-                try:
-                    if path.is_file() and path.stat().st_mtime < cutoff:
-                        path.unlink()
-                        removed += 1
-                except FileNotFoundError:
-                    continue  # another sweeper got there first
-        return removed
-
-    def _write(self, name: str, chunks: Iterable[bytes], *, sync: bool = True) -> None:
-        """Write ``chunks`` to object ``name`` so that it appears whole or not at all.
-
-        ``sync`` makes it durable too (fsynced, its directory as well) before it appears.
-        """
-        target = self.path(name)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise _storage_error(error) from None
-        # A dot name with our suffix: never a valid name or key, so never served or listed.
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(8)}{_TMP_SUFFIX}"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except OSError as error:
-            raise _storage_error(error) from None
-        try:
-            for chunk in chunks:
-                _write_all(fd, chunk)
-            if sync:
-                os.fsync(fd)
-            os.close(fd)
-            fd = -1
-            os.replace(tmp, target)
-            if sync:
-                _fsync_directory(target.parent)
-        except BaseException as error:
-            if fd >= 0:
-                os.close(fd)
-            tmp.unlink(missing_ok=True)
-            if isinstance(error, OSError):
-                raise _storage_error(error) from None
-            raise
-
-
-class QuarantinePart(io.RawIOBase):
-    """One part of a multipart form, written straight into quarantine as it arrives.
-
-    Under a temporary dot name (never listed or served; swept after a crash) until
-    :meth:`LocalStorage.save_quarantine` renames it into place; deleted when closed
-    otherwise. Bytes past ``max_bytes`` are not written: the part is marked too large and
-    refused when saved, so one oversized photo does not sink the others in the form.
-    """
-
-    def __init__(self, folder: Path, max_bytes: int) -> None:
-        super().__init__()
-        self.path = folder / f".part-{secrets.token_hex(8)}{_TMP_SUFFIX}"
-        self.max_bytes = max_bytes
-        self.size = 0
-        # A write that failed (a full disk) is kept to raise when the part is saved: raised
-        # inside the form parser it would be taken for a malformed form.
-        self._failure: OSError | None = None
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-        except OSError as error:
-            raise _storage_error(error) from None
-        self._file = io.FileIO(fd, "r+")
-
-    @property
-    def too_large(self) -> bool:
-        """Whether more bytes arrived than the per-file limit."""
-        return self.size > self.max_bytes
-
-    def readable(self) -> bool:
-        return True
-
-    def writable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def write(self, data: bytes) -> int:  # type: ignore[override]
-        self.size += len(data)
-        if not self.too_large and self._failure is None:
-            try:
-                _write_all(self._file.fileno(), data)  # the one way bytes reach the disk
-            except OSError as error:
-                self._failure = _storage_error(error)
-                self._file.truncate(0)  # give the space back at once
-        return len(data)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._file.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self._file.tell()
-
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        if self._failure is not None:  # copied (to S3) rather than adopted: same refusal
-            raise self._failure
-        if self.too_large:
-            raise FileTooLarge(f"The file is larger than the {_megabytes(self.max_bytes)} limit.")
-        return self._file.readinto(buffer)
-
-    def adopt(self, target: Path, digest: Hasher | None) -> None:
-        """Make the part the quarantined upload ``target`` (renamed, not copied)."""
-        if self._failure is not None:
-            raise self._failure
-        if self.too_large:
-            raise FileTooLarge(f"The file is larger than the {_megabytes(self.max_bytes)} limit.")
-        try:
-            if digest is not None:
-                self._file.seek(0)
-                while chunk := self._file.read(CHUNK):
-                    digest.update(chunk)
-            os.fsync(self._file.fileno())
-            os.replace(self.path, target)
-            _fsync_directory(target.parent)
-        except OSError as error:
-            raise _storage_error(error) from None
-
-    def close(self) -> None:
-        if not self.closed:
-            self._file.close()
-            self.path.unlink(missing_ok=True)  # gone already once adopted
-        super().close()
-
-
-def parts_folder() -> Path:
-    """Return where form parts wait before a remote storage copies them into quarantine."""
-    return Path(tempfile.gettempdir()) / "trove-parts"
-
-
-def sweep_parts(older_than_seconds: float) -> int:
-    """Remove form parts a crash left in :func:`parts_folder`; return how many."""
-    cutoff = time.time() - older_than_seconds
-    removed = 0
-    for path in parts_folder().glob(f".part-*{_TMP_SUFFIX}"):
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue  # another sweeper got there first
-    return removed
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """Write all of ``data`` (os.write may write less than asked)."""
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _fsync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _naive_utc(stamp: float) -> datetime:
-    return datetime.fromtimestamp(stamp, UTC).replace(tzinfo=None)
-
-
 def _parse_key(key: str) -> tuple[str, str]:
     match = _KEY.fullmatch(key) if isinstance(key, str) else None
     if match is None:
         raise MediaError("Unknown stored photo.")
     return match.group(1), match.group(2)
-
-
-def _storage_error(error: OSError) -> OSError | StorageFull:
-    if error.errno in _FULL:
-        return StorageFull("The server has no room to store this file right now.")
-    return error
-
-
-def _megabytes(count: int) -> str:
-    return f"{count / (1024 * 1024):g} MB"
