@@ -1,7 +1,7 @@
 """tus uploads: photos arriving in pieces, resumable
 
 Revision ID: 0022
-Revises: 0021
+Revises: 0020
 Create Date: 2026-11-30 08:10:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0022'
-down_revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
