@@ -1,7 +1,7 @@
 """review quality: second opinions on a sample, gold photos, reviewer counters
 
 Revision ID: 0024
-Revises: 0020, 0025
+Revises: 0022
 Create Date: 2026-11-30 08:10:00.000000
 
 Adds the owner's two settings to projects (share of approvals that get a second opinion,
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = ('0020', '0025')  # also joins main's two heads (0020 and 0025 both follow 0021)
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
