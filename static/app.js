@@ -519,10 +519,27 @@ function troveReloadButton(html, place) {
 })();
 
 // Review queue keyboard: arrows move between cards, A approves, R opens the decline form,
-// Z zooms, U undoes the last decision.
+// Z zooms, U undoes the last decision. The next cards' images are fetched ahead (they are
+// lazy-loaded otherwise), so a keyboard decision shows the next photo without waiting on
+// the network; the next page of cards is asked for a few cards before the end.
 (function () {
   "use strict";
   var lastDecided = null;
+  var AHEAD = 8;
+
+  function prefetchAfter(card) {
+    var next = card;
+    for (var n = 0; n < AHEAD && next; n++) {
+      next = next.nextElementSibling;
+      if (!next) { break; }
+      var img = next.querySelector("img[loading='lazy']");
+      if (img) { img.loading = "eager"; }
+      if (next.matches(".load-more") && window.htmx && !next.hasAttribute("data-asked")) {
+        next.setAttribute("data-asked", "");
+        window.htmx.trigger(next, "review-more");
+      }
+    }
+  }
 
   function cards() {
     return Array.prototype.slice.call(document.querySelectorAll("[data-review-card]"));
@@ -539,6 +556,7 @@ function troveReloadButton(html, place) {
     card.classList.add("focused");
     card.focus({preventScroll: false});
     card.scrollIntoView({block: "nearest"});
+    prefetchAfter(card);
   }
 
   document.addEventListener("htmx:afterSwap", function (event) {
@@ -565,9 +583,10 @@ function troveReloadButton(html, place) {
     } else if (key === "a" && card) {
       var approve = card.querySelector("[data-approve]");
       if (approve) {
+        // Show the next photo first (its image is already fetched), then send the decision.
         var next = list[index + 1];
+        if (next) { focusCard(next); }
         approve.click();
-        if (next) { setTimeout(function () { focusCard(document.getElementById(next.id)); }, 0); }
       }
     } else if (key === "r" && card) {
       var box = card.querySelector("[data-reject]");
