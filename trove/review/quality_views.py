@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, request, url_for
 from flask_login import current_user, login_required
 
+from trove.errors import DomainError
 from trove.extensions import db
 from trove.htmx import apply_change, redirect_after_change, refuse_change, render
 from trove.ids import parse_id
@@ -117,14 +118,8 @@ def checks(project_id: int) -> Response:
     numbers = {k: parse_id(v) if v != "0" else 0 for k, v in values.items()}
     missing = next((k for k, v in numbers.items() if v is None), None)
     if missing is not None:
-        return refuse_change(
-            location,
-            "Give a whole number.",
-            template="review/insight.html",
-            block="settings",
-            errors={missing: "Give a whole number."},
-            values=values,
-            **_insight_context(project),
+        return _refused_checks(
+            project, DomainError("Give a whole number.", field=missing, status=422), values
         )
     return apply_change(
         lambda: second.settle_share(
@@ -133,7 +128,7 @@ def checks(project_id: int) -> Response:
             numbers["second_opinion_percent"] or 0,
             numbers["gold_percent"] or 0,
         ),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             location,
             flash="Review checks saved.",
             template="review/insight.html",
@@ -141,15 +136,20 @@ def checks(project_id: int) -> Response:
             saved=True,
             **_insight_context(project),
         ),
-        on_error=lambda error: refuse_change(
-            location,
-            error,
-            template="review/insight.html",
-            block="settings",
-            errors={error.field: error.message},
-            values=values,
-            **_insight_context(project),
-        ),
+        on_error=lambda error: _refused_checks(project, error, values),
+    )
+
+
+def _refused_checks(project: Project, error: DomainError, values: dict[str, str]) -> Response:
+    """Answer the review-checks form with the refusal beside its field."""
+    return refuse_change(
+        url_for("review.insight", project_id=project.id),
+        error,
+        template="review/insight.html",
+        block="settings",
+        errors={error.field: error.message},
+        values=values,
+        **_insight_context(project),
     )
 
 

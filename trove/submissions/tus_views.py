@@ -104,10 +104,10 @@ def head(token: str) -> Response:
 @bp.route("/uploads/<token>", methods=["PATCH"], provide_automatic_options=False)
 def patch(token: str) -> Response:
     """Add the body to the upload at ``Upload-Offset``; the last byte makes the photo."""
-    if request.mimetype != "application/offset+octet-stream":
-        return _error("PATCH bodies must be application/offset+octet-stream.", 415)
     try:
         upload = tus.load_upload(token, current_user)  # type: ignore[arg-type]
+        if request.mimetype != "application/offset+octet-stream":  # after: another's is a 404
+            return _error("PATCH bodies must be application/offset+octet-stream.", 415)
         offset = _int_header("Upload-Offset")
         submission = tus.append_bytes(
             upload,
@@ -119,20 +119,9 @@ def patch(token: str) -> Response:
             checkpoint=db.session.commit,
         )
     except tus.Refused as error:
-        db.session.rollback()
-        tus.terminate_upload(tus.load_upload(token, current_user))  # type: ignore[arg-type]
-        db.session.commit()
-        tus.discard_pieces(token)
-        return _error(error.message, error.status)
+        return _ended(token, error)
     except DomainError as error:
-        db.session.rollback()
-        response = _error(error.message, error.status)
-        if error.status == 409:  # where to resume from, for the client's next HEAD
-            current = db.session.scalar(
-                db.select(TusUpload.received).where(TusUpload.token == token)
-            )
-            response.headers["Upload-Offset"] = str(current)
-        return response
+        return _not_appended(token, error)
     remaining = remaining_uploads(upload.project) if submission is not None else None
     db.session.commit()
     if submission is not None:
@@ -140,6 +129,25 @@ def patch(token: str) -> Response:
     response = _offset_response(upload, 204)
     if remaining is not None:
         response.headers["X-Trove-Remaining"] = str(remaining)
+    return response
+
+
+def _ended(token: str, error: tus.Refused) -> Response:
+    """The finished photo was refused: the upload ends and its pieces go."""
+    db.session.rollback()
+    tus.terminate_upload(tus.load_upload(token, current_user))  # type: ignore[arg-type]
+    db.session.commit()
+    tus.discard_pieces(token)
+    return _error(error.message, error.status)
+
+
+def _not_appended(token: str, error: DomainError) -> Response:
+    """The body was not taken; a 409 says where to resume from (for the next HEAD)."""
+    db.session.rollback()
+    response = _error(error.message, error.status)
+    if error.status == 409:
+        current = db.session.scalar(db.select(TusUpload.received).where(TusUpload.token == token))
+        response.headers["Upload-Offset"] = str(current)
     return response
 
 
