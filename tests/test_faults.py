@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import RedisServer, login
+from tests.conftest import BACKEND, RedisServer, login
 from tests.factories import make_project, make_user
 from tests.faultjobs import fail_once, finished_count, wait_for_release
 from tests.images import photo
@@ -286,6 +286,9 @@ def test_a_worker_that_loses_redis_midway_exits_non_zero_and_the_job_counts_once
     assert _job_status(app, record_id) is JobStatus.DONE
 
 
+@pytest.mark.skipif(
+    BACKEND != "postgresql", reason="runs in the PostgreSQL pass (it starts its own cluster)"
+)
 def test_postgresql_restart_mid_run_is_recovered_without_restarting_the_app(tmp_path):
     import tempfile
 
