@@ -16,19 +16,19 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from trove.accounts.models import User
 from trove.extensions import db
 from trove.money import format_money
-from trove.notifications.service import notify
+from trove.notifications.service import notify_many
 from trove.payouts.models import (
     Earning,
     EarningStatus,
     PayoutBatch,
     PayoutBatchStatus,
     PayoutItem,
+    PayoutItemEarning,
     PayoutItemStatus,
 )
 from trove.security import local_url
@@ -45,6 +45,9 @@ RELEASED_AS = {
 }
 
 
+_BATCH_COLUMNS = [column.key for column in inspect(PayoutBatch).column_attrs]
+
+
 def move_batch(
     batch: PayoutBatch,
     allowed: tuple[PayoutBatchStatus, ...],
@@ -59,7 +62,8 @@ def move_batch(
         .values(status=new, **values)
         .execution_options(synchronize_session=False)
     )
-    db.session.refresh(batch)
+    # The batch's own columns only: a plain refresh would also expire each of its items.
+    db.session.refresh(batch, _BATCH_COLUMNS)
     return bool(result.rowcount)
 
 
@@ -79,6 +83,26 @@ def settle_item(
             notify_contributor=notify_contributor,
         )
     )
+
+
+def store_item_details(changes: Sequence[tuple[PayoutItem, dict[str, str | None]]]) -> None:
+    """Write new PayPal details (ids, transaction status) of many items in one executemany.
+
+    Not a state move: an item's status changes only through :func:`settle_items`. The
+    loaded items are kept in step with what was written, without reading them back.
+    """
+    if not changes:
+        return
+    db.session.flush()
+    now = utcnow()
+    items = PayoutItem.__table__
+    db.session.execute(  # Core executemany: the ORM's bulk UPDATE costs more per row
+        update(items).where(items.c.id == bindparam("item_id")),
+        [{"item_id": item.id, **values, "updated_at": now} for item, values in changes],
+    )
+    for item, values in changes:
+        for key, value in {**values, "updated_at": now}.items():
+            set_committed_value(item, key, value)
 
 
 #: Items settled per statement (well under every backend's bound-parameter limit).
@@ -138,15 +162,7 @@ def settle_items(
                 _move_earnings(mine, outcome, release_as or RELEASED_AS.get(outcome), now)
                 settled.extend(mine)
     if notify_contributor and settled:
-        # Load the contributors in one query; each notice then finds its person in the session
-        # (kept referenced: the session holds its objects weakly), and the notices are
-        # written in one flush.
-        ids = {item.contributor_id for item in settled}
-        people = db.session.scalars(select(User).where(User.id.in_(ids))).all()
-        for item in settled:
-            _tell_contributor(item, item.status)
-        db.session.flush()
-        del people
+        _tell_contributors(settled)
     return settled
 
 
@@ -161,57 +177,79 @@ def _move_earnings(
         values: dict[str, object] = {"status": EarningStatus.PAID, "paid_at": now}
     else:
         values = {"status": released, "payout_item_id": None}
-    moved = Counter(
-        db.session.scalars(
-            update(Earning)
-            .where(
-                Earning.payout_item_id.in_([item.id for item in items]),
-                Earning.status == EarningStatus.IN_BATCH,
-            )
-            .values(**values)
-            .returning(Earning.payout_item_id)
-            .execution_options(synchronize_session="fetch")
+    moved = db.session.scalars(
+        update(Earning)
+        .where(
+            Earning.payout_item_id.in_([item.id for item in items]),
+            Earning.status == EarningStatus.IN_BATCH,
         )
-    )
+        .values(**values)
+        .returning(Earning.id)  # not payout_item_id: RETURNING gives the new value, None
+        .execution_options(synchronize_session="fetch")
+    ).all()
+    if len(moved) == sum(item.earning_count for item in items):
+        return
+    per_item: Counter[int] = Counter()
+    for start in range(0, len(moved), CHUNK):  # which item each moved earning was in
+        per_item.update(
+            db.session.scalars(
+                select(PayoutItemEarning.item_id).where(
+                    PayoutItemEarning.earning_id.in_(moved[start : start + CHUNK]),
+                    PayoutItemEarning.item_id.in_([item.id for item in items]),
+                )
+            )
+        )
     for item in items:
-        if moved[item.id] != item.earning_count:
+        if per_item[item.id] != item.earning_count:
             log.error(
                 "payout item %s covered %s earnings but %s moved to %s",
                 item.id,
                 item.earning_count,
-                moved[item.id],
+                per_item[item.id],
                 outcome.value,
             )
 
 
-def _tell_contributor(item: PayoutItem, outcome: PayoutItemStatus) -> None:
-    amount = format_money(item.amount_minor, item.currency)
-    title = item.batch.project.title
-    photos = f"{item.earning_count} photo{'s' if item.earning_count != 1 else ''}"
+#: Why an item that did not reach its contributor failed, as the contributor is told.
+_UNDELIVERED = {
+    PayoutItemStatus.UNCLAIMED: "nobody claimed it",
+    PayoutItemStatus.RETURNED: "PayPal returned it",
+}
+
+
+def _tell_contributors(items: list[PayoutItem]) -> None:
+    """Tell each contributor how their payment ended: one INSERT per outcome, not per item.
+
+    A cancelled item tells nobody (nothing happened to the contributor's money).
+    """
     url = local_url("payouts.my_earnings")
-    if outcome is PayoutItemStatus.PAID:
-        notify(
-            item.contributor,
-            "payout",
-            f"You were paid {amount} through PayPal for {photos} for “{title}”.",
-            url,
-            flush=False,
-        )
-    elif outcome is not PayoutItemStatus.CANCELLED:
-        reason = {
-            PayoutItemStatus.UNCLAIMED: "nobody claimed it",
-            PayoutItemStatus.RETURNED: "PayPal returned it",
-        }.get(outcome, "PayPal could not deliver it")
-        notify(
-            item.contributor,
-            "payout",
-            f"Your payment of {amount} for “{title}” did not reach you: {reason}. Check the "
-            "PayPal e-mail address in your account. The photos stay payable and will be "
-            "paid in a later batch.",
-            url,
-            email_subject="Your payment could not be delivered",
-            flush=False,
-        )
+    titles: dict[int, str] = {}
+    paid, undelivered = [], []
+    for item in items:
+        amount = format_money(item.amount_minor, item.currency)
+        if item.batch_id not in titles:
+            titles[item.batch_id] = item.batch.project.title
+        title = titles[item.batch_id]
+        if item.status is PayoutItemStatus.PAID:
+            photos = f"{item.earning_count} photo{'s' if item.earning_count != 1 else ''}"
+            paid.append(
+                (
+                    item.contributor_id,
+                    f"You were paid {amount} through PayPal for {photos} for “{title}”.",
+                )
+            )
+        elif item.status is not PayoutItemStatus.CANCELLED:
+            reason = _UNDELIVERED.get(item.status, "PayPal could not deliver it")
+            undelivered.append(
+                (
+                    item.contributor_id,
+                    f"Your payment of {amount} for “{title}” did not reach you: {reason}. "
+                    "Check the PayPal e-mail address in your account. The photos stay "
+                    "payable and will be paid in a later batch.",
+                )
+            )
+    notify_many(paid, "payout", url)
+    notify_many(undelivered, "payout", url, email_subject="Your payment could not be delivered")
 
 
 def fail_batch(batch: PayoutBatch, error: str) -> None:
@@ -251,3 +289,19 @@ def complete_if_settled(batch: PayoutBatch) -> bool:
         completed_at=utcnow(),
     )
     return batch.status is PayoutBatchStatus.COMPLETED
+
+
+def release_held(submission_id: int) -> bool:
+    """Make a held earning payable (its second opinion agreed); False if it was not held.
+
+    Compare-and-set from ``held`` only: a release that lost a race, or came for an earning
+    already released or reversed, changes nothing. Until this UPDATE wins, no payout path
+    can take the earning (``held`` is not in ``PAYABLE``).
+    """
+    result = db.session.execute(
+        update(Earning)
+        .where(Earning.submission_id == submission_id, Earning.status == EarningStatus.HELD)
+        .values(status=EarningStatus.UNPAID)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(result.rowcount)
