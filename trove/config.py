@@ -36,12 +36,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FILES_PER_REQUEST": 20,  # photos one form (without JavaScript) may carry
     "MAX_IMAGE_MEGAPIXELS": 100,
     "MAX_DECODED_MB": 192,  # memory one decoded picture may take (refused before decoding)
+    "TUS_EXPIRE_HOURS": 24,  # an unfinished resumable upload lives this long after its last byte
+    "TUS_BUDGET_MB": 250,  # unfinished resumable uploads one contributor may hold at once
     # Accounts
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,  # KiB
     "PASSWORD_RESET_MAX_AGE": 3600,  # seconds
     "SIGNIN_LINK_MAX_AGE": 900,  # seconds an e-mailed sign-in link works (once)
     "EMAIL_CHANGE_MAX_AGE": 86400,  # seconds a link confirming a new e-mail address works
+    "SIGNUP_CONFIRM_MAX_AGE": 86400,  # seconds the link that finishes a sign-up works (once)
     "INVITATION_MAX_AGE_DAYS": 7,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",  # failed sign-ins per address

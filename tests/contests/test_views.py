@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login
+from tests.conftest import login, seed_once
 from tests.exports.conftest import build_lab
 from tests.factories import make_user
+from tests.signup import sign_up
 from trove.accounts.models import User
 from trove.contests import service
 from trove.contests.models import Contest
@@ -23,13 +24,17 @@ PSEUDONYM = re.compile(r"c-[0-9a-f]{24}")
 
 @pytest.fixture
 def world(app):
+    return seed_once(app, _build_world)
+
+
+def _build_world(app):
     with app.test_request_context("/"):
         lab = build_lab((2, 1))
         now = utcnow()
         contest = service.create_contest(
             lab.project,
             lab.owner,
-            service.ContestForm(
+            service.ContestTerms(
                 title="Spring draw",
                 prize="A $500 gift card",
                 rules="One entry per approved photo.",
@@ -141,16 +146,7 @@ def test_signing_up_with_a_referral_code_records_the_referrer(app, client, world
         referrer_id = referrer.id
     form = client.get(f"/signup?ref={code}").get_data(as_text=True)
     assert f'value="{code}"' in form
-    response = client.post(
-        "/signup",
-        data={
-            "email": "friend@example.org",
-            "display_name": "Friend",
-            "password": "correct horse battery",
-            "confirm": "correct horse battery",
-            "ref": code,
-        },
-    )
+    response = sign_up(client, "friend@example.org", "Friend", "correct horse battery", ref=code)
     assert response.status_code == 303, response.data[:300]
     with app.app_context():
         friend = db.session.scalar(select(User).where(User.email == "friend@example.org"))

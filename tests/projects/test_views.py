@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import TEST_PASSWORD, login
+from tests.conftest import TEST_PASSWORD, login, seed_once
 from tests.factories import add_team_member, make_project, make_user
 from trove.accounts.models import Role
 from trove.extensions import db
@@ -64,6 +64,10 @@ def _expected(who: str, *, need: str, public: bool) -> int:
 
 @pytest.fixture
 def projects(app):
+    return seed_once(app, _build_projects)
+
+
+def _build_projects(app):
     with app.app_context():
         published = make_project(title="Published one")
         draft = make_project(status="draft", title="Draft one")
@@ -305,6 +309,8 @@ def test_team_management(app, client, projects):
         headers=HX,
     )
     assert unknown.status_code == 422 and b"No lab member uses that address" in unknown.data
+    # Nothing tells a contributor's address from an unknown one (nor shows a name).
+    assert refused.data.replace(b"public@", b"ghost@") == unknown.data
     page = client.get(f"/projects/{project_id}/team").data
     assert b"colleague@example.org" in page
 

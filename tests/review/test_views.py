@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import TEST_PASSWORD, login
+from tests.conftest import TEST_PASSWORD, login, seed_once
 from tests.factories import add_team_member, make_processed_submission, make_project, make_user
 from trove.accounts.models import Role
 from trove.audit.models import AuditEvent
@@ -27,12 +27,16 @@ ROLES = [
 ]
 
 
-@pytest.fixture
-def ids(app):
+def _build_ids(app):
     with app.app_context():
         project = make_project()
         sub = make_processed_submission(project)
         return {"project": project.id, "submission": sub.id, "contributor": sub.contributor.email}
+
+
+@pytest.fixture
+def ids(app):
+    return seed_once(app, _build_ids)
 
 
 def _as(app, client, ids, who):
@@ -66,6 +70,11 @@ MATRIX = {
     "GET /submissions/{submission}/original": [404, 404, 200, 404, 200, 200, 200, 200],
     "GET /submissions/{submission}/card": [302, 404, 200, 404, 200, 200, 200, 200],
     "GET /projects/{project}/audit": [302, 403, 403, 403, 403, 403, 200, 200],
+    "GET /projects/{project}/review/disagreements": [302, 403, 403, 403, 403, 403, 200, 200],
+    "GET /projects/{project}/review/insight": [302, 403, 403, 403, 403, 403, 200, 200],
+    "POST /projects/{project}/review/checks": [302, 403, 403, 403, 403, 403, 303, 303],
+    "POST /submissions/{submission}/second-opinion": [302, 404, 403, 404, 403, 303, 303, 303],
+    "POST /submissions/{submission}/gold": [302, 404, 403, 404, 403, 303, 303, 303],
 }
 
 
@@ -203,8 +212,8 @@ def test_queue_queries_do_not_grow_with_page_size(app, client, monkeypatch):
 
 
 def test_an_approve_click_loads_what_it_needs_up_front(app, client):
-    """Approving: the photo comes with its project, brief version and any appeal in one
-    statement; nothing of them is lazy-loaded one by one afterwards."""
+    """Approving: the photo comes with its project, brief version, appeal, final check and
+    gold mark in one statement; nothing of them is lazy-loaded one by one afterwards."""
     from tests.statements import statements_of_this_thread
 
     with app.app_context():
@@ -219,6 +228,7 @@ def test_an_approve_click_loads_what_it_needs_up_front(app, client):
         response = client.post(f"/submissions/{ids[1]}/approve", headers=HX)
     assert response.status_code == 200, response.data
     assert b"Approved" in response.data or b"approved" in response.data
-    lazy = ("SELECT projects.id", "SELECT brief_versions", "SELECT appeals")
+    lazy = ("SELECT projects.id", "SELECT brief_versions", "SELECT appeals", "SELECT gold_photos")
+    lazy += ("SELECT second_opinions",)
     assert not [s for s in seen if s.startswith(lazy)], "\n".join(seen)
-    assert len(seen) <= 16, "\n".join(seen)  # 22 when each relation was loaded on first use
+    assert len(seen) <= 18, "\n".join(seen)  # 28 when each relation was loaded on first use
