@@ -109,24 +109,32 @@ class _Pixels:
         return Image.merge("RGB", channels)
 
 
-def build(directory: Path, *, jpegs: int = 20, pngs: int = 3, webps: int = 3) -> list[Path]:
-    """Write the corpus into ``directory`` and return the files."""
+def build(
+    directory: Path,
+    *,
+    jpegs: int = 20,
+    pngs: int = 3,
+    webps: int = 3,
+    size: tuple[int, int] = (WIDTH, HEIGHT),
+    quality: int = 88,
+) -> list[Path]:
+    """Write the corpus into ``directory`` and return the files (JPEGs of ``size``)."""
     directory.mkdir(parents=True, exist_ok=True)
     rng = random.Random(7)
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    pixels = _Pixels(WIDTH, HEIGHT)
+    pixels = _Pixels(*size)
     files: list[Path] = []
     for index in range(jpegs):
         image = pixels.photo(index)
         buffer = io.BytesIO()
         orientation = 6 if index % 3 == 0 else 1  # a third held in portrait
-        image.save(buffer, "JPEG", quality=88, exif=_exif(orientation, rng), icc_profile=icc)
+        image.save(buffer, "JPEG", quality=quality, exif=_exif(orientation, rng), icc_profile=icc)
         data = buffer.getvalue()
         extra = _segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00" + XMP) + _iptc()
         data = data[:2] + extra + data[2:]
         if index % 4 == 0:  # an MPF-style second (depth or HDR) picture after EOI
             second = io.BytesIO()
-            image.resize((WIDTH // 4, HEIGHT // 4)).save(second, "JPEG", quality=70)
+            image.resize((size[0] // 4, size[1] // 4)).save(second, "JPEG", quality=70)
             data += second.getvalue()
         path = directory / f"IMG_{index:04d}.jpg"
         path.write_bytes(data)

@@ -209,3 +209,26 @@ def test_queue_queries_do_not_grow_with_page_size(app, client, monkeypatch):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert seen[0] == seen[2] and seen[1] == seen[3], seen
+
+
+def test_an_approve_click_loads_what_it_needs_up_front(app, client):
+    """Approving: the photo comes with its project, brief version, appeal, final check and
+    gold mark in one statement; nothing of them is lazy-loaded one by one afterwards."""
+    from tests.statements import statements_of_this_thread
+
+    with app.app_context():
+        project = make_project(target_count=10, per_contributor_limit=None)
+        first = make_processed_submission(project)
+        second = make_processed_submission(project)
+        db.session.commit()
+        ids, email, engine = (first.id, second.id), project.members[0].user.email, db.engine
+    login(client, email)
+    assert client.post(f"/submissions/{ids[0]}/approve", headers=HX).status_code == 200
+    with statements_of_this_thread(engine) as seen:
+        response = client.post(f"/submissions/{ids[1]}/approve", headers=HX)
+    assert response.status_code == 200, response.data
+    assert b"Approved" in response.data or b"approved" in response.data
+    lazy = ("SELECT projects.id", "SELECT brief_versions", "SELECT appeals", "SELECT gold_photos")
+    lazy += ("SELECT second_opinions",)
+    assert not [s for s in seen if s.startswith(lazy)], "\n".join(seen)
+    assert len(seen) <= 18, "\n".join(seen)  # 28 when each relation was loaded on first use

@@ -360,3 +360,59 @@ def test_one_photo_over_the_limit_does_not_sink_the_others(make_app, contributor
     assert b"huge.jpg: The file is larger than the 1 MB limit." in page
     with app.app_context():
         assert list(get_storage().quarantine.iterdir()) == []
+
+
+def test_one_upload_runs_few_statements_and_counts_once(make_app, contributor, project_id):
+    """A raw upload: user, project, team, one quota read, duplicate check, the two counting
+    UPDATEs, brief version, the INSERT (in a savepoint) and its job; the photos left come
+    from the counting UPDATEs, not from counting again."""
+    from tests.statements import statements_of_this_thread
+
+    app = make_app(TASKS_MODE="thread")  # the media job runs in another thread, not counted
+    client = app.test_client()
+    login(client, contributor)
+    # The second upload is the one counted (the first makes the contributor's counter row).
+    assert _send_raw(client, project_id, photo(seed=31)).status_code == 201
+    with app.app_context():
+        engine = db.engine
+    with statements_of_this_thread(engine) as seen:
+        response = _send_raw(client, project_id, photo(seed=32))
+    assert response.status_code == 201, response.data
+    assert response.headers["X-Trove-Remaining"] == "1"  # 3 each; this was the second
+    seen = seen[seen.index(next(s for s in seen if s.startswith("SELECT users"))) :]
+    quota_reads = [s for s in seen if "photo_count" in s and s.startswith("SELECT")]
+    assert len(quota_reads) == 1, seen
+    assert len(seen) <= 12, "\n".join(seen)
+
+
+@pytest.mark.parametrize(
+    ("announced", "status", "message"),
+    [
+        (None, 201, b"submission-"),
+        (2 * 1024 * 1024, 413, b"1 MB"),  # announced over the photo limit: refused unread
+        (+100, 400, b"cut off"),  # the body ends before its Content-Length
+    ],
+)
+def test_raw_body_read_straight_from_a_server_that_ends_it(
+    make_app, contributor, project_id, announced, status, message
+):
+    """Under gunicorn (``wsgi.input_terminated``) the body is read without LimitedStream;
+    the limit, the announced length and the 413 still hold."""
+    app = make_app(MAX_UPLOAD_MB=1)
+    client = app.test_client()
+    login(client, contributor)
+    data = photo(seed=33)
+    with app.app_context():
+        version = db.session.get(Project, project_id).current_version_id
+    environ = {"wsgi.input_terminated": True}
+    if announced is not None:
+        environ["CONTENT_LENGTH"] = str(announced if announced > 1000 else len(data) + announced)
+    response = client.post(
+        f"/projects/{project_id}/submissions?consent={version}",
+        data=data,
+        headers={"Content-Type": "application/octet-stream", **HX},
+        environ_overrides=environ,
+    )
+    assert response.status_code == status and message in response.data, response.data[:300]
+    with app.app_context():
+        assert list(get_storage().list_quarantine()) == []

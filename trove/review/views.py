@@ -26,7 +26,7 @@ from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
 from trove.review import gold, second, service
-from trove.review.blueprint import REVIEWED, bp, reviewable
+from trove.review.blueprint import REVIEWED, bp, decision_loads, reviewable
 from trove.review.queries import FILTERS, SORTS, QueueFilters, counters, neighbours, queue_page
 from trove.review.rules import (
     can_appeal,
@@ -109,7 +109,15 @@ def _decide(submission_id: int, action: Callable[[Submission], object], message:
     return apply_change(
         lambda: action(submission),
         done=lambda _: redirect_after_change(
-            location, flash=message, trigger=REVIEWED, reasons=service.REVIEW_REASONS, **card
+            location,
+            flash=message,
+            trigger=REVIEWED,
+            reasons=service.REVIEW_REASONS,
+            template="review/_card.html",
+            # The commit expired it: read it back whole, not attribute by attribute.
+            submission=db.session.get(
+                Submission, submission_id, options=decision_loads(), populate_existing=True
+            ),
         ),
         on_error=lambda error: refuse_change(
             location, error, reasons=service.REVIEW_REASONS, error=error.message, **card

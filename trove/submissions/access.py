@@ -7,8 +7,11 @@ in :func:`can_view_image`: every image view asks it, and templates ask it (the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import abort
 from flask_login import current_user
+from sqlalchemy.orm.interfaces import ORMOption
 
 from trove.extensions import db
 from trove.projects.models import Capability
@@ -42,9 +45,12 @@ def can_view_image(user: object, submission: Submission, variant: int | str = 32
     return submission.status is not SubmissionStatus.WITHDRAWN or is_contributor
 
 
-def load_submission(submission_id: int) -> Submission:
-    """Return the submission if the current user may see it; 404 otherwise."""
-    submission = db.session.get(Submission, submission_id)
+def load_submission(submission_id: int, options: Sequence[ORMOption] = ()) -> Submission:
+    """Return the submission if the current user may see it; 404 otherwise.
+
+    ``options`` are loader options (what to load with it, in the same statement).
+    """
+    submission = db.session.get(Submission, submission_id, options=options)
     if submission is None or not can_view_submission(current_user, submission):
         abort(404)
     return submission

@@ -67,6 +67,7 @@ class Submission(db.Model):
     """One photo a contributor gave to a project, with the brief version they agreed to."""
 
     __tablename__ = "submissions"
+    __allow_unmapped__ = True  # for ``spots_left``, which is never stored
     __table_args__ = (
         Index("ix_submissions_project_status_id", "project_id", "status", "id"),
         Index("ix_submissions_contributor_id", "contributor_id", "id"),
@@ -74,6 +75,9 @@ class Submission(db.Model):
         # One photo per exact bytes per project, withdrawn ones included (a tombstone).
         UniqueConstraint("project_id", "dedupe_sha256"),
     )
+
+    #: The spots its contributor had left once a new upload counted (not a column).
+    spots_left: int | None = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))

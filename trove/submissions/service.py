@@ -57,11 +57,7 @@ def is_team_member(project: Project, user: User) -> bool:
 
 def remaining_for(project: Project, user: User) -> int:
     """Return how many more photos ``user`` may send to ``project`` now."""
-    project_total, mine = spots.spot_counts(project, user)
-    left = (project.target_count or 0) - project_total
-    if project.per_contributor_limit:
-        left = min(left, project.per_contributor_limit - mine)
-    return max(left, 0)
+    return spots.spots_left(project, *spots.spot_counts(project, user))
 
 
 def quota_refusal(project: Project, user: User) -> str | None:
@@ -176,7 +172,7 @@ def _record(
             status=422,
         )
     _check_not_duplicate(project, user, digest)
-    spots.reserve_spot(project, user)
+    left = spots.reserve_spot(project, user)
     version = project.current_version
     submission = Submission(
         project_id=project.id,
@@ -190,6 +186,7 @@ def _record(
         brief_version_id=brief_version_id,
         licence_hash=version.licence_hash if version else "",
     )
+    submission.spots_left = left
     try:
         with db.session.begin_nested():
             db.session.add(submission)

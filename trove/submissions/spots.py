@@ -55,14 +55,26 @@ def target_error() -> DomainError:
 
 def spot_counts(project: Project, contributor: User) -> tuple[int, int]:
     """Return (the project's photos holding a spot, ``contributor``'s count in it)."""
-    mine = db.session.scalar(
-        select(ProjectContributor.photo_count).where(
+    mine = (
+        select(ProjectContributor.photo_count)
+        .where(
             ProjectContributor.project_id == project.id,
             ProjectContributor.contributor_id == contributor.id,
         )
+        .scalar_subquery()
     )
-    active = db.session.scalar(select(Project.active_count).where(Project.id == project.id))
-    return active or 0, mine or 0
+    active, counted = db.session.execute(
+        select(Project.active_count, mine).where(Project.id == project.id)
+    ).one()
+    return active or 0, counted or 0
+
+
+def spots_left(project: Project, active: int, mine: int) -> int:
+    """Return how many more photos a contributor with ``mine`` may send (``active`` held)."""
+    left = (project.target_count or 0) - active
+    if project.per_contributor_limit:
+        left = min(left, project.per_contributor_limit - mine)
+    return max(left, 0)
 
 
 def spot_refusal(project: Project, contributor: User) -> DomainError | None:
@@ -82,9 +94,13 @@ def check_spots(project: Project, contributor: User) -> None:
         raise refusal
 
 
-def reserve_spot(project: Project, contributor: User) -> None:
-    """Count a new photo against the target and the contributor's limit, or refuse (atomic)."""
-    taken = db.session.execute(
+def reserve_spot(project: Project, contributor: User) -> int:
+    """Count a new photo against the target and the contributor's limit, or refuse (atomic).
+
+    Returns the spots the contributor has left after this photo, from the counts the two
+    UPDATEs return (no second count).
+    """
+    active = db.session.execute(
         update(Project)
         .where(
             Project.id == project.id,
@@ -94,24 +110,33 @@ def reserve_spot(project: Project, contributor: User) -> None:
             active_count=Project.active_count + 1,
             photos_processing=Project.photos_processing + 1,
         )
+        .returning(Project.active_count)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not taken:
+    ).scalar()
+    if active is None:
         raise target_error()
-    _ensure_row(project.id, contributor.id)
+    mine = _count_contributor_photo(project, contributor)
+    if mine is None:  # a first photo (no counter row yet), or the limit is reached
+        _ensure_row(project.id, contributor.id)
+        mine = _count_contributor_photo(project, contributor)
+        if mine is None:
+            raise limit_error(project)
+    return spots_left(project, active, mine)
+
+
+def _count_contributor_photo(project: Project, contributor: User) -> int | None:
+    """Add one to the contributor's count unless at the limit; return it (None: not counted)."""
     limited = update(ProjectContributor).where(
         ProjectContributor.project_id == project.id,
         ProjectContributor.contributor_id == contributor.id,
     )
     if project.per_contributor_limit:
         limited = limited.where(ProjectContributor.photo_count < project.per_contributor_limit)
-    counted = db.session.execute(
-        limited.values(photo_count=ProjectContributor.photo_count + 1).execution_options(
-            synchronize_session=False
-        )
-    ).rowcount
-    if not counted:
-        raise limit_error(project)
+    return db.session.execute(
+        limited.values(photo_count=ProjectContributor.photo_count + 1)
+        .returning(ProjectContributor.photo_count)
+        .execution_options(synchronize_session=False)
+    ).scalar()
 
 
 def count_status_change(

@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from trove.audit.service import record_event
 from trove.errors import DomainError
@@ -65,10 +66,27 @@ def _incoming() -> list[tuple[BinaryIO, str | None, int | None]]:
     """
     if _is_raw_body():
         name = unquote(request.headers.get("X-Trove-Filename", ""), errors="replace")
-        return [(request.stream, name or None, request.content_length)]
+        return [(_body_stream(), name or None, request.content_length)]
     return [
         (f.stream, f.filename, None) for f in request.files.getlist("photos") if f and f.filename
     ]
+
+
+def _body_stream() -> BinaryIO:
+    """Return the request body of a raw upload, unwrapped when the server ends it itself.
+
+    A server that marks its input terminated (gunicorn) returns end-of-file at the end of
+    the body, and ``save_quarantine`` stops at the photo limit and checks the announced
+    length, so werkzeug's ``LimitedStream`` on top would only add a Python read loop and
+    a copy per chunk. An announced length over the request limit is refused first (413).
+    """
+    environ = request.environ
+    if not environ.get("wsgi.input_terminated"):
+        return request.stream
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    return environ["wsgi.input"]
 
 
 @bp.post("/projects/<int:project_id>/submissions")
@@ -146,8 +164,12 @@ def _uploaded_card(project: Project, submission: Submission) -> Response:
         status=201,
         trigger="submission-uploaded",
     )
-    # The upload script keeps "You can send N more photos" true as photos go in.
-    response.headers["X-Trove-Remaining"] = str(remaining_uploads(project))
+    # The upload script keeps "You can send N more photos" true as photos go in: the count
+    # the spot reservation returned, not a second one.
+    left = submission.spots_left
+    response.headers["X-Trove-Remaining"] = str(
+        remaining_uploads(project) if left is None else left
+    )
     return response
 
 

@@ -162,8 +162,11 @@ class BaseStorage:
         the caller has the upload's hash without reading it again. A stream that fails
         while being read (a chunked body without its last chunk, a dropped connection) or
         ends before ``expected_bytes`` (the announced Content-Length) is refused with
-        ``TruncatedUpload`` and nothing is kept.
+        ``TruncatedUpload`` and nothing is kept; one announced over ``max_bytes`` is refused
+        before a byte is read.
         """
+        if expected_bytes is not None and expected_bytes > max_bytes:
+            raise FileTooLarge(f"The file is larger than the {megabytes(max_bytes)} limit.")
         name = secrets.token_urlsafe(32)
         if self._adopts(stream):
             stream.adopt(self.path(self.quarantine_object(name)), digest)  # type: ignore[attr-defined]

@@ -49,7 +49,9 @@ def check_upload(
     its full decode is the media job's.
     """
     info = probe(data, max_pixels=max_pixels, max_decoded_bytes=max_decoded_bytes)
-    if info.format in _LOSSLESS:
+    if info.format == "jpeg":
+        strip_jpeg(data, check_only=True)
+    elif info.format in _LOSSLESS:
         _LOSSLESS[info.format](data)
     return info
 

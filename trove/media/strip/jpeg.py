@@ -39,8 +39,12 @@ _SCAN_END = re.compile(rb"\xff[\x01-\xcf\xd8-\xfe]")
 DAMAGED = "The image is damaged"
 
 
-def strip_jpeg(data: bytes) -> bytes:
-    """Return the JPEG rebuilt from its picture-carrying segments only."""
+def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
+    """Return the JPEG rebuilt from its picture-carrying segments only.
+
+    With ``check_only`` every segment is parsed and checked the same way, but the result
+    is not assembled (an upload's check keeps the original until the media job strips it).
+    """
     if data[:2] != SOI:
         raise CorruptImage("This file is not a JPEG image.")
     view = memoryview(data)
@@ -149,6 +153,8 @@ def strip_jpeg(data: bytes) -> bytes:
         else:
             raise CorruptImage(f"{DAMAGED}: it has an unknown segment.")
 
+    if check_only:
+        return b""
     if icc_at is not None:
         out[icc_at:icc_at] = _icc_segments(icc_chunks)
     if orientation is not None and orientation != 1:
