@@ -1,4 +1,35 @@
 // Trove's small script: no inline handlers, no eval (the CSP forbids both).
+
+// Messages in the page's language: base.html carries {English text: translation} as JSON
+// (trove/i18n.py JS_MESSAGES); "{name}" placeholders are filled from ``params``.
+function t(message, params) {
+  "use strict";
+  if (!t.catalogue) {
+    var data = document.getElementById("trove-messages");
+    try { t.catalogue = data ? JSON.parse(data.textContent) : {}; } catch (e) { t.catalogue = {}; }
+  }
+  var text = t.catalogue[message] || message;
+  return text.replace(/\{(\w+)\}/g, function (whole, name) {
+    return params && name in params ? String(params[name]) : whole;
+  });
+}
+
+// The viewer's time zone, so the server shows times in it (until the account sets one).
+(function () {
+  "use strict";
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("trove_tz=" + encodeURIComponent(zone)) === -1) {
+      document.cookie = "trove_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  } catch (e) { /* no Intl: times stay in UTC */ }
+})();
+
+// The footer's language switcher changes as soon as a language is picked.
+document.addEventListener("change", function (event) {
+  "use strict";
+  if (event.target.matches && event.target.matches("[data-autosubmit]")) { event.target.form.requestSubmit(); }
+});
 // An error page that says "reload" (an expired form) carries [data-reload]: offer the
 // reload as a button next to the message, one tap away.
 function troveReloadButton(html, place) {
@@ -8,7 +39,7 @@ function troveReloadButton(html, place) {
   var button = document.createElement("button");
   button.type = "button";
   button.className = "button button-small";
-  button.textContent = "Reload the page";
+  button.textContent = t("Reload the page");
   button.setAttribute("data-reload", "");
   button.addEventListener("click", function () { window.location.reload(); });
   place.append(" ", button);
@@ -22,7 +53,7 @@ function troveReloadButton(html, place) {
     var xhr = event.detail.xhr;
     var alerts = document.getElementById("alerts");
     if (!alerts) { return; }
-    var text = "Something went wrong. Please try again.";
+    var text = t("Something went wrong. Please try again.");
     try {
       var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
       var message = doc.querySelector(".error-message");
@@ -42,7 +73,7 @@ function troveReloadButton(html, place) {
     var p = document.createElement("p");
     p.className = "alert alert-error";
     p.setAttribute("role", "alert");
-    p.textContent = "The connection failed. Check your network and try again.";
+    p.textContent = t("The connection failed. Check your network and try again.");
     alerts.replaceChildren(p);
   });
 
@@ -54,16 +85,16 @@ function troveReloadButton(html, place) {
     if (!input) { return; }
     input.focus();
     input.select();
-    function done() { button.textContent = "Copied"; }
+    function done() { button.textContent = t("Copied"); }
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(input.value).then(done, function () {
-        button.textContent = "Press Ctrl+C";
+        button.textContent = t("Press Ctrl+C");
       });
     } else {
       // Plain http on a LAN address: no Clipboard API; the selection can still be copied.
       var copied = false;
       try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
-      if (copied) { done(); } else { button.textContent = "Press Ctrl+C"; }
+      if (copied) { done(); } else { button.textContent = t("Press Ctrl+C"); }
     }
   });
 

@@ -46,6 +46,8 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = enum_column(Role, length=20, default=Role.CONTRIBUTOR)
     paypal_email: Mapped[str | None] = mapped_column(String(254))
     country: Mapped[str | None] = mapped_column(String(2))
+    locale: Mapped[str | None] = mapped_column(String(10))  # None: from the browser (trove.i18n)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA name; None: the browser's
     login_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_id)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -322,3 +322,46 @@ class ProjectExample(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="examples")
+
+
+#: The brief fields a lab may translate: the words contributors read.
+TRANSLATABLE_FIELDS = (
+    "title",
+    "summary",
+    "beneficiaries",
+    "must_show",
+    "must_not_show",
+    "usage",
+    "access",
+    "licence_text",
+)
+
+
+def source_hash(text: str) -> str:
+    """Return the SHA-256 of a brief field's original text (a translation's anchor)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class BriefTranslation(db.Model):
+    """One brief field in another language, valid while the original text is unchanged.
+
+    ``source_sha256`` is the hash of the original the translator saw: when a new version
+    changes that field, the translation stops being shown (and the lab sees it needs
+    updating); fields that did not change keep theirs.
+    """
+
+    __tablename__ = "brief_translations"
+    __table_args__ = (UniqueConstraint("project_id", "locale", "field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(10))
+    field: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def is_current_for(self, original: str) -> bool:
+        """Return True if this translates ``original`` as it reads now."""
+        return self.source_sha256 == source_hash(original)
