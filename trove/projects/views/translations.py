@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
@@ -10,7 +11,13 @@ from trove.htmx import apply_change, redirect_after_change, render
 from trove.i18n import DEFAULT_LOCALE, LANGUAGES
 from trove.projects.access import load_project
 from trove.projects.models import TRANSLATABLE_FIELDS, Capability, Project
-from trove.projects.translations import brief_field_label, save_translation, translation_state
+from trove.projects.translations import (
+    BriefText,
+    brief_field_label,
+    brief_in,
+    save_translation,
+    translation_state,
+)
 from trove.projects.views import bp
 
 
@@ -27,6 +34,12 @@ def _page(project: Project, locale: str, *, error: DomainError | None = None) ->
 
 
 bp.add_app_template_global(brief_field_label)
+
+
+@bp.app_template_global()
+def brief_text(project: Project) -> BriefText:
+    """Return ``project``'s brief words in the page's language (templates' one door)."""
+    return brief_in(project, str(get_locale()))
 
 
 @bp.get("/projects/<int:project_id>/translations/<locale>")
