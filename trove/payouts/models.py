@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
@@ -35,13 +36,15 @@ class EarningStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {
-            "in_batch": "Being paid",
-            "forfeited": "Given up",
-            "failed": "Payment failed",
-            "unclaimed": "Not claimed",
-            "returned": "Payment returned",
-        }.get(self.value, self.value.capitalize())
+        return str({
+            "unpaid": _l("Unpaid"),
+            "in_batch": _l("Being paid"),
+            "paid": _l("Paid"),
+            "forfeited": _l("Given up"),
+            "failed": _l("Payment failed"),
+            "unclaimed": _l("Not claimed"),
+            "returned": _l("Payment returned"),
+        }[self.value])
 
     @property
     def locked(self) -> bool:

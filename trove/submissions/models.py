@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,7 +27,13 @@ class SubmissionStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {"pending_review": "Pending review"}.get(self.value, self.value.capitalize())
+        return str({
+            "processing": _l("Processing"),
+            "pending_review": _l("Pending review"),
+            "approved": _l("Approved"),
+            "rejected": _l("Rejected"),
+            "withdrawn": _l("Withdrawn"),
+        }[self.value])
 
     @property
     def is_terminal_for_processing(self) -> bool:
