@@ -49,7 +49,7 @@ def _is_words(text: str) -> bool:
 
 def unmarked(source: str) -> list[str]:
     """Return the literal words in a template that are outside ``{% trans %}`` blocks."""
-    env = Environment(extensions=["jinja2.ext.i18n"])
+    env = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)  # lexing only
     pieces: list[str] = []
     depth = 0
     tokens = [token for token in env.lex(source) if token[1] != "whitespace"]

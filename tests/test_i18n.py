@@ -140,3 +140,26 @@ def test_only_the_owner_translates_and_bad_input_is_a_clear_4xx(app, client):
         f"/projects/{project_id}/translations/fr", data={"title": "Étagères"}, follow_redirects=True
     )
     assert saved.status_code == 200 and "Étagères" in saved.text
+
+
+def test_the_account_page_sets_language_and_time_zone(app, client):
+    with app.app_context():
+        make_user(email="lea@example.org")
+    login(client, "lea@example.org")
+    page = client.get("/account").text
+    assert 'id="account-locale"' in page and 'id="account-timezone"' in page
+    saved = client.post(
+        "/language", data={"locale": "pt_BR", "timezone": "America/Sao_Paulo", "next": "/account"}
+    )
+    assert saved.status_code == 303 and saved.headers["Location"] == "/account"
+    with app.app_context():
+        from trove.accounts.models import User
+
+        user = db.session.query(User).filter_by(email="lea@example.org").one()
+        assert (user.locale, user.timezone) == ("pt_BR", "America/Sao_Paulo")
+    # The sessions list shows "last seen" in the account's zone (Sao Paulo: UTC-3).
+    assert re.search(r"\d:\d\d -03\b", client.get("/account").text)
+    # Empty: follow the browser again.
+    client.post("/language", data={"locale": "pt_BR", "timezone": "", "next": "/account"})
+    with app.app_context():
+        assert db.session.get(User, user.id).timezone is None

@@ -126,6 +126,11 @@ def select_timezone() -> str:
         return "UTC"
     if current_user and current_user.is_authenticated and valid_timezone(current_user.timezone):
         return current_user.timezone  # type: ignore[no-any-return]
+    return browser_timezone()
+
+
+def browser_timezone() -> str:
+    """Return the time zone the viewer's browser reports (UTC when it says nothing)."""
     return valid_timezone(unquote(request.cookies.get(TIMEZONE_COOKIE, ""))) or "UTC"
 
 
@@ -192,6 +197,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(LANGUAGES, "LANGUAGES")
     app.add_template_global(get_locale, "current_locale")
     app.add_template_global(js_messages)
+    app.add_template_global(browser_timezone)
 
 
 def save_preferences(user: Any, locale: str | None, timezone: str | None) -> None:
