@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
 from trove.accounts.models import User
@@ -98,19 +99,20 @@ class VersionRequest:
         self.errors.clear()
         parts = (self.train_percent, self.validation_percent, self.test_percent)
         if any(p < 0 or p > 100 for p in parts):
-            self.errors["train_percent"] = "Each share must be between 0 and 100 per cent."
+            self.errors["train_percent"] = _("Each share must be between 0 and 100 per cent.")
         elif sum(parts) != 100:
-            self.errors["train_percent"] = (
-                f"The three shares must add up to 100 per cent (they add up to {sum(parts)})."
+            self.errors["train_percent"] = _(
+                "The three shares must add up to 100 per cent (they add up to %(total)s).",
+                total=sum(parts),
             )
         elif self.train_percent == 0:
-            self.errors["train_percent"] = "The training share cannot be 0."
+            self.errors["train_percent"] = _("The training share cannot be 0.")
         if len(self.seed) > 64:
-            self.errors["seed"] = "The seed can be at most 64 characters."
+            self.errors["seed"] = _("The seed can be at most %(max)s characters.", max=64)
         if self.approved_from and self.approved_until and self.approved_from > self.approved_until:
-            self.errors["approved_until"] = "The end date is before the start date."
+            self.errors["approved_until"] = _("The end date is before the start date.")
         if len(self.note) > NOTE_MAX:
-            self.errors["note"] = f"The note can be at most {NOTE_MAX} characters."
+            self.errors["note"] = _("The note can be at most %(max)s characters.", max=NOTE_MAX)
 
     @property
     def filters(self) -> dict[str, Any]:
@@ -159,7 +161,9 @@ def latest_version(project: Project) -> DatasetVersion | None:
 
 def cut_version(project: Project, actor: User, request: VersionRequest) -> DatasetVersion:
     """Freeze the selection of a new version and queue the job that writes its archive."""
-    _require(actor, project, Capability.STEWARD, "Only the project's data stewards cut versions.")
+    _require(
+        actor, project, Capability.STEWARD, _("Only the project's data stewards cut versions.")
+    )
     request.validate()
     if request.errors:
         raise DomainError(next(iter(request.errors.values())), status=422)
@@ -171,7 +175,8 @@ def cut_version(project: Project, actor: User, request: VersionRequest) -> Datas
     )
     if building is not None:
         raise DomainError(
-            f"Version {building} is still being built. Wait for it to finish.", status=409
+            _("Version %(number)s is still being built. Wait for it to finish.", number=building),
+            status=409,
         )
     filters = request.filters
     # Plain rows, not ORM objects: a version of many thousand photos stays small in memory.
@@ -187,7 +192,7 @@ def cut_version(project: Project, actor: User, request: VersionRequest) -> Datas
     photos = db.session.execute(columns).all()
     if not photos:
         raise DomainError(
-            "No approved photos match. A version needs at least one photo.", status=422
+            _("No approved photos match. A version needs at least one photo."), status=422
         )
     previous = latest_version(project)
     number = (
@@ -325,9 +330,9 @@ def retire_archives(submission_ids: Iterable[int], reason: str) -> list[DatasetV
 
 def record_download(version: DatasetVersion, user: User) -> None:
     """Note that ``user`` downloaded ``version`` (audited)."""
-    _require(user, version.project, Capability.STEWARD, "Only data stewards download versions.")
+    _require(user, version.project, Capability.STEWARD, _("Only data stewards download versions."))
     if not version.downloadable:
-        raise DomainError("This version's archive is not available.", status=409)
+        raise DomainError(_("This version's archive is not available."), status=409)
     row = db.session.scalar(
         select(DatasetDownload).where(
             DatasetDownload.version_id == version.id, DatasetDownload.user_id == user.id
@@ -347,26 +352,28 @@ def add_use(
     version: DatasetVersion, actor: User, kind: str, description: str, url: str = ""
 ) -> DatasetUse:
     """Record a use of ``version`` that its contributors will see."""
-    _require(actor, version.project, Capability.VIEW, "Only the project team records uses.")
+    _require(actor, version.project, Capability.VIEW, _("Only the project team records uses."))
     try:
         use_kind = UseKind(kind)
     except ValueError:
-        raise DomainError("Choose what kind of use this is.", field="kind", status=422) from None
+        raise DomainError(_("Choose what kind of use this is."), field="kind", status=422) from None
     description = " ".join(description.split())
     if not description:
         raise DomainError(
-            "Describe the use in a sentence contributors will understand.",
+            _("Describe the use in a sentence contributors will understand."),
             field="description",
             status=422,
         )
     if len(description) > USE_MAX:
         raise DomainError(
-            f"Keep the description under {USE_MAX} characters.", field="description", status=422
+            _("Keep the description under %(max)s characters.", max=USE_MAX),
+            field="description",
+            status=422,
         )
     url = url.strip()
     if url and not url.startswith(("https://", "http://")):
         raise DomainError(
-            "The link must start with https:// (or http://).", field="url", status=422
+            _("The link must start with https:// (or http://)."), field="url", status=422
         )
     use = DatasetUse(
         version_id=version.id,

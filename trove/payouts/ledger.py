@@ -16,11 +16,14 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from trove.accounts.models import User
 from trove.extensions import db
+from trove.i18n import in_locale_of
 from trove.money import format_money
 from trove.notifications.service import notify
 from trove.payouts.models import (
@@ -185,31 +188,46 @@ def _move_earnings(
 
 
 def _tell_contributor(item: PayoutItem, outcome: PayoutItemStatus) -> None:
+    with in_locale_of(item.contributor):
+        _notify_outcome(item, outcome)
+
+
+def _notify_outcome(item: PayoutItem, outcome: PayoutItemStatus) -> None:
     amount = format_money(item.amount_minor, item.currency)
     title = item.batch.project.title
-    photos = f"{item.earning_count} photo{'s' if item.earning_count != 1 else ''}"
     url = local_url("payouts.my_earnings")
     if outcome is PayoutItemStatus.PAID:
         notify(
             item.contributor,
             "payout",
-            f"You were paid {amount} through PayPal for {photos} for “{title}”.",
+            ngettext(
+                "You were paid %(amount)s through PayPal for %(num)d photo for “%(title)s”.",
+                "You were paid %(amount)s through PayPal for %(num)d photos for “%(title)s”.",
+                item.earning_count,
+                amount=amount,
+                title=title,
+            ),
             url,
             flush=False,
         )
     elif outcome is not PayoutItemStatus.CANCELLED:
         reason = {
-            PayoutItemStatus.UNCLAIMED: "nobody claimed it",
-            PayoutItemStatus.RETURNED: "PayPal returned it",
-        }.get(outcome, "PayPal could not deliver it")
+            PayoutItemStatus.UNCLAIMED: _("nobody claimed it"),
+            PayoutItemStatus.RETURNED: _("PayPal returned it"),
+        }.get(outcome) or _("PayPal could not deliver it")
         notify(
             item.contributor,
             "payout",
-            f"Your payment of {amount} for “{title}” did not reach you: {reason}. Check the "
-            "PayPal e-mail address in your account. The photos stay payable and will be "
-            "paid in a later batch.",
+            _(
+                "Your payment of %(amount)s for “%(title)s” did not reach you: %(reason)s. "
+                "Check the PayPal e-mail address in your account. The photos stay payable "
+                "and will be paid in a later batch.",
+                amount=amount,
+                title=title,
+                reason=reason,
+            ),
             url,
-            email_subject="Your payment could not be delivered",
+            email_subject=_("Your payment could not be delivered"),
             flush=False,
         )
 

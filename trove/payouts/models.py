@@ -87,12 +87,19 @@ class PayoutBatchStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {
-            "sending": "Sending to PayPal",
-            "sent": "Sent to PayPal",
-            "processing": "PayPal is paying",
-            "manual": "Awaiting manual payment",
-        }.get(self.value, self.value.capitalize())
+        return str(
+            {
+                "draft": _l("Draft"),
+                "approved": _l("Approved"),
+                "sending": _l("Sending to PayPal"),
+                "sent": _l("Sent to PayPal"),
+                "processing": _l("PayPal is paying"),
+                "completed": _l("Completed"),
+                "failed": _l("Failed"),
+                "manual": _l("Awaiting manual payment"),
+                "cancelled": _l("Cancelled"),
+            }[self.value]
+        )
 
     @property
     def badge(self) -> str:
@@ -127,7 +134,16 @@ class PayoutItemStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {"unclaimed": "Not claimed"}.get(self.value, self.value.capitalize())
+        return str(
+            {
+                "pending": _l("Pending"),
+                "paid": _l("Paid"),
+                "failed": _l("Failed"),
+                "unclaimed": _l("Not claimed"),
+                "returned": _l("Returned"),
+                "cancelled": _l("Cancelled"),
+            }[self.value]
+        )
 
     @property
     def badge(self) -> str:
