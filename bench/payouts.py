@@ -131,29 +131,33 @@ def main() -> None:
                 select(func.count(func.distinct(Earning.contributor_id)))
             )
             timings: dict[str, float] = {}
+            cpu: dict[str, float] = {}
             statements: dict[str, int] = {}
             counter = QueryCounter(db.engine)
 
             counter.count = 0
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             [batch] = service.prepare_batch(project, owner)
             db.session.commit()
             timings["prepare"] = time.perf_counter() - start
+            cpu["prepare"] = time.process_time() - start_cpu
             statements["prepare"], counter.count = counter.count, 0
 
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             service.approve_batch(batch, owner)
             service.send_batch(batch, owner)
             db.session.commit()  # the send job runs here
             timings["send"] = time.perf_counter() - start
+            cpu["send"] = time.process_time() - start_cpu
             statements["send"], counter.count = counter.count, 0
             db.session.refresh(batch)
             assert batch.status is PayoutBatchStatus.SENT, batch.last_error
 
             paypal.advance(2)
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             refresh_payout_batch(batch.id)
             timings["settle"] = time.perf_counter() - start
+            cpu["settle"] = time.process_time() - start_cpu
             statements["settle"], counter.count = counter.count, 0
             db.session.refresh(batch)
             assert batch.status is PayoutBatchStatus.COMPLETED
@@ -169,13 +173,23 @@ def main() -> None:
         bare_seconds, bare_calls = bare_run(paypal, body)
 
     total = sum(timings.values())
+    total_cpu = sum(cpu.values())
     print(f"{photos:,} approved photos of {contributors:,} contributors, USD 1.00 each")
-    print(f"  prepare (plan, batch, items, earnings moved)  {timings['prepare'] * 1000:8.0f} ms")
-    print(f"  approve + send (job: one create call)         {timings['send'] * 1000:8.0f} ms")
-    print(f"  read back and settle every item               {timings['settle'] * 1000:8.0f} ms")
-    print(f"  whole run                                     {total * 1000:8.0f} ms")
+    print("                                                    wall      CPU")
+    for key, label in (
+        ("prepare", "prepare (plan, batch, items, earnings moved)"),
+        ("send", "approve + send (job: one create call)"),
+        ("settle", "read back and settle every item"),
+    ):
+        print(f"  {label:<44} {timings[key] * 1000:8.0f} {cpu[key] * 1000:8.0f} ms")
+    print(f"  {'whole run':<44} {total * 1000:8.0f} {total_cpu * 1000:8.0f} ms")
     print("  SQL statements: " + ", ".join(f"{k} {v:,}" for k, v in statements.items()))
-    print(f"  target whole run <= 3 s: {'met' if total <= 3 else 'MISSED'}")
+    # CPU is this process's (the local PayPal server's threads included): what the run
+    # costs when the machine is not shared; wall time is what a finance member waits.
+    print(
+        f"  target whole run <= 3 s: wall {'met' if total <= 3 else 'MISSED'}, "
+        f"CPU {'met' if total_cpu <= 3 else 'MISSED'}"
+    )
     print(f"  PayPal calls: {ours_calls} (token, create, {ours_calls - 2} pages/reads)")
     print(
         f"  payments sent: {batch.item_count:,} (one per contributor) instead of {photos:,}"
@@ -187,6 +201,18 @@ def main() -> None:
     )
     network = timings["send"] + timings["settle"]
     print(f"ratio send+settle / bare: {network / bare_seconds:.2f}x")
+    print(
+        json.dumps(
+            {
+                "photos": photos,
+                "total_s": round(total, 3),
+                "total_cpu_s": round(total_cpu, 3),
+                "bare_s": round(bare_seconds, 3),
+                "ratio_send_settle_vs_bare": round(network / bare_seconds, 2),
+                "verdict": "PASS" if total <= 3 else "MISS",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ PostgreSQL is measured when its server binaries (initdb, pg_ctl) are installed
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -22,14 +23,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, insert, select  # noqa: E402
+from sqlalchemy import event, func, insert, select, update  # noqa: E402
 
 from tests.pg import cluster, create_database, server_bindir  # noqa: E402
 from trove import create_app  # noqa: E402
 from trove.accounts.models import Role, User  # noqa: E402
 from trove.extensions import db  # noqa: E402
+from trove.projects.models import Project  # noqa: E402
 from trove.review import queries  # noqa: E402
 from trove.submissions.models import Submission, SubmissionStatus  # noqa: E402
+from trove.submissions.spots import status_counts  # noqa: E402
 
 PASSWORD = "benchmark password"  # noqa: S105
 
@@ -112,6 +115,12 @@ def seed(rows: int) -> tuple[int, str]:
             batch = []
     if batch:
         db.session.execute(insert(Submission), batch)
+    # The rows went in around the status helper: give the project the counts it keeps.
+    db.session.execute(
+        update(Project)
+        .where(Project.id == project.id)
+        .values(active_count=rows, photos_pending_review=rows)
+    )
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         # What autovacuum does on a live server: statistics and the visibility map.
@@ -129,6 +138,15 @@ class QueryCounter:
 
     def _on(self, *args: object) -> None:
         self.count += 1
+
+
+def _median_ms(run: Any, n: int = 15) -> float:
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
 
 
 def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
@@ -157,6 +175,13 @@ def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
                 .order_by(Submission.id)
             )
         )
+        # The counters' reference, in this run: what the queue counted before (GROUP BY
+        # status over every photo of the project) against the project row it reads now.
+        grouped = select(Submission.status, func.count()).where(Submission.project_id == project_id)
+        recount_ms = _median_ms(
+            lambda: db.session.execute(grouped.group_by(Submission.status)).all()
+        )
+        row_ms = _median_ms(lambda: status_counts(project_id))
         counter = QueryCounter(db.engine)
         slow: list[tuple[float, str]] = []
 
@@ -186,13 +211,17 @@ def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
     first_ms, first_q = timed("GET", f"/projects/{project_id}/review")
     deep_ms, deep_q = timed("GET", f"/projects/{project_id}/review?cursor={ids[-100]}")
     newest_ms, _ = timed("GET", f"/projects/{project_id}/review?sort=newest&cursor={ids[100]}")
-    toggles_on, toggles_off, toggle_q = [], [], 0
+    toggles_on, toggles_off, clicks, toggle_q = [], [], [], 0
+    htmx = {"HX-Request": "true"}
     for submission_id in ids[1000:1030]:
         before = counter.count
         start = time.perf_counter()
-        client.post(f"/submissions/{submission_id}/approve", headers={"HX-Request": "true"})
+        client.post(f"/submissions/{submission_id}/approve", headers=htmx)
         toggles_on.append((time.perf_counter() - start) * 1000)
         toggle_q = max(toggle_q, counter.count - before)
+        # The click's whole cost: the card, then the counters it triggers a refresh of.
+        client.get(f"/projects/{project_id}/review/counters", headers=htmx)
+        clicks.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
         client.post(f"/submissions/{submission_id}/reset", headers={"HX-Request": "true"})
         toggles_off.append((time.perf_counter() - start) * 1000)
@@ -208,6 +237,12 @@ def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
     print(f"  queue, newest, deep     {newest_ms:7.1f} ms median")
     approve_ms = statistics.median(toggles_on)
     print(f"  approve                 {approve_ms:7.1f} ms median   {toggle_q} queries")
+    click_ms = statistics.median(clicks)
+    print(f"  approve + counters      {click_ms:7.1f} ms median")
+    print(
+        f"  counters: project row   {row_ms:7.2f} ms median, instead of GROUP BY over every "
+        f"photo {recount_ms:.1f} ms ({recount_ms / row_ms:.0f}x)"
+    )
     print(f"  undo (back to pending)  {statistics.median(toggles_off):7.1f} ms median")
     print("  queries per page size   " + ", ".join(f"{k}: {v}" for k, v in per_size.items()))
     by_statement: dict[str, list[float]] = {}
@@ -217,9 +252,11 @@ def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
     print("  slowest statements (median ms):")
     for statement, times in top:
         print(f"    {statistics.median(times):6.1f}  {statement}")
-    worst = max(first_ms, deep_ms, statistics.median(toggles_on))
+    worst = max(first_ms, deep_ms, click_ms)
     print(f"  target < 50 ms median:  {'met' if worst < 50 else 'MISSED'} (worst {worst:.1f} ms)")
-    results.update(first=first_ms, deep=deep_ms, approve=statistics.median(toggles_on))
+    results.update(
+        first=first_ms, deep=deep_ms, approve=approve_ms, click=click_ms, recount=recount_ms
+    )
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -230,16 +267,32 @@ def main() -> None:
     """Run the benchmark on each available backend."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="measure one backend")
     args = parser.parse_args()
+    summary: dict[str, object] = {"rows": args.rows}
     with tempfile.TemporaryDirectory(prefix="trove-bench-") as tmp:
         workdir = Path(tmp)
-        measure("SQLite", f"sqlite:///{workdir / 'bench.sqlite3'}", args.rows, workdir)
+        backends = [("SQLite", "sqlite", None)]
         if server_bindir() is None:
             print("\n== PostgreSQL: skipped (initdb not found; apt-get install postgresql)")
-            return
-        with cluster(workdir / "postgres") as base:
-            create_database(base, "trove")
-            measure("PostgreSQL", f"{base}/trove", args.rows, workdir)
+        else:
+            backends.append(("PostgreSQL", "postgresql", workdir / "postgres"))
+        for label, key, folder in backends:
+            if args.only and key != args.only:
+                continue
+            if folder is None:
+                found = measure(label, f"sqlite:///{workdir / 'bench.sqlite3'}", args.rows, workdir)
+            else:
+                with cluster(folder) as base:
+                    create_database(base, "trove")
+                    found = measure(label, f"{base}/trove", args.rows, workdir)
+            summary[f"{key}_queue_page_ms"] = round(found["first"], 1)
+            summary[f"{key}_deep_page_ms"] = round(found["deep"], 1)
+            summary[f"{key}_approve_click_ms"] = round(found["click"], 1)
+            summary[f"{key}_replaced_group_by_ms"] = round(found["recount"], 1)
+    worst = max(v for k, v in summary.items() if k.endswith(("_page_ms", "_click_ms")))  # type: ignore[type-var]
+    summary["verdict"] = "PASS" if worst < 50 else "MISS"  # type: ignore[operator]
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

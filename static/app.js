@@ -135,6 +135,7 @@ function troveReloadButton(html, place) {
     var consentError = form.querySelector("[data-consent-error]");
     var zone = form.querySelector("[data-dropzone]");
     var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10);
+    var maxLongEdge = parseInt(form.getAttribute("data-max-long-edge"), 10) || null;
     var queue = [];
     var active = 0;
 
@@ -184,9 +185,29 @@ function troveReloadButton(html, place) {
       }
     }
 
+    // Prepare, then send: the photo's location and other hidden details are removed on the
+    // phone first (static/strip.js); what cannot be read there goes as chosen.
     function send(job) {
       if (job.cancelled) { next(); return; }
       active += 1;
+      job.item.status.textContent = "Removing location…";
+      var prepared = window.TroveStrip ? window.TroveStrip.prepare(job.file, {maxLongEdge: maxLongEdge})
+        : Promise.resolve({blob: job.file, note: ""});
+      prepared.then(function (result) {
+        if (job.cancelled) { active -= 1; next(); return; }
+        if (result.blob.size > maxBytes) {
+          fail(job.item, "This file is larger than " + formatSize(maxBytes) + ".");
+          active -= 1;
+          next();
+          return;
+        }
+        job.note = result.note;
+        if (window.TroveStrip) { window.TroveStrip.note(job.item.li, result.note); }
+        transmit(job, result.blob);
+      });
+    }
+
+    function transmit(job, body) {
       var item = job.item;
       var xhr = new XMLHttpRequest();
       job.xhr = xhr;
@@ -204,6 +225,7 @@ function troveReloadButton(html, place) {
         } else if (xhr.status === 201) {
           var card = fragment(xhr.responseText);
           item.li.replaceWith(card);
+          if (window.TroveStrip) { window.TroveStrip.note(card, job.note); }
           showRemaining(xhr.getResponseHeader("X-Trove-Remaining"));
           if (window.htmx) { window.htmx.process(card); }
         } else if (xhr.status === 0) {
@@ -234,16 +256,19 @@ function troveReloadButton(html, place) {
       xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
       xhr.setRequestHeader("X-Trove-Filename", encodeURIComponent(job.file.name));
-      xhr.send(job.file);
+      xhr.send(body);
     }
 
-    function add(files) {
+    function add(files, blurChecked) {
       if (!consent.checked) {
         consentError.hidden = false;
         consent.focus();
         return;
       }
       consentError.hidden = true;
+      // The contributor's own blur boxes (static/blur-upload.js) may hand back edited files.
+      var blur = !blurChecked && window.troveBlurBeforeSend;
+      if (blur && blur(form, files, function (edited) { add(edited, true); })) { return; }
       Array.prototype.forEach.call(files, function (file) {
         var item = row(file);
         var job = {file: file, item: item, cancelled: false, xhr: null};
@@ -251,7 +276,7 @@ function troveReloadButton(html, place) {
           job.cancelled = true;
           if (job.xhr) { job.xhr.abort(); } else { fail(item, "Cancelled."); }
         });
-        if (file.size > maxBytes) {
+        if (file.size > maxBytes && !maxLongEdge) {  // a resized copy may fit: see send()
           fail(item, "This file is larger than " + formatSize(maxBytes) + ".");
           return;
         }

@@ -190,7 +190,7 @@ def make_contest(project: Any, owner: User, *, commit: bool = True, **fields: An
     from trove.contests import service as contests
     from trove.timeutil import utcnow
 
-    form = contests.ContestForm(
+    form = contests.ContestTerms(
         title=fields.pop("title", "Spring draw"),
         prize=fields.pop("prize", "A $500 gift card"),
         rules=fields.pop("rules", "One entry per approved photo."),
@@ -202,3 +202,19 @@ def make_contest(project: Any, owner: User, *, commit: bool = True, **fields: An
     if commit:
         db.session.commit()
     return contest
+
+
+def recounted_statuses(project_id: int) -> dict[str, int]:
+    """Return the project's photos per status counted row by row (to check its counters)."""
+    from sqlalchemy import func, select
+
+    from trove.submissions.models import Submission, SubmissionStatus
+
+    counts = {status.value: 0 for status in SubmissionStatus}
+    for status, n in db.session.execute(
+        select(Submission.status, func.count())
+        .where(Submission.project_id == project_id)
+        .group_by(Submission.status)
+    ):
+        counts[SubmissionStatus(status).value] = n
+    return counts

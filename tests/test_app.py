@@ -62,6 +62,21 @@ def test_env_layer_overrides_instance_config(tmp_path, monkeypatch):
     assert (tmp_path / "secret_key").exists()
 
 
+def test_each_host_keeps_its_instance_folder_where_trove_instance_path_says(
+    tmp_path, monkeypatch
+):
+    folder = tmp_path / "host-a"
+    folder.mkdir()
+    (folder / "config.py").write_text('LAB_NAME = "Host A"\n')
+    monkeypatch.setenv("TROVE_INSTANCE_PATH", str(folder))
+    monkeypatch.setenv("TROVE_DATABASE_URL", f"sqlite:///{tmp_path / 'shared.sqlite3'}")
+    app = create_app()
+    assert app.instance_path == str(folder)
+    assert app.config["LAB_NAME"] == "Host A"  # its own config.py
+    assert app.config["STORAGE_DIR"] == str(folder / "storage")
+    assert (folder / "secret_key").exists()  # no TROVE_SECRET_KEY: generated there
+
+
 def test_security_headers_on_every_page(client):
     response = client.get("/")
     assert response.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY

@@ -94,7 +94,7 @@ def test_restore_refuses_a_folder_that_is_not_a_backup(app, tmp_path):
     assert result.exit_code != 0 and "not a Trove backup" in result.output
 
 
-def test_a_batch_prepared_after_restoring_an_older_backup_gets_a_new_sender_batch_id(
+def test_a_batch_prepared_after_restoring_an_older_backup_gets_new_paypal_ids(
     make_app, tmp_path
 ):
     app = make_app()
@@ -104,7 +104,7 @@ def test_a_batch_prepared_after_restoring_an_older_backup_gets_a_new_sender_batc
         project_id, finance_id = team.project.id, team.finance.id
     _cli(app, "backup", str(tmp_path / "backup"))
 
-    def prepare() -> tuple[int, str]:
+    def prepare() -> tuple[int, str, list[tuple[int, str]]]:
         from trove.accounts.models import User
         from trove.projects.models import Project
 
@@ -113,7 +113,8 @@ def test_a_batch_prepared_after_restoring_an_older_backup_gets_a_new_sender_batc
                 db.session.get(Project, project_id), db.session.get(User, finance_id)
             )
             db.session.commit()
-            found = batch.id, batch.sender_batch_id
+            items = sorted((item.id, item.sender_item_id) for item in batch.items)
+            found = batch.id, batch.sender_batch_id, items
             db.session.remove()
             return found
 
@@ -123,3 +124,7 @@ def test_a_batch_prepared_after_restoring_an_older_backup_gets_a_new_sender_batc
     assert again[0] == first[0]  # the restored database hands out the same row id again
     assert again[1] != first[1]
     assert again[1].startswith(f"trove-batch-{again[0]:06d}-")
+    # Its items too: the same row ids, never an item id PayPal already holds.
+    assert [i for i, _ in again[2]] == [i for i, _ in first[2]]
+    assert not {ref for _, ref in again[2]} & {ref for _, ref in first[2]}
+    assert all(ref.startswith(f"trove-item-{i}-") for i, ref in again[2])

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from tests.conftest import BACKEND, TEST_PASSWORD, _empty_tables, base_config, login
 from tests.factories import make_project, make_user
 from tests.images import photo
+from tests.signup import confirmation_path
 from trove import create_app
 from trove import mail as trove_mail
 from trove.accounts.invitations import invite_lab_member
@@ -37,7 +38,7 @@ from trove.contests.models import ContestWinner
 from trove.exports.service import pseudonym_for
 from trove.extensions import db
 from trove.payouts.models import PayoutBatch, PayoutItem
-from trove.projects import service as projects
+from trove.projects import team as teams
 from trove.projects.models import Project, TeamRole
 from trove.templating import linkify
 from trove.timeutil import utcnow
@@ -279,7 +280,7 @@ def build_world(app: Flask) -> World:
         _ok(owner.post(f"/projects/{project_id}/team", data={"email": EMAILS[who], "role": who}))
     with app.test_request_context("/"):
         project = db.session.get(Project, project_id)
-        projects.add_member(
+        teams.add_member(
             project, project.created_by, db.session.get(User, ids["viewer_id"]), TeamRole.VIEWER
         )
         db.session.commit()
@@ -338,7 +339,7 @@ def build_world(app: Flask) -> World:
         drawn = contests.create_contest(
             project,
             project.created_by,
-            contests.ContestForm(
+            contests.ContestTerms(
                 title=FIELDS["drawn title"],
                 prize=FIELDS["drawn prize"],
                 rules=FIELDS["drawn rules"],
@@ -794,13 +795,17 @@ def test_an_upload_error_names_the_file_escaped(world_app, world):
 
 def test_the_welcome_message_escapes_the_new_name(world_app):
     client = world_app.test_client()
-    response = client.post(
+    client.post(
         "/signup",
         data={
             "email": "new@example.org",
             "display_name": tainted("welcome"),
             "password": "correct horse battery",
         },
+    )
+    response = client.post(
+        confirmation_path("new@example.org"),
+        data={"password": "correct horse battery"},
         follow_redirects=True,
     )
     assert response.status_code == 200

@@ -5,10 +5,7 @@ long anything took."""
 from __future__ import annotations
 
 import io
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,13 +16,12 @@ from sqlalchemy import func, select
 from tests.conftest import RedisServer, login
 from tests.factories import make_project, make_user
 from tests.faultjobs import fail_once, finished_count, wait_for_release
+from tests.hosts import Worker, app_env
 from tests.images import photo
 from trove.accounts.models import Role
 from trove.extensions import db
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.tasks import JobRecord, JobStatus, enqueue, last_beat
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def wait_until(condition: Callable[[], bool], *, within: float, what: str) -> None:
@@ -36,54 +32,6 @@ def wait_until(condition: Callable[[], bool], *, within: float, what: str) -> No
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-class Worker:
-    """A ``flask trove worker`` process in its own process group (killed as a whole)."""
-
-    def __init__(self, app, redis_url: str, log: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TROVE_")}
-        env.update(
-            {
-                "FLASK_APP": "tests.faultjobs",
-                "TROVE_DATABASE_URL": app.config["DATABASE_URL"],
-                "REDIS_URL": redis_url,
-                "TROVE_SECRET_KEY": "test-secret-key",
-                "TROVE_MAIL_BACKEND": "log",
-                "TROVE_STORAGE_DIR": app.config["STORAGE_DIR"],
-            }
-        )
-        self.log = log
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(  # noqa: S603
-                [sys.executable, "-m", "flask", "trove", "worker"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def kill(self, *horses: int) -> None:
-        """SIGKILL the worker, its scheduler and work-horses (own session), as a lost host."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        for pid in horses:
-            os.kill(pid, signal.SIGKILL)
-        self.process.wait(30)
-
-    def stop(self) -> int:
-        """Ask for a warm stop (SIGTERM) and return the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(120)
-        finally:
-            if self.process.poll() is None:
-                os.killpg(self.process.pid, signal.SIGKILL)
-
-    def output(self) -> str:
-        """Return the end of the worker's log, for failure messages."""
-        return self.log.read_text(errors="replace")[-4000:]
 
 
 @pytest.fixture(autouse=True)
@@ -158,7 +106,7 @@ def test_redis_down_during_20_uploads_no_5xx_and_all_processed_once_after(
         for record in db.session.scalars(select(JobRecord)):
             record.created_at = record.created_at.replace(year=2000)
         db.session.commit()
-    worker = Worker(app, redis.url, tmp_path / "worker.log")
+    worker = Worker(app_env(app, redis.url), tmp_path / "worker.log")
 
     def all_processed() -> bool:
         with app.app_context():
@@ -190,7 +138,7 @@ def test_worker_killed_mid_job_is_done_once_after_a_new_worker_starts(make_app, 
     with app.app_context():
         record_id = enqueue(wait_for_release, str(folder)).id
         db.session.commit()
-    first = Worker(app, redis.url, tmp_path / "first.log")
+    first = Worker(app_env(app, redis.url), tmp_path / "first.log")
     try:
         wait_until(lambda: any(folder.glob("started-*")), within=120, what="the job to start")
         assert _job_status(app, record_id) is JobStatus.RUNNING
@@ -200,7 +148,7 @@ def test_worker_killed_mid_job_is_done_once_after_a_new_worker_starts(make_app, 
     (folder / "release").touch()
     assert finished_count(folder) == 0
 
-    second = Worker(app, redis.url, tmp_path / "second.log")
+    second = Worker(app_env(app, redis.url), tmp_path / "second.log")
     try:
         wait_until(
             lambda: _job_status(app, record_id) is JobStatus.DONE,
@@ -229,7 +177,7 @@ def test_after_a_redis_restart_the_scheduler_runs_retries_and_health_shows_it(
     assert "Sweep last ran: never — late" in health
     assert "Scheduler last seen: never — late" in health
 
-    worker = Worker(app, redis.url, tmp_path / "worker.log")
+    worker = Worker(app_env(app, redis.url), tmp_path / "worker.log")
     try:
         wait_until(
             lambda: _beaten(app, "scheduler") and _beaten(app, "sweep"), within=120, what="beats"
@@ -269,7 +217,7 @@ def test_a_worker_that_loses_redis_midway_exits_non_zero_and_the_job_counts_once
     with app.app_context():
         record_id = enqueue(wait_for_release, str(folder)).id
         db.session.commit()
-    worker = Worker(app, redis.url, tmp_path / "worker.log")
+    worker = Worker(app_env(app, redis.url), tmp_path / "worker.log")
     try:
         wait_until(lambda: any(folder.glob("started-*")), within=120, what="the job to start")
         redis.stop()  # for good, while the job runs
@@ -328,7 +276,7 @@ def test_postgresql_restart_mid_run_is_recovered_without_restarting_the_app(tmp_
 @pytest.mark.redis
 def test_a_worker_whose_redis_hangs_quits_with_a_non_zero_status(make_app, redis, tmp_path):
     app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url)
-    worker = Worker(app, redis.url, tmp_path / "worker.log")
+    worker = Worker(app_env(app, redis.url), tmp_path / "worker.log")
     try:
         # In its loop: the scheduler it started is running.
         wait_until(lambda: _beaten(app, "scheduler"), within=120, what="the worker's loop")
@@ -363,3 +311,60 @@ def test_with_redis_down_sign_in_is_limited_in_memory_with_a_warning(make_app, r
     statuses = [client.post("/login", data=wrong).status_code for _ in range(4)]
     assert statuses == [422, 422, 422, 429]
     assert "falling back to in-memory storage" in caplog.text
+
+
+QUEUES = ("media", "payouts", "default")
+
+
+def _lock(name: str) -> str:
+    from rq.scheduler import RQScheduler
+
+    return RQScheduler.get_locking_key(name)
+
+
+@pytest.mark.redis
+def test_a_scheduler_lock_left_unrenewed_is_released_and_a_renewed_one_kept(redis_url):
+    from redis import Redis
+
+    from trove.worker import SCHEDULER_LOCK_STALE_SECONDS, release_stale_scheduler_locks
+
+    with Redis.from_url(redis_url) as conn:
+        # RQ's scheduler renews its locks every second to 61 s. TTLs as Redis would show them:
+        conn.set(_lock("media"), "killed", ex=61 - SCHEDULER_LOCK_STALE_SECONDS - 1)
+        conn.set(_lock("payouts"), "alive", ex=60)
+        conn.set(_lock("default"), "not-rq")  # no TTL: not a lock RQ wrote, left alone
+        released = release_stale_scheduler_locks(conn, [*QUEUES, "absent"], lock_ttl=61)
+        assert released == ["media"]
+        assert conn.get(_lock("media")) is None
+        assert conn.get(_lock("payouts")) == b"alive" and conn.get(_lock("default")) == b"not-rq"
+
+
+@pytest.mark.redis
+def test_a_restarted_worker_takes_a_killed_schedulers_locks_at_its_next_maintenance(
+    make_app, redis_url
+):
+    from datetime import datetime
+
+    from redis import Redis
+    from rq import Queue
+
+    from trove.worker import SCHEDULER_LOCK_STALE_SECONDS, TroveWorker
+
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis_url)
+    conn = Redis.from_url(redis_url)
+    for name in QUEUES:  # what a scheduler killed with -9 left, last renewed 16 s ago
+        conn.set(_lock(name), "killed", ex=61 - SCHEDULER_LOCK_STALE_SECONDS - 1)
+    worker = TroveWorker([Queue(n, connection=conn) for n in QUEUES], connection=conn, app=app)
+    try:
+        worker._start_scheduler()  # what work(with_scheduler=True) does first: no lock to take
+        assert worker.scheduler.acquired_locks == set()
+        worker.last_cleaned_at = datetime.now()  # RQ restarts schedulers from its second run
+        worker.run_maintenance_tasks()
+        # Before, it waited for the dead locks to expire: up to a minute more.
+        owner = worker.scheduler.name.encode()
+        assert [conn.get(_lock(name)) for name in QUEUES] == [owner] * 3
+        assert worker.scheduler._process is not None and worker.scheduler._process.is_alive()
+    finally:
+        if worker.scheduler is not None and worker.scheduler._process is not None:
+            worker.stop_scheduler()
+        conn.close()

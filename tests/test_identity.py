@@ -13,11 +13,13 @@ import pytest
 
 from tests.conftest import login
 from tests.factories import add_team_member, make_project, make_submission, make_user
-from trove.accounts.models import Role
+from trove.accounts.models import Role, User
 from trove.contests import service as contests
 from trove.contests.models import ContestWinner
+from trove.discussions.service import ask_question
 from trove.exports import service as exports
 from trove.extensions import db
+from trove.projects.models import Project
 from trove.review.service import appeal_rejection, approve_submission, reject_submission
 from trove.timeutil import utcnow
 
@@ -49,7 +51,7 @@ def world(app):
         now = utcnow()
 
         def contest(title: str, ends_at):
-            form = contests.ContestForm(
+            form = contests.ContestTerms(
                 title=title,
                 prize="A gift card",
                 rules="One entry per approved photo.",
@@ -168,3 +170,23 @@ def test_the_owner_excludes_an_entrant_by_pseudonym(client, world):
         f"/contests/{world['running']}/exclude", data={"contributor": "c-nobody", "reason": "x"}
     )
     assert unknown.status_code == 422
+
+
+@pytest.mark.parametrize("who", [*TEAM, None])
+def test_questions_name_askers_alike_for_everyone_and_never_by_pseudonym(app, client, world, who):
+    """The thread is public under display names, so the team sees those names too.
+
+    A pseudonym shown to the team alone would be paired with the public name by any team
+    member who opens the thread signed out; the name is never put beside a photo or a
+    pseudonym, which is what the pseudonym rule forbids.
+    """
+    with app.test_request_context("/"):
+        project = db.session.get(Project, world["project"])
+        sam = db.session.scalar(db.select(User).where(User.email == EMAIL))
+        ask_question(project, sam, "May I photograph at night?")
+        db.session.commit()
+    if who is not None:
+        login(client, world[who])
+    body = client.get(f"/projects/{world['project']}/questions").get_data(as_text=True)
+    assert "May I photograph at night?" in body and NAME in body
+    assert world["pseudonym"] not in body

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+import socket
 import urllib.request
+import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import login
 from tests.factories import add_team_member, make_project, make_user
@@ -20,7 +22,7 @@ from trove.config import configure_storage
 from trove.exports import service as exports
 from trove.exports.models import DatasetVersion, DatasetVersionStatus
 from trove.extensions import db
-from trove.files import get_storage
+from trove.files import get_storage, storage_from_url
 from trove.projects.models import Project
 from trove.review.service import approve_submission
 from trove.submissions.models import Submission, SubmissionStatus
@@ -163,6 +165,45 @@ def test_migrate_to_s3_and_back(make_app: Any, s3_server: Any, tmp_path: Path) -
     )
 
 
+def test_migrate_from_s3_to_another_s3_store_directly_resumably_and_verified(
+    make_app: Any, s3_server: Any, tmp_path: Path
+) -> None:
+    from tests.s3server import SECRET_KEY
+
+    settings = s3_server.settings()
+    app = make_app(**settings)
+    submission = _upload(app.test_client(), _world(app))
+    app.instance_path = str(tmp_path / "instance")
+    Path(app.instance_path).mkdir()
+    target_url = f"s3://trove-copy/{uuid.uuid4().hex}"
+    # Another server, as far as Trove can tell: its own endpoint URL and its own key pair.
+    endpoint = s3_server.endpoint.replace("127.0.0.1", "localhost")
+    args = ["trove", "storage", "migrate", "--to", target_url, "--to-endpoint-url", endpoint]
+    runner = app.test_cli_runner()
+
+    refused = runner.invoke(args=args, env={"TROVE_TO_S3_SECRET_ACCESS_KEY": "not-it"})
+    assert refused.exit_code != 0 and "cannot be reached" in refused.output
+
+    secret = {"TROVE_TO_S3_SECRET_ACCESS_KEY": SECRET_KEY}
+    result = runner.invoke(args=args, env=secret)
+    assert result.exit_code == 0, result.output
+    assert "3 object(s) copied, 0 already there" in result.output
+    assert "Not switched: set TROVE_STORAGE_URL" in result.output  # another server
+    assert not (tmp_path / "instance" / "storage_url").exists()
+
+    target = storage_from_url(target_url, {**settings, "S3_ENDPOINT_URL": endpoint})
+    key = submission.storage_key
+    target.put_object(target.original_object(key), [b"rotten"])  # damaged: found, redone
+    target.delete_object(target.derived_object(key, 320))  # missing: copied again
+    again = runner.invoke(args=args, env=secret)
+    assert again.exit_code == 0, again.output
+    assert "2 object(s) copied, 1 already there" in again.output
+    with app.app_context(), get_storage().open_original(key) as handle:
+        stored = handle.read()
+    with target.open_original(key) as handle:
+        assert handle.read() == stored
+
+
 def test_storage_url_settles_from_setting_then_switch_file_then_directory(
     tmp_path: Path,
 ) -> None:
@@ -214,3 +255,37 @@ def test_backup_and_restore_copy_an_s3_storage(make_app: Any, s3_server: Any, tm
     assert result.exit_code == 0, result.output
     with app.app_context(), get_storage().open_original(key) as handle:
         assert handle.read() == stored
+
+
+@pytest.mark.parametrize("fault", ["wrong secret", "store down"])
+def test_a_store_that_is_down_or_refuses_us_answers_503_not_507(
+    make_app: Any, s3_server: Any, fault: str
+) -> None:
+    settings = s3_server.settings()
+    good = make_app(**settings)
+    world = _world(good)
+    submission = _upload(good.test_client(), world)
+    if fault == "wrong secret":
+        broken = {**settings, "S3_SECRET_ACCESS_KEY": "not-the-secret"}
+    else:
+        with socket.socket() as sock:  # a port nobody listens on: the store is stopped
+            sock.bind(("127.0.0.1", 0))
+            broken = {**settings, "S3_ENDPOINT_URL": f"http://127.0.0.1:{sock.getsockname()[1]}"}
+    app = make_app(**broken)
+    client = app.test_client()
+    login(client, world["contributor"])
+
+    answer = client.post(
+        f"/projects/{world['project_id']}/submissions?consent={world['version_id']}",
+        data=photo(seed=7),
+        content_type="application/octet-stream",
+        headers={"HX-Request": "true", "X-Trove-Filename": "IMG_2.jpg"},
+    )
+    assert answer.status_code == 503, answer.data
+    assert b"cannot be reached" in answer.data and b"Nothing was kept" in answer.data
+    image = _get(client, f"/submissions/{submission.id}/image/320")  # reads fail alike
+    assert image.status_code == 503 and image.headers["Retry-After"]
+    assert b"try again" in image.data
+    with good.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
+        assert list(get_storage().list_quarantine()) == []

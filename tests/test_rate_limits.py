@@ -20,7 +20,7 @@ from tests.conftest import TEST_PASSWORD, login
 from tests.factories import make_project, make_user
 from tests.images import photo
 from trove.accounts.invitations import invite_lab_member
-from trove.accounts.models import Invitation, Role, User
+from trove.accounts.models import Invitation, Role, SignupRequest, User
 from trove.accounts.service import make_reset_token
 from trove.discussions.models import Post
 from trove.extensions import db
@@ -67,12 +67,12 @@ def test_signing_up_is_limited(limited):
     client = app.test_client()
 
     def send(**kw: Any) -> Any:
-        data = {"email": f"new{_count(app, User)}@example.org", "display_name": "New"}
+        data = {"email": f"new{_count(app, SignupRequest)}@example.org", "display_name": "New"}
         return client.post("/signup", data={**data, "password": TEST_PASSWORD}, **kw)
 
     spend(send, (303, 303))
     assert_refused_kindly(send)
-    assert _count(app, User) == 2
+    assert _count(app, SignupRequest) == 2
 
 
 def test_asking_for_reset_links_is_limited(limited, outbox):

@@ -38,6 +38,9 @@ ROUTES: dict[str, str] = {
     "main.choose_language": PUBLIC,
     "accounts.signup_form": PUBLIC,
     "accounts.signup": PUBLIC,
+    "accounts.signup_sent": PUBLIC,
+    "accounts.confirm_signup_form": PUBLIC,  # needs a mailed token
+    "accounts.confirm_signup": PUBLIC,
     "accounts.login_form": PUBLIC,
     "accounts.login": PUBLIC,
     "accounts.forgot_password_form": PUBLIC,
@@ -113,6 +116,7 @@ ROUTES: dict[str, str] = {
     "projects.change_role": TEAM,
     "projects.remove_member": TEAM,
     "review.queue": TEAM,
+    "review.blur_boxes": TEAM,
     "review.queue_counters": TEAM,
     "review.approve": TEAM,
     "review.reject": TEAM,
@@ -192,7 +196,7 @@ def world(app):
         contest = contests.create_contest(
             lab.project,
             lab.owner,
-            contests.ContestForm(
+            contests.ContestTerms(
                 title="Draw",
                 prize="Prize",
                 rules="Rules",

@@ -42,14 +42,14 @@ def _pip_runs(calls: list[str]) -> int:
 def test_serve_installs_only_when_pyproject_changed(tmp_path):
     repo = _checkout(tmp_path)
     first = _serve(repo)
-    assert _pip_runs(first) == 2  # pip itself, then Trove
+    assert _pip_runs(first) == 3  # pip itself, Trove, then the face model (no deps)
     assert first[-1].startswith("gunicorn ")
     again = _serve(repo)
     assert _pip_runs(again) == 0
     assert again[-1].startswith("gunicorn ")
     with (repo / "pyproject.toml").open("a") as f:
         f.write("\n# a new dependency\n")
-    assert _pip_runs(_serve(repo)) == 2
+    assert _pip_runs(_serve(repo)) == 3
 
 
 def test_licence_is_an_spdx_string_for_current_setuptools():

@@ -19,13 +19,22 @@ def _short_hash(path: Path) -> str:
 
 
 def _static_urls(html: str) -> list[str]:
-    return re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    return re.findall(r'(?:src|href|data-worker)="(/static/[^"]+)"', html)
 
 
 def test_every_static_url_on_a_page_carries_its_files_hash(client):
     urls = _static_urls(client.get("/login").get_data(as_text=True))
     names = {url.split("?")[0].removeprefix("/static/") for url in urls}
-    assert names == {"app.css", "app.js", "favicon.svg", "vendor/htmx-2.0.11/htmx.min.js"}
+    assert names == {
+        "app.css",
+        "app.js",
+        "blur.js",
+        "blur-upload.js",
+        "favicon.svg",
+        "strip.js",
+        "strip-worker.js",
+        "vendor/htmx-2.0.11/htmx.min.js",
+    }
     for url in urls:
         path, query = url.replace("&amp;", "&").split("?")
         assert query == f"v={_short_hash(STATIC / path.removeprefix('/static/'))}"
@@ -98,3 +107,50 @@ def test_a_missing_static_file_gets_no_version(app):
 
         assert url_for("static", filename="nope.js") == "/static/nope.js"
         assert url_for("static", filename="../pyproject.toml") == "/static/../pyproject.toml"
+
+
+def _decoded(response) -> bytes:
+    import gzip
+    import zlib
+
+    import brotli
+
+    data = response.get_data()
+    return {
+        "br": brotli.decompress,
+        "gzip": gzip.decompress,
+        "deflate": zlib.decompress,
+    }[response.headers["Content-Encoding"]](data)
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_pages_are_compressed_for_browsers_that_accept_it(client, encoding):
+    plain = client.get("/login").get_data()
+    with client.get("/login", headers={"Accept-Encoding": encoding}) as response:
+        assert response.headers["Content-Encoding"] == encoding
+        assert "Accept-Encoding" in response.headers["Vary"]
+        assert len(response.get_data()) < len(plain) / 2
+        assert b"</html>" in _decoded(response)
+
+
+def test_static_files_are_compressed_and_still_cached_for_good(client):
+    url = re.search(r'href="(/static/app\.css\?v=[0-9a-f]+)"', client.get("/login").text).group(1)
+    with client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"}) as response:
+        assert response.headers["Content-Encoding"] == "br"
+        assert response.headers["Cache-Control"] == IMMUTABLE
+        assert _decoded(response) == (STATIC / "app.css").read_bytes()
+        assert len(response.get_data()) < (STATIC / "app.css").stat().st_size / 3
+
+
+def test_photos_are_sent_as_they_are(app_ctx, client):
+    from tests.conftest import login
+    from tests.factories import make_processed_submission, make_project
+
+    project = make_project()
+    submission = make_processed_submission(project)
+    login(client, project.members[0].user.email)
+    url = f"/submissions/{submission.id}/image/320"
+    with client.get(url, headers={"Accept-Encoding": "br, gzip"}) as response:
+        assert response.status_code == 200 and response.mimetype == "image/jpeg"
+        assert "Content-Encoding" not in response.headers
+        assert response.get_data()[:2] == b"\xff\xd8"

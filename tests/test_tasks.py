@@ -219,3 +219,52 @@ def test_uploads_succeed_through_a_redis_restart_and_are_processed_after(make_ap
         assert statuses == [SubmissionStatus.PENDING_REVIEW] * 2
         assert {r.status for r in db.session.scalars(photo_jobs)} == {JobStatus.DONE}
     redis.stop()
+
+
+@pytest.mark.redis
+def test_a_killed_workers_job_goes_back_at_the_next_maintenance_once_not_at_the_sweep(
+    make_app, redis_url
+):
+    from datetime import timedelta
+
+    from redis import Redis
+    from rq import Queue
+
+    from trove.tasks import Heartbeat
+    from trove.tasks.core import WORKER_DEAD_AFTER
+    from trove.tasks.sweep import SWEEP_LOCK
+    from trove.timeutil import utcnow
+    from trove.worker import TroveWorker
+
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis_url)
+    conn = Redis.from_url(redis_url)
+    queue = Queue("default", connection=conn)
+    with app.app_context():
+        for to in ("dead@example.org", "alive@example.org"):
+            mail.send_mail(to, "Hi", "Body")
+        db.session.commit()
+        queue.empty()  # both taken by workers:
+        now = utcnow()
+        dead, alive = db.session.scalars(select(JobRecord).order_by(JobRecord.id)).all()
+        for record, worker, beat_at in (
+            (dead, "killed", now - WORKER_DEAD_AFTER - timedelta(seconds=1)),
+            (alive, "working", now),
+        ):
+            record.status, record.attempts, record.started_at = JobStatus.RUNNING, 1, now
+            record.worker = worker
+            db.session.add(Heartbeat(name=f"worker:{worker}", beat_at=beat_at))
+        db.session.commit()
+        dead_id, alive_id = dead.id, alive.id
+    conn.set(SWEEP_LOCK, "1", ex=600)  # another worker swept a moment ago
+    worker = TroveWorker([queue], connection=conn, app=app)
+    worker.beats_in_a_row = 2  # its database is up
+    try:
+        with app.app_context():  # as under `flask trove worker`
+            worker.run_maintenance_tasks()
+            worker.run_maintenance_tasks()  # and again, or by another worker: not twice
+            assert db.session.get(JobRecord, dead_id).status is JobStatus.QUEUED
+            assert db.session.get(JobRecord, alive_id).status is JobStatus.RUNNING
+            assert sweep() == 0  # nothing left for the full sweep either
+        assert queue.count == 1
+    finally:
+        conn.close()

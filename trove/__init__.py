@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+# Flask and SQLAlchemy load with the first app, not with the package: ``trove.media`` (pure
+# image code, and the strip-metadata command) imports this package without needing them.
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["create_app"]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the Trove application."""
+    from flask import Flask
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
     app = Flask(
         __name__,
+        # Each host's own folder (README: what it holds); default <repository>/instance.
+        instance_path=instance_path(),
         instance_relative_config=True,
         template_folder="../templates",
         static_folder="../static",
@@ -33,7 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure_logging(app)
 
     from trove import cli, errors, files, ids, security, static, tasks
-    from trove.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from trove.extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 
     ids.init_app(app)  # before any route is added: <int:...> refuses ids past 64 bits
     db.init_app(app)
@@ -43,6 +53,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    # Registered first so that its after_request hook runs last (Flask runs them in
+    # reverse): it compresses the response every other hook has finished.
+    compress.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     htmx.init_app(app)
@@ -118,6 +131,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def instance_path() -> str | None:
+    """Return the instance folder ``TROVE_INSTANCE_PATH`` names (absolute), or None."""
+    configured = os.environ.get("TROVE_INSTANCE_PATH", "").strip()
+    return str(Path(configured).resolve()) if configured else None
+
+
 def _project_root() -> Any:
     return Path(__file__).resolve().parent.parent
 
@@ -131,7 +150,6 @@ def _configure_logging(app: Flask) -> None:
     logger.setLevel(logging.INFO)
 
 
-@event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """Turn on foreign keys and write-ahead logging for SQLite connections."""
     if isinstance(dbapi_connection, sqlite3.Connection):

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from trove.extensions import db
 from trove.files import copy_storage, get_storage
-from trove.media.storage import _TMP_SUFFIX, LocalStorage
+from trove.media.storage import TMP_SUFFIX, LocalStorage
 from trove.timeutil import utcnow
 
 FORMAT = 1
@@ -166,7 +166,7 @@ def _load_database(source: Path, name: str) -> None:
 
 def _ignore_temp(_folder: str, names: list[str]) -> set[str]:
     # Half-written files a crash left (dot names ending in the storage's temp suffix).
-    return {n for n in names if n.startswith(".") and n.endswith(_TMP_SUFFIX)}
+    return {n for n in names if n.startswith(".") and n.endswith(TMP_SUFFIX)}
 
 
 def _count_files(root: Path) -> int:
@@ -186,7 +186,7 @@ def _replace_tree(source: Path, target: Path) -> None:
 
 def _write_private(path: Path, data: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + _TMP_SUFFIX)
+    tmp = path.with_name(path.name + TMP_SUFFIX)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(data)

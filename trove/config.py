@@ -14,6 +14,7 @@ from flask import Flask
 #: Every setting Trove reads, with its default. README.md documents each one.
 DEFAULTS: dict[str, Any] = {
     # Core
+    "INSTANCE_PATH": None,  # env only (TROVE_INSTANCE_PATH), read by create_app
     "SECRET_KEY": None,  # generated into the instance folder on first run
     "DATABASE_URL": None,  # default: SQLite file in the instance folder
     "REDIS_URL": None,  # unset: jobs run in-process
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_RESET_MAX_AGE": 3600,  # seconds
     "SIGNIN_LINK_MAX_AGE": 900,  # seconds an e-mailed sign-in link works (once)
     "EMAIL_CHANGE_MAX_AGE": 86400,  # seconds a link confirming a new e-mail address works
+    "SIGNUP_CONFIRM_MAX_AGE": 86400,  # seconds the link that finishes a sign-up works (once)
     "INVITATION_MAX_AGE_DAYS": 7,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN": "10 per minute;50 per hour",  # failed sign-ins per address
@@ -75,6 +77,19 @@ DEFAULTS: dict[str, Any] = {
     "PAYOUT_FOUR_EYES": False,  # a batch must be approved by someone other than its preparer
     # Serving images behind a proxy: "" | "nginx" (X-Accel-Redirect) | "sendfile" (X-Sendfile)
     "IMAGE_OFFLOAD": "",
+    # Compression (Flask-Compress) of text answers: pages, fragments, CSS, JS, JSON. Images
+    # and archives are compressed already and keep their bytes. Streamed answers are left
+    # alone (trove.static buffers the small static files so that they are compressed too).
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+    ],
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_STREAMS": False,
 }
 
 #: BASE_URL when mail is only logged (or kept in memory): the address ``scripts/serve.sh`` uses.

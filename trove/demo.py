@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from trove.accounts import service as accounts
 from trove.accounts.models import Role, User
 from trove.projects import service as projects
+from trove.projects import team as teams
 from trove.projects.models import Project, TeamRole
 
 
@@ -38,7 +39,7 @@ def _demo_project(owner: User, admin: User, reviewer: User) -> Project:
             "deadline": date.today() + timedelta(days=60),
         },
     )
-    projects.add_member(project, owner, reviewer, TeamRole.REVIEWER)
+    teams.add_member(project, owner, reviewer, TeamRole.REVIEWER)
     projects.confirm_rules(project, owner)
     projects.submit_project(project, owner)
     projects.publish_project(project, admin)

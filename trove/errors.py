@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from trove.media.errors import StorageUnavailable
 from trove.security import safe_next
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,9 @@ MESSAGES = {
     ),
 }
 
+
+#: How long a client is asked to wait when a dependency (the file store) is down.
+RETRY_AFTER_SECONDS = 30
 
 #: What a person sees when a form's CSRF token is missing, stale or from another session
 #: (Flask-WTF's own words, "The CSRF token is invalid.", mean nothing to them).
@@ -117,7 +121,18 @@ def handle_unexpected(error: Exception) -> Response:
     return _render_error(InternalServerError.code)
 
 
+def handle_storage_unavailable(error: StorageUnavailable) -> Response:
+    """Answer 503 (try again) when the file store is down or refuses our credentials."""
+    log.warning(
+        "file store unavailable on %s %s: %r", request.method, request.path, error.__cause__
+    )
+    response = _render_error(503, f"{error} Please try again in a few minutes.")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers on ``app``."""
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(StorageUnavailable, handle_storage_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -39,6 +40,7 @@ def enum_column(cls: type[enum.Enum], *, length: int, **kwargs: Any) -> MappedCo
 
 
 db = SQLAlchemy(model_class=Base)
+compress = Compress()
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -184,9 +184,16 @@ def format_money(minor: int | None, currency: str) -> str:
 
 
 @contextmanager
+def in_locale(code: str | None) -> Iterator[None]:
+    """Render text in the language ``code`` (English when it is none Trove offers)."""
+    with force_locale(supported(code) or DEFAULT_LOCALE):
+        yield
+
+
+@contextmanager
 def in_locale_of(user: Any) -> Iterator[None]:
     """Render text (an e-mail, a notice) in ``user``'s language, whoever is acting."""
-    with force_locale(supported(getattr(user, "locale", None)) or DEFAULT_LOCALE):
+    with in_locale(getattr(user, "locale", None)):
         yield
 
 

@@ -3,12 +3,18 @@
 RQ alone leaves three holes this closes:
 
 * A worker killed mid-job (``kill -9``, a lost host) leaves its job ``running``. Each worker
-  writes a heartbeat row every few seconds; the sweep hands a running job whose worker has
-  stopped beating over at once, instead of after the job's timeout.
+  writes a heartbeat row every few seconds; every maintenance run of any worker hands a
+  running job whose worker has stopped beating over at once, instead of after the job's
+  timeout or at the next full sweep.
 * RQ's scheduler (retries, delayed jobs) runs in a child process that dies on a Redis blip
   and was only restarted every ten minutes. Maintenance here runs every few seconds, so it
   is restarted (under the same lock) soon after; the worker notes while it is alive, and
   the Health page goes red when that note is late.
+* RQ's scheduler holds a lock per queue for 61 s and renews it every second, so a worker
+  killed with its scheduler left the lock to a dead holder for a minute, and its restarted
+  worker waited that long (plus a maintenance interval) to schedule again. A lock not
+  renewed for SCHEDULER_LOCK_STALE_SECONDS is released (as Redis's own clock measures it)
+  and taken by the next maintenance run instead.
 * The periodic sweep no longer depends on that scheduler: it runs in the worker's own loop,
   once per interval across all workers (a Redis lock), and notes its last run.
 
@@ -20,13 +26,23 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask
+from redis import Redis
 from rq import Worker
+from rq.scheduler import RQScheduler
 
 from trove.extensions import db
-from trove.tasks import CURRENT_WORKER, HEARTBEAT_SECONDS, Heartbeat, beat, sweep_if_due
+from trove.tasks import (
+    CURRENT_WORKER,
+    HEARTBEAT_SECONDS,
+    Heartbeat,
+    beat,
+    hand_over_orphans,
+    sweep_if_due,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +51,29 @@ MAINTENANCE_SECONDS = 10
 #: RQ's worker TTL: a blocking wait for jobs lasts this minus 15 s, so maintenance runs
 #: at least that often.
 WORKER_TTL = 30
+#: A scheduler renews its locks every second (to a TTL of its interval + 60 s); one not
+#: renewed for this long belongs to a dead scheduler (a live one starved this long by a busy
+#: machine only loses its lock: RQ then drops the queue from it, and the taker schedules).
+SCHEDULER_LOCK_STALE_SECONDS = 15
+#: Delete a lock whose TTL shows it went unrenewed (atomic: a renewal cannot slip between).
+_RELEASE_STALE = """
+local ttl = redis.call('ttl', KEYS[1])
+if ttl >= 0 and ttl <= tonumber(ARGV[1]) then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def release_stale_scheduler_locks(
+    connection: Redis, queue_names: Iterable[str], lock_ttl: int
+) -> list[str]:
+    """Release the scheduler locks of ``queue_names`` that went unrenewed; return those."""
+    script = connection.register_script(_RELEASE_STALE)
+    longest = lock_ttl - SCHEDULER_LOCK_STALE_SECONDS
+    return [
+        name
+        for name in queue_names
+        if script(keys=[RQScheduler.get_locking_key(name)], args=[longest])
+    ]
 
 
 class TroveWorker(Worker):
@@ -79,13 +118,28 @@ class TroveWorker(Worker):
     # --- the loop -----------------------------------------------------------------------
 
     def run_maintenance_tasks(self) -> None:
-        """Restart a dead scheduler, clean RQ's registries, sweep when due."""
+        """Free a dead scheduler's locks, restart ours, clean RQ's registries, sweep when due."""
+        scheduler = self.scheduler
+        process = getattr(scheduler, "_process", None) if scheduler else None
+        if scheduler is not None and (process is None or not process.is_alive()):
+            released = release_stale_scheduler_locks(
+                self.connection, scheduler._queue_names, scheduler.interval + 60
+            )
+            if released:
+                log.warning(
+                    "worker %s: released the scheduler locks of %s (their holder stopped)",
+                    self.name,
+                    ", ".join(sorted(released)),
+                )
         super().run_maintenance_tasks()
         if self.beats_in_a_row < 2:
             # Just after a database outage other workers may not have beaten again yet:
             # sweeping now would take their running jobs for orphans.
             return
         try:
+            # A killed worker's job is handed over as soon as its death shows, at any
+            # worker's next maintenance run, not at the next full sweep (once a minute).
+            hand_over_orphans()
             if sweep_if_due(self.connection):
                 log.info("worker %s: swept", self.name)
         except Exception:

@@ -38,6 +38,10 @@ def test_account_journey_on_a_phone(live_server, phone, outbox):
     screenshot(page, "signup-error-phone")
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="Check your inbox").wait_for()
+    page.goto(base + _mailed_path(outbox, "/signup/confirm/"))
+    page.get_by_label("The password you chose").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Create my account").click()
     page.get_by_text("Welcome to Test Lab, Sam.").wait_for()
 
     # Edit the profile inline (htmx fragment).

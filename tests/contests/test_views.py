@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tests.conftest import login
 from tests.exports.conftest import build_lab
 from tests.factories import make_user
+from tests.signup import sign_up
 from trove.accounts.models import User
 from trove.contests import service
 from trove.contests.models import Contest
@@ -29,7 +30,7 @@ def world(app):
         contest = service.create_contest(
             lab.project,
             lab.owner,
-            service.ContestForm(
+            service.ContestTerms(
                 title="Spring draw",
                 prize="A $500 gift card",
                 rules="One entry per approved photo.",
@@ -141,16 +142,7 @@ def test_signing_up_with_a_referral_code_records_the_referrer(app, client, world
         referrer_id = referrer.id
     form = client.get(f"/signup?ref={code}").get_data(as_text=True)
     assert f'value="{code}"' in form
-    response = client.post(
-        "/signup",
-        data={
-            "email": "friend@example.org",
-            "display_name": "Friend",
-            "password": "correct horse battery",
-            "confirm": "correct horse battery",
-            "ref": code,
-        },
-    )
+    response = sign_up(client, "friend@example.org", "Friend", "correct horse battery", ref=code)
     assert response.status_code == 303, response.data[:300]
     with app.app_context():
         friend = db.session.scalar(select(User).where(User.email == "friend@example.org"))

@@ -150,6 +150,15 @@ def jpeg(
     )
 
 
+def phone_jpeg(image: Image.Image | None = None, **exif: object) -> bytes:
+    """Return a JPEG carrying what phones and editors write: EXIF (GPS, serials, owner),
+    ICC, XMP, extended XMP, IPTC, a comment, an MPF header and a second picture after EOI."""
+    data = jpeg(image, exif=exif_bytes(**exif), icc=icc_profile())  # type: ignore[arg-type]
+    mpf = segment(0xE2, b"MPF\x00" + b"MM\x00*" + b"\x00" * 40)
+    segments = (xmp_segment(), extended_xmp_segment(), iptc_segment(), comment_segment(), mpf)
+    return insert_after_soi(data, *segments) + jpeg(picture(64, 48, seed=5), exif=exif_bytes())
+
+
 def encode(image: Image.Image | None, fmt: str, **options: object) -> bytes:
     """Return ``image`` (a default picture) saved as ``fmt``; options set to None are left out."""
     image = image if image is not None else picture()

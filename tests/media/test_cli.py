@@ -72,3 +72,57 @@ def test_unwritable_output_is_a_one_line_error(tmp_path: Path) -> None:
     result = run(str(source), str(tmp_path / "missing-dir" / "out.jpg"))
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_many_inputs_go_into_a_folder_and_each_bad_one_is_one_line(tmp_path: Path) -> None:
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    good = {"a.jpg": samples.jpeg(exif=samples.exif_bytes()), "b.png": samples.png()}
+    for name, data in good.items():
+        (inputs / name).write_bytes(data)
+    (inputs / "bad.jpg").write_bytes(b"just text, renamed\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    names = ["a.jpg", "bad.jpg", "b.png"]
+    result = run(*[str(inputs / name) for name in names], "--out", str(out))
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(str(inputs / "bad.jpg"))
+    assert sorted(path.name for path in out.iterdir()) == ["a.jpg", "b.png"]
+    for name, data in good.items():
+        assert (out / name).read_bytes() == strip_metadata(data)
+
+
+def test_two_arguments_without_a_folder_are_input_and_output_only(tmp_path: Path) -> None:
+    source = tmp_path / "in.jpg"
+    source.write_bytes(samples.jpeg())
+    result = run(str(source), str(source), str(tmp_path / "third.jpg"))
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_command_and_the_media_package_load_without_flask(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    source = tmp_path / "in.jpg"
+    source.write_bytes(samples.jpeg(exif=samples.exif_bytes()))
+    code = (
+        "import sys; sys.argv = ['strip-metadata', *sys.argv[1:]];"
+        "import trove.media.cli as cli\n"
+        "try:\n    cli.strip_metadata_command()\n"
+        "except SystemExit as done:\n"
+        "    loaded = sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'sqlalchemy'})\n"
+        "    print(done.code, loaded)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(source), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.stdout.strip() == "0 []", result.stderr
+    assert (tmp_path / "out" / "in.jpg").exists()

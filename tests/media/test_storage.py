@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import socket
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -16,7 +17,14 @@ from typing import Any
 import pytest
 
 from trove.files import copy_storage, storage_from_url
-from trove.media import FileTooLarge, LocalStorage, MediaError, Storage, StorageFull
+from trove.media import (
+    FileTooLarge,
+    LocalStorage,
+    MediaError,
+    Storage,
+    StorageFull,
+    StorageUnavailable,
+)
 from trove.media.s3 import S3Storage
 
 
@@ -328,7 +336,11 @@ def test_listing_skips_objects_of_no_known_shape(storage: Storage) -> None:
         storage.put_object("quarantine/README", [b""])
 
 
-def test_s3_sweep_aborts_unfinished_uploads(s3_server: Any) -> None:
+def test_s3_sweep_aborts_unfinished_uploads(
+    s3_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Form parts wait in the system's temporary folder, shared with every other process.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     settings = s3_server.settings()
     storage = storage_from_url(settings["STORAGE_URL"], settings)
     assert isinstance(storage, S3Storage)
@@ -359,7 +371,7 @@ def test_copy_verifies_and_resumes(storage: Storage, tmp_path: Path) -> None:
     assert copy_storage(storage, target).copied == []  # idempotent
 
 
-def test_an_unreachable_s3_store_is_reported_as_no_room(tmp_path: Path) -> None:
+def test_an_unreachable_s3_store_is_unavailable_not_full(tmp_path: Path) -> None:
     import boto3
     from botocore.config import Config
 
@@ -375,8 +387,27 @@ def test_an_unreachable_s3_store_is_reported_as_no_room(tmp_path: Path) -> None:
         config=Config(retries={"max_attempts": 1}, connect_timeout=2),
     )
     storage = S3Storage("trove", client=client)
-    with pytest.raises(StorageFull, match="cannot take this file"):
+    with pytest.raises(StorageUnavailable, match="cannot be reached"):
         storage.save_quarantine(io.BytesIO(b"photo"), max_bytes=10)
+    with pytest.raises(StorageUnavailable):
+        storage.object_info("quarantine/" + "a" * 43)
+
+
+@pytest.mark.parametrize(
+    ("code", "raised"),
+    [("XMinioStorageFull", StorageFull), ("QuotaExceeded", StorageFull),
+     ("AccessDenied", StorageUnavailable), ("InvalidAccessKeyId", StorageUnavailable),
+     ("SignatureDoesNotMatch", StorageUnavailable), ("ServiceUnavailable", StorageUnavailable)],
+)  # fmt: skip
+def test_a_store_out_of_room_is_full_and_any_other_refusal_unavailable(
+    code: str, raised: type[Exception]
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from trove.media.s3 import reachable
+
+    with pytest.raises(raised), reachable():
+        raise ClientError({"Error": {"Code": code, "Message": "no"}}, "PutObject")
 
 
 def test_s3_archives_stream_in_parts_with_flat_memory(s3_server: Any) -> None:

@@ -79,6 +79,8 @@ def test_ids_are_stable_and_reversible():
     assert sender_batch_id_for(1234567, prefix="lab2") == "lab2-batch-1234567"
     assert sender_item_id_for(7) == "trove-item-7"
     assert item_id_from_sender_item_id("trove-item-7") == 7
+    assert item_id_from_sender_item_id("trove-item-7-0a1b2c3d") == 7
+    assert item_id_from_sender_item_id("trove-item-7-") is None
     assert item_id_from_sender_item_id("other-item-7") is None
     assert item_id_from_sender_item_id("trove-item-07") is None
     assert item_id_from_sender_item_id(None) is None

@@ -246,3 +246,63 @@ def test_a_prepared_batch_keeps_the_paypal_address_it_was_prepared_with(manual_c
     db.session.commit()
     upload = exports.manual_upload_csv(batch)  # what finance pays through PayPal
     assert "old@pay.example" in upload and "new@pay.example" not in upload
+
+
+def _pay_and_count_statements(team, paypal) -> int:
+    """Send the project's payable earnings to PayPal; return the statements of settling."""
+    from sqlalchemy import event
+
+    from trove.payouts.jobs import refresh_payout_batch
+
+    [batch] = service.prepare_batch(team.project, team.finance)
+    service.approve_batch(batch, team.finance)
+    service.send_batch(batch, team.finance)
+    db.session.commit()
+    paypal.advance(2)
+    seen = [0]
+
+    def count(*args: object) -> None:
+        seen[0] += 1
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        refresh_payout_batch(batch.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return seen[0]
+
+
+def test_settling_a_batch_tells_each_contributor_once_in_set_based_statements(
+    paypal_ctx, paypal, outbox, caplog
+):
+    from tests.factories import make_processed_submission, make_user
+
+    paypal.outcomes["lost@pay.example"] = "RETURNED"
+    team = build_team({"a@pay.example": 1, "lost@pay.example": 1})
+    small = _pay_and_count_statements(team, paypal)
+    photos = {f"p{n}@pay.example": n % 3 + 1 for n in range(8)}
+    people = []
+    for n, (email, count) in enumerate(photos.items()):
+        person = make_user(name=f"Newcomer {n}", paypal_email=email)
+        people.append(person)
+        for _ in range(count):
+            approve_submission(make_processed_submission(team.project, person), team.reviewer)
+            db.session.commit()
+    outbox.clear()
+    large = _pay_and_count_statements(team, paypal)
+    # The statements do not grow with the number of payments (no INSERT or UPDATE per item).
+    assert large == small
+    for person in people:
+        [note] = [n for n in _notes(person) if n.kind == "payout"]
+        count = photos[person.paypal_email]
+        assert f"You were paid ${1.5 * count:.2f} through PayPal for {count} photo" in note.text
+    # The returned payment went back to payable, was sent again and came back again.
+    lost = [n for n in _notes(team.contributors[1]) if n.kind == "payout"]
+    assert len(lost) == 2 and "Your payment of $1.50" in lost[-1].text
+    assert "did not reach you" in lost[-1].text
+    # Only the payment that did not arrive is e-mailed.
+    assert [m["To"] for m in outbox] == [team.contributors[1].email]
+    assert outbox[0]["Subject"] == "Your payment could not be delivered"
+    # Every earning moved with its item: no mismatch was reported.
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text

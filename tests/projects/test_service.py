@@ -12,6 +12,7 @@ from trove.errors import DomainError
 from trove.extensions import db
 from trove.money import MoneyError, format_money, parse_money
 from trove.projects import service
+from trove.projects import team as teams
 from trove.projects.models import BriefVersion, ProjectStatus, TeamRole
 
 
@@ -198,14 +199,14 @@ def test_team_keeps_an_owner(app_ctx):
     owner_member = project.members[0]
     owner = owner_member.user
     with pytest.raises(DomainError, match="at least one owner"):
-        service.remove_member(project, owner, owner_member)
+        teams.remove_member(project, owner, owner_member)
     with pytest.raises(DomainError, match="at least one owner"):
-        service.change_member_role(project, owner, owner_member, TeamRole.VIEWER)
+        teams.change_member_role(project, owner, owner_member, TeamRole.VIEWER)
     colleague = make_user(Role.LAB_MEMBER)
-    member = service.add_member(project, owner, colleague, TeamRole.REVIEWER)
+    member = teams.add_member(project, owner, colleague, TeamRole.REVIEWER)
     with pytest.raises(DomainError, match="already on the team"):
-        service.add_member(project, owner, colleague, TeamRole.VIEWER)
+        teams.add_member(project, owner, colleague, TeamRole.VIEWER)
     with pytest.raises(DomainError, match="No lab member uses that address"):
-        service.add_member(project, owner, make_user(), TeamRole.VIEWER)
-    service.change_member_role(project, owner, member, TeamRole.OWNER)
-    service.change_member_role(project, owner, owner_member, TeamRole.VIEWER)
+        teams.add_member(project, owner, make_user(), TeamRole.VIEWER)
+    teams.change_member_role(project, owner, member, TeamRole.OWNER)
+    teams.change_member_role(project, owner, owner_member, TeamRole.VIEWER)

@@ -305,6 +305,8 @@ def test_team_management(app, client, projects):
         headers=HX,
     )
     assert unknown.status_code == 422 and b"No lab member uses that address" in unknown.data
+    # Nothing tells a contributor's address from an unknown one (nor shows a name).
+    assert refused.data.replace(b"public@", b"ghost@") == unknown.data
     page = client.get(f"/projects/{project_id}/team").data
     assert b"colleague@example.org" in page
 

@@ -18,7 +18,7 @@ from trove.contests import service as contests
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.payouts.models import Earning
-from trove.projects import service as projects
+from trove.projects import team as teams
 from trove.projects.models import TeamRole
 from trove.review import service
 from trove.review.rules import can_decide
@@ -35,7 +35,7 @@ def _contributor_joins_team(project, role: str = "reviewer"):
     person = make_user()
     photo = make_submission(project, person)
     person.role = Role.LAB_MEMBER
-    projects.add_member(project, project.members[0].user, person, TeamRole(role))
+    teams.add_member(project, project.members[0].user, person, TeamRole(role))
     db.session.commit()
     return person, photo
 
@@ -120,7 +120,7 @@ def test_team_members_past_and_present_never_win_and_self_approvals_earn_no_entr
         update(Submission).where(Submission.id == legacy_photo.id).values(reviewed_by_id=legacy.id)
     )
     member = next(m for m in project.members if m.user_id == former.id)
-    projects.remove_member(project, owner, member)
+    teams.remove_member(project, owner, member)
     db.session.commit()
 
     contest = make_contest(project, owner, winner_count=5)

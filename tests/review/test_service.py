@@ -7,7 +7,13 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import add_team_member, make_project, make_submission, make_user
+from tests.factories import (
+    add_team_member,
+    make_project,
+    make_submission,
+    make_user,
+    recounted_statuses,
+)
 from trove.accounts.models import Role
 from trove.errors import DomainError
 from trove.extensions import db
@@ -15,6 +21,7 @@ from trove.payouts.models import Earning, EarningStatus
 from trove.projects.models import Project, ProjectStatus
 from trove.review import service
 from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.spots import status_counts
 
 
 def _earnings() -> int:
@@ -204,4 +211,62 @@ def test_concurrent_approvals_create_one_earning(make_app, tmp_path):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Earning)) == 1
         assert db.session.get(Project, project_id).approved_count == 1
+        assert status_counts(project_id) == recounted_statuses(project_id)
     assert outcomes.count("ok") == 1
+
+
+def test_status_counters_stay_exact_under_racing_decisions_and_withdrawals(make_app):
+    """Reviewers approve, decline and undo while the contributor withdraws, all at once."""
+    from trove.accounts.models import User
+    from trove.consent.service import request_withdrawal
+
+    app = make_app()
+    with app.app_context():
+        project = make_project(target_count=100)
+        contributor = make_user(email="sam@example.org")
+        ids = [make_submission(project, contributor).id for _ in range(8)]
+        project_id, owner_id, contributor_id = (
+            project.id,
+            project.members[0].user_id,
+            contributor.id,
+        )
+    barrier = threading.Barrier(4)
+    errors: list[str] = []
+
+    def act(work) -> None:
+        with app.app_context():
+            owner = db.session.get(User, owner_id)
+            barrier.wait()
+            for submission_id in ids:
+                submission = db.session.get(Submission, submission_id)
+                try:
+                    work(submission, owner)
+                    db.session.commit()
+                except DomainError:
+                    db.session.rollback()
+                except Exception as error:  # a lock refused (SQLite) or a deadlock victim
+                    db.session.rollback()
+                    errors.append(type(error).__name__)
+            db.session.remove()
+
+    def withdraw(submission, owner) -> None:
+        if submission.id % 2:
+            request_withdrawal([submission], db.session.get(User, contributor_id))
+
+    works = [
+        lambda s, owner: service.approve_submission(s, owner),
+        lambda s, owner: service.reject_submission(s, owner, "blurry", None),
+        lambda s, owner: service.reset_submission(s, owner),
+        withdraw,
+    ]
+    threads = [threading.Thread(target=act, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        counts = recounted_statuses(project_id)
+        assert status_counts(project_id) == counts, errors
+        assert sum(counts.values()) == len(ids)
+        active = counts["processing"] + counts["pending_review"] + counts["approved"]
+        assert db.session.get(Project, project_id).active_count == active

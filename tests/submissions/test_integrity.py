@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import make_project, make_user
+from tests.factories import make_project, make_user, recounted_statuses
 from tests.images import photo
 from tests.submissions.live import (
     post_raw,
@@ -27,6 +27,7 @@ from tests.submissions.live import (
 from trove.extensions import db
 from trove.projects.models import Project
 from trove.submissions.models import ProjectContributor, Submission
+from trove.submissions.spots import status_counts
 
 BOUNDARY = "----troveintegrity"
 
@@ -127,6 +128,7 @@ def _counters(project_id: int, user_id: int) -> tuple[int, int, int]:
             ProjectContributor.contributor_id == user_id,
         )
     )
+    assert status_counts(project_id) == recounted_statuses(project_id)
     return rows, active, mine
 
 

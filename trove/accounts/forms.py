@@ -74,6 +74,16 @@ class SignupForm(FlaskForm):
     ref = HiddenField(validators=[Optional(), Length(max=16)])  # a referral code, if any
 
 
+class ConfirmSignupForm(FlaskForm):
+    """Finish a sign-up from its e-mailed link with the password chosen then."""
+
+    password = PasswordField(
+        "The password you chose",
+        validators=[DataRequired(message="Enter the password you chose."), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
 class LoginForm(FlaskForm):
     """Sign in."""
 

@@ -5,7 +5,6 @@ Functions flush but never commit; the view that calls one commits.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -14,14 +13,11 @@ from sqlalchemy import select
 
 from trove.accounts.models import Invitation, Role, User
 from trove.accounts.service import find_user_by_email, normalise_email
+from trove.accounts.sessions import hash_token
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.timeutil import utcnow
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invite_lab_member(inviter: User, email: str) -> tuple[Invitation, str]:
@@ -45,7 +41,7 @@ def invite_lab_member(inviter: User, email: str) -> tuple[Invitation, str]:
     days = int(current_app.config["INVITATION_MAX_AGE_DAYS"])
     invitation = Invitation(
         email=email,
-        token_hash=_token_hash(token),
+        token_hash=hash_token(token),
         invited_by_id=inviter.id,
         created_at=now,
         expires_at=now + timedelta(days=days),
@@ -59,7 +55,7 @@ def invite_lab_member(inviter: User, email: str) -> tuple[Invitation, str]:
 def find_invitation(token: str) -> Invitation:
     """Return the pending invitation for ``token``; raise DomainError otherwise."""
     invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == _token_hash(token))
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
     )
     if invitation is None:
         raise DomainError("This invitation link is not valid.")

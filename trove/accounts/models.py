@@ -140,3 +140,20 @@ class UserSession(db.Model):
     ip_address: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)  # updated every few minutes
+
+
+class SignupRequest(db.Model):
+    """A sign-up waiting for its address to be confirmed; no account exists until then."""
+
+    __tablename__ = "signup_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the link's
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(80))
+    referral_code: Mapped[str | None] = mapped_column(String(16))
+    next_url: Mapped[str | None] = mapped_column(String(500))  # a local path, checked again
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    confirmed_at: Mapped[datetime | None]

@@ -48,37 +48,6 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def sign_up(email: str, password: str, display_name: str) -> User | None:
-    """Create a contributor account, or (address taken) e-mail its owner and return None.
-
-    Both answers look the same to whoever signs up, so sign-up does not reveal who has an
-    account; the owner of the address learns that someone tried.
-    """
-    existing = find_user_by_email(email)
-    lab = current_app.config["LAB_NAME"]
-    if existing is None:
-        user = create_user(email, password, display_name)
-        send_mail(
-            user.email,
-            f"Welcome to {lab}",
-            f"Hello {user.display_name},\n\nYour {lab} account is ready. Sign in at "
-            f"{site_url(local_url('accounts.login_form'))}\n",
-        )
-        return user
-    hash_password(password)  # the same work as a real sign-up, so timing tells nothing
-    if existing.active:
-        send_mail(
-            existing.email,
-            f"Someone tried to sign up to {lab} with your address",
-            f"Hello {existing.display_name},\n\nSomeone tried to create a {lab} account with "
-            f"this e-mail address, which already has one. If it was you, sign in here:\n\n"
-            f"{site_url(local_url('accounts.login_form'))}\n\nForgot your password? Reset it "
-            f"here:\n\n{site_url(local_url('accounts.forgot_password_form'))}\n\n"
-            f"If it was not you, ignore this message; your account is unchanged.\n",
-        )
-    return None
-
-
 def create_user(
     email: str, password: str, display_name: str, role: Role = Role.CONTRIBUTOR
 ) -> User:
@@ -97,6 +66,14 @@ def create_user(
     return user
 
 
+def password_matches(password_hash: str, password: str) -> bool:
+    """Return whether ``password`` is the one ``password_hash`` was made from."""
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def _verify(user: User | None, password: str) -> bool:
     """Return whether ``password`` is ``user``'s (spending the same time when no user)."""
     hasher = _hasher()
@@ -107,9 +84,7 @@ def _verify(user: User | None, password: str) -> bool:
         with contextlib.suppress(VerificationError):
             hasher.verify(_DUMMY_HASH_CACHE[key], password)
         return False
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+    if not password_matches(user.password_hash, password):
         return False
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
@@ -180,6 +155,22 @@ def make_reset_token(user: User) -> str:
     """Return a signed, expiring, single-use password-reset token for ``user``."""
     # The password's fingerprint is part of it: once the password changes, the link is spent.
     return _dumps("password-reset", {"u": user.id, "p": _fingerprint(user.password_hash)})
+
+
+def send_password_reset(email: str) -> None:
+    """E-mail a password-reset link if ``email`` has an active account."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    link = site_url(local_url("accounts.reset_password_form", token=make_reset_token(user)))
+    minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE"]) // 60
+    send_mail(
+        user.email,
+        f"Reset your {current_app.config['LAB_NAME']} password",
+        f"Hello {user.display_name},\n\nSomeone (hopefully you) asked to reset the password "
+        f"of this account. Open this link within {minutes} minutes to choose a new one:\n\n"
+        f"{link}\n\nIf you did not ask, ignore this message; your password stays as it is.\n",
+    )
 
 
 def user_for_reset_token(token: str) -> User:

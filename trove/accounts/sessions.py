@@ -25,7 +25,8 @@ from trove.timeutil import utcnow
 SEEN_EVERY = timedelta(minutes=5)
 
 
-def _hash(token: str) -> str:
+def hash_token(token: str) -> str:
+    """Return the SHA-256 of a secret token, the form stored (a leaked row is no key)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -35,7 +36,7 @@ def begin_session(user: User) -> UserSession:
     now = utcnow()
     row = UserSession(
         user_id=user.id,
-        token_hash=_hash(token),
+        token_hash=hash_token(token),
         user_agent=(request.user_agent.string or "")[:255],
         ip_address=(request.remote_addr or "")[:45] or None,
         created_at=now,
@@ -116,7 +117,7 @@ def load_user(token: str) -> User | None:
     found = db.session.execute(
         select(User, UserSession)
         .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == _hash(token))
+        .where(UserSession.token_hash == hash_token(token))
     ).first()
     if found is None:
         return None

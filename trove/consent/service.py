@@ -25,10 +25,12 @@ from trove.files import get_storage
 from trove.notifications.models import Notification
 from trove.notifications.service import notify
 from trove.payouts.models import PAYABLE, Earning, EarningStatus
-from trove.projects.models import Capability, Project, ProjectExample, ProjectMember, ProjectStatus
+from trove.projects.models import Capability, Project, ProjectMember, ProjectStatus
 from trove.projects.service import team_holding
 from trove.security import local_url
 from trove.submissions import spots
+from trove.submissions.blurring import stored_file_needed
+from trove.submissions.jobs import settle_blur_after_decision
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.timeutil import utcnow
 
@@ -93,6 +95,7 @@ def request_withdrawal(submissions: list[Submission], user: User) -> int:
             project_id=submission.project_id,
             previous_status=was.value,
         )
+        settle_blur_after_decision(submission)  # its unblurred copy goes at once
         by_project.setdefault(submission.project_id, []).append(submission)
     db.session.flush()
     for photos in by_project.values():
@@ -105,23 +108,6 @@ def request_withdrawal(submissions: list[Submission], user: User) -> int:
 
 
 # --- purging stored files -------------------------------------------------------------------
-
-
-def _still_needed(key: str, except_ids: set[int]) -> bool:
-    """Return whether a stored file is also the file of another kept photo or an example."""
-    shared = db.session.scalar(
-        select(func.count())
-        .select_from(Submission)
-        .where(
-            Submission.storage_key == key,
-            Submission.id.not_in(except_ids),
-            Submission.purge_after.is_(None),
-        )
-    )
-    example = db.session.scalar(
-        select(func.count()).select_from(ProjectExample).where(ProjectExample.storage_key == key)
-    )
-    return bool(shared or example)
 
 
 def purge_due(limit: int = 500) -> int:
@@ -148,15 +134,17 @@ def purge_due(limit: int = 500) -> int:
     storage = get_storage()
     ids = {s.id for s in due}
     for submission in due:
-        if submission.quarantine_name:
-            storage.delete_quarantine(submission.quarantine_name)
+        for name in (submission.quarantine_name, submission.unblurred_name):
+            if name:
+                storage.delete_quarantine(name)
         key = submission.storage_key
-        if key and not _still_needed(key, ids):
+        if key and not stored_file_needed(key, ids):
             storage.delete_original(key)  # and every thumbnail
     for submission in due:
         submission.purged_at = now
         submission.storage_key = None
         submission.quarantine_name = None
+        submission.unblurred_name = None
         record_event(None, "submission.purged", submission, project_id=submission.project_id)
     db.session.commit()
     return len(due)

@@ -33,7 +33,8 @@ from trove.extensions import db
 from trove.i18n import format_datetime, in_locale_of
 from trove.notifications.service import notify
 from trove.projects.models import Capability, Project
-from trove.projects.service import can, team_ever
+from trove.projects.service import can
+from trove.projects.team import team_ever
 from trove.review.rules import decided_by_someone_else
 from trove.security import local_url
 from trove.submissions.models import Submission, SubmissionStatus
@@ -54,58 +55,58 @@ def commitment_for(seed: str) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()
 
 
-@dataclass
-class ContestForm:
-    """What an owner fills in to start a contest (validated by :func:`create_contest`)."""
+@dataclass(frozen=True)
+class ContestTerms:
+    """What a contest promises: its name, prize, rules, window, winners and referral bonus."""
 
-    title: str = ""
-    prize: str = ""
-    rules: str = ""
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    title: str
+    prize: str
+    rules: str
+    starts_at: datetime | None
+    ends_at: datetime | None
     winner_count: int = 1
     referral_bonus: int = 0
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def validate(self) -> None:
-        """Fill ``errors`` with a message per bad field."""
-        self.errors.clear()
-        if not self.title.strip() or len(self.title) > 120:
-            self.errors["title"] = _("Give the contest a name (up to %(max)s characters).", max=120)
-        if not self.prize.strip() or len(self.prize) > 200:
-            self.errors["prize"] = _("Describe the prize (up to %(max)s characters).", max=200)
-        if not self.rules.strip():
-            self.errors["rules"] = _("Write the rules contributors agree to by taking part.")
-        if self.starts_at is None:
-            self.errors.setdefault("starts_at", _("Choose when the contest starts."))
-        if self.ends_at is None:
-            self.errors.setdefault("ends_at", _("Choose when the contest ends."))
-        elif self.starts_at is not None and self.ends_at <= self.starts_at:
-            self.errors["ends_at"] = _("The contest must end after it starts.")
-        if not 1 <= self.winner_count <= MAX_WINNERS:
-            self.errors["winner_count"] = _("Draw between 1 and %(max)s winners.", max=MAX_WINNERS)
-        if not 0 <= self.referral_bonus <= MAX_BONUS:
-            self.errors["referral_bonus"] = _(
-                "A referral can earn 0 to %(max)s entries.", max=MAX_BONUS
-            )
 
 
-def create_contest(project: Project, actor: User, form: ContestForm) -> Contest:
+def contest_problems(terms: ContestTerms) -> dict[str, str]:
+    """Return a message for each field whose terms cannot start a contest (empty: none)."""
+    problems: dict[str, str] = {}
+    if not terms.title.strip() or len(terms.title) > 120:
+        problems["title"] = _("Give the contest a name (up to %(max)s characters).", max=120)
+    if not terms.prize.strip() or len(terms.prize) > 200:
+        problems["prize"] = _("Describe the prize (up to %(max)s characters).", max=200)
+    if not terms.rules.strip():
+        problems["rules"] = _("Write the rules contributors agree to by taking part.")
+    if terms.starts_at is None:
+        problems["starts_at"] = _("Choose when the contest starts.")
+    if terms.ends_at is None:
+        problems["ends_at"] = _("Choose when the contest ends.")
+    elif terms.starts_at is not None and terms.ends_at <= terms.starts_at:
+        problems["ends_at"] = _("The contest must end after it starts.")
+    if not 1 <= terms.winner_count <= MAX_WINNERS:
+        problems["winner_count"] = _("Draw between 1 and %(max)s winners.", max=MAX_WINNERS)
+    if not 0 <= terms.referral_bonus <= MAX_BONUS:
+        problems["referral_bonus"] = _("A referral can earn 0 to %(max)s entries.", max=MAX_BONUS)
+    return problems
+
+
+def create_contest(project: Project, actor: User, terms: ContestTerms) -> Contest:
     """Start a contest and publish the commitment to its draw's seed."""
     _require_manager(actor, project)
-    form.validate()
-    if form.errors:
-        raise DomainError(next(iter(form.errors.values())), status=422)
+    problems = contest_problems(terms)
+    if problems:
+        field_name, message = next(iter(problems.items()))
+        raise DomainError(message, field=field_name, status=422)
     seed = secrets.token_hex(32)
     contest = Contest(
         project_id=project.id,
-        title=form.title.strip(),
-        prize=form.prize.strip(),
-        rules=form.rules.strip(),
-        starts_at=form.starts_at,
-        ends_at=form.ends_at,
-        winner_count=form.winner_count,
-        referral_bonus=form.referral_bonus,
+        title=terms.title.strip(),
+        prize=terms.prize.strip(),
+        rules=terms.rules.strip(),
+        starts_at=terms.starts_at,
+        ends_at=terms.ends_at,
+        winner_count=terms.winner_count,
+        referral_bonus=terms.referral_bonus,
         created_by_id=actor.id,
         seed=seed,
         seed_commitment=commitment_for(seed),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -11,14 +10,15 @@ from flask_login import current_user, login_required
 
 from trove.accounts.service import referral_code_for
 from trove.contests import service
+from trove.contests.forms import ContestForm
 from trove.contests.models import Contest, ContestStatus, ContestWinner
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.formdata import form_int
 from trove.htmx import apply_change, redirect_after_change, render
 from trove.identity import can_identify_contributors
 from trove.mail import site_url
 from trove.projects.access import load_project
+from trove.projects.forms import show_refusal
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
 from trove.security import get_or_404
@@ -33,30 +33,6 @@ def open_contests(project: Project) -> list[Contest]:
     return [c for c in service.contests_of(project) if c.status is ContestStatus.OPEN]
 
 
-def _datetime(name: str, errors: dict[str, str]) -> datetime | None:
-    raw = request.form.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return datetime.fromisoformat(raw).replace(tzinfo=None, second=0, microsecond=0)
-    except ValueError:
-        errors[name] = _("Enter a date and time.")
-        return None
-
-
-def _contest_form(errors: dict[str, str]) -> service.ContestForm:
-    """Read the contest form; dates that do not parse go into ``errors``."""
-    return service.ContestForm(
-        title=request.form.get("title", ""),
-        prize=request.form.get("prize", ""),
-        rules=request.form.get("rules", ""),
-        starts_at=_datetime("starts_at", errors),
-        ends_at=_datetime("ends_at", errors),
-        winner_count=form_int("winner_count", 1),
-        referral_bonus=form_int("referral_bonus", 0),
-    )
-
-
 @bp.get("/projects/<int:project_id>/contests")
 @login_required
 def project_contests(project_id: int) -> Response:
@@ -66,7 +42,7 @@ def project_contests(project_id: int) -> Response:
         "contests/project.html",
         project=project,
         contests=service.contests_of(project),
-        form=service.ContestForm(),
+        form=ContestForm(),
         can_manage=can(current_user, project, Capability.MANAGE),
     )
 
@@ -76,28 +52,33 @@ def project_contests(project_id: int) -> Response:
 def create(project_id: int) -> Response:
     """Start a contest (its seed's commitment is published at once)."""
     project = load_project(project_id, Capability.MANAGE)
-    errors: dict[str, str] = {}
-    form = _contest_form(errors)
+    form = ContestForm()
+    if not form.validate_on_submit():
+        return _contest_form(project, form, 422)
 
     def refused(error: DomainError) -> Response:
-        form.errors.update(errors)
-        return render(
-            "contests/project.html",
-            block="form",
-            status=error.status,
-            project=project,
-            contests=service.contests_of(project),
-            form=form,
-            can_manage=True,
-        )
+        show_refusal(form, error)
+        return _contest_form(project, form, error.status)
 
     return apply_change(
-        lambda: service.create_contest(project, current_user, form),
+        lambda: service.create_contest(project, current_user, form.terms()),
         done=lambda contest: redirect_after_change(
             url_for("contests.contest", contest_id=contest.id),
             flash=_("Contest started. Its draw's commitment is published on its page."),
         ),
         on_error=refused,
+    )
+
+
+def _contest_form(project: Project, form: ContestForm, status: int) -> Response:
+    return render(
+        "contests/project.html",
+        block="form",
+        status=status,
+        project=project,
+        contests=service.contests_of(project),
+        form=form,
+        can_manage=True,
     )
 
 

@@ -92,6 +92,10 @@ def write_archive(
                         "brief_version": brief_numbers.get(submission.brief_version_id),
                         "licence_sha256": submission.licence_hash,
                         "approved_at": iso_utc(submission.reviewed_at),
+                        # Bystander blur: whether, and how many areas (never where: the
+                        # coordinates would point at the faces).
+                        "blurred": submission.blur_regions > 0,
+                        "blurred_regions": submission.blur_regions,
                     },
                     sort_keys=True,
                 ).encode()

@@ -12,7 +12,7 @@ from trove.exports.models import DatasetItem, DatasetVersion
 from trove.extensions import db
 from trove.money import format_money
 from trove.payouts.models import Earning, EarningStatus
-from trove.projects.models import BriefVersion
+from trove.projects.models import BriefVersion, PeoplePolicy
 from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
 from trove.timeutil import iso_utc
 
@@ -30,6 +30,8 @@ class Stats:
         self.formats: set[str] = set()
         self.first: Any = None
         self.last: Any = None
+        self.blurred = 0  # photos with blurred areas
+        self.blurred_regions = 0
 
     def add(self, item: DatasetItem, submission: Submission) -> None:
         """Count one photo written into the zip."""
@@ -38,6 +40,8 @@ class Stats:
         self.contributors.add(item.pseudonym)
         self.splits[item.split.value] = self.splits.get(item.split.value, 0) + 1
         self.formats.add(MIMETYPES[item.path.rsplit(".", 1)[-1]])
+        self.blurred += submission.blur_regions > 0
+        self.blurred_regions += submission.blur_regions
         moment = submission.consented_at
         self.first = moment if self.first is None or moment < self.first else self.first
         self.last = moment if self.last is None or moment > self.last else self.last
@@ -126,6 +130,7 @@ Members of the public answered a published brief and sent photos from their own 
 - Every photo was reviewed by a member of the project team before approval.
 - Location, device and other identifying metadata (EXIF, XMP, IPTC, comments) were removed
   before any team member saw a photo; orientation was applied.
+- **People and bystanders:** {_people(brief, stats)}
 
 ## Consent and pay
 - Contributors agreed to the brief (version {brief.get("number", "?")}; see the manifest for
@@ -153,6 +158,22 @@ Members of the public answered a published brief and sent photos from their own 
   left out for other reasons: {version.removed_count}
 {("- Note from the data steward: " + _md(version.note)) if version.note else ""}
 """
+
+
+def _people(brief: dict[str, Any], stats: Stats) -> str:
+    """Return the datasheet's line on the brief's people policy and what was blurred."""
+    policy = brief.get("people_policy")
+    if policy is None:
+        return "the brief set no people policy; faces were not searched for or blurred."
+    text = PeoplePolicy(policy).brief_text
+    if policy == PeoplePolicy.SUBJECT:
+        return text
+    return (
+        f"{text} Faces were found by an automatic detector (CenterFace) and pixelated in "
+        "every copy of the photo before review; reviewers could add or remove areas. "
+        f"{stats.blurred} photo(s) in this version have blurred areas "
+        f"({stats.blurred_regions} in all; the manifest gives each photo's count)."
+    )
 
 
 def _md(text: object) -> str:
@@ -251,6 +272,8 @@ def croissant(
                     ),
                     field("licence_sha256", "sc:Text", "SHA-256 of the licence text agreed to."),
                     field("approved_at", "sc:Date", "When a reviewer approved the photo."),
+                    field("blurred", "sc:Boolean", "Whether areas (faces) were pixelated."),
+                    field("blurred_regions", "sc:Integer", "How many areas were pixelated."),
                 ],
             }
         ],
@@ -265,6 +288,7 @@ def croissant(
             "Identifying metadata (EXIF including GPS, XMP, IPTC, comments, embedded "
             "thumbnails) removed losslessly before review; orientation applied; HEIC "
             "converted to JPEG.",
+            "People and bystanders: " + _people(brief, stats),
         ],
         "rai:personalSensitiveInformation": (
             "Contributors were asked not to include: "

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -80,9 +80,9 @@ def default_seed(project: Project) -> str:
 # --- cutting a version ----------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class VersionRequest:
-    """What a steward asks for when cutting a version (validated by :func:`cut_version`)."""
+    """What a steward asks for when cutting a version (judged by :func:`version_problems`)."""
 
     train_percent: int = 80
     validation_percent: int = 10
@@ -92,27 +92,6 @@ class VersionRequest:
     approved_until: date | None = None
     exclude_near_duplicates: bool = False
     note: str = ""
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def validate(self) -> None:
-        """Fill ``errors`` with a message per bad field."""
-        self.errors.clear()
-        parts = (self.train_percent, self.validation_percent, self.test_percent)
-        if any(p < 0 or p > 100 for p in parts):
-            self.errors["train_percent"] = _("Each share must be between 0 and 100 per cent.")
-        elif sum(parts) != 100:
-            self.errors["train_percent"] = _(
-                "The three shares must add up to 100 per cent (they add up to %(total)s).",
-                total=sum(parts),
-            )
-        elif self.train_percent == 0:
-            self.errors["train_percent"] = _("The training share cannot be 0.")
-        if len(self.seed) > 64:
-            self.errors["seed"] = _("The seed can be at most %(max)s characters.", max=64)
-        if self.approved_from and self.approved_until and self.approved_from > self.approved_until:
-            self.errors["approved_until"] = _("The end date is before the start date.")
-        if len(self.note) > NOTE_MAX:
-            self.errors["note"] = _("The note can be at most %(max)s characters.", max=NOTE_MAX)
 
     @property
     def filters(self) -> dict[str, Any]:
@@ -127,6 +106,32 @@ class VersionRequest:
         return data
 
 
+def version_problems(request: VersionRequest) -> dict[str, str]:
+    """Return a message for each field of ``request`` that cannot cut a version (empty: none)."""
+    problems: dict[str, str] = {}
+    parts = (request.train_percent, request.validation_percent, request.test_percent)
+    if any(p < 0 or p > 100 for p in parts):
+        problems["train_percent"] = _("Each share must be between 0 and 100 per cent.")
+    elif sum(parts) != 100:
+        problems["train_percent"] = _(
+            "The three shares must add up to 100 per cent (they add up to %(total)s).",
+            total=sum(parts),
+        )
+    elif request.train_percent == 0:
+        problems["train_percent"] = _("The training share cannot be 0.")
+    if len(request.seed) > 64:
+        problems["seed"] = _("The seed can be at most %(max)s characters.", max=64)
+    if (
+        request.approved_from
+        and request.approved_until
+        and request.approved_from > request.approved_until
+    ):
+        problems["approved_until"] = _("The end date is before the start date.")
+    if len(request.note) > NOTE_MAX:
+        problems["note"] = _("The note can be at most %(max)s characters.", max=NOTE_MAX)
+    return problems
+
+
 def eligible_query(project: Project, filters: dict[str, Any]) -> Any:
     """Return a query of the photos a new version would hold: approved, kept, stored."""
     query = select(Submission).where(
@@ -134,6 +139,8 @@ def eligible_query(project: Project, filters: dict[str, Any]) -> Any:
         Submission.status == SubmissionStatus.APPROVED,
         Submission.storage_key.is_not(None),
         Submission.purged_at.is_(None),
+        # Its final blur is still being written (trove.submissions.blurring.settle_blur).
+        Submission.unblurred_name.is_(None),
     )
     if filters.get("approved_from"):
         start = datetime.combine(date.fromisoformat(filters["approved_from"]), time.min)
@@ -164,9 +171,10 @@ def cut_version(project: Project, actor: User, request: VersionRequest) -> Datas
     _require(
         actor, project, Capability.STEWARD, _("Only the project's data stewards cut versions.")
     )
-    request.validate()
-    if request.errors:
-        raise DomainError(next(iter(request.errors.values())), status=422)
+    problems = version_problems(request)
+    if problems:
+        field_name, message = next(iter(problems.items()))
+        raise DomainError(message, field=field_name, status=422)
     building = db.session.scalar(
         select(DatasetVersion.number).where(
             DatasetVersion.project_id == project.id,

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
 from trove.exports import deletions, service
+from trove.exports.forms import VersionForm
 from trove.exports.jobs import archive_name
 from trove.exports.models import DatasetVersion, UseKind
 from trove.extensions import db
 from trove.files import get_storage, send_private_file
-from trove.formdata import form_int
 from trove.htmx import apply_change, redirect_after_change, refuse_change, render
 from trove.projects.access import load_project
 from trove.projects.models import Capability
@@ -30,22 +28,11 @@ def _load_version(version_id: int, capability: Capability = Capability.VIEW) -> 
     return version
 
 
-def _date(name: str, errors: dict[str, str]) -> date | None:
-    raw = request.form.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = _("Enter a date as YYYY-MM-DD.")
-        return None
-
-
-def _project_context(project: object, form: service.VersionRequest | None = None) -> dict:
+def _project_context(project: object, form: VersionForm | None = None) -> dict:
     return {
         "project": project,
         "versions": service.versions_of(project),  # type: ignore[arg-type]
-        "form": form or service.VersionRequest(),
+        "form": form or VersionForm(formdata=None),
         "eligible": db.session.query(
             service.eligible_query(project, {}).subquery()  # type: ignore[arg-type]
         ).count(),
@@ -70,27 +57,19 @@ def project_datasets(project_id: int) -> Response:
 def cut(project_id: int) -> Response:
     """Cut a new dataset version and start writing its archive."""
     project = load_project(project_id, Capability.STEWARD)
-    errors: dict[str, str] = {}
-    form = _version_request(errors)
-
-    def cut_version() -> DatasetVersion:
-        if errors:
-            raise DomainError(next(iter(errors.values())), status=422)
-        return service.cut_version(project, current_user, form)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        return _cut_form(project, form, 422)
 
     def refused(error: DomainError) -> Response:
-        form.errors.update(errors)
-        if not form.errors:
-            form.errors["form"] = error.message
-        return render(
-            "exports/project.html",
-            block="cut_form",
-            status=error.status,
-            **_project_context(project, form),
-        )
+        if error.field is None:
+            form.form_errors.append(error.message)
+        else:
+            getattr(form, error.field).errors.append(error.message)
+        return _cut_form(project, form, error.status)
 
     return apply_change(
-        cut_version,
+        lambda: service.cut_version(project, current_user, form.version_request()),
         done=lambda version: redirect_after_change(
             url_for("exports.version", version_id=version.id),
             flash=_("Version %(number)s is being built.", number=version.number),
@@ -99,17 +78,9 @@ def cut(project_id: int) -> Response:
     )
 
 
-def _version_request(errors: dict[str, str]) -> service.VersionRequest:
-    """Read the cut form; dates that do not parse go into ``errors``."""
-    return service.VersionRequest(
-        train_percent=form_int("train_percent", 80),
-        validation_percent=form_int("validation_percent", 10),
-        test_percent=form_int("test_percent", 10),
-        seed=request.form.get("seed", "").strip(),
-        approved_from=_date("approved_from", errors),
-        approved_until=_date("approved_until", errors),
-        exclude_near_duplicates=request.form.get("exclude_near_duplicates") == "on",
-        note=request.form.get("note", ""),
+def _cut_form(project: object, form: VersionForm, status: int) -> Response:
+    return render(
+        "exports/project.html", block="cut_form", status=status, **_project_context(project, form)
     )
 
 

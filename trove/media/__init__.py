@@ -6,6 +6,7 @@ from trove.media.errors import (
     ImageTooLarge,
     MediaError,
     StorageFull,
+    StorageUnavailable,
     TruncatedUpload,
     UnsupportedFormat,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "ProcessedImage",
     "Storage",
     "StorageFull",
+    "StorageUnavailable",
     "TruncatedUpload",
     "UnsupportedFormat",
     "check_upload",

@@ -1,4 +1,10 @@
-"""``flask --app trove strip-metadata INPUT OUTPUT``: the media job's stripping, on files."""
+"""``strip-metadata``: the media job's stripping, on files (one, or many into a folder).
+
+``strip-metadata INPUT OUTPUT`` writes one clean file; ``strip-metadata IN... --out DIR``
+writes each input under its own name into DIR, like exiftool's batch mode. Bad input
+writes nothing and prints one line naming the file; the exit status is 1 if any failed.
+It needs no app (``python -m trove.media.cli``, or ``flask --app trove strip-metadata``).
+"""
 
 from __future__ import annotations
 
@@ -14,24 +20,65 @@ from trove.media.strip import strip_metadata
 
 
 @click.command("strip-metadata")
-@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False, path_type=Path))
-def strip_metadata_command(input_path: Path, output_path: Path) -> None:
-    """Write INPUT without identifying metadata to OUTPUT; on bad input write nothing."""
+@click.argument(
+    "paths", metavar="INPUT... [OUTPUT]", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
+@click.option(
+    "--out",
+    "out_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write every INPUT into DIR (made if missing) under its own name.",
+)
+def strip_metadata_command(paths: tuple[Path, ...], out_dir: Path | None) -> None:
+    """Write each INPUT without identifying metadata; on bad input write nothing for it."""
+    if out_dir is None:
+        if len(paths) != 2:
+            _fail("give INPUT OUTPUT, or INPUT... --out DIR")
+        pairs = [(paths[0], paths[1])]
+    else:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            _fail(f"{out_dir}: {error.strerror or error}")
+        pairs = [(path, out_dir / path.name) for path in paths]
+    failed = False
+    written: set[Path] = set()
+    for source, target in pairs:
+        if target in written:
+            failed = _report(f"{source}: another input was already written to {target}")
+            continue
+        message = _strip_file(source, target)
+        if message:
+            failed = _report(message)
+        else:
+            written.add(target)
+    if failed:
+        sys.exit(1)
+
+
+def _strip_file(source: Path, target: Path) -> str | None:
+    """Strip ``source`` into ``target``; return the one-line reason it failed, or None."""
     try:
-        clean = strip_metadata(input_path.read_bytes())
+        clean = strip_metadata(source.read_bytes())
     except MediaError as error:
-        _fail(f"{input_path}: {error}")
+        return f"{source}: {error}"
     except OSError as error:
-        _fail(f"{input_path}: {error.strerror or error}")
+        return f"{source}: {error.strerror or error}"
     try:
-        _write_atomic(output_path, clean)
+        _write_atomic(target, clean)
     except OSError as error:
-        _fail(f"{output_path}: {error.strerror or error}")
+        return f"{target}: {error.strerror or error}"
+    return None
+
+
+def _report(message: str) -> bool:
+    click.echo(" ".join(message.split()), err=True)  # always one line
+    return True
 
 
 def _fail(message: str) -> None:
-    click.echo(" ".join(message.split()), err=True)  # always one line
+    _report(message)
     sys.exit(1)
 
 
@@ -47,3 +94,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+if __name__ == "__main__":
+    strip_metadata_command()

@@ -35,6 +35,14 @@ class StorageFull(MediaError):
     """The disk (or quota) has no room for the file."""
 
 
+class StorageUnavailable(Exception):
+    """The file store cannot be reached or refuses our credentials: nothing is wrong with
+    the file, and the same request may work in a while (an HTTP 503, a job retried)."""
+
+    def __init__(self, message: str = "The file store cannot be reached right now.") -> None:
+        super().__init__(message)
+
+
 UNSUPPORTED = "This file is not a JPEG, PNG, WebP or HEIC image."
 TRUNCATED = "The image is truncated."
 CUT_OFF = (

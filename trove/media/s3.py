@@ -18,12 +18,14 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from trove.media.errors import StorageFull
+from trove.media.errors import StorageFull, StorageUnavailable
 from trove.media.storage import CHUNK, BaseStorage, ObjectInfo, sweep_parts
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts are at least 5 MiB (but the last)
 _PARTS_PER_STEP = 1000  # the part size doubles every 1000 parts (S3 allows 10 000)
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
+#: The codes with which S3-compatible stores say they have no room (MinIO, Ceph quotas).
+_FULL = {"XMinioStorageFull", "QuotaExceeded", "XMinioAdminBucketQuotaExceeded"}
 
 
 @lru_cache(maxsize=8)
@@ -80,21 +82,22 @@ class S3Storage(BaseStorage):
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist yet."""
-        try:
-            self.client.head_bucket(Bucket=self.bucket)
-            return
-        except ClientError as error:
-            if _code(error) not in _MISSING:
-                raise
-        region = self.client.meta.region_name
-        options: dict[str, Any] = {}
-        if region and region != "us-east-1":
-            options["CreateBucketConfiguration"] = {"LocationConstraint": region}
-        try:
-            self.client.create_bucket(Bucket=self.bucket, **options)
-        except ClientError as error:
-            if _code(error) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-                raise
+        with reachable():
+            try:
+                self.client.head_bucket(Bucket=self.bucket)
+                return
+            except ClientError as error:
+                if _code(error) not in _MISSING:
+                    raise
+            region = self.client.meta.region_name
+            options: dict[str, Any] = {}
+            if region and region != "us-east-1":
+                options["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            try:
+                self.client.create_bucket(Bucket=self.bucket, **options)
+            except ClientError as error:
+                if _code(error) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise
 
     def _key(self, name: str) -> str:
         return self.prefix + name
@@ -121,12 +124,13 @@ class S3Storage(BaseStorage):
 
     def object_info(self, name: str) -> ObjectInfo | None:
         """Return size, modification time and etag of object ``name``, or None if absent."""
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self._key(name))
-        except ClientError as error:
-            if _code(error) in _MISSING:
-                return None
-            raise
+        with reachable():
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=self._key(name))
+            except ClientError as error:
+                if _code(error) in _MISSING:
+                    return None
+                raise
         return ObjectInfo(
             name, int(head["ContentLength"]), _naive(head["LastModified"]), head.get("ETag")
         )
@@ -134,26 +138,29 @@ class S3Storage(BaseStorage):
     def open_object(self, name: str, start: int = 0) -> BinaryIO:
         """Open object ``name`` (from byte ``start``) for reading; the caller closes it."""
         options = {"Range": f"bytes={start}-"} if start else {}
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(name), **options)
-        except ClientError as error:
-            if _code(error) in _MISSING:
-                raise FileNotFoundError(name) from None
-            raise
+        with reachable():
+            try:
+                answer = self.client.get_object(Bucket=self.bucket, Key=self._key(name), **options)
+            except ClientError as error:
+                if _code(error) in _MISSING:
+                    raise FileNotFoundError(name) from None
+                raise
         return answer["Body"]  # type: ignore[no-any-return]
 
     def delete_object(self, name: str) -> None:
         """Delete object ``name`` (S3 answers the same whether or not it existed)."""
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(name))
+        with reachable():
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(name))
 
     def _list(self, prefix: str) -> Iterator[ObjectInfo]:
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
-            for item in page.get("Contents", []):
-                name = item["Key"].removeprefix(self.prefix)
-                yield ObjectInfo(
-                    name, int(item["Size"]), _naive(item["LastModified"]), item.get("ETag")
-                )
+        with reachable():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+                for item in page.get("Contents", []):
+                    name = item["Key"].removeprefix(self.prefix)
+                    yield ObjectInfo(
+                        name, int(item["Size"]), _naive(item["LastModified"]), item.get("ETag")
+                    )
 
     def sweep_temp_files(self, older_than_seconds: float = 3600) -> int:
         """Abort unfinished multipart uploads and drop form parts a crash left; count them."""
@@ -292,11 +299,9 @@ class _MultipartWriter:
         )
 
     def _call(self, operation: str, **params: Any) -> Any:
-        """Run one S3 write call; a store that fails it is, to the caller, a full one."""
-        try:
+        """Run one S3 write call (its failures as StorageFull or StorageUnavailable)."""
+        with reachable():
             return getattr(self._client, operation)(Bucket=self._bucket, Key=self._key, **params)
-        except (BotoCoreError, ClientError) as error:
-            raise StorageFull("The file store cannot take this file right now.") from error
 
     def abort(self) -> None:
         """Drop what was sent; nothing becomes visible."""
@@ -305,6 +310,20 @@ class _MultipartWriter:
             self._client.abort_multipart_upload(
                 Bucket=self._bucket, Key=self._key, UploadId=self._upload_id
             )
+
+
+@contextmanager
+def reachable() -> Iterator[None]:
+    """Raise the store's failures as ours: out of room is StorageFull; down, unreachable or
+    refusing our credentials is StorageUnavailable (try again later)."""
+    try:
+        yield
+    except ClientError as error:
+        if _code(error) in _FULL:
+            raise StorageFull("The file store has no room for this file right now.") from error
+        raise StorageUnavailable() from error
+    except BotoCoreError as error:
+        raise StorageUnavailable() from error
 
 
 def _code(error: ClientError) -> str:

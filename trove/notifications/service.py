@@ -6,9 +6,11 @@ commits, and the e-mail (if any) goes out only after the caller's commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from trove.accounts.models import User
 from trove.errors import DomainError
@@ -29,29 +31,70 @@ def notify(
     url: str,
     *,
     email_subject: str | None = None,
-    flush: bool = True,
 ) -> Notification:
-    """Add a notification for ``user``; also e-mail it if ``email_subject`` is given.
+    """Add a notification for ``user``; also e-mail it if ``email_subject`` is given."""
+    _check_url(url)
+    text = _clip(text)
+    notification = Notification(user_id=user.id, kind=kind[:40], text=text, url=url)
+    db.session.add(notification)
+    db.session.flush()
+    if email_subject:
+        _email(user, email_subject, text, url)
+    return notification
 
-    ``flush=False`` leaves the row to the caller's next flush (many notices, one INSERT).
+
+def notify_many(
+    notices: Sequence[tuple[int, str]],
+    kind: str,
+    url: str,
+    *,
+    email_subject: str | None = None,
+) -> None:
+    """Add one notification per ``(user id, text)`` in one INSERT; e-mail each if asked.
+
+    For news that reaches many people at once (a payout batch settling): one executemany
+    instead of a flush of one ORM object per person.
     """
+    _check_url(url)
+    rows = [
+        {"user_id": user_id, "kind": kind[:40], "text": _clip(text), "url": url}
+        for user_id, text in notices
+    ]
+    if not rows:
+        return
+    db.session.execute(insert(Notification.__table__), rows)  # Core: no per-row ORM work
+    if email_subject:
+        people = {
+            user.id: user
+            for user in db.session.scalars(
+                select(User).where(User.id.in_({row["user_id"] for row in rows}))
+            )
+        }
+        for row in rows:
+            _email(people[row["user_id"]], email_subject, row["text"], url)
+
+
+def _check_url(url: str) -> None:
     # Only links into this site: a notification must never send someone elsewhere.
     if safe_next(url, "") != url:
         raise ValueError(f"notification URLs must be local paths, not {url!r}")
+
+
+def _clip(text: str) -> str:
     text = text.strip()
-    if len(text) > TEXT_MAX:
-        text = text[: TEXT_MAX - 1] + "…"
-    notification = Notification(user_id=user.id, kind=kind[:40], text=text, url=url)
-    db.session.add(notification)
-    if flush:
-        db.session.flush()
-    if email_subject and user.active:
-        send_mail(
-            user.email,
-            " ".join(email_subject.split()),  # one header line, whatever the caller passed
-            _email_body(user, text, url),
-        )
-    return notification
+    return text[: TEXT_MAX - 1] + "…" if len(text) > TEXT_MAX else text
+
+
+def _email(user: User, subject: str, text: str, url: str) -> None:
+    if not user.active:
+        return
+    with in_locale_of(user):  # a lazy subject (``_l``) reads in the recipient's language
+        subject = str(subject)
+    send_mail(
+        user.email,
+        " ".join(subject.split()),  # one header line, whatever the caller passed
+        _email_body(user, text, url),
+    )
 
 
 def _email_body(user: User, text: str, url: str) -> str:

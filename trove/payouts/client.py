@@ -34,15 +34,19 @@ def paypal_client() -> PayPalClient:
 
 
 def batch_reference(batch_id: int) -> str:
-    """Return a new ``sender_batch_id`` for payout batch ``batch_id`` (stored on the row).
-
-    The row id plus a random part: a database restored from an older backup reuses row ids,
-    and PayPal must never see a new batch under an id it already holds.
-    """
-    base = sender_batch_id_for(batch_id, prefix=current_app.config["PAYPAL_ID_PREFIX"])
-    return f"{base}-{secrets.token_hex(4)}"
+    """Return a new ``sender_batch_id`` for payout batch ``batch_id`` (stored on the row)."""
+    return _unique(sender_batch_id_for(batch_id, prefix=current_app.config["PAYPAL_ID_PREFIX"]))
 
 
 def item_reference(item_id: int) -> str:
-    """Return the ``sender_item_id`` of payout item ``item_id``."""
-    return sender_item_id_for(item_id, prefix=current_app.config["PAYPAL_ID_PREFIX"])
+    """Return a new ``sender_item_id`` for payout item ``item_id`` (stored on the row)."""
+    return _unique(sender_item_id_for(item_id, prefix=current_app.config["PAYPAL_ID_PREFIX"]))
+
+
+def _unique(base: str) -> str:
+    """Return ``base`` (built from a row id) with a random part fixed when it is stored.
+
+    A database restored from an older backup hands out the same row ids again, and PayPal
+    must never see a new batch or item under an id it already holds from before.
+    """
+    return f"{base}-{secrets.token_hex(4)}"

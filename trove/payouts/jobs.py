@@ -189,24 +189,32 @@ def refresh_payout_batch(batch_id: int) -> None:
         record_event(None, "payout.batch_failed", batch, project_id=batch.project_id, error=message)
         db.session.commit()
         return
-    settlements = []
+    seen: list[tuple[PayoutItem, dict[str, str | None]]] = []
+    open_items = []
     ours = {item.sender_item_id: item for item in batch.items}
     for state in remote.items:
         item = ours.get(state.sender_item_id)
         if item is None:
             continue
-        item.paypal_item_id = state.payout_item_id
-        item.transaction_id = state.transaction_id or item.transaction_id
-        if item.status is not PayoutItemStatus.PENDING:
-            if state.transaction_status != item.transaction_status:
-                log.warning(
-                    "payouts: settled item %s is now %s at PayPal",
-                    item.sender_item_id,
-                    state.transaction_status,
-                )
-            item.transaction_status = state.transaction_status
-            continue
-        item.transaction_status = state.transaction_status
+        if item.status is PayoutItemStatus.PENDING:
+            open_items.append((item, state))
+        elif state.transaction_status != item.transaction_status:
+            log.warning(
+                "payouts: settled item %s is now %s at PayPal",
+                item.sender_item_id,
+                state.transaction_status,
+            )
+        details = {
+            "paypal_item_id": state.payout_item_id,
+            "transaction_id": state.transaction_id or item.transaction_id,
+            "transaction_status": state.transaction_status,
+        }
+        if any(getattr(item, key) != value for key, value in details.items()):
+            seen.append((item, details))
+    # What PayPal says of the items is written in one executemany, not a flush per item.
+    ledger.store_item_details(seen)
+    settlements = []
+    for item, state in open_items:
         outcome = _outcome(client, item, state)
         if outcome is not None:
             settlements.append((item, outcome, state.error_message or state.error_name))

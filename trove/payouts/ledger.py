@@ -17,21 +17,23 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from trove.accounts.models import User
 from trove.extensions import db
-from trove.i18n import in_locale_of
+from trove.i18n import in_locale
 from trove.money import format_money
-from trove.notifications.service import notify
+from trove.notifications.service import notify_many
 from trove.payouts.models import (
     Earning,
     EarningStatus,
     PayoutBatch,
     PayoutBatchStatus,
     PayoutItem,
+    PayoutItemEarning,
     PayoutItemStatus,
 )
 from trove.security import local_url
@@ -48,6 +50,9 @@ RELEASED_AS = {
 }
 
 
+_BATCH_COLUMNS = [column.key for column in inspect(PayoutBatch).column_attrs]
+
+
 def move_batch(
     batch: PayoutBatch,
     allowed: tuple[PayoutBatchStatus, ...],
@@ -62,7 +67,8 @@ def move_batch(
         .values(status=new, **values)
         .execution_options(synchronize_session=False)
     )
-    db.session.refresh(batch)
+    # The batch's own columns only: a plain refresh would also expire each of its items.
+    db.session.refresh(batch, _BATCH_COLUMNS)
     return bool(result.rowcount)
 
 
@@ -82,6 +88,26 @@ def settle_item(
             notify_contributor=notify_contributor,
         )
     )
+
+
+def store_item_details(changes: Sequence[tuple[PayoutItem, dict[str, str | None]]]) -> None:
+    """Write new PayPal details (ids, transaction status) of many items in one executemany.
+
+    Not a state move: an item's status changes only through :func:`settle_items`. The
+    loaded items are kept in step with what was written, without reading them back.
+    """
+    if not changes:
+        return
+    db.session.flush()
+    now = utcnow()
+    items = PayoutItem.__table__
+    db.session.execute(  # Core executemany: the ORM's bulk UPDATE costs more per row
+        update(items).where(items.c.id == bindparam("item_id")),
+        [{"item_id": item.id, **values, "updated_at": now} for item, values in changes],
+    )
+    for item, values in changes:
+        for key, value in {**values, "updated_at": now}.items():
+            set_committed_value(item, key, value)
 
 
 #: Items settled per statement (well under every backend's bound-parameter limit).
@@ -141,15 +167,7 @@ def settle_items(
                 _move_earnings(mine, outcome, release_as or RELEASED_AS.get(outcome), now)
                 settled.extend(mine)
     if notify_contributor and settled:
-        # Load the contributors in one query; each notice then finds its person in the session
-        # (kept referenced: the session holds its objects weakly), and the notices are
-        # written in one flush.
-        ids = {item.contributor_id for item in settled}
-        people = db.session.scalars(select(User).where(User.id.in_(ids))).all()
-        for item in settled:
-            _tell_contributor(item, item.status)
-        db.session.flush()
-        del people
+        _tell_contributors(settled)
     return settled
 
 
@@ -164,72 +182,88 @@ def _move_earnings(
         values: dict[str, object] = {"status": EarningStatus.PAID, "paid_at": now}
     else:
         values = {"status": released, "payout_item_id": None}
-    moved = Counter(
-        db.session.scalars(
-            update(Earning)
-            .where(
-                Earning.payout_item_id.in_([item.id for item in items]),
-                Earning.status == EarningStatus.IN_BATCH,
-            )
-            .values(**values)
-            .returning(Earning.payout_item_id)
-            .execution_options(synchronize_session="fetch")
+    moved = db.session.scalars(
+        update(Earning)
+        .where(
+            Earning.payout_item_id.in_([item.id for item in items]),
+            Earning.status == EarningStatus.IN_BATCH,
         )
-    )
+        .values(**values)
+        .returning(Earning.id)  # not payout_item_id: RETURNING gives the new value, None
+        .execution_options(synchronize_session="fetch")
+    ).all()
+    if len(moved) == sum(item.earning_count for item in items):
+        return
+    per_item: Counter[int] = Counter()
+    for start in range(0, len(moved), CHUNK):  # which item each moved earning was in
+        per_item.update(
+            db.session.scalars(
+                select(PayoutItemEarning.item_id).where(
+                    PayoutItemEarning.earning_id.in_(moved[start : start + CHUNK]),
+                    PayoutItemEarning.item_id.in_([item.id for item in items]),
+                )
+            )
+        )
     for item in items:
-        if moved[item.id] != item.earning_count:
+        if per_item[item.id] != item.earning_count:
             log.error(
                 "payout item %s covered %s earnings but %s moved to %s",
                 item.id,
                 item.earning_count,
-                moved[item.id],
+                per_item[item.id],
                 outcome.value,
             )
 
 
-def _tell_contributor(item: PayoutItem, outcome: PayoutItemStatus) -> None:
-    with in_locale_of(item.contributor):
-        _notify_outcome(item, outcome)
+#: Why an item that did not reach its contributor failed, as the contributor is told.
+_UNDELIVERED = {
+    PayoutItemStatus.UNCLAIMED: _l("nobody claimed it"),
+    PayoutItemStatus.RETURNED: _l("PayPal returned it"),
+}
 
 
-def _notify_outcome(item: PayoutItem, outcome: PayoutItemStatus) -> None:
-    amount = format_money(item.amount_minor, item.currency)
-    title = item.batch.project.title
+def _tell_contributors(items: list[PayoutItem]) -> None:
+    """Tell each contributor how their payment ended, in their language: one INSERT per
+    outcome, not per item. A cancelled item tells nobody (nothing happened to the money).
+    """
     url = local_url("payouts.my_earnings")
-    if outcome is PayoutItemStatus.PAID:
-        notify(
-            item.contributor,
-            "payout",
-            ngettext(
-                "You were paid %(amount)s through PayPal for %(num)d photo for “%(title)s”.",
-                "You were paid %(amount)s through PayPal for %(num)d photos for “%(title)s”.",
-                item.earning_count,
-                amount=amount,
-                title=title,
-            ),
-            url,
-            flush=False,
-        )
-    elif outcome is not PayoutItemStatus.CANCELLED:
-        reason = {
-            PayoutItemStatus.UNCLAIMED: _("nobody claimed it"),
-            PayoutItemStatus.RETURNED: _("PayPal returned it"),
-        }.get(outcome) or _("PayPal could not deliver it")
-        notify(
-            item.contributor,
-            "payout",
-            _(
-                "Your payment of %(amount)s for “%(title)s” did not reach you: %(reason)s. "
-                "Check the PayPal e-mail address in your account. The photos stay payable "
-                "and will be paid in a later batch.",
-                amount=amount,
-                title=title,
-                reason=reason,
-            ),
-            url,
-            email_subject=_("Your payment could not be delivered"),
-            flush=False,
-        )
+    titles: dict[int, str] = {}
+    locales = dict(
+        db.session.execute(
+            select(User.id, User.locale).where(User.id.in_({i.contributor_id for i in items}))
+        ).all()
+    )
+    paid, undelivered = [], []
+    for item in items:
+        if item.batch_id not in titles:
+            titles[item.batch_id] = item.batch.project.title
+        title = titles[item.batch_id]
+        with in_locale(locales.get(item.contributor_id)):
+            amount = format_money(item.amount_minor, item.currency)
+            if item.status is PayoutItemStatus.PAID:
+                text = ngettext(
+                    "You were paid %(amount)s through PayPal for %(num)d photo for “%(title)s”.",
+                    "You were paid %(amount)s through PayPal for %(num)d photos for “%(title)s”.",
+                    item.earning_count,
+                    amount=amount,
+                    title=title,
+                )
+                paid.append((item.contributor_id, text))
+            elif item.status is not PayoutItemStatus.CANCELLED:
+                reason = _UNDELIVERED.get(item.status) or _("PayPal could not deliver it")
+                text = _(
+                    "Your payment of %(amount)s for “%(title)s” did not reach you: %(reason)s. "
+                    "Check the PayPal e-mail address in your account. The photos stay payable "
+                    "and will be paid in a later batch.",
+                    amount=amount,
+                    title=title,
+                    reason=reason,
+                )
+                undelivered.append((item.contributor_id, text))
+    notify_many(paid, "payout", url)
+    notify_many(
+        undelivered, "payout", url, email_subject=_l("Your payment could not be delivered")
+    )
 
 
 def fail_batch(batch: PayoutBatch, error: str) -> None:

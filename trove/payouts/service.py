@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import insert, select, update
 
 from trove.accounts.models import User
 from trove.audit.service import record_event
@@ -190,19 +190,21 @@ def _create_batch(
     # ORM would insert row by row on SQLite to read each id back.
     for chunk in _chunks(rows, 5000):
         db.session.execute(insert(PayoutItem), chunk)
-    by_contributor = {
-        item.contributor_id: item
-        for item in db.session.scalars(select(PayoutItem).where(PayoutItem.batch_id == batch.id))
-    }
-    items = [by_contributor[p.contributor_id] for p in planned]
+    item_ids = dict(
+        db.session.execute(
+            select(PayoutItem.contributor_id, PayoutItem.id).where(PayoutItem.batch_id == batch.id)
+        ).all()
+    )
     links = []
-    for item, p in zip(items, planned, strict=True):
-        item.sender_item_id = item_reference(item.id)
-        links.extend({"item_id": item.id, "earning_id": e} for e in p.earning_ids)
-    db.session.flush()  # one executemany for the references, not one flush per item
+    references = []
+    for p in planned:
+        item_id = item_ids[p.contributor_id]
+        references.append({"id": item_id, "sender_item_id": item_reference(item_id)})
+        links.extend({"item_id": item_id, "earning_id": e} for e in p.earning_ids)
+    db.session.execute(update(PayoutItem), references)  # one executemany, no item loaded
     for chunk in _chunks(links, 5000):
         db.session.execute(insert(PayoutItemEarning), chunk)
-    _take(links)
+    _take(batch, [link["earning_id"] for link in links])
     db.session.flush()
     record_event(
         actor,
@@ -217,27 +219,33 @@ def _create_batch(
     return batch
 
 
-def _take(links: list[dict[str, int]]) -> None:
-    """Move earnings into their items: all of them or none (someone took one first).
+def _take(batch: PayoutBatch, earning_ids: list[int]) -> None:
+    """Move earnings into the batch's items: all of them or none (someone took one first).
 
-    Each earning goes to the item its link names, a chunk at a time in one UPDATE; an
-    earning already taken (not payable, or in another item) is not moved, so a short count
-    means another payout won the race and the caller rolls back.
+    Each earning goes to its contributor's item of this batch (one item per contributor,
+    found through the batch's unique key), in one UPDATE per chunk of ids; an earning
+    already taken (not payable, or in another item) is not moved, so a short count means
+    another payout won the race and the caller rolls back.
     """
+    own_item = (
+        select(PayoutItem.id)
+        .where(PayoutItem.batch_id == batch.id, PayoutItem.contributor_id == Earning.contributor_id)
+        .scalar_subquery()
+    )
     taken = 0
-    for chunk in _chunks(links, _CHUNK):
-        owner = {link["earning_id"]: link["item_id"] for link in chunk}
+    for chunk in _chunks(earning_ids, 5000):
         taken += db.session.execute(
             update(Earning)
             .where(
-                Earning.id.in_(list(owner)),
+                Earning.id.in_(chunk),
+                Earning.currency == batch.currency,
                 Earning.status.in_(PAYABLE),
                 Earning.payout_item_id.is_(None),
             )
-            .values(status=EarningStatus.IN_BATCH, payout_item_id=case(owner, value=Earning.id))
+            .values(status=EarningStatus.IN_BATCH, payout_item_id=own_item)
             .execution_options(synchronize_session=False)  # no earning is loaded here
         ).rowcount
-    if taken != len(links):
+    if taken != len(earning_ids):
         raise DomainError(
             _(
                 "Someone else prepared a payout with some of these earnings at the same moment. "

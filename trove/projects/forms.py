@@ -12,6 +12,7 @@ from wtforms import (
     BooleanField,
     DateField,
     IntegerField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -31,7 +32,14 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from trove.errors import DomainError
 from trove.money import CURRENCIES, MoneyError, format_money, parse_money
-from trove.projects.models import BRIEF_FIELDS, EXCLUSIONS, TeamRole
+from trove.projects.models import (
+    BRIEF_FIELDS,
+    EXCLUSIONS,
+    MAX_LONG_EDGE,
+    MIN_LONG_EDGE,
+    PeoplePolicy,
+    TeamRole,
+)
 
 
 def _text(label: str, max_chars: int, *, required: bool = True, **kwargs: Any) -> TextAreaField:
@@ -130,6 +138,13 @@ class DataUseForm(BriefForm):
         choices=[SelectChoice(key, label) for key, label in EXCLUSIONS.items()],
         validators=[Optional()],
     )
+    people_policy = RadioField(
+        "People in the photos are",
+        choices=[SelectChoice(policy.value, policy.label) for policy in PeoplePolicy],
+        validate_choice=False,  # checked below, so an old form without it keeps the choice
+        description="Decides whether Trove looks for faces and blurs them before the team "
+        "sees a photo. Contributors read this on the brief.",
+    )
     usage = _text(
         "How the photos will be used",
         4000,
@@ -175,6 +190,24 @@ class DataUseForm(BriefForm):
         validators=[Optional(), _future],
         description="The project closes by itself on this date.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if kwargs.get("formdata", True) is None and not self.people_policy.data:
+            # Shown for the first time: offer the safe choice, blurring bystanders.
+            self.people_policy.data = PeoplePolicy.BLUR.value
+
+    def validate_people_policy(self, field: RadioField) -> None:
+        """Refuse a value that is not one of the choices (none sent keeps the saved one)."""
+        if field.data not in (None, "") and field.data not in set(PeoplePolicy):
+            raise ValidationError("Choose one of the options.")
+
+    def brief_data(self) -> dict[str, Any]:
+        """Return the brief fields; the people policy only when one was chosen."""
+        data = super().brief_data()
+        if not data.get("people_policy"):
+            data.pop("people_policy", None)
+        return data
 
 
 class ExampleForm(FlaskForm):
@@ -238,6 +271,20 @@ class QuantityPayForm(BriefForm):
         validators=[Optional(), NumberRange(min=0, max=20000, message="Between 0 and 20,000.")],
     )
 
+    max_long_edge = IntegerField(
+        "Resize photos on the phone to at most this many pixels on the long side (optional)",
+        validators=[
+            Optional(),
+            NumberRange(
+                min=MIN_LONG_EDGE,
+                max=MAX_LONG_EDGE,
+                message=f"Between {MIN_LONG_EDGE:,} and {MAX_LONG_EDGE:,} pixels.",
+            ),
+        ],
+        description="Smaller uploads for contributors; photos are re-encoded (lossy). "
+        "Leave empty to receive photos as taken.",
+    )
+
     pay_minor: int | None = None
 
     def validate_pay(self, field: StringField) -> None:
@@ -257,6 +304,12 @@ class QuantityPayForm(BriefForm):
         if field.data and self.target_count.data and field.data > self.target_count.data:
             raise ValidationError("It cannot be more than the target.")
 
+    def validate_max_long_edge(self, field: IntegerField) -> None:
+        """Keep the resize limit at or above the minimum size the brief asks for."""
+        smallest = max(self.min_width.data or 0, self.min_height.data or 0)
+        if field.data and field.data < smallest:
+            raise ValidationError(f"It cannot be below the minimum size ({smallest:,} px).")
+
     def brief_data(self) -> dict[str, Any]:
         """Return the validated values as brief fields."""
         return {
@@ -267,6 +320,7 @@ class QuantityPayForm(BriefForm):
             "deadline": self.deadline.data,
             "min_width": self.min_width.data or 0,
             "min_height": self.min_height.data or 0,
+            "max_long_edge": self.max_long_edge.data or None,
         }
 
     def budget_text(self) -> str | None:

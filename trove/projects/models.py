@@ -8,6 +8,7 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,6 +81,49 @@ EXCLUSIONS: dict[str, str] = {
     "children": "No children",
 }
 
+
+class PeoplePolicy(enum.StrEnum):
+    """What a brief says about people in the photos (decides face detection and blurring)."""
+
+    #: People are not expected: any face found is blurred before the team sees the photo.
+    BLUR = "blur"
+    #: People are the subject, with model releases handled by the lab: nothing is blurred.
+    SUBJECT = "subject"
+    #: People are not allowed: photos with faces are blurred and flagged for decline.
+    NOT_ALLOWED = "not_allowed"
+
+    @property
+    def label(self) -> str:
+        """Return the choice as the wizard offers it."""
+        return str(PEOPLE_POLICY_LABELS[self])
+
+    @property
+    def brief_text(self) -> str:
+        """Return what the brief tells contributors."""
+        return str(PEOPLE_POLICY_BRIEF[self])
+
+
+PEOPLE_POLICY_LABELS = {
+    PeoplePolicy.BLUR: _l("Not expected: blur any face found before the team sees the photo"),
+    PeoplePolicy.SUBJECT: _l("The subject: the lab handles model releases; nothing is blurred"),
+    PeoplePolicy.NOT_ALLOWED: _l("Not allowed: photos with faces are flagged to be declined"),
+}
+PEOPLE_POLICY_BRIEF = {
+    PeoplePolicy.BLUR: _l(
+        "People are not expected in these photos. Any face we find is blurred before anyone "
+        "at the lab sees the photo; you can also blur areas yourself before sending."
+    ),
+    PeoplePolicy.SUBJECT: _l(
+        "People are the subject of these photos. The lab arranges consent (model releases) "
+        "with the people shown; faces are not blurred."
+    ),
+    PeoplePolicy.NOT_ALLOWED: _l(
+        "People must not appear in these photos. Photos showing a face are declined (faces "
+        "are blurred before anyone at the lab sees them)."
+    ),
+}
+
+
 #: The brief fields written in the wizard; a published version snapshots all of them.
 BRIEF_FIELDS = (
     "title",
@@ -102,7 +146,13 @@ BRIEF_FIELDS = (
     "deadline",
     "min_width",
     "min_height",
+    "people_policy",
+    "max_long_edge",
 )
+
+#: The range a brief's maximum long edge may take (pixels): small enough phone photos are
+#: still useful for training, large enough covers every phone camera.
+MIN_LONG_EDGE, MAX_LONG_EDGE = 512, 10_000
 
 DEFAULT_LICENCE = (
     "I took this photo myself and I own it. I grant {lab} a worldwide, non-exclusive, "
@@ -156,6 +206,11 @@ class Project(db.Model):
     deadline: Mapped[date | None] = mapped_column(Date)
     min_width: Mapped[int] = mapped_column(default=0)
     min_height: Mapped[int] = mapped_column(default=0)
+    # None: the brief says nothing about people (briefs written before the choice existed).
+    people_policy: Mapped[str | None] = mapped_column(String(20))
+    # Phones resize photos to at most this many pixels on the long side before sending
+    # (a lossy re-encode, the lab's choice, stated on the brief); None sends them as taken.
+    max_long_edge: Mapped[int | None]
 
     # Consent and retention: how long a withdrawn photo's file is kept before it is purged,
     # the salt of contributor pseudonyms in dataset versions (never shared across projects),
@@ -171,6 +226,13 @@ class Project(db.Model):
     # Photos holding one of the target's spots (processing, pending review or approved);
     # kept by trove.submissions.spots in the transaction that changes a photo's status.
     active_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Photos in each status (the review queue's numbers), kept by the same helper in the
+    # same UPDATE; ``trove.submissions.spots.STATUS_COUNT`` maps a status to its column.
+    photos_processing: Mapped[int] = mapped_column(default=0, server_default="0")
+    photos_pending_review: Mapped[int] = mapped_column(default=0, server_default="0")
+    photos_approved: Mapped[int] = mapped_column(default=0, server_default="0")
+    photos_rejected: Mapped[int] = mapped_column(default=0, server_default="0")
+    photos_withdrawn: Mapped[int] = mapped_column(default=0, server_default="0")
 
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("brief_versions.id", use_alter=True)
@@ -245,6 +307,21 @@ class Project(db.Model):
     def exclusion_labels(self) -> list[str]:
         """Return the human text of the chosen exclusions."""
         return [EXCLUSIONS[key] for key in self.exclusions or [] if key in EXCLUSIONS]
+
+    @property
+    def people(self) -> PeoplePolicy | None:
+        """Return the brief's people policy, if it states one."""
+        return PeoplePolicy(self.people_policy) if self.people_policy else None
+
+    @property
+    def blurs_faces(self) -> bool:
+        """Return whether photos are searched for faces and blurred before the team sees them."""
+        return self.people in (PeoplePolicy.BLUR, PeoplePolicy.NOT_ALLOWED)
+
+    @property
+    def flags_faces(self) -> bool:
+        """Return whether a photo with a face is flagged to be declined."""
+        return self.people is PeoplePolicy.NOT_ALLOWED
 
     def brief_snapshot(self) -> dict[str, Any]:
         """Return the working brief as plain JSON-able data."""

@@ -1,4 +1,7 @@
-"""Project rules: the wizard, the status machine, brief versions, auto-close and teams.
+"""Project rules: roles, the wizard, the status machine, brief versions and auto-close.
+
+The team lives in :mod:`trove.projects.team`, the brief's example photos in
+:mod:`trove.projects.examples`.
 
 Functions flush but never commit; the view that calls one commits.
 """
@@ -6,18 +9,15 @@ Functions flush but never commit; the view that calls one commits.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, BinaryIO
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, update
 
 from trove.accounts.models import Role, User
-from trove.audit.models import AuditEvent
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.files import get_storage
-from trove.media import MediaError, process_image
 from trove.notifications.service import notify
 from trove.projects.models import (
     BRIEF_FIELDS,
@@ -25,7 +25,6 @@ from trove.projects.models import (
     BriefVersion,
     Capability,
     Project,
-    ProjectExample,
     ProjectMember,
     ProjectStatus,
     TeamRole,
@@ -82,7 +81,8 @@ def can_see(user: Any, project: Project) -> bool:
     return project.is_public or can(user, project, Capability.VIEW)
 
 
-def _require(user: Any, project: Project, capability: Capability) -> None:
+def require_capability(user: Any, project: Project, capability: Capability) -> None:
+    """Raise a 403 DomainError unless ``user`` holds ``capability`` on ``project``."""
     if not can(user, project, capability):
         raise DomainError("You do not have permission to do that on this project.", status=403)
 
@@ -124,7 +124,7 @@ def save_brief(
     project: Project, user: User, step: int, data: dict[str, Any]
 ) -> BriefVersion | None:
     """Save wizard ``step``'s fields; a published brief gets a new version. Return it if made."""
-    _require(user, project, Capability.MANAGE)
+    require_capability(user, project, Capability.MANAGE)
     if not is_editable(project):
         raise DomainError(
             "This brief is being vetted or is closed; it cannot be edited now."
@@ -216,7 +216,7 @@ def missing_for_submission(project: Project) -> list[tuple[int, str]]:
 
 def confirm_rules(project: Project, user: User) -> None:
     """Record that ``user`` read and confirmed the guide to collecting data."""
-    _require(user, project, Capability.MANAGE)
+    require_capability(user, project, Capability.MANAGE)
     project.rules_confirmed_at = utcnow()
     project.rules_confirmed_by_id = user.id
     project.wizard_step = max(project.wizard_step, len(WIZARD_STEPS))
@@ -228,7 +228,7 @@ def confirm_rules(project: Project, user: User) -> None:
 
 def submit_project(project: Project, user: User) -> None:
     """Send a complete draft to the instance admins for vetting."""
-    _require(user, project, Capability.MANAGE)
+    require_capability(user, project, Capability.MANAGE)
     missing = missing_for_submission(project)
     if missing:
         raise DomainError("Before submitting, add " + ", ".join(m for _, m in missing) + ".")
@@ -249,9 +249,14 @@ def submit_project(project: Project, user: User) -> None:
         )
 
 
+def owners(project: Project) -> list[ProjectMember]:
+    """Return ``project``'s owners."""
+    return [m for m in project.members if m.role is TeamRole.OWNER]
+
+
 def _tell_owners(project: Project, text: str, subject: str) -> None:
     """Tell the project's owners (in the app and by e-mail) what vetting decided."""
-    for member in _owners(project):
+    for member in owners(project):
         notify(
             member.user,
             "vetting",
@@ -263,7 +268,7 @@ def _tell_owners(project: Project, text: str, subject: str) -> None:
 
 def withdraw_submission(project: Project, user: User) -> None:
     """Take a submitted brief back to draft to edit it."""
-    _require(user, project, Capability.MANAGE)
+    require_capability(user, project, Capability.MANAGE)
     if project.status is not ProjectStatus.SUBMITTED:
         raise DomainError("Only a brief waiting for vetting can be withdrawn from it.")
     _move(project, ProjectStatus.DRAFT)
@@ -309,14 +314,14 @@ def send_back(project: Project, admin: User, comment: str) -> None:
 
 def pause_project(project: Project, user: User) -> None:
     """Stop new uploads for a while."""
-    _require(user, project, Capability.MANAGE)
+    require_capability(user, project, Capability.MANAGE)
     _move(project, ProjectStatus.PAUSED)
     record_event(user, "project.paused", project, project_id=project.id)
 
 
 def resume_project(project: Project, user: User) -> None:
     """Open a paused project to uploads again."""
-    _require(user, project, Capability.MANAGE)
+    require_capability(user, project, Capability.MANAGE)
     if project.deadline and project.deadline < date.today():
         raise DomainError("The deadline has passed; extend it before resuming.")
     if project.spots_left <= 0:
@@ -328,7 +333,7 @@ def resume_project(project: Project, user: User) -> None:
 def close_project(project: Project, user: User | None, reason: str) -> None:
     """Close a project for good (by its owner, or by the system with ``user=None``)."""
     if user is not None:
-        _require(user, project, Capability.MANAGE)
+        require_capability(user, project, Capability.MANAGE)
     _move(project, ProjectStatus.CLOSED)
     project.closed_at = utcnow()
     project.close_reason = reason
@@ -404,158 +409,3 @@ def auto_close_due(today: date | None = None) -> list[Project]:
 def _sweep_due_projects() -> int:
     auto_close_due()
     return 0
-
-
-# --- team -------------------------------------------------------------------------------------
-
-
-#: Examples are shown this wide on the brief.
-EXAMPLE_SIZE = 1280
-MAX_EXAMPLES = 12
-
-
-def why_no_more_examples(project: Project) -> str | None:
-    """Return why no example can be added to the brief now (None: one can)."""
-    if not is_editable(project):
-        return "This brief cannot be edited now."
-    if len(project.examples) >= MAX_EXAMPLES:
-        return f"A brief can show at most {MAX_EXAMPLES} examples."
-    return None
-
-
-def add_example(
-    project: Project, user: User, image: BinaryIO | None, caption: str, *, good: bool
-) -> ProjectExample:
-    """Strip an example photo like a contribution, store it and show it on the brief."""
-    _require(user, project, Capability.MANAGE)
-    refusal = why_no_more_examples(project)
-    if refusal is not None:
-        raise DomainError(refusal, status=422)
-    if image is None:
-        raise DomainError("Choose a photo.", field="image", status=422)
-    try:
-        processed = process_image(
-            image.read(),
-            thumb_sizes=(EXAMPLE_SIZE,),
-            max_pixels=int(current_app.config["MAX_IMAGE_MEGAPIXELS"]) * 1_000_000,
-        )
-    except MediaError as error:
-        raise DomainError(str(error), field="image", status=422) from None
-    storage = get_storage()
-    key = storage.put_original(processed.data, processed.format)
-    storage.put_derived(key, EXAMPLE_SIZE, processed.thumbnails[EXAMPLE_SIZE])
-    example = ProjectExample(
-        project_id=project.id,
-        good=good,
-        caption=caption.strip(),
-        storage_key=key,
-        width=processed.width,
-        height=processed.height,
-    )
-    project.examples.append(example)
-    db.session.flush()
-    record_event(user, "project.example_added", project, project_id=project.id)
-    return example
-
-
-def remove_example(project: Project, example: ProjectExample, user: User) -> str | None:
-    """Take ``example`` off the brief; return its storage key if nothing else uses the file.
-
-    Stored files are named by their content, so the same picture may back another example
-    or a contribution: the caller deletes the file after the commit only when this returns
-    its key.
-    """
-    from trove.submissions.models import Submission  # submissions build on projects
-
-    if not is_editable(project):
-        raise DomainError("This brief cannot be edited now.", status=409)
-    key = example.storage_key
-    project.examples.remove(example)
-    record_event(user, "project.example_removed", project, project_id=project.id)
-    db.session.flush()
-    shared = db.session.scalar(
-        select(ProjectExample.id).where(ProjectExample.storage_key == key).limit(1)
-    ) or db.session.scalar(select(Submission.id).where(Submission.storage_key == key).limit(1))
-    return None if shared else key
-
-
-#: One answer whether an address is unknown, a contributor's or deactivated, so the team
-#: form does not tell who has an account (nor their name).
-NOT_A_LAB_MEMBER = "No lab member uses that address. An admin can invite them to the lab first."
-
-
-def add_member_by_email(project: Project, actor: User, email: str, role: TeamRole) -> ProjectMember:
-    """Add the lab member with ``email`` to the team with ``role``."""
-    from trove.accounts.service import find_user_by_email
-
-    _require(actor, project, Capability.MANAGE)
-    user = find_user_by_email(email)
-    if user is None:
-        raise DomainError(NOT_A_LAB_MEMBER, field="email")
-    return add_member(project, actor, user, role)
-
-
-def add_member(project: Project, actor: User, user: User, role: TeamRole) -> ProjectMember:
-    """Add a lab member to the project team with ``role``."""
-    _require(actor, project, Capability.MANAGE)
-    if not user.is_lab_member or not user.active:
-        raise DomainError(NOT_A_LAB_MEMBER, field="email")
-    if project.member(user) is not None:
-        raise DomainError(f"{user.display_name} is already on the team.", field="email")
-    member = ProjectMember(user_id=user.id, role=role, user=user)
-    project.members.append(member)
-    db.session.flush()
-    record_event(
-        actor, "team.added", project, project_id=project.id, user_id=user.id, role=role.value
-    )
-    return member
-
-
-def _owners(project: Project) -> list[ProjectMember]:
-    return [m for m in project.members if m.role is TeamRole.OWNER]
-
-
-def change_member_role(
-    project: Project, actor: User, member: ProjectMember, role: TeamRole
-) -> None:
-    """Change a team member's role (a project keeps at least one owner)."""
-    _require(actor, project, Capability.MANAGE)
-    if member.role is TeamRole.OWNER and role is not TeamRole.OWNER and len(_owners(project)) == 1:
-        raise DomainError("A project needs at least one owner.")
-    old = member.role
-    member.role = role
-    record_event(
-        actor,
-        "team.role_changed",
-        project,
-        project_id=project.id,
-        user_id=member.user_id,
-        old=old.value,
-        new=role.value,
-    )
-
-
-def team_ever(project: Project) -> set[int]:
-    """Return the ids of everyone who is or ever was on ``project``'s team.
-
-    Removing someone deletes their membership; the audit log keeps who was added, so
-    rules about past team members (contest prizes) still see them.
-    """
-    ids = {m.user_id for m in project.members} | {project.created_by_id}
-    for data in db.session.scalars(
-        select(AuditEvent.data).where(
-            AuditEvent.project_id == project.id, AuditEvent.action == "team.added"
-        )
-    ):
-        if isinstance(data, dict) and isinstance(data.get("user_id"), int):
-            ids.add(data["user_id"])
-    return ids
-
-
-def remove_member(project: Project, actor: User, member: ProjectMember) -> None:
-    """Remove someone from the team (not the last owner)."""
-    _require(actor, project, Capability.MANAGE)
-    if member.role is TeamRole.OWNER and len(_owners(project)) == 1:
-        raise DomainError("A project needs at least one owner.")
-    project.members.remove(member)
-    record_event(actor, "team.removed", project, project_id=project.id, user_id=member.user_id)

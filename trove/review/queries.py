@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import selectinload
 
 from trove.extensions import db
 from trove.ids import parse_id
 from trove.projects.models import Project
 from trove.review.models import Appeal
+from trove.submissions import spots
 from trove.submissions.models import Submission, SubmissionStatus
 
 PAGE_SIZE = 30
@@ -107,27 +108,15 @@ def neighbours(submission: Submission, filters: QueueFilters) -> tuple[int | Non
 
 
 def counters(project: Project) -> dict[str, int]:
-    """Return the numbers at the top of the queue (one grouped query)."""
-    counts = {s.value: 0 for s in SubmissionStatus}
-    for status, n in db.session.execute(
-        select(Submission.status, func.count())
-        .where(Submission.project_id == project.id)
-        .group_by(Submission.status)
-    ):
-        counts[SubmissionStatus(status).value] = n
-    return counts
+    """Return the numbers at the top of the queue (the project's counters, one row)."""
+    return spots.status_counts(project.id)
 
 
 def awaiting_review_counts(project_ids: list[int]) -> dict[int, int]:
-    """Return how many photos await review in each project (one grouped query)."""
+    """Return how many photos await review in each project (from the projects' counters)."""
     if not project_ids:
         return {}
     rows = db.session.execute(
-        select(Submission.project_id, func.count())
-        .where(
-            Submission.project_id.in_(project_ids),
-            Submission.status == SubmissionStatus.PENDING_REVIEW,
-        )
-        .group_by(Submission.project_id)
+        select(Project.id, Project.photos_pending_review).where(Project.id.in_(project_ids))
     )
-    return {project_id: n for project_id, n in rows}
+    return {project_id: n for project_id, n in rows if n}

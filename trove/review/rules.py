@@ -56,6 +56,19 @@ def can_undo(user: Any, submission: Submission) -> bool:
     return submission.undoable and can_decide(user, submission)
 
 
+def can_edit_blur(user: Any, submission: Submission) -> bool:
+    """Return whether ``user`` may add or remove blur boxes on ``submission`` now.
+
+    Only while the photo awaits review, and only on a project that blurs faces; approving
+    (or declining) it applies the boxes.
+    """
+    return (
+        submission.is_pending
+        and submission.blur_applied is not None
+        and can_decide(user, submission)
+    )
+
+
 def can_appeal(user: Any, submission: Submission) -> bool:
     """Return whether ``user`` may appeal ``submission``'s decline: their own photo, once."""
     own = submission.contributor_id is not None

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from trove.accounts.models import User
 from trove.audit.service import record_event
+from trove.blur import Box, boxes_from_json, boxes_to_json
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.money import format_money
@@ -26,6 +27,7 @@ from trove.review import rules
 from trove.review.models import Appeal
 from trove.security import local_url
 from trove.submissions import spots
+from trove.submissions.jobs import settle_blur_after_decision
 from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
 from trove.submissions.service import REJECTION_REASONS
 from trove.timeutil import utcnow
@@ -150,6 +152,7 @@ def approve_submission(submission: Submission, reviewer: User) -> Earning:
         f"{_money(amount, version.currency)}.",
     )
     resolve_appeal_on_decision(submission, reviewer)
+    settle_blur_after_decision(submission)
     projects.close_if_target_reached(project)
     return earning
 
@@ -199,6 +202,7 @@ def reject_submission(
     )
     appealed = getattr(submission, "appeal", None) is not None
     resolve_appeal_on_decision(submission, reviewer)
+    settle_blur_after_decision(submission)
     _tell_contributor(
         submission,
         f"Your photo for “{project.title}” was declined: {REVIEW_REASONS[code]}"
@@ -276,6 +280,32 @@ def reset_submission(submission: Submission, reviewer: User) -> None:
             )
     else:
         raise DomainError("Only a decided photo can be undone.")
+
+
+def set_blur_boxes(submission: Submission, reviewer: User, boxes: list[Box]) -> None:
+    """Replace the blur boxes of a photo awaiting review; its decision applies them.
+
+    A box already blurred into the stored file can be removed only while the unblurred
+    copy is kept (until the photo is first decided): after that, nothing can unblur it.
+    """
+    _require_decider(reviewer, submission)
+    if not rules.can_edit_blur(reviewer, submission):
+        raise DomainError("Blur boxes can be changed only while the photo awaits review.")
+    if submission.unblurred_name is None and any(
+        applied not in boxes for applied in boxes_from_json(submission.blur_applied)
+    ):
+        raise DomainError(
+            "An area blurred when the photo was first decided cannot be unblurred.", status=409
+        )
+    submission.blur_boxes = boxes_to_json(boxes)
+    db.session.flush()
+    record_event(
+        reviewer,
+        "submission.blur_boxes",
+        submission,
+        project_id=submission.project_id,
+        boxes=len(boxes),
+    )
 
 
 @dataclass

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 
 from flask import Blueprint, Response, abort, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from trove.audit.models import AuditEvent
+from trove.blur import Box, boxes_from_json
 from trove.extensions import db
 from trove.htmx import (
     apply_change,
@@ -29,6 +31,7 @@ from trove.review.rules import (
     can_approve,
     can_decide,
     can_decline,
+    can_edit_blur,
     can_keep_declined,
     can_undo,
 )
@@ -41,7 +44,15 @@ REVIEWED = "submission-reviewed"
 
 
 # The cards ask which decisions to offer (never on the viewer's own photo).
-for _rule in (can_decide, can_approve, can_decline, can_keep_declined, can_undo, can_appeal):
+for _rule in (
+    can_decide,
+    can_approve,
+    can_decline,
+    can_keep_declined,
+    can_undo,
+    can_appeal,
+    can_edit_blur,
+):
     bp.add_app_template_global(_rule)
 
 
@@ -150,6 +161,58 @@ def keep_declined(submission_id: int) -> Response:
         ),
         "Kept declined; the contributor is told why.",
     )
+
+
+@bp.post("/submissions/<int:submission_id>/blur")
+@login_required
+def blur_boxes(submission_id: int) -> Response:
+    """Replace, add or remove the blur boxes of a photo awaiting review."""
+    submission = _reviewable(submission_id)
+    location = url_for("review.zoom", submission_id=submission.id)
+    card = {"template": "review/_card.html", "submission": submission}
+    try:
+        boxes = _submitted_boxes(submission, request.form)
+    except ValueError as error:
+        return refuse_change(
+            location, str(error), reasons=service.REVIEW_REASONS, error=str(error), **card
+        )
+    return apply_change(
+        lambda: service.set_blur_boxes(submission, current_user, boxes),
+        done=lambda _: redirect_after_change(
+            location,
+            flash="Blur boxes saved; they are applied when the photo is decided.",
+            reasons=service.REVIEW_REASONS,
+            **card,
+        ),
+        on_error=lambda error: refuse_change(
+            location, error, reasons=service.REVIEW_REASONS, error=error.message, **card
+        ),
+    )
+
+
+def _submitted_boxes(submission: Submission, form: Mapping[str, str]) -> list[Box]:
+    """Return the photo's boxes after the form's change: a whole list, a removal or an add.
+
+    The script sends the whole list as JSON (``boxes``); without JavaScript a form removes
+    one box by its number or adds one given in percent of the picture.
+    """
+    if "boxes" in form:
+        try:
+            data = json.loads(form["boxes"])
+        except ValueError:
+            raise ValueError("The boxes could not be read; reload the page.") from None
+        return boxes_from_json(data)
+    boxes = boxes_from_json(submission.blur_boxes)
+    if "remove" in form:
+        index = parse_id(form["remove"])
+        if index is None or not 1 <= index <= len(boxes):
+            raise ValueError("That box is not on this photo any more; reload the page.")
+        return boxes[: index - 1] + boxes[index:]
+    try:
+        x, y, w, h = (float(form.get(name, "")) / 100 for name in ("x", "y", "w", "h"))
+    except ValueError:
+        raise ValueError("Give the box's left, top, width and height in percent.") from None
+    return [*boxes, *boxes_from_json([{"x": x, "y": y, "w": w, "h": h, "source": "reviewer"}])]
 
 
 @bp.post("/projects/<int:project_id>/review/bulk")

@@ -1,12 +1,15 @@
-"""The media job: strip, store, thumbnail and hash a quarantined upload."""
+"""The media job: strip, store, thumbnail, hash (and blur faces in) a quarantined upload."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Integer, Select, String, any_, bindparam, delete, func, select
+from sqlalchemy.dialects import postgresql
 
 from trove.extensions import db
 from trove.files import get_storage
@@ -18,10 +21,11 @@ from trove.media import (
     process_image,
 )
 from trove.media.hashing import phash_band_keys, phash_probe_keys
+from trove.submissions.blurring import needs_settling, protect_bystanders, settle_blur
 from trove.submissions.models import PhashBand, RejectionCode, Submission, SubmissionStatus
 from trove.submissions.service import upload_limits
 from trove.submissions.spots import move_status
-from trove.tasks import job, register_sweep
+from trove.tasks import enqueue, job, register_sweep
 from trove.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -37,20 +41,46 @@ def _near_duplicate(submission: Submission, phash: int) -> int | None:
     found are exactly the ones the full scan would consider. Ties go to the lowest id.
     Withdrawn photos count too: their hashes stay as tombstones.
     """
-    probes = [int(key) for key in phash_probe_keys(phash)]
-    rows = db.session.execute(
+    keys = phash_probe_keys(phash)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    db.session.flush()  # as an ORM query would: the search sees this session's bands
+    rows = db.session.connection().execute(
+        _search(postgres),
+        {
+            "project_id": submission.project_id,
+            "subject": submission.id,
+            "probe_keys": keys if postgres else json.dumps(keys),
+        },
+    )
+    return nearest_hash(phash, rows)
+
+
+@cache
+def _search(postgres: bool) -> Select[tuple[int, str]]:
+    """Return the search, built once: the band keys go in as one bound value.
+
+    An array on PostgreSQL, a JSON list read by ``json_each`` on SQLite: the statement's
+    text is the same for every search, so it is compiled and prepared once, while 718
+    bound parameters (or integers written into the SQL) cost more to expand and parse each
+    time than the index lookups themselves.
+    """
+    if postgres:
+        probing = PhashBand.band_key == any_(
+            bindparam("probe_keys", type_=postgresql.ARRAY(Integer))
+        )
+    else:
+        listed = func.json_each(bindparam("probe_keys", type_=String)).table_valued("value")
+        probing = PhashBand.band_key.in_(select(listed.c.value))
+    return (
         select(Submission.id, Submission.phash)
         .join(PhashBand, PhashBand.submission_id == Submission.id)
         .where(
-            PhashBand.project_id == submission.project_id,
-            # Our own integers, written into the SQL: 718 bound parameters cost SQLAlchemy
-            # ~10 ms a search to expand, longer than the index lookups themselves.
-            text(f"submission_phash_bands.band_key IN ({','.join(map(str, probes))})"),
-            Submission.id != submission.id,
+            PhashBand.project_id == bindparam("project_id"),
+            probing,
+            Submission.id != bindparam("subject"),
         )
         .distinct()
     )
-    return nearest_hash(phash, rows)
 
 
 def nearest_hash(phash: int, rows: Iterable[tuple[int, str]]) -> int | None:
@@ -128,6 +158,8 @@ def process_submission(submission_id: int) -> None:
         storage.delete_quarantine(name)
         log.info("submission %s rejected by the media job: %s", submission_id, error)
         return
+    if submission.project.blurs_faces:
+        processed = protect_bystanders(submission, processed, max_pixels=limits.max_pixels)
     store_processed(submission, processed)
     db.session.commit()
     storage.delete_quarantine(name)
@@ -156,6 +188,25 @@ def store_processed(submission: Submission, processed: ProcessedImage) -> None:
     move_status(submission, SubmissionStatus.PROCESSING, SubmissionStatus.PENDING_REVIEW)
 
 
+@job(queue="media", timeout=300, max_attempts=3)
+def finish_blur(submission_id: int) -> None:
+    """Once a photo is decided: store its final blur and delete its unblurred copy.
+
+    Idempotent: a photo back in review, or already settled, is left alone.
+    """
+    submission = db.session.get(Submission, submission_id)
+    if submission is None:
+        return
+    limits = upload_limits()
+    settle_blur(submission, thumb_sizes=THUMB_SIZES, max_pixels=limits.max_pixels)
+
+
+def settle_blur_after_decision(submission: Submission) -> None:
+    """Queue ``finish_blur`` for a just-decided photo that has blur work left (flushes)."""
+    if needs_settling(submission):
+        enqueue(finish_blur, submission.id)
+
+
 @register_sweep
 def sweep_quarantine() -> int:
     """Delete quarantine files no processing photo points at, and stale temp files."""
@@ -163,6 +214,10 @@ def sweep_quarantine() -> int:
     wanted = set(
         db.session.scalars(
             select(Submission.quarantine_name).where(Submission.quarantine_name.is_not(None))
+        )
+    ) | set(
+        db.session.scalars(
+            select(Submission.unblurred_name).where(Submission.unblurred_name.is_not(None))
         )
     )
     grace = timedelta(minutes=10)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trove.accounts.models import User
@@ -110,6 +111,15 @@ class Submission(db.Model):
     stored_size: Mapped[int | None]
     near_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
 
+    # Bystander blur (briefs whose people policy blurs faces; ``trove.blur``). Boxes are
+    # fractions of the upright picture: ``blur_boxes`` what reviewers see and edit,
+    # ``blur_applied`` what the stored file has blurred (None: nothing was looked for).
+    # ``unblurred_name`` is the stripped, unblurred copy in quarantine, never served, kept
+    # only until the photo is decided so a wrongly blurred area can be restored.
+    blur_boxes: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    blur_applied: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    unblurred_name: Mapped[str | None] = mapped_column(String(80))
+
     # Consent receipt: what the contributor agreed to, and when.
     brief_version_id: Mapped[int] = mapped_column(ForeignKey("brief_versions.id"))
     licence_hash: Mapped[str] = mapped_column(String(64))
@@ -135,6 +145,26 @@ class Submission(db.Model):
     def dom_id(self) -> str:
         """Return the stable DOM id of the submission's card."""
         return f"submission-{self.id}"
+
+    @property
+    def blur_regions(self) -> int:
+        """Return how many regions of the stored file are blurred."""
+        return len(self.blur_applied or [])
+
+    @property
+    def faces_found(self) -> int:
+        """Return how many faces the detector found (boxes reviewers removed not counted)."""
+        return sum(1 for box in self.blur_boxes or [] if box.get("source") == "face")
+
+    @property
+    def flagged_for_faces(self) -> bool:
+        """Return whether the photo shows a face although the brief allows no people."""
+        return self.project.flags_faces and self.faces_found > 0
+
+    @property
+    def blur_changes_pending(self) -> bool:
+        """Return whether reviewers changed the boxes since the stored file was blurred."""
+        return self.blur_applied is not None and (self.blur_boxes or []) != self.blur_applied
 
     @property
     def is_processing(self) -> bool:

@@ -18,7 +18,14 @@ from trove.accounts.models import User
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage
-from trove.media import FileTooLarge, MediaError, StorageFull, TruncatedUpload, check_upload
+from trove.media import (
+    FileTooLarge,
+    MediaError,
+    StorageFull,
+    StorageUnavailable,
+    TruncatedUpload,
+    check_upload,
+)
 from trove.projects.models import Project
 from trove.submissions import spots
 from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
@@ -124,16 +131,20 @@ def receive_upload(
     cut off (a cancelled upload, a dropped connection) and is refused.
     """
     check_can_upload(project, user, brief_version_id)
-    storage = get_storage()
     limits = upload_limits()
     digest = hashlib.sha256()  # hashed as it is written, not read back for it
     try:
+        storage = get_storage()
         name = storage.save_quarantine(
             stream, max_bytes=limits.max_bytes, digest=digest, expected_bytes=expected_bytes
         )
     except StorageFull as error:
         raise DomainError(
             f"{error} Nothing was kept; please try again later.", status=507
+        ) from None
+    except StorageUnavailable as error:
+        raise DomainError(
+            f"{error} Nothing was kept; please try again in a few minutes.", status=503
         ) from None
     except FileTooLarge as error:
         raise DomainError(str(error), status=413) from None

@@ -82,18 +82,29 @@ def upload(project_id: int) -> Response:
     files = _incoming()
     if not files:
         return _upload_error(project.id, "Choose at least one photo.", 422)
-    accepted: list[Submission] = []
-    errors: list[tuple[str, str]] = []
     most = int(current_app.config["MAX_FILES_PER_REQUEST"])
-    for _stream, filename, _size in files[most:]:
-        errors.append(
-            (
-                service.clean_filename(filename),
-                f"Only {most} photos can be sent at once; send this one again.",
-            )
+    errors = [
+        (
+            service.clean_filename(filename),
+            f"Only {most} photos can be sent at once; send this one again.",
         )
-    card: Response | None = None
-    for stream, filename, size in files[:most]:
+        for _stream, filename, _size in files[most:]
+    ]
+    accepted, answer = _receive_each(project, files[:most], errors)
+    if answer is not None:
+        return answer
+    return _uploads_received(project, accepted, errors)
+
+
+def _receive_each(
+    project: Project,
+    files: list[tuple[BinaryIO, str | None, int | None]],
+    errors: list[tuple[str, str]],
+) -> tuple[int, Response | None]:
+    """Quarantine each photo, committing one by one; return how many were accepted and,
+    for htmx, the answer (the first photo's card, or the first refusal)."""
+    accepted, card = 0, None
+    for stream, filename, size in files:
         try:
             submission = service.receive_upload(
                 project, current_user, stream, filename, _version_id(), expected_bytes=size
@@ -102,19 +113,22 @@ def upload(project_id: int) -> Response:
             db.session.rollback()
             errors.append((service.clean_filename(filename), error.message))
             if is_fragment_request():
-                return _upload_error(project.id, error.message, error.status)
+                return accepted, _upload_error(project.id, error.message, error.status)
         else:
             if is_fragment_request() and card is None:
                 # Rendered inside the transaction (it shows what is about to be committed),
                 # so nothing the commit expires has to be loaded again.
                 card = _uploaded_card(project, submission)
             db.session.commit()
-            accepted.append(submission)
-    if card is not None:
-        return card
+            accepted += 1
+    return accepted, card
+
+
+def _uploads_received(project: Project, accepted: int, errors: list[tuple[str, str]]) -> Response:
+    """Answer the form without JavaScript: what was received and why the rest was not."""
     if accepted:
         flash(
-            f"{len(accepted)} photo{'s' if len(accepted) != 1 else ''} received. Location and "
+            f"{accepted} photo{'s' if accepted != 1 else ''} received. Location and "
             "device details are being removed; you can follow each one here.",
             "success",
         )

@@ -35,7 +35,13 @@ from trove.tasks.core import (
 )
 from trove.tasks.health import QueueHealth, queue_health
 from trove.tasks.runners import dispatch, init_app, run_job
-from trove.tasks.sweep import SWEEP_INTERVAL, scheduled_sweep, sweep, sweep_if_due
+from trove.tasks.sweep import (
+    SWEEP_INTERVAL,
+    hand_over_orphans,
+    scheduled_sweep,
+    sweep,
+    sweep_if_due,
+)
 
 __all__ = [
     "CURRENT_WORKER",
@@ -62,6 +68,7 @@ __all__ = [
     "rq_job_id",
     "run_job",
     "scheduled_sweep",
+    "hand_over_orphans",
     "sweep",
     "sweep_if_due",
 ]

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from trove.extensions import db
 from trove.tasks.core import (
@@ -41,6 +41,66 @@ def _rq_job_is_live(conn: Any, record_id: int) -> bool:
     return status in (RQStatus.QUEUED, RQStatus.STARTED, RQStatus.SCHEDULED, RQStatus.DEFERRED)
 
 
+def _orphaned(record: JobRecord, beats: dict[str, Any], now: Any) -> bool:
+    """Whether a running job's worker stopped beating (killed, host gone)."""
+    if record.worker is None:
+        return False
+    beat_at = beats.get(f"worker:{record.worker}")
+    return beat_at is None or now - beat_at > WORKER_DEAD_AFTER
+
+
+def _worker_beats() -> dict[str, Any]:
+    return dict(
+        db.session.execute(
+            select(Heartbeat.name, Heartbeat.beat_at).where(Heartbeat.name.like("worker:%"))
+        ).all()
+    )
+
+
+def _take_back(record: JobRecord) -> bool:
+    """Queue a running job again (or fail it, out of attempts); False if another sweep did.
+
+    One conditional UPDATE on the attempt that was seen running: two workers sweeping at
+    once cannot both hand the same job over, so it never runs twice.
+    """
+    spec = record.spec
+    exhausted = spec is not None and record.attempts >= spec.max_attempts
+    values: dict[str, Any] = {"status": JobStatus.FAILED if exhausted else JobStatus.QUEUED}
+    if exhausted:
+        values["error"] = record.error or "The worker stopped while running this job."
+    taken = db.session.execute(
+        update(JobRecord)
+        .where(
+            JobRecord.id == record.id,
+            JobRecord.status == JobStatus.RUNNING,
+            JobRecord.attempts == record.attempts,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    if not exhausted:
+        hand_over_after_commit([(record.id, record.name)])
+    return True
+
+
+def hand_over_orphans() -> int:
+    """Hand over running jobs whose worker stopped beating; return how many (commits).
+
+    Cheap enough for every worker's maintenance run (every few seconds), so a killed
+    worker's job waits for its death to be noticed, not for the next full sweep.
+    """
+    now = utcnow()
+    rows = db.session.scalars(select(JobRecord).where(JobRecord.status == JobStatus.RUNNING))
+    beats = _worker_beats()
+    count = sum(_take_back(record) for record in rows.all() if _orphaned(record, beats, now))
+    db.session.commit()
+    if count:
+        log.info("handed over %s job(s) of stopped workers", count)
+    return count
+
+
 def sweep() -> int:
     """Hand over job rows left behind by a crash or an outage; return how many."""
     now = utcnow()
@@ -48,14 +108,11 @@ def sweep() -> int:
     mode = current_app.config["TASKS_MODE"]
     conn = redis_connection() if mode == "rq" else None
     redo: list[tuple[int, str]] = []
+    taken_back = 0
     rows = db.session.scalars(
         select(JobRecord).where(JobRecord.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
     ).all()
-    beats = dict(
-        db.session.execute(
-            select(Heartbeat.name, Heartbeat.beat_at).where(Heartbeat.name.like("worker:%"))
-        ).all()
-    )
+    beats = _worker_beats()
     for record in rows:
         spec = record.spec
         timeout = timedelta(seconds=(spec.timeout if spec else 300)) + stuck_after
@@ -70,23 +127,14 @@ def sweep() -> int:
                 continue
             redo.append((record.id, record.name))
         elif record.started_at is not None:
-            beat_at = beats.get(f"worker:{record.worker}") if record.worker else None
             # Its worker stopped beating (killed, host gone): nobody is running it.
-            orphaned = record.worker is not None and (
-                beat_at is None or now - beat_at > WORKER_DEAD_AFTER
-            )
-            if not orphaned and (
+            if not _orphaned(record, beats, now) and (
                 now - record.started_at <= timeout
                 or (mode == "rq" and _rq_job_is_live(conn, record.id))
             ):
                 continue
-            if spec is not None and record.attempts >= spec.max_attempts:
-                record.status = JobStatus.FAILED
-                record.error = record.error or "The worker stopped while running this job."
-            else:
-                record.status = JobStatus.QUEUED
-                redo.append((record.id, record.name))
-    count = len(redo)
+            taken_back += _take_back(record)
+    count = len(redo) + taken_back
     for feature_sweep in _SWEEPS:
         count += feature_sweep()
     if redo:

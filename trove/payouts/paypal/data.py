@@ -57,11 +57,17 @@ def sender_item_id_for(item_id: int, prefix: str = "trove") -> str:
 
 
 def item_id_from_sender_item_id(sender_item_id: str | None, prefix: str = "trove") -> int | None:
-    """Return the payout item row id encoded by :func:`sender_item_id_for`, or None."""
+    """Return the payout item row id encoded by :func:`sender_item_id_for`, or None.
+
+    A random suffix (``-<hex>``, as Trove stores them) after the id is allowed.
+    """
     if not sender_item_id:
         return None
     head = f"{prefix}-item-"
     rest = sender_item_id[len(head) :] if sender_item_id.startswith(head) else ""
+    rest, dash, suffix = rest.partition("-")
+    if dash and not (suffix.isascii() and suffix.isalnum()):
+        return None
     return int(rest) if rest.isascii() and rest.isdigit() and rest[0] != "0" else None
 
 

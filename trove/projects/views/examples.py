@@ -9,11 +9,11 @@ from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage, send_private_file
 from trove.htmx import apply_change, redirect_after_change, render
-from trove.projects import service
+from trove.projects import examples, service
 from trove.projects.access import load_project
+from trove.projects.examples import EXAMPLE_SIZE
 from trove.projects.forms import ExampleForm, show_refusal
 from trove.projects.models import Capability, Project, ProjectExample
-from trove.projects.service import EXAMPLE_SIZE
 from trove.projects.views import bp
 
 
@@ -31,7 +31,7 @@ def add_example(project_id: int) -> Response:
     project = load_project(project_id, Capability.MANAGE)
     form = ExampleForm()
     # A brief that takes no more examples says so before any field is checked.
-    if service.why_no_more_examples(project) is None and not form.validate_on_submit():
+    if examples.why_no_more_examples(project) is None and not form.validate_on_submit():
         return _examples_form(project, form)
 
     def refused(error: DomainError) -> Response:
@@ -39,7 +39,7 @@ def add_example(project_id: int) -> Response:
         return _examples_form(project, form)
 
     return apply_change(
-        lambda: service.add_example(
+        lambda: examples.add_example(
             project, current_user, form.photo(), form.caption.data, good=form.kind.data == "good"
         ),
         done=lambda _: redirect_after_change(_step_3(project), flash="Example added."),
@@ -72,7 +72,7 @@ def delete_example(project_id: int, example_id: int) -> Response:
     project = load_project(project_id, Capability.MANAGE)
     example = _example_or_404(project.id, example_id)
     return apply_change(
-        lambda: service.remove_example(project, example, current_user),
+        lambda: examples.remove_example(project, example, current_user),
         done=lambda unused_key: _example_removed(project, unused_key),
         on_error=_step_3(project),
     )

@@ -9,6 +9,7 @@ from trove.errors import DomainError
 from trove.extensions import limiter
 from trove.htmx import apply_change, redirect_after_change, render
 from trove.projects import service
+from trove.projects import team as teams
 from trove.projects.access import load_project
 from trove.projects.forms import RoleChangeForm, TeamMemberForm
 from trove.projects.models import Capability, Project, ProjectMember, TeamRole
@@ -66,7 +67,7 @@ def add_member(project_id: int) -> Response:
         return _team_page(project, form, status=422)
 
     return apply_change(
-        lambda: service.add_member_by_email(
+        lambda: teams.add_member_by_email(
             project, current_user, form.email.data, TeamRole(form.role.data)
         ),
         done=lambda member: _joined(project, member),
@@ -95,7 +96,7 @@ def change_role(project_id: int, member_id: int) -> Response:
     if not form.validate_on_submit():
         return redirect_after_change(location)
     return apply_change(
-        lambda: service.change_member_role(project, current_user, member, TeamRole(form.role.data)),
+        lambda: teams.change_member_role(project, current_user, member, TeamRole(form.role.data)),
         done=lambda _: redirect_after_change(
             location, flash=f"{member.user.display_name} is now {member.role.label.lower()}."
         ),
@@ -112,7 +113,7 @@ def remove_member(project_id: int, member_id: int) -> Response:
     name = member.user.display_name
     location = url_for("projects.team", project_id=project.id)
     return apply_change(
-        lambda: service.remove_member(project, current_user, member),
+        lambda: teams.remove_member(project, current_user, member),
         done=lambda _: redirect_after_change(
             location, flash=f"{name} left the team.", category="info"
         ),
