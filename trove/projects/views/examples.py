@@ -42,7 +42,7 @@ def add_example(project_id: int) -> Response:
         lambda: examples.add_example(
             project, current_user, form.photo(), form.caption.data, good=form.kind.data == "good"
         ),
-        done=lambda _: redirect_after_change(_step_3(project), flash="Example added."),
+        done=lambda _result: redirect_after_change(_step_3(project), flash="Example added."),
         on_error=refused,
     )
 
