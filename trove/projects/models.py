@@ -8,6 +8,8 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,8 +36,14 @@ class ProjectStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {"submitted": "Awaiting vetting", "published": "Open"}.get(
-            self.value, self.value.capitalize()
+        return str(
+            {
+                "draft": _l("Draft"),
+                "submitted": _l("Awaiting vetting"),
+                "published": _l("Open"),
+                "paused": _l("Paused"),
+                "closed": _l("Closed"),
+            }[self.value]
         )
 
 
@@ -51,7 +59,15 @@ class TeamRole(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the role."""
-        return {"steward": "Data steward"}.get(self.value, self.value.capitalize())
+        return str(
+            {
+                "owner": _l("Owner"),
+                "reviewer": _l("Reviewer"),
+                "finance": _l("Finance"),
+                "steward": _l("Data steward"),
+                "viewer": _l("Viewer"),
+            }[self.value]
+        )
 
 
 class Capability(enum.StrEnum):
@@ -72,13 +88,13 @@ ROLE_CAPABILITIES: dict[TeamRole, frozenset[Capability]] = {
     TeamRole.VIEWER: frozenset({Capability.VIEW}),
 }
 
-#: Things contributors are commonly asked to keep out of photos.
-EXCLUSIONS: dict[str, str] = {
-    "faces": "No faces or people who could be recognised",
-    "plates": "No vehicle licence plates",
-    "screens": "No screens, documents or cards showing personal details",
-    "addresses": "No house numbers, street signs or anything that gives an address",
-    "children": "No children",
+#: Things contributors are commonly asked to keep out of photos (read in the page's language).
+EXCLUSIONS: dict[str, LazyString] = {
+    "faces": _l("No faces or people who could be recognised"),
+    "plates": _l("No vehicle licence plates"),
+    "screens": _l("No screens, documents or cards showing personal details"),
+    "addresses": _l("No house numbers, street signs or anything that gives an address"),
+    "children": _l("No children"),
 }
 
 
@@ -289,24 +305,28 @@ class Project(db.Model):
         if self.accepts_uploads:
             return None
         if self.status is ProjectStatus.PAUSED:
-            return (
+            return _(
                 "This project is paused: the team stopped taking photos for a while. "
                 "Check back later."
             )
         if self.status is ProjectStatus.PUBLISHED or self.close_reason == "Target reached":
-            return (
+            return _(
                 "This project reached its target and is closed. "
                 "Thank you to everyone who took part!"
             )
         if self.status is ProjectStatus.CLOSED:
-            reason = f" ({self.close_reason})" if self.close_reason else ""
-            return f"This project has ended{reason} and no longer takes photos."
-        return "This project is not open for photos yet."
+            if self.close_reason:
+                return _(
+                    "This project has ended (%(reason)s) and no longer takes photos.",
+                    reason=self.close_reason,
+                )
+            return _("This project has ended and no longer takes photos.")
+        return _("This project is not open for photos yet.")
 
     @property
     def exclusion_labels(self) -> list[str]:
         """Return the human text of the chosen exclusions."""
-        return [EXCLUSIONS[key] for key in self.exclusions or [] if key in EXCLUSIONS]
+        return [str(EXCLUSIONS[key]) for key in self.exclusions or [] if key in EXCLUSIONS]
 
     @property
     def people(self) -> PeoplePolicy | None:
