@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from flask import Flask
 
+from tests.catalogue import app_speaking_spanish
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_user
-from trove.i18n import babel
 
 #: A few Spanish lines, enough to tell which language a mail was composed in.
 SPANISH = {
@@ -27,20 +25,7 @@ SPANISH = {
 @pytest.fixture
 def app(make_app: Any, tmp_path: Path) -> Iterator[Flask]:
     """Return the app with a small Spanish catalogue in place of the shipped ones."""
-    catalogue = Catalog(locale="es")
-    for english, spanish in SPANISH.items():
-        catalogue.add(english, spanish, flags=["python-format"])
-    folder = tmp_path / "translations" / "es" / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with (folder / "messages.mo").open("wb") as handle:
-        write_mo(handle, catalogue)
-    spanish_app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(tmp_path / "translations"))
-    # Flask-Babel caches loaded catalogues on its (process-wide) domain: start and end clean.
-    with spanish_app.app_context():
-        babel.domain_instance.cache.clear()
-    yield spanish_app
-    with spanish_app.app_context():
-        babel.domain_instance.cache.clear()
+    yield from app_speaking_spanish(make_app, tmp_path, SPANISH)
 
 
 ENGLISH_BROWSER = {"Accept-Language": "en"}
