@@ -34,7 +34,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from trove.errors import DomainError
-from trove.money import CURRENCIES, MoneyError, format_money, parse_money
+from trove.i18n import format_money
+from trove.money import CURRENCIES, MoneyError, parse_money
 from trove.projects.models import (
     BRIEF_FIELDS,
     EXCLUSIONS,
@@ -362,7 +363,7 @@ class QuantityPayForm(BriefForm):
         }
 
     def budget_text(self) -> str | None:
-        """Return the total budget the current values commit, if they are valid."""
+        """Return the total budget the current values commit (in the page's language), if valid."""
         if self.pay_minor and self.target_count.data:
             return format_money(self.pay_minor * self.target_count.data, self.currency.data)
         return None
