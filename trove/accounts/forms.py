@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from functools import cache
+from operator import itemgetter
 
 import pycountry
+from babel import Locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from trove.i18n import DEFAULT_LOCALE
 
 PASSWORD_MIN = 10
 
@@ -61,12 +66,16 @@ def _display_name_field() -> StringField:
 
 
 @cache
+def _countries(locale: str) -> tuple[SelectChoice, ...]:
+    # English keeps ISO 3166's own names; other languages use the names CLDR gives them.
+    names = {} if locale == DEFAULT_LOCALE else Locale.parse(locale).territories
+    countries = [(c.alpha_2, names.get(c.alpha_2, c.name)) for c in pycountry.countries]
+    return tuple(SelectChoice(code, name) for code, name in sorted(countries, key=itemgetter(1)))
+
+
 def country_choices() -> list[SelectChoice]:
-    """Return ISO 3166 countries as choices, sorted by name."""
-    countries = sorted(pycountry.countries, key=lambda c: c.name)
-    return [SelectChoice("", _l("Choose a country"))] + [
-        SelectChoice(c.alpha_2, c.name) for c in countries
-    ]
+    """Return ISO 3166 countries as choices, named and sorted in the page's language."""
+    return [SelectChoice("", _l("Choose a country")), *_countries(str(get_locale()))]
 
 
 class SignupForm(FlaskForm):
