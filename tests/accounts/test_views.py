@@ -283,7 +283,7 @@ def test_the_country_list_speaks_the_account_language(app, client):
         make_user(email="lea@example.org", locale="fr")
         make_user(email="ed@example.org")
     login(client, "lea@example.org")
-    assert '<option value="DE">Allemagne</option>'.encode() in client.get("/account").data
+    assert b'<option value="DE">Allemagne</option>' in client.get("/account").data
     client.post("/logout")
     login(client, "ed@example.org")
     assert b'<option value="DE">Germany</option>' in client.get("/account").data

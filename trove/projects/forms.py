@@ -36,14 +36,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from trove.errors import DomainError
 from trove.i18n import format_money
 from trove.money import CURRENCIES, MoneyError, parse_money
-from trove.projects.models import (
-    BRIEF_FIELDS,
-    EXCLUSIONS,
-    MAX_LONG_EDGE,
-    MIN_LONG_EDGE,
-    PeoplePolicy,
-    TeamRole,
-)
+from trove.projects.models import BRIEF_FIELDS, MAX_LONG_EDGE, MIN_LONG_EDGE, TeamRole
+from trove.projects.photo_rules import EXCLUSIONS, PeoplePolicy
 
 
 def _lazy_label(member: Any) -> LazyString:
