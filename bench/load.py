@@ -8,7 +8,9 @@ and two RQ workers (``flask trove worker``) that strip and thumbnail what arrive
    first to Trove (login cookie, consent, multipart photo → validation, quarantine write,
    row, job), then to a bare WSGI app under the same gunicorn settings that only reads the
    request body and writes it to a file (fsynced, like Trove's quarantine). Reported:
-   uploads/s and MB/s of each and their ratio (target: Trove ≥ 70% of bare).
+   uploads/s and MB/s of each and their ratio (target: Trove ≥ 70% of bare). Then the same
+   over tus (``POST /projects/<id>/uploads``, then one PATCH with the photo, as the upload
+   page sends it; ``--tus-pieces N`` splits it), against the same bare figure.
 2. **Mixed traffic.** N clients browse (the project list, a brief, My photos, a status
    card) and upload, for the given time; reported: requests/s, p50/p95/p99 latency per
    kind, and errors (must be 0). The media queue is drained at the end and its rate shown.
@@ -19,6 +21,7 @@ Run from the repository root:  .venv/bin/python bench/load.py [--clients 50] [--
 from __future__ import annotations
 
 import argparse
+import base64
 import http.client
 import io
 import json
@@ -98,6 +101,10 @@ class Stats:
         self.bytes_up = 0
         self.samples: list[str] = []
 
+    def done(self, kind: str) -> int:
+        """Return how many requests of ``kind`` succeeded."""
+        return len(self.latency[kind]) - self.errors[kind]
+
     def add(self, kind: str, seconds: float, ok: bool, sent: int = 0, note: str = "") -> None:
         with self.lock:
             self.latency[kind].append(seconds)
@@ -145,7 +152,11 @@ def login(port: int, email: str) -> tuple[str, str]:
     if status != 303:
         raise SystemExit(f"login failed for {email}: {status}")
     cookie = response.getheader("Set-Cookie").split(";", 1)[0]
-    _status, page, _response = request(port, "GET", "/projects", headers={"Cookie": cookie})
+    _status, page, response = request(port, "GET", "/projects", headers={"Cookie": cookie})
+    # The page's CSRF token is stored in the session, which that answer may send anew.
+    renewed = response.getheader("Set-Cookie")
+    if renewed:
+        cookie = renewed.split(";", 1)[0]
     return cookie, _token(page)
 
 
@@ -160,8 +171,9 @@ def client_loop(
     *,
     browse: bool,
     path: str,
+    tus_pieces: int = 0,
 ) -> None:
-    """Upload (and, when ``browse``, read pages) until ``stop``."""
+    """Upload (and, when ``browse``, read pages) until ``stop``; over tus with ``tus_pieces``."""
     rng = random.Random(str(cookie))
     # As the upload script sends a photo: the file itself is the body.
     headers = {
@@ -187,7 +199,10 @@ def client_loop(
                 stats.add("status card", time.perf_counter() - started, status == 200)
         body = photos.next()
         started = time.perf_counter()
-        status, data, response = request(port, "POST", path, body, headers)
+        if tus_pieces:
+            status, data = tus_upload(port, headers, path, body, tus_pieces)
+        else:
+            status, data, _response = request(port, "POST", path, body, headers)
         ok = status == 201
         stats.add(
             "upload", time.perf_counter() - started, ok, len(body), f"{status} {data[:120]!r}"
@@ -197,6 +212,43 @@ def client_loop(
             if marker >= 0:
                 number = data[marker + 15 : data.find(b'"', marker + 15)].decode()
                 last_card = f"/submissions/{number}/card"
+
+
+def tus_upload(
+    port: int, headers: dict[str, str], path: str, body: bytes, pieces: int
+) -> tuple[int, bytes]:
+    """Send one photo over tus in ``pieces`` PATCHes; return (201 when it is in, last body)."""
+    consent = path.rsplit("consent=", 1)[1]
+    auth = {k: v for k, v in headers.items() if k in ("Cookie", "X-CSRFToken")}
+    tus = {**auth, "Tus-Resumable": "1.0.0"}
+    metadata = "filename {},consent {}".format(
+        base64.b64encode(b"IMG_0001.JPG").decode(), base64.b64encode(consent.encode()).decode()
+    )
+    status, data, response = request(
+        port,
+        "POST",
+        path.split("/submissions")[0] + "/uploads",
+        headers={**tus, "Upload-Length": str(len(body)), "Upload-Metadata": metadata},
+    )
+    if status != 201:
+        return status, data
+    location = response.getheader("Location")
+    size = -(-len(body) // pieces)
+    for offset in range(0, len(body), size):
+        status, data, response = request(
+            port,
+            "PATCH",
+            location,
+            body[offset : offset + size],
+            {
+                **tus,
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Offset": str(offset),
+            },
+        )
+        if status != 204:
+            return status, data
+    return (201 if response.getheader("X-Trove-Submission") else 500), data
 
 
 def run_clients(
@@ -209,6 +261,7 @@ def run_clients(
     *,
     browse: bool,
     path: str,
+    tus_pieces: int = 0,
 ) -> tuple[Stats, float]:
     """Run one thread per client for ``seconds``; return the stats and the elapsed time."""
     stats = Stats()
@@ -217,7 +270,7 @@ def run_clients(
         threading.Thread(
             target=client_loop,
             args=(port, cookie, project_id, consent, photos, stop, stats),
-            kwargs={"browse": browse, "path": path},
+            kwargs={"browse": browse, "path": path, "tus_pieces": tus_pieces},
         )
         for cookie in cookies
     ]
@@ -285,6 +338,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--compare-seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument(
+        "--tus-pieces", type=int, default=1, help="PATCHes per photo on the tus path"
+    )
     parser.add_argument(
         "--compare-only", action="store_true", help="measure the upload path only (part 1)"
     )
@@ -364,35 +420,48 @@ def main() -> None:
         bare.terminate()
         bare.wait(30)
         shutil.rmtree(bare_dir, ignore_errors=True)
-        trove_cpu = cpu_seconds(processes[0])
-        trove_stats, trove_time = run_clients(
-            port,
-            cookies,
-            project_id,
-            consent,
-            photos,
-            args.compare_seconds,
-            browse=False,
-            path=upload_path,
-        )
-        trove_cpu = cpu_seconds(processes[0]) - trove_cpu
-        trove_rate = len(trove_stats.latency["upload"]) / trove_time
-        bare_rate = len(bare_stats.latency["upload"]) / bare_time
+
+        def measure(tus_pieces: int) -> tuple[Stats, float, float]:
+            """Run the upload-only clients against Trove; return stats, seconds, CPU seconds."""
+            cpu = cpu_seconds(processes[0])
+            stats, elapsed = run_clients(
+                port,
+                cookies,
+                project_id,
+                consent,
+                photos,
+                args.compare_seconds,
+                browse=False,
+                path=upload_path,
+                tus_pieces=tus_pieces,
+            )
+            return stats, elapsed, cpu_seconds(processes[0]) - cpu
+
+        trove_stats, trove_time, trove_cpu = measure(0)
+        tus_stats, tus_time, tus_cpu = measure(args.tus_pieces)
+        bare_rate = bare_stats.done("upload") / bare_time
         print("\n1. upload path, upload-only clients")
-        for name, stats, elapsed, rate, cpu in (
-            ("bare WSGI (write + fsync)", bare_stats, bare_time, bare_rate, bare_cpu),
-            ("Trove", trove_stats, trove_time, trove_rate, trove_cpu),
+        for name, stats, elapsed, cpu in (
+            ("bare WSGI (write + fsync)", bare_stats, bare_time, bare_cpu),
+            ("Trove (raw body)", trove_stats, trove_time, trove_cpu),
+            (f"Trove over tus ({args.tus_pieces} PATCH)", tus_stats, tus_time, tus_cpu),
         ):
             ups = stats.latency["upload"]
+            rate = stats.done("upload") / elapsed
             print(
                 f"  {name:27s} {rate:6.1f} uploads/s  {stats.bytes_up / elapsed / 1e6:6.1f} MB/s"
                 f"  p50 {percentile(ups, 0.5):6.0f} ms  p95 {percentile(ups, 0.95):6.0f} ms"
                 f"  server CPU {cpu / max(len(ups), 1) * 1000:5.1f} ms/upload"
                 f"  errors {sum(stats.errors.values())}"
             )
-        print(f"  Trove / bare throughput: {trove_rate / bare_rate:.0%} (target >= 70%)")
-        for sample in trove_stats.samples:
-            print("  error:", sample)
+        for name, stats, elapsed in (
+            ("Trove", trove_stats, trove_time),
+            ("Trove over tus", tus_stats, tus_time),
+        ):
+            ratio = stats.done("upload") / elapsed / bare_rate
+            print(f"  {name} / bare throughput: {ratio:.0%} (target >= 70%)")
+            for sample in stats.samples:
+                print("  error:", sample)
         if args.compare_only:
             return
 

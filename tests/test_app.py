@@ -203,6 +203,13 @@ def test_vendored_htmx_matches_its_checksum():
     assert 'version:"2.0.11"' in (folder / name).read_text()
 
 
+def test_vendored_tus_client_matches_its_checksum():
+    folder = ROOT / "static" / "vendor" / "tus-js-client-4.3.1"
+    expected, name = (folder / "SHA256SUMS").read_text().split()
+    assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == expected
+    assert "MIT License" in (folder / "LICENSE").read_text()
+
+
 def test_base_template_configures_htmx_strictly(client):
     page = client.get("/").data.decode()
     assert '"allowEval": false' in page and '"includeIndicatorStyles": false' in page

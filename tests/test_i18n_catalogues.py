@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 from trove.i18n import DEFAULT_LOCALE, LANGUAGES
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "trove" / "translations"
-PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 TAG = re.compile(r"</?\w+[^>]*>")
 LOCALES = [code for code in LANGUAGES if code != DEFAULT_LOCALE]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import socket
@@ -289,3 +290,42 @@ def test_a_store_that_is_down_or_refuses_us_answers_503_not_507(
     with good.app_context():
         assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
         assert list(get_storage().list_quarantine()) == []
+
+
+def test_a_resumable_upload_in_pieces_on_each_backend(
+    make_app: Any, storage_settings: dict[str, Any]
+) -> None:
+    app = make_app(**storage_settings)
+    world = _world(app)
+    client = app.test_client()
+    login(client, world["contributor"])
+    data = photo(seed=31)
+    tus = {"Tus-Resumable": "1.0.0"}
+    metadata = "filename {},consent {}".format(
+        base64.b64encode(b"IMG_2.jpg").decode(),
+        base64.b64encode(str(world["version_id"]).encode()).decode(),
+    )
+    created = client.post(
+        f"/projects/{world['project_id']}/uploads",
+        headers={**tus, "Upload-Length": str(len(data)), "Upload-Metadata": metadata},
+    )
+    assert created.status_code == 201
+    half = len(data) // 2
+    for offset, body in ((0, data[:half]), (half, data[half:])):
+        response = client.patch(
+            created.headers["Location"],
+            data=body,
+            headers={
+                **tus,
+                "Content-Type": "application/offset+octet-stream",
+                "Upload-Offset": str(offset),
+            },
+        )
+        assert response.status_code == 204, response.text
+        with app.app_context():
+            pieces = list(get_storage().list_upload_parts())
+        assert len(pieces) == (1 if offset == 0 else 0)  # kept, then cleared once in
+    with app.app_context():
+        [submission] = db.session.scalars(select(Submission))
+        assert submission.upload_sha256 == hashlib.sha256(data).hexdigest()
+        assert submission.status is SubmissionStatus.PENDING_REVIEW

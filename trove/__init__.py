@@ -88,6 +88,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(submissions_bp)
 
+    from trove.submissions.tus_views import bp as tus_bp
+
+    app.register_blueprint(tus_bp)
+
     from trove.review.views import bp as review_bp
 
     app.register_blueprint(review_bp)

@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FILES_PER_REQUEST": 20,  # photos one form (without JavaScript) may carry
     "MAX_IMAGE_MEGAPIXELS": 100,
     "MAX_DECODED_MB": 192,  # memory one decoded picture may take (refused before decoding)
+    "TUS_EXPIRE_HOURS": 24,  # an unfinished resumable upload lives this long after its last byte
+    "TUS_BUDGET_MB": 250,  # unfinished resumable uploads one contributor may hold at once
     # Accounts
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_COST": 65536,  # KiB

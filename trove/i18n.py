@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from babel import Locale
 from babel.numbers import format_currency
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, gettext
+from flask_babel import Babel, force_locale, get_locale, gettext, ngettext
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_time as babel_format_time
 from flask_babel import lazy_gettext as _l
@@ -69,12 +69,47 @@ JS_MESSAGES = (
     N_("The photo could not be sent (error {status})."),
     N_("This file is larger than {size}."),
     N_("This file is empty."),
+    N_("Waiting for a connection"),
+    N_("Remove"),
+    N_("Received."),
+    N_("Removing location…"),
+    N_("Location removed on your phone"),
+    N_("Location will be removed on our server"),
+    N_("resized to {width} × {height} px"),
 )
 
 
-def js_messages() -> dict[str, str]:
-    """Return the script's messages in the page's language (English text → translation)."""
-    return {message: gettext(message) for message in JS_MESSAGES}
+def Np_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - like N_, with a plural
+    """Mark a message with a plural for the catalogue without translating it here."""
+    return singular, plural
+
+
+#: What static/app.js says with a number, by its English singular: ``tn()`` picks the form
+#: for the count with the browser's ``Intl.PluralRules`` (CLDR, as the catalogues are).
+JS_PLURALS = (
+    Np_("{num} more photo", "{num} more photos"),
+    Np_("Waiting for a connection — {num} photo", "Waiting for a connection — {num} photos"),
+)
+
+
+def _plural_forms(singular: str, plural: str) -> dict[str, str]:
+    """Return the translation of a plural message per CLDR category (one, few, other…)."""
+    rule = Locale.parse(str(get_locale())).plural_form
+    forms: dict[str, str] = {}
+    for n in range(0, 200):  # a sample number for each category the language has
+        category = rule(n)
+        if category not in forms:
+            forms[category] = ngettext(singular, plural, n)  # "{num}" stays for the script
+    return forms
+
+
+def js_messages() -> dict[str, Any]:
+    """Return the script's messages in the page's language (English text → translation;
+    a plural message → its forms per plural category)."""
+    messages: dict[str, Any] = {message: gettext(message) for message in JS_MESSAGES}
+    for singular, plural in JS_PLURALS:
+        messages[singular] = _plural_forms(singular, plural)
+    return messages
 
 
 def supported(code: str | None) -> str | None:

@@ -1,7 +1,7 @@
 """languages: each account's language and time zone; translations of a brief's fields
 
 Revision ID: 0027
-Revises: 0020
+Revises: 0024
 Create Date: 2026-11-30 08:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0027'
-down_revision = '0020'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

@@ -117,6 +117,8 @@ def _pages(lab: Lab) -> dict[str | None, list[str]]:
             f"{p}/team",
             f"{p}/versions",
             f"{p}/audit",
+            f"{p}/review/insight",
+            f"{p}/review/disagreements",
             f"{p}/datasets",
             f"{p}/contests",
             f"/contests/{lab.contest}",

@@ -56,15 +56,18 @@ def choose(page, name: str, data: bytes, mime: str = "image/jpeg") -> None:
 
 
 def record_uploads(page) -> list[bytes]:
-    """Return a list that fills with the body of every upload request the page sends."""
+    """Return a list that fills with the body of every upload request the page sends.
+
+    The page sends a photo over tus: the POST announces it, one PATCH carries the bytes.
+    """
     bodies: list[bytes] = []
 
     def keep(route, request):
-        if request.method == "POST":
+        if request.method == "PATCH":
             bodies.append(request.post_data_buffer or b"")
         route.continue_()
 
-    page.route("**/projects/*/submissions*", keep)
+    page.route("**/uploads/*", keep)
     return bodies
 
 

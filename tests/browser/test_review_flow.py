@@ -70,7 +70,7 @@ def test_keyboard_review_of_thirty_photos(live_server, browser):
     page.goto(f"{base}/me/photos?status=rejected")
     expect(page.locator(".photo-list .photo-card")).to_have_count(2)
     expect(page.get_by_text("The photo is blurry or out of focus.")).to_be_visible()
-    expect(page.get_by_text("Hold the phone steady")).to_be_visible()
+    expect(page.get_by_text("“Hold the phone steady”")).to_be_visible()
     expect(page.get_by_text("The photo contains a person or a face.")).to_be_visible()
     screenshot(page, "declined-reasons-phone")
     phone.close()

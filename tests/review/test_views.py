@@ -66,6 +66,11 @@ MATRIX = {
     "GET /submissions/{submission}/original": [404, 404, 200, 404, 200, 200, 200, 200],
     "GET /submissions/{submission}/card": [302, 404, 200, 404, 200, 200, 200, 200],
     "GET /projects/{project}/audit": [302, 403, 403, 403, 403, 403, 200, 200],
+    "GET /projects/{project}/review/disagreements": [302, 403, 403, 403, 403, 403, 200, 200],
+    "GET /projects/{project}/review/insight": [302, 403, 403, 403, 403, 403, 200, 200],
+    "POST /projects/{project}/review/checks": [302, 403, 403, 403, 403, 403, 303, 303],
+    "POST /submissions/{submission}/second-opinion": [302, 404, 403, 404, 403, 303, 303, 303],
+    "POST /submissions/{submission}/gold": [302, 404, 403, 404, 403, 303, 303, 303],
 }
 
 

@@ -24,7 +24,7 @@ from trove.extensions import db
 from trove.files import get_storage
 from trove.notifications.models import Notification
 from trove.notifications.service import notify
-from trove.payouts.models import PAYABLE, Earning, EarningStatus
+from trove.payouts.models import OWED, Earning, EarningStatus
 from trove.projects.models import Capability, Project, ProjectMember, ProjectStatus
 from trove.projects.service import team_holding
 from trove.security import local_url
@@ -254,7 +254,7 @@ def check_account_deletion(user: User) -> DeletionCheck:
     payable: dict[str, int] = {}
     for currency, amount in db.session.execute(
         select(Earning.currency, func.sum(Earning.amount_minor))
-        .where(Earning.contributor_id == user.id, Earning.status.in_(PAYABLE))
+        .where(Earning.contributor_id == user.id, Earning.status.in_(OWED))
         .where(Earning.payout_item_id.is_(None))
         .group_by(Earning.currency)
     ):
@@ -321,7 +321,7 @@ def delete_account(
             update(Earning)
             .where(
                 Earning.contributor_id == user.id,
-                Earning.status.in_(PAYABLE),
+                Earning.status.in_(OWED),
                 Earning.payout_item_id.is_(None),
             )
             .values(status=EarningStatus.FORFEITED)

@@ -164,7 +164,7 @@ def delete() -> Response:
 
     return apply_change(
         delete_account,
-        done=lambda _: _deleted(),
+        done=lambda _result: _deleted(),
         on_error=lambda error: render(
             "consent/delete.html",
             check=service.check_account_deletion(current_user),

@@ -104,7 +104,7 @@ class S3Storage(BaseStorage):
 
     # --- primitives -------------------------------------------------------------------------
 
-    def _write(self, name: str, chunks: Iterable[bytes]) -> None:
+    def _write(self, name: str, chunks: Iterable[bytes], *, sync: bool = True) -> None:
         with self.write_object(name) as out:
             for chunk in chunks:
                 out.write(chunk)

@@ -303,3 +303,19 @@ def complete_if_settled(batch: PayoutBatch) -> bool:
         completed_at=utcnow(),
     )
     return batch.status is PayoutBatchStatus.COMPLETED
+
+
+def release_held(submission_id: int) -> bool:
+    """Make a held earning payable (its second opinion agreed); False if it was not held.
+
+    Compare-and-set from ``held`` only: a release that lost a race, or came for an earning
+    already released or reversed, changes nothing. Until this UPDATE wins, no payout path
+    can take the earning (``held`` is not in ``PAYABLE``).
+    """
+    result = db.session.execute(
+        update(Earning)
+        .where(Earning.submission_id == submission_id, Earning.status == EarningStatus.HELD)
+        .values(status=EarningStatus.UNPAID)
+        .execution_options(synchronize_session="fetch")
+    )
+    return bool(result.rowcount)

@@ -3,7 +3,8 @@
 An earning (one per approved photo) is payable while it is ``unpaid``, ``failed``,
 ``unclaimed`` or ``returned`` and linked to no payout item. Preparing a batch links it to
 one item of one batch (``in_batch``); the item's outcome then makes it ``paid`` or payable
-again (the link is cleared, and ``payout_item_earnings`` keeps the history).
+again (the link is cleared, and ``payout_item_earnings`` keeps the history). An approval
+sampled for a second opinion starts ``held``, payable by no path until its check releases it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class EarningStatus(enum.StrEnum):
     """Where an earning is on its way to the contributor."""
 
     UNPAID = "unpaid"
+    HELD = "held"  # its approval awaits a second opinion: not payable until released
     IN_BATCH = "in_batch"
     PAID = "paid"
     FAILED = "failed"
@@ -38,6 +40,7 @@ class EarningStatus(enum.StrEnum):
         """Return the human name of the status."""
         return str({
             "unpaid": _l("Unpaid"),
+            "held": _l("In final check"),
             "in_batch": _l("Being paid"),
             "paid": _l("Paid"),
             "forfeited": _l("Given up"),
@@ -49,7 +52,7 @@ class EarningStatus(enum.StrEnum):
     @property
     def locked(self) -> bool:
         """Return whether the approval behind this earning can no longer change."""
-        return self not in (EarningStatus.UNPAID,)
+        return self not in (EarningStatus.UNPAID, EarningStatus.HELD)
 
     @property
     def payable(self) -> bool:
@@ -64,6 +67,9 @@ PAYABLE = (
     EarningStatus.UNCLAIMED,
     EarningStatus.RETURNED,
 )
+
+#: Earnings still owed to their contributor: payable, or held until a final check ends.
+OWED = (*PAYABLE, EarningStatus.HELD)
 
 
 class PayoutBatchStatus(enum.StrEnum):

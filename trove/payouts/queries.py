@@ -27,21 +27,24 @@ EARNINGS_PAGE = 50
 
 @dataclass
 class Balance:
-    """Amounts in one currency: payable, being paid, and paid."""
+    """Amounts in one currency: held for a final check, payable, being paid, and paid."""
 
     currency: str
     payable: int = 0
     in_progress: int = 0
     paid: int = 0
+    held: int = 0
     payable_count: int = 0
     in_progress_count: int = 0
     paid_count: int = 0
+    held_count: int = 0
 
 
 def _balances(where: Any) -> list[Balance]:
     bucket = case(
         (Earning.status == EarningStatus.PAID, "paid"),
         (Earning.status == EarningStatus.IN_BATCH, "in_progress"),
+        (Earning.status == EarningStatus.HELD, "held"),
         else_="payable",
     )
     rows = db.session.execute(

@@ -198,6 +198,11 @@ class Project(db.Model):
     photos_rejected: Mapped[int] = mapped_column(default=0, server_default="0")
     photos_withdrawn: Mapped[int] = mapped_column(default=0, server_default="0")
 
+    # Review quality (set by the owner): the share of approvals a second reviewer checks
+    # before their earnings are payable, and the share of a reviewer's queue that is gold.
+    second_opinion_percent: Mapped[int] = mapped_column(default=0, server_default="0")
+    gold_percent: Mapped[int] = mapped_column(default=0, server_default="0")
+
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("brief_versions.id", use_alter=True)
     )

@@ -11,13 +11,14 @@ from sqlalchemy.orm import selectinload
 from trove.extensions import db
 from trove.ids import parse_id
 from trove.projects.models import Project
-from trove.review.models import Appeal
+from trove.review.models import Appeal, CheckState, SecondOpinion
 from trove.submissions import spots
 from trove.submissions.models import Submission, SubmissionStatus
 
 PAGE_SIZE = 30
 FILTERS = {
     "pending": "Pending",
+    "second": "Second opinion",
     "flagged": "Possible duplicates",
     "appealed": "Appealed",
     "approved": "Approved",
@@ -57,6 +58,14 @@ def _filtered(project_id: int, status: str) -> Select[Any]:
             Submission.status == SubmissionStatus.PENDING_REVIEW,
             Submission.near_duplicate_of_id.is_not(None),
         )
+    if status == "second":
+        return query.where(
+            Submission.status == SubmissionStatus.APPROVED,
+            exists().where(
+                SecondOpinion.submission_id == Submission.id,
+                SecondOpinion.state == CheckState.OPEN,
+            ),
+        )
     if status == "appealed":
         return query.where(
             Submission.status == SubmissionStatus.REJECTED,
@@ -88,6 +97,8 @@ def queue_page(project: Project, filters: QueueFilters) -> tuple[list[Submission
             query.options(
                 selectinload(Submission.brief_version),
                 selectinload(Submission.appeal),  # type: ignore[attr-defined]
+                selectinload(Submission.final_check),  # type: ignore[attr-defined]
+                selectinload(Submission.gold),  # type: ignore[attr-defined]
             ).limit(PAGE_SIZE + 1)
         )
     )

@@ -16,10 +16,13 @@ from sqlalchemy import ColumnElement, func, select
 from trove.extensions import db
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
+from trove.review.models import CheckState, SecondOpinion
 from trove.submissions.models import Submission
 
 NOT_A_REVIEWER = "You do not review photos on this project."
 OWN_PHOTO = "You sent this photo, so someone else on the team must decide on it."
+AWAITS_OWNER = "Reviewers disagree on this photo; the project's owner decides."
+AWAITS_SECOND = "This approval awaits a second opinion; give yours from the “Second opinion” list."
 
 
 def why_not_decide(user: Any, submission: Submission) -> str | None:
@@ -29,6 +32,29 @@ def why_not_decide(user: Any, submission: Submission) -> str | None:
     if submission.contributor_id is not None and submission.contributor_id == user.id:
         return OWN_PHOTO
     return None
+
+
+def why_not_change(user: Any, check: SecondOpinion | None) -> str | None:
+    """Return why ``user`` may not undo or decline an approval under ``check`` (None: may).
+
+    The first reviewer may still take back their own approval while it awaits a second
+    opinion (the U key after a slip); anyone else answers through the check, and a
+    disagreement is the owner's to settle.
+    """
+    if check is None:
+        return None
+    if check.state is CheckState.DISPUTED:
+        return AWAITS_OWNER
+    if check.state is CheckState.OPEN and check.first_reviewer_id != getattr(user, "id", None):
+        return AWAITS_SECOND
+    return None
+
+
+def _held_from(user: Any, submission: Submission) -> bool:
+    """Return whether a pending second opinion keeps ``user`` from changing the approval."""
+    if not submission.is_approved:
+        return False
+    return why_not_change(user, submission.final_check) is not None  # type: ignore[attr-defined]
 
 
 def can_decide(user: Any, submission: Submission) -> bool:
@@ -43,7 +69,9 @@ def can_approve(user: Any, submission: Submission) -> bool:
 
 def can_decline(user: Any, submission: Submission) -> bool:
     """Return whether ``user`` may decline ``submission`` now."""
-    return submission.declinable and can_decide(user, submission)
+    return (
+        submission.declinable and can_decide(user, submission) and not _held_from(user, submission)
+    )
 
 
 def can_keep_declined(user: Any, submission: Submission) -> bool:
@@ -53,7 +81,7 @@ def can_keep_declined(user: Any, submission: Submission) -> bool:
 
 def can_undo(user: Any, submission: Submission) -> bool:
     """Return whether ``user`` may put ``submission`` back to pending review."""
-    return submission.undoable and can_decide(user, submission)
+    return submission.undoable and can_decide(user, submission) and not _held_from(user, submission)
 
 
 def can_edit_blur(user: Any, submission: Submission) -> bool:

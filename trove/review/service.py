@@ -20,20 +20,20 @@ from trove.errors import DomainError
 from trove.extensions import db
 from trove.money import format_money
 from trove.notifications.service import notify, retract_unread
-from trove.payouts.models import Earning
+from trove.payouts.models import Earning, EarningStatus
 from trove.projects import service as projects
 from trove.projects.models import Capability, Project
-from trove.review import rules
+from trove.review import rules, second, stats
 from trove.review.models import Appeal
 from trove.security import local_url
 from trove.submissions import spots
 from trove.submissions.jobs import settle_blur_after_decision
 from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
-from trove.submissions.service import REJECTION_REASONS
+from trove.submissions.reasons import STANDARD_REVIEW_REASONS, checked_reason, review_reasons
 from trove.timeutil import utcnow
 
-#: Reasons a reviewer may pick (processing failures use UNREADABLE on their own).
-REVIEW_REASONS = {k: v for k, v in REJECTION_REASONS.items() if k is not RejectionCode.UNREADABLE}
+#: The standard reasons a reviewer may pick; each photo adds its brief's own rules.
+REVIEW_REASONS = STANDARD_REVIEW_REASONS
 APPEAL_MAX = 1000
 
 
@@ -114,6 +114,8 @@ def approve_submission(submission: Submission, reviewer: User) -> Earning:
             )
         raise DomainError("Approving this photo would go over the project's budget.")
     was = submission.status
+    declined_by = submission.reviewed_by_id if was is SubmissionStatus.REJECTED else None
+    overturns_appeal = submission.has_open_appeal
     if not _move(
         submission,
         (SubmissionStatus.PENDING_REVIEW, SubmissionStatus.REJECTED),
@@ -124,6 +126,7 @@ def approve_submission(submission: Submission, reviewer: User) -> Earning:
     ):
         projects.release_approval(project, amount)
         raise DomainError("Someone else decided on this photo at the same moment; reload it.")
+    held = second.sampled(project)
     earning = Earning(
         submission_id=submission.id,
         project_id=project.id,
@@ -131,6 +134,8 @@ def approve_submission(submission: Submission, reviewer: User) -> Earning:
         brief_version_id=version.id,
         amount_minor=amount,
         currency=version.currency,
+        # Held from its first moment: no payout path can take it before the check ends.
+        status=EarningStatus.HELD if held else EarningStatus.UNPAID,
     )
     try:
         with db.session.begin_nested():
@@ -145,30 +150,28 @@ def approve_submission(submission: Submission, reviewer: User) -> Earning:
         previous=was.value,
         amount=amount,
         currency=version.currency,
+        held=held,
     )
-    _tell_contributor(
-        submission,
-        f"Your photo for “{project.title}” was approved. It earns "
-        f"{_money(amount, version.currency)}.",
-    )
+    stats.count(project.id, reviewer.id, decided=True)
+    if overturns_appeal:
+        stats.count(project.id, declined_by, appeals_overturned=1)
+    if held:
+        second.hold(submission, reviewer)
+        _tell_contributor(
+            submission,
+            f"Your photo for “{project.title}” was approved and is in a final check by a "
+            f"second reviewer. Once it passes, it earns {_money(amount, version.currency)}.",
+        )
+    else:
+        _tell_contributor(
+            submission,
+            f"Your photo for “{project.title}” was approved. It earns "
+            f"{_money(amount, version.currency)}.",
+        )
     resolve_appeal_on_decision(submission, reviewer)
     settle_blur_after_decision(submission)
     projects.close_if_target_reached(project)
     return earning
-
-
-def _checked_reason(code: str, note: str | None) -> tuple[str, str | None]:
-    """Return a decline reason and note as stored, or raise a field error."""
-    if code not in REVIEW_REASONS:
-        raise DomainError("Choose a reason from the list.", field="code", status=422)
-    note = (note or "").strip() or None
-    if note and len(note) > 500:
-        raise DomainError("Keep the note under 500 characters.", field="note", status=422)
-    if code == RejectionCode.OTHER and not note:
-        raise DomainError(
-            "Say why in the note when the reason is “other”.", field="note", status=422
-        )
-    return code, note
 
 
 def reject_submission(
@@ -177,7 +180,7 @@ def reject_submission(
     """Decline a photo with a reason (and undo its approval if it was approved, unpaid)."""
     project = submission.project
     _require_decider(reviewer, submission)
-    code, note = _checked_reason(code, note)
+    code, note = checked_reason(submission.brief_version, code, note)
     was = submission.status
     if was is SubmissionStatus.APPROVED:
         _unapprove(submission, reviewer)
@@ -200,12 +203,14 @@ def reject_submission(
         previous=was.value,
         code=code,
     )
+    stats.count(project.id, reviewer.id, decided=True)
     appealed = getattr(submission, "appeal", None) is not None
     resolve_appeal_on_decision(submission, reviewer)
     settle_blur_after_decision(submission)
     _tell_contributor(
         submission,
-        f"Your photo for “{project.title}” was declined: {REVIEW_REASONS[code]}"
+        f"Your photo for “{project.title}” was declined: "
+        f"{review_reasons(submission.brief_version)[code]}"
         + (f" Note from the reviewer: {note}" if note else "")
         # An appeal is allowed once: someone who already appealed is not invited again.
         + ("" if appealed else " You can appeal once from My photos."),
@@ -218,7 +223,7 @@ def keep_declined(submission: Submission, reviewer: User, code: str, note: str |
     _require_decider(reviewer, submission)
     if not submission.keepable_declined:
         raise DomainError("Only a declined photo with an open appeal can be kept declined.")
-    code, note = _checked_reason(code, note)
+    code, note = checked_reason(submission.brief_version, code, note)
     submission.rejection_code = code
     submission.rejection_note = note
     submission.reviewed_at = utcnow()
@@ -228,16 +233,21 @@ def keep_declined(submission: Submission, reviewer: User, code: str, note: str |
     record_event(
         reviewer, "submission.appeal_declined", submission, project_id=project.id, code=code
     )
+    stats.count(project.id, reviewer.id, decided=True)
     _tell_contributor(
         submission,
         f"A reviewer looked again at your photo for “{project.title}”, as you asked. It stays "
-        f"declined: {REVIEW_REASONS[code]}" + (f" Note from the reviewer: {note}" if note else ""),
+        f"declined: {review_reasons(submission.brief_version)[code]}"
+        + (f" Note from the reviewer: {note}" if note else ""),
     )
 
 
 def _unapprove(submission: Submission, reviewer: User) -> bool:
     """Take an unpaid approval back; return whether its notice was still unread (retracted)."""
     _check_not_paid(submission)
+    reason = rules.why_not_change(reviewer, second.pending_check(submission))
+    if reason is not None:
+        raise DomainError(reason, status=409)
     earning = _earning(submission)
     if not _move(
         submission, (SubmissionStatus.APPROVED,), SubmissionStatus.PENDING_REVIEW, reviewer
@@ -245,6 +255,7 @@ def _unapprove(submission: Submission, reviewer: User) -> bool:
         raise DomainError("This photo is no longer approved.")
     amount = earning.amount_minor if earning else submission.brief_version.pay_minor
     db.session.execute(delete(Earning).where(Earning.submission_id == submission.id))
+    second.cancel(submission)
     projects.release_approval(submission.project, amount)
     record_event(reviewer, "submission.unapproved", submission, project_id=submission.project_id)
     return _retract_decision_notice(submission)
@@ -329,7 +340,7 @@ def bulk_review(
     _require_reviewer(reviewer, project)
     if action not in ("approve", "reject"):
         raise DomainError("Choose approve or decline.", status=422)
-    if action == "reject" and code not in REVIEW_REASONS:
+    if action == "reject" and code not in review_reasons(project.current_version):
         raise DomainError("Choose a reason for declining.", field="code", status=422)
     rows = db.session.scalars(
         select(Submission).where(Submission.project_id == project.id, Submission.id.in_(ids))

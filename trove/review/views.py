@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 
-from flask import Blueprint, Response, abort, flash, request, url_for
+from flask import Response, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from trove.audit.models import AuditEvent
 from trove.blur import Box, boxes_from_json
+from trove.errors import DomainError
 from trove.extensions import db
 from trove.htmx import (
     apply_change,
@@ -24,7 +25,8 @@ from trove.money import format_money
 from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
-from trove.review import service
+from trove.review import gold, second, service
+from trove.review.blueprint import REVIEWED, bp, reviewable
 from trove.review.queries import FILTERS, SORTS, QueueFilters, counters, neighbours, queue_page
 from trove.review.rules import (
     can_appeal,
@@ -37,11 +39,7 @@ from trove.review.rules import (
 )
 from trove.submissions.access import load_submission
 from trove.submissions.models import Submission
-
-bp = Blueprint("review", __name__)
-
-REVIEWED = "submission-reviewed"
-
+from trove.submissions.reasons import review_reasons
 
 # The cards ask which decisions to offer (never on the viewer's own photo).
 for _rule in (
@@ -54,18 +52,15 @@ for _rule in (
     can_edit_blur,
 ):
     bp.add_app_template_global(_rule)
-
-
-def _reviewable(submission_id: int) -> Submission:
-    """Load a photo the current user reviews: 404 if invisible, 403 if not a reviewer."""
-    submission = load_submission(submission_id)
-    if not can(current_user, submission.project, Capability.REVIEW):
-        abort(403)
-    return submission
+bp.add_app_template_global(second.can_second)
+bp.add_app_template_global(gold.can_mark_gold)
+bp.add_app_template_global(lambda s: review_reasons(s.brief_version), "decline_reasons")
 
 
 def _queue_context(project: Project, filters: QueueFilters) -> dict[str, object]:
     items, next_cursor = queue_page(project, filters)
+    if filters.status == "pending":
+        items = gold.mix_into(items, project, current_user)
     return {
         "project": project,
         "items": items,
@@ -74,7 +69,8 @@ def _queue_context(project: Project, filters: QueueFilters) -> dict[str, object]
         "filter_names": FILTERS,
         "sorts": SORTS,
         "counts": counters(project),
-        "reasons": service.REVIEW_REASONS,
+        "reasons": review_reasons(project.current_version),
+        "can_manage": can(current_user, project, Capability.MANAGE),
     }
 
 
@@ -103,18 +99,42 @@ def queue_counters(project_id: int) -> Response:
 
 def _decide(submission_id: int, action: Callable[[Submission], object], message: str) -> Response:
     """Apply one decision; answer with the card (htmx) or back to the queue."""
-    submission = _reviewable(submission_id)
+    submission = reviewable(submission_id)
     location = url_for(
         "review.queue", project_id=submission.project_id, status=request.args.get("status")
     )
+    if request.form.get("ref"):  # a gold photo served in the queue: scored, nothing else
+        return _answer_gold(submission, location, message)
     card = {"template": "review/_card.html", "submission": submission}
     return apply_change(
         lambda: action(submission),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             location, flash=message, trigger=REVIEWED, reasons=service.REVIEW_REASONS, **card
         ),
         on_error=lambda error: refuse_change(
             location, error, reasons=service.REVIEW_REASONS, error=error.message, **card
+        ),
+    )
+
+
+def _answer_gold(submission: Submission, location: str, message: str) -> Response:
+    """Score an answer on a gold photo; answer with its card looking decided, like any other."""
+    try:
+        served = gold.served_gold(request.form.get("ref", ""), submission)
+    except DomainError as error:
+        card = {"template": "review/_card.html", "submission": submission}
+        return refuse_change(location, error, error=error.message, **card)
+    decision = "approve" if request.endpoint == "review.approve" else "reject"
+    card = {"template": "review/_gold_card.html"}
+    return apply_change(
+        lambda: gold.answer_gold(
+            served, current_user, decision, request.form.get("code"), request.form.get("note")
+        ),
+        done=lambda answer: redirect_after_change(
+            location, flash=message, trigger=REVIEWED, item=gold.served(served, answer), **card
+        ),
+        on_error=lambda error: refuse_change(
+            location, error, item=gold.served(served), error=error.message, **card
         ),
     )
 
@@ -167,7 +187,7 @@ def keep_declined(submission_id: int) -> Response:
 @login_required
 def blur_boxes(submission_id: int) -> Response:
     """Replace, add or remove the blur boxes of a photo awaiting review."""
-    submission = _reviewable(submission_id)
+    submission = reviewable(submission_id)
     location = url_for("review.zoom", submission_id=submission.id)
     card = {"template": "review/_card.html", "submission": submission}
     try:
@@ -178,7 +198,7 @@ def blur_boxes(submission_id: int) -> Response:
         )
     return apply_change(
         lambda: service.set_blur_boxes(submission, current_user, boxes),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             location,
             flash="Blur boxes saved; they are applied when the photo is decided.",
             reasons=service.REVIEW_REASONS,
@@ -266,12 +286,13 @@ def decline_remaining(project_id: int) -> Response:
 @login_required
 def zoom(submission_id: int) -> Response:
     """Show the large derivative with previous/next in the queue."""
-    submission = _reviewable(submission_id)
+    submission = reviewable(submission_id)
     filters = QueueFilters.from_args(request.args)
     previous_id, next_id = neighbours(submission, filters)
     return render(
         "review/zoom.html",
         submission=submission,
+        item=gold.served_in_zoom(request.args.get("ref"), submission, current_user),
         filters=filters,
         previous_id=previous_id,
         next_id=next_id,
@@ -288,7 +309,7 @@ def appeal(submission_id: int) -> Response:
     card = {"template": "submissions/_card.html", "submission": submission}
     return apply_change(
         lambda: service.appeal_rejection(submission, current_user, request.form.get("message", "")),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             location,
             flash="Your appeal is sent. A reviewer will look at the photo again.",
             **card,
@@ -324,3 +345,7 @@ def pay_for(submission: Submission) -> str:
     """Return what an approval of ``submission`` pays, formatted."""
     version = submission.brief_version
     return format_money(version.pay_minor, version.currency)
+
+
+# The owner's pages for second opinions, gold photos and insight share this blueprint.
+from trove.review import quality_views  # noqa: E402, F401

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trove.accounts.models import User
@@ -264,3 +264,40 @@ class PhashBand(db.Model):
     )
     band_key: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+
+
+class TusUpload(db.Model):
+    """A photo arriving in pieces over tus 1.0: what was announced and how much has come.
+
+    The bytes live in the storage's ``uploads/`` area (never in quarantine), one object
+    per accepted piece, named in ``parts``; ``received`` is the tus offset. Rows and
+    pieces are shared by every web host, so consecutive PATCHes may reach different hosts.
+    """
+
+    __tablename__ = "tus_uploads"
+    __table_args__ = (Index("ix_tus_uploads_contributor_id", "contributor_id", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(43), unique=True)
+    contributor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    brief_version_id: Mapped[int | None]
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    length: Mapped[int] = mapped_column(BigInteger)
+    received: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    parts: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+
+    project: Mapped[Project] = relationship()
+
+    @property
+    def part_names(self) -> list[str]:
+        """Return the stored pieces, in order."""
+        return self.parts.split() if self.parts else []
+
+    @property
+    def is_complete(self) -> bool:
+        """Return whether every announced byte arrived (and became a photo)."""
+        return self.submission_id is not None

@@ -28,23 +28,9 @@ from trove.media import (
 )
 from trove.projects.models import Project
 from trove.submissions import spots
-from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
+from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.reasons import decline_reason
 from trove.tasks import enqueue
-
-#: Why a photo may be declined. Reviewers pick one; contributors read the text.
-REJECTION_REASONS: dict[RejectionCode, str] = {
-    RejectionCode.BLURRY: "The photo is blurry or out of focus.",
-    RejectionCode.WRONG_SUBJECT: "The photo does not show what the brief asks for.",
-    RejectionCode.PERSON: "The photo contains a person or a face.",
-    RejectionCode.PERSONAL_DATA: "The photo shows personal data (a plate, a screen, a document, "
-    "an address).",
-    RejectionCode.DUPLICATE: "The photo is a duplicate of another one.",
-    RejectionCode.TOO_DARK: "The photo is too dark to use.",
-    RejectionCode.TARGET_REACHED: "The project reached its target before this photo was "
-    "reviewed. Thank you for contributing.",
-    RejectionCode.UNREADABLE: "The file could not be read as a photo.",
-    RejectionCode.OTHER: "The photo cannot be used (see the note).",
-}
 
 
 @dataclass(frozen=True)
@@ -271,9 +257,5 @@ def status_counts(user: User) -> dict[str, int]:
 
 def reason_text(submission: Submission) -> str | None:
     """Return the contributor-facing reason for a declined photo."""
-    if not submission.is_rejected:
-        return None
-    if submission.is_unreadable and submission.rejection_note:
-        return submission.rejection_note
-    other = REJECTION_REASONS[RejectionCode.OTHER]
-    return REJECTION_REASONS.get(submission.rejection_code or RejectionCode.OTHER, other)
+    reason = decline_reason(submission)
+    return reason.text if reason is not None else None

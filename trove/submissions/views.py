@@ -20,6 +20,7 @@ from trove.submissions import access, service
 from trove.submissions.access import load_submission
 from trove.submissions.jobs import THUMB_SIZES
 from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.reasons import decline_reason
 
 bp = Blueprint("submissions", __name__)
 
@@ -40,10 +41,7 @@ def upload_refusal(project: Project) -> str | None:
     return service.quota_refusal(project, current_user)  # type: ignore[arg-type]
 
 
-@bp.app_template_global("reason_text")
-def reason_text(submission: Submission) -> str | None:
-    """Return the contributor-facing reason a photo was declined."""
-    return service.reason_text(submission)
+bp.add_app_template_global(decline_reason)
 
 
 def _version_id() -> int | None:

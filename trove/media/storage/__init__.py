@@ -5,6 +5,8 @@ default) and :class:`trove.media.s3.S3Storage` (an S3-compatible bucket). Both l
 out the same way, relative to their root (directory, or bucket prefix)::
 
     quarantine/<random name>                      raw uploads, never served
+    uploads/<token>.<offset>-<random>             pieces of a resumable (tus) upload still
+                                                  arriving; never served, not quarantined
     originals/ab/cd/<sha256>.<jpeg|png|webp>      stripped photos, named by their content
     derived/ab/cd/<sha256>-<size>.jpeg            thumbnails of an original
     exports/<name>.zip                            dataset archives

@@ -27,6 +27,7 @@ AREAS = ("quarantine", "originals", "derived", "exports")
 _QUARANTINE_NAME = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 _KEY = re.compile(r"([0-9a-f]{64})\.(jpeg|png|webp)")
 _EXPORT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,90}\.zip")
+_UPLOAD_PART = re.compile(r"uploads/([A-Za-z0-9_-]{43})\.[0-9]{12}-[0-9a-f]{16}")
 #: Every object name a storage may hold, relative to its root (what migration copies).
 OBJECT_NAME = re.compile(
     r"quarantine/[A-Za-z0-9_-]{43}"
@@ -66,6 +67,10 @@ class Storage(Protocol):
     def quarantine_exists(self, name: str) -> bool: ...
     def delete_quarantine(self, name: str) -> None: ...
     def list_quarantine(self) -> Iterator[tuple[str, datetime]]: ...
+    def put_upload_part(self, token: str, offset: int, chunks: Iterable[bytes]) -> str: ...
+    def open_upload_part(self, name: str) -> BinaryIO: ...
+    def delete_upload_parts(self, token: str) -> None: ...
+    def list_upload_parts(self) -> Iterator[tuple[str, str, datetime]]: ...
     def put_original(self, data: bytes, ext: str) -> str: ...
     def put_derived(self, key: str, size: int, data: bytes) -> None: ...
     def exists(self, key: str) -> bool: ...
@@ -96,7 +101,7 @@ class BaseStorage:
 
     # --- primitives (each backend's own) ---------------------------------------------------
 
-    def _write(self, name: str, chunks: Iterable[bytes]) -> None:
+    def _write(self, name: str, chunks: Iterable[bytes], *, sync: bool = True) -> None:
         raise NotImplementedError
 
     def write_object(self, name: str) -> AbstractContextManager[BinaryIO]:
@@ -232,6 +237,43 @@ class BaseStorage:
             name = info.name.removeprefix("quarantine/")
             if _QUARANTINE_NAME.fullmatch(name):
                 yield name, info.modified
+
+    # --- resumable uploads: pieces of a photo still arriving (outside quarantine) -----------
+
+    def put_upload_part(self, token: str, offset: int, chunks: Iterable[bytes]) -> str:
+        """Store one piece of resumable upload ``token`` starting at ``offset``; return its name.
+
+        Each piece gets a fresh name, so two requests racing for the same offset never
+        overwrite each other: the one the database records wins, the other is deleted.
+        Pieces appear whole or not at all but are not fsynced: they outlive a crash of the
+        process (the kernel still has them), and after a crash of the machine a lost piece
+        makes the finished photo come out short, which the upload check refuses as cut off.
+        """
+        name = f"uploads/{token}.{offset:012d}-{secrets.token_hex(8)}"
+        if not _UPLOAD_PART.fullmatch(name):
+            raise MediaError("Unknown upload.")
+        self._write(name, chunks, sync=False)
+        return name
+
+    def open_upload_part(self, name: str) -> BinaryIO:
+        """Open a stored piece of a resumable upload (the caller closes it)."""
+        if not isinstance(name, str) or not _UPLOAD_PART.fullmatch(name):
+            raise MediaError("Unknown upload.")
+        return self.open_object(name)
+
+    def delete_upload_parts(self, token: str) -> None:
+        """Delete every stored piece of resumable upload ``token``."""
+        if not _QUARANTINE_NAME.fullmatch(token):
+            raise MediaError("Unknown upload.")
+        for info in self._list(f"uploads/{token}."):
+            self.delete_object(info.name)
+
+    def list_upload_parts(self) -> Iterator[tuple[str, str, datetime]]:
+        """Yield (token, piece name, last modified as naive UTC) of every stored piece."""
+        for info in self._list("uploads/"):
+            match = _UPLOAD_PART.fullmatch(info.name)
+            if match:
+                yield match.group(1), info.name, info.modified
 
     # --- originals and thumbnails ----------------------------------------------------------
 

@@ -32,6 +32,7 @@ class LocalStorage(BaseStorage):
         self.originals = self.root / "originals"
         self.derived = self.root / "derived"
         self.exports = self.root / "exports"
+        self.uploads = self.root / "uploads"
 
     def open_part(self, *, max_bytes: int) -> QuarantinePart:
         """Return a file a form parser writes one uploaded part into, inside quarantine."""
@@ -129,7 +130,7 @@ class LocalStorage(BaseStorage):
         """Remove temporary files a crash left behind; return how many were removed."""
         cutoff = time.time() - older_than_seconds
         removed = 0
-        for area in (self.quarantine, self.originals, self.derived, self.exports):
+        for area in (self.quarantine, self.originals, self.derived, self.exports, self.uploads):
             if not area.is_dir():
                 continue
             for path in area.rglob(f".*{TMP_SUFFIX}"):
@@ -141,8 +142,11 @@ class LocalStorage(BaseStorage):
                     continue  # another sweeper got there first
         return removed
 
-    def _write(self, name: str, chunks: Iterable[bytes]) -> None:
-        """Write ``chunks`` to object ``name`` so that it appears whole or not at all."""
+    def _write(self, name: str, chunks: Iterable[bytes], *, sync: bool = True) -> None:
+        """Write ``chunks`` to object ``name`` so that it appears whole or not at all.
+
+        ``sync`` makes it durable too (fsynced, its directory as well) before it appears.
+        """
         target = self.path(name)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -157,11 +161,13 @@ class LocalStorage(BaseStorage):
         try:
             for chunk in chunks:
                 write_all(fd, chunk)
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
             os.close(fd)
             fd = -1
             os.replace(tmp, target)
-            fsync_directory(target.parent)
+            if sync:
+                fsync_directory(target.parent)
         except BaseException as error:
             if fd >= 0:
                 os.close(fd)
