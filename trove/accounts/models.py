@@ -6,6 +6,7 @@ import enum
 import secrets
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,9 +25,13 @@ class Role(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the role."""
-        return {"contributor": "Contributor", "lab_member": "Lab member", "admin": "Admin"}[
-            self.value
-        ]
+        return str(
+            {
+                "contributor": _l("Contributor"),
+                "lab_member": _l("Lab member"),
+                "admin": _l("Admin"),
+            }[self.value]
+        )
 
 
 def new_login_id() -> str:

@@ -100,7 +100,7 @@ def close(project_id: int) -> Response:
     if not form.validate_on_submit():
         return redirect_after_change(
             url_for("projects.brief", project_id=project.id),
-            flash=" ".join(form.reason.errors) or "Could not close the project.",
+            flash=" ".join(map(str, form.reason.errors)) or "Could not close the project.",
             category="error",
         )
     reason = (form.reason.data or "").strip() or "Closed by the lab"
@@ -163,7 +163,7 @@ def send_back(project_id: int) -> Response:
     if not form.validate_on_submit():
         return refuse_change(
             url_for("projects.vet", project_id=project.id),
-            " ".join(form.comment.errors) or "Say what needs to change.",
+            " ".join(map(str, form.comment.errors)) or "Say what needs to change.",
             template="projects/vet.html",
             block="send_back",
             project=project,
