@@ -51,7 +51,7 @@ class StorageUnavailable(Exception):
     """The file store cannot be reached or refuses our credentials: nothing is wrong with
     the file, and the same request may work in a while (an HTTP 503, a job retried)."""
 
-    def __init__(self, message: str = "The file store cannot be reached right now.") -> None:
+    def __init__(self, message: str = N_("The file store cannot be reached right now.")) -> None:
         super().__init__(message)
 
 
