@@ -36,7 +36,7 @@ def second_opinion(submission_id: int) -> Response:
         ),
         done=lambda _result: redirect_after_change(
             location,
-            flash="Approval confirmed." if agree else "Sent to the owner to decide.",
+            flash=_("Approval confirmed.") if agree else _("Sent to the owner to decide."),
             trigger=REVIEWED,
             **card,
         ),
@@ -72,7 +72,7 @@ def resolve(check_id: int) -> Response:
         ),
         done=lambda _result: redirect_after_change(
             location,
-            flash="Approved: the earning is payable." if approve else "Declined.",
+            flash=_("Approved: the earning is payable.") if approve else _("Declined."),
             template="review/disagreements.html",
             block="list",
             **_disagreements_context(project),
@@ -121,7 +121,7 @@ def checks(project_id: int) -> Response:
     missing = next((k for k, v in numbers.items() if v is None), None)
     if missing is not None:
         return _refused_checks(
-            project, DomainError("Give a whole number.", field=missing, status=422), values
+            project, DomainError(_("Give a whole number."), field=missing, status=422), values
         )
     return apply_change(
         lambda: second.settle_share(
@@ -132,7 +132,7 @@ def checks(project_id: int) -> Response:
         ),
         done=lambda _result: redirect_after_change(
             location,
-            flash="Review checks saved.",
+            flash=_("Review checks saved."),
             template="review/insight.html",
             block="settings",
             saved=True,
@@ -171,7 +171,7 @@ def mark_gold(submission_id: int) -> Response:
     return apply_change(
         lambda: gold.mark_gold(submission, current_user),
         done=lambda _result: redirect_after_change(
-            location, flash="It is a gold photo now.", **card
+            location, flash=_("It is a gold photo now."), **card
         ),
         on_error=lambda error: refuse_change(location, error, error=error.message, **card),
     )
@@ -188,7 +188,7 @@ def stop_gold(gold_id: int) -> Response:
     return apply_change(
         lambda: gold.unmark_gold(item, current_user),
         done=lambda _result: redirect_after_change(
-            url_for("review.insight", project_id=project.id), flash="No longer a gold photo."
+            url_for("review.insight", project_id=project.id), flash=_("No longer a gold photo.")
         ),
         on_error=url_for("review.insight", project_id=project.id),
     )

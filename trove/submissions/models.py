@@ -28,13 +28,15 @@ class SubmissionStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return str({
-            "processing": _l("Processing"),
-            "pending_review": _l("Pending review"),
-            "approved": _l("Approved"),
-            "rejected": _l("Rejected"),
-            "withdrawn": _l("Withdrawn"),
-        }[self.value])
+        return str(
+            {
+                "processing": _l("Processing"),
+                "pending_review": _l("Pending review"),
+                "approved": _l("Approved"),
+                "rejected": _l("Rejected"),
+                "withdrawn": _l("Withdrawn"),
+            }[self.value]
+        )
 
     @property
     def is_terminal_for_processing(self) -> bool:
