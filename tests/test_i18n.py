@@ -163,3 +163,19 @@ def test_the_account_page_sets_language_and_time_zone(app, client):
     client.post("/language", data={"locale": "pt_BR", "timezone": "", "next": "/account"})
     with app.app_context():
         assert db.session.get(User, user.id).timezone is None
+
+
+def test_every_template_string_is_marked_for_translation():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("check_i18n", root / "scripts" / "check_i18n.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    unmarked = {
+        str(path.relative_to(root)): found
+        for path in sorted((root / "templates").rglob("*.html"))
+        if (found := check.unmarked(path.read_text()))
+    }
+    assert unmarked == {}, "wrap these in {% trans %} or _() (scripts/check_i18n.py)"
