@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install what the tests need (Debian redis-server, chromium, exiftool, PostgreSQL, nginx; Python
 # test dependencies into .venv, SeaweedFS's S3 server among them), lint, and run the whole
-# test suite twice: on SQLite, then on a throw-away PostgreSQL cluster. Extra arguments go to
-# pytest (both runs).
+# test suite twice at once: on SQLite and on a throw-away PostgreSQL cluster. Extra arguments
+# go to pytest (both runs).
 # TROVE_TEST_DATABASE=sqlite or =postgresql runs one backend only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,40 @@ bash scripts/install.sh test
 
 .venv/bin/ruff check .
 backends=${TROVE_TEST_DATABASE:-sqlite postgresql}
+# The backends run side by side (one pytest process each, the two cores busy), each into
+# its own log, printed once both are done. Nothing they write is shared: databases, Redis,
+# S3 and servers are per process on free ports, files under each run's own temp dirs.
+# What each backend runs: everything, but the PostgreSQL-restart fault test (it starts a
+# cluster of its own whatever the backend) runs in the PostgreSQL pass only. The other fault
+# tests (tests/test_faults.py: Redis down, workers killed) stay on both: their worker
+# processes claim and finish jobs in the database beside the app, and SQLite's file locks
+# and PostgreSQL's row locks are different code paths; they spend wall-clock time waiting
+# for conditions, not CPU, and the two passes wait side by side.
+logs=$(mktemp -d)
+pids=()
+# Browser tests (Chromium, marker "browser") run in the SQLite pass only: they check what a
+# person sees and does, which does not depend on the database; every rule they touch has
+# HTTP or service tests that run on both backends. (With both: TROVE_BROWSER_ON_ALL=1.)
+for backend in $backends; do
+  only=()
+  if [ "$backend" = postgresql ] && [ "${TROVE_BROWSER_ON_ALL:-0}" != 1 ] && [ "$backends" != postgresql ]; then
+    only=(-m "not browser")
+  fi
+  TROVE_TEST_DATABASE=$backend .venv/bin/python -m pytest "${only[@]}" "$@" >"$logs/$backend.log" 2>&1 &
+  pids+=("$!")
+done
+failed=()
+i=0
+for backend in $backends; do
+  wait "${pids[$i]}" || failed+=("$backend")
+  i=$((i + 1))
+done
 for backend in $backends; do
   echo "== tests on $backend"
-  TROVE_TEST_DATABASE=$backend .venv/bin/python -m pytest "$@"
+  cat "$logs/$backend.log"
 done
+rm -rf "$logs"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "tests failed on: ${failed[*]}" >&2
+  exit 1
+fi

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from flask import Flask
@@ -26,6 +29,7 @@ from trove.extensions import db
 compile_cache.install()
 
 TEST_PASSWORD = "correct horse battery"  # noqa: S105 - fixture password
+T = TypeVar("T")
 
 # Hypothesis fails an example slower than 200 ms by default: on a busy machine that is the
 # clock, not the code. No property test here is about speed.
@@ -64,8 +68,6 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     workdir = tmp_path_factory.mktemp("schema")
     if BACKEND == "postgresql":
-        import tempfile
-
         from tests.pg import cluster, create_database
 
         # Outside pytest's temp root: another pytest run resets that root to 0700, which
@@ -80,6 +82,8 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 upgrade()
                 db.engine.dispose()
             yield url
+            for engine in _cleaners.values():
+                engine.dispose()
         return
     path = workdir / "template.sqlite3"
     app = create_app(base_config(workdir, f"sqlite:///{path}"))
@@ -101,12 +105,21 @@ def database_url(migrated_db: str, tmp_path: Path) -> str:
 
 
 def _empty_tables(url: str) -> None:
-    """Delete every row (and restart every id) of the PostgreSQL test database."""
+    """Delete every row (and restart every id) of the PostgreSQL test database.
+
+    Only the tables holding rows are emptied, by DELETE with foreign-key triggers off (a
+    test leaves a few rows in a few tables; TRUNCATE of every table took half a second on a
+    busy machine), then every sequence that was used starts again.
+    """
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    engine = _cleaners.get(url)
+    if engine is None:  # one connection kept for the session: connecting is slow when busy
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        _cleaners[url] = engine
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         tables = conn.scalars(
             text(
                 "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
@@ -114,8 +127,20 @@ def _empty_tables(url: str) -> None:
             )
         ).all()
         if tables:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+            probe = " UNION ALL ".join(
+                f"SELECT '{table}' WHERE EXISTS (SELECT FROM {table})" for table in tables
+            )
+            for table in conn.scalars(text(probe)).all():
+                conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(
+            text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false) "
+                "FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
+            )
+        )
+
+
+_cleaners: dict[str, Any] = {}
 
 
 @pytest.fixture
@@ -177,6 +202,81 @@ def runner(app: Flask) -> Any:
 def outbox() -> list[Any]:
     """Return the list of e-mails sent through the memory backend."""
     return trove_mail.outbox
+
+
+# --- data built once per module ------------------------------------------------------------
+
+#: Per build function: the SQLite file and storage folder it left, its value, the mail it sent.
+_seeds: dict[Callable[..., Any], dict[str, Any]] = {}
+
+
+def seed_once(app: Flask, build: Callable[[Flask], T]) -> T:
+    """Return ``build(app)``, its rows and stored files in ``app``'s database and storage.
+
+    On SQLite the first test to ask builds the data and a snapshot is kept (database file,
+    storage folder, the mail the build sent); later tests get a copy of the snapshot and of
+    the value instead of building again: the same rows, ids and files, made once per
+    process. ``build`` must depend on nothing but ``app``'s default config. On PostgreSQL
+    (one database, emptied per test) it simply builds each time.
+    """
+    url = app.config["DATABASE_URL"]
+    folder = Path(app.config["STORAGE_DIR"])
+    local = str(app.config.get("STORAGE_URL") or "file:").startswith("file:")
+    if BACKEND != "sqlite" or not url.startswith("sqlite:///") or not local:
+        return build(app)
+    from tests import factories
+
+    path = Path(url.removeprefix("sqlite:///"))
+    seed = _seeds.get(build)
+    if seed is not None:
+        _release(app)
+        _copy_database(seed["database"], path)
+        shutil.rmtree(folder, ignore_errors=True)
+        if seed["storage"].exists():
+            shutil.copytree(seed["storage"], folder)
+        factories.continue_processed_seeds(app.config["STORAGE_DIR"], seed["next_photo"])
+        _replay_mail(seed["mail"])
+        return copy.deepcopy(seed["value"])  # type: ignore[no-any-return]
+    before = list(trove_mail.outbox)
+    value = build(app)
+    after = list(trove_mail.outbox)
+    sent = ("added", after[len(before) :]) if after[: len(before)] == before else ("all", after)
+    _release(app)
+    snapshot = Path(tempfile.mkdtemp(prefix="seed-", dir=path.parent.parent))
+    _copy_database(path, snapshot / "seed.sqlite3")
+    if folder.exists():
+        shutil.copytree(folder, snapshot / "storage")
+    _seeds[build] = {
+        "database": snapshot / "seed.sqlite3",
+        "storage": snapshot / "storage",
+        "next_photo": factories.continue_processed_seeds(app.config["STORAGE_DIR"]),
+        "mail": (sent[0], copy.deepcopy(sent[1])),
+        "value": copy.deepcopy(value),
+    }
+    return value
+
+
+def _release(app: Flask) -> None:
+    """Close ``app``'s pooled connections, so its database file can be read or replaced."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """Copy a SQLite database page by page (SQLite's backup: consistent, WAL included)."""
+    import sqlite3
+
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def _replay_mail(sent: tuple[str, list[Any]]) -> None:
+    """Put the mail a seed's build sent in the outbox, as building it would have."""
+    how, messages = sent
+    if how == "all":
+        trove_mail.outbox.clear()
+    trove_mail.outbox.extend(copy.deepcopy(messages))
 
 
 def login(client: FlaskClient, email: str, password: str = TEST_PASSWORD) -> Any:
@@ -381,10 +481,16 @@ def phone(browser: Any) -> Iterator[tuple[Any, ConsoleWatcher]]:
 
 
 def screenshot(page: Any, name: str) -> Path:
-    """Save a full-page screenshot under test-artifacts/ and return its path."""
+    """Save a full-page screenshot under test-artifacts/ and return its path.
+
+    Written whole and renamed into place: the two backends' runs may save the same name at
+    the same time.
+    """
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    partial = ARTIFACTS / f".{name}.{os.getpid()}.png"
+    page.screenshot(path=str(partial), full_page=True)
+    os.replace(partial, path)
     return path
 
 

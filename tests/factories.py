@@ -125,6 +125,18 @@ def make_submission(project: Any, contributor: User | None = None, *, commit: bo
 _processed_seeds: dict[str, itertools.count[int]] = {}
 
 
+def continue_processed_seeds(folder: Any, start: int | None = None) -> int:
+    """Restart ``folder``'s photo seeds at ``start`` (default: where they stand); return it.
+
+    A copy of another test's data (``seed_once``) goes on with the photos after its own.
+    """
+    counter = _processed_seeds.get(str(folder))
+    if start is None:
+        start = next(counter) if counter is not None else 500_000
+    _processed_seeds[str(folder)] = itertools.count(start)
+    return start
+
+
 @functools.cache
 def _processed_photo(seed: int) -> tuple[bytes, Any]:
     """Return a 320 × 240 photo and its media-job result (computed once per process)."""
@@ -159,7 +171,7 @@ def make_processed_submission(
     check_can_upload(project, contributor, project.current_version_id)
     reserve_spot(project, contributor)
     folder = current_app.config["STORAGE_DIR"]
-    seeds = _processed_seeds.setdefault(folder, itertools.count(500_000))
+    seeds = _processed_seeds.setdefault(str(folder), itertools.count(500_000))
     data, processed = _processed_photo(next(seeds))
     version = project.current_version
     submission = Submission(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import RedisServer, login
+from tests.conftest import BACKEND, RedisServer, login
 from tests.factories import make_project, make_user
 from tests.faultjobs import fail_once, finished_count, wait_for_release
 from tests.hosts import Worker, app_env
@@ -234,6 +234,9 @@ def test_a_worker_that_loses_redis_midway_exits_non_zero_and_the_job_counts_once
     assert _job_status(app, record_id) is JobStatus.DONE
 
 
+@pytest.mark.skipif(
+    BACKEND != "postgresql", reason="runs in the PostgreSQL pass (it starts its own cluster)"
+)
 def test_postgresql_restart_mid_run_is_recovered_without_restarting_the_app(tmp_path):
     import tempfile
 

@@ -174,3 +174,19 @@ def test_an_amount_keeps_its_currency_sign_whole_on_a_right_to_left_page(app):
     assert text.endswith("US$\u200e"), repr(text)
     with app.test_request_context("/", headers={"Accept-Language": "hi"}):
         assert not format_money(150, "USD").endswith("\u200e")
+
+
+def test_every_template_string_is_marked_for_translation():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("check_i18n", root / "scripts" / "check_i18n.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    unmarked = {
+        str(path.relative_to(root)): found
+        for path in sorted((root / "templates").rglob("*.html"))
+        if (found := check.unmarked(path.read_text()))
+    }
+    assert unmarked == {}, "wrap these in {% trans %} or _() (scripts/check_i18n.py)"

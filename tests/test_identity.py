@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import login
+from tests.conftest import login, seed_once
 from tests.factories import add_team_member, make_project, make_submission, make_user
 from trove.accounts.models import Role, User
 from trove.contests import service as contests
@@ -34,6 +34,10 @@ TEAM = ("owner", "reviewer", "viewer", "steward", "finance", "admin")
 
 @pytest.fixture
 def world(app):
+    return seed_once(app, _build_world)
+
+
+def _build_world(app):
     with app.test_request_context("/"):
         owner = make_user(Role.LAB_MEMBER, name="Olive Owner")
         project = make_project(owner, target_count=50, per_contributor_limit=None)

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.conftest import login
+from tests.conftest import login, seed_once
 from tests.exports.conftest import build_lab, cut
 from tests.factories import make_user
 from trove.accounts.invitations import invite_lab_member
@@ -198,6 +198,10 @@ def test_every_route_is_classified(app):
 @pytest.fixture
 def world(app):
     """One of everything a URL can point at, and an outsider who owns none of it."""
+    return seed_once(app, _build_world)
+
+
+def _build_world(app):
     with app.test_request_context("/"):
         lab = build_lab((2,))
         person = lab.contributors[0]

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from tests.conftest import login
+from tests.conftest import login, seed_once
 from tests.exports.conftest import build_lab, cut
 from tests.factories import make_user
 from trove.accounts.models import Role
@@ -17,6 +17,10 @@ from trove.submissions.models import Submission, SubmissionStatus
 
 @pytest.fixture
 def world(app):
+    return seed_once(app, _build_world)
+
+
+def _build_world(app):
     with app.test_request_context("/"):
         lab = build_lab((2,))
         version = cut(lab)

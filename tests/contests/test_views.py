@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login
+from tests.conftest import login, seed_once
 from tests.exports.conftest import build_lab
 from tests.factories import make_user
 from tests.signup import sign_up
@@ -24,6 +24,10 @@ PSEUDONYM = re.compile(r"c-[0-9a-f]{24}")
 
 @pytest.fixture
 def world(app):
+    return seed_once(app, _build_world)
+
+
+def _build_world(app):
     with app.test_request_context("/"):
         lab = build_lab((2, 1))
         now = utcnow()

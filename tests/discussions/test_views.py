@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login
+from tests.conftest import login, seed_once
 from tests.discussions.conftest import make_cast
 from trove.discussions import service
 from trove.discussions.models import Post
@@ -22,6 +22,10 @@ ROLES = ["anonymous", "contributor", "lab", "viewer", "owner", "admin"]
 @pytest.fixture
 def world(app):
     """Create a published project with a question (by the contributor) and a reply."""
+    return seed_once(app, _build_world)
+
+
+def _build_world(app):
     with app.app_context(), app.test_request_context("/"):
         cast = make_cast()
         question = service.ask_question(cast.project, cast.contributor, "Can shelves be tilted?")

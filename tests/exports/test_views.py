@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import login
+from tests.conftest import login, seed_once
 from tests.exports.conftest import build_lab, cut
 from tests.factories import make_user
 from trove.accounts.models import Role
@@ -22,6 +22,10 @@ HX = {"HX-Request": "true"}
 
 @pytest.fixture
 def world(app):
+    return seed_once(app, _build_world)
+
+
+def _build_world(app):
     with app.test_request_context("/"):
         lab = build_lab((2, 1))
         version = cut(lab)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import login
+from tests.conftest import login, seed_once
 from tests.factories import make_user
 from tests.payouts.conftest import build_team
 from trove.accounts.models import Role
@@ -17,6 +17,10 @@ HX = {"HX-Request": "true"}
 
 @pytest.fixture
 def world(app):
+    return seed_once(app, _build_world)
+
+
+def _build_world(app):
     with app.test_request_context("/"):
         team = build_team({"a@pay.example": 2, "b@pay.example": 1})
         [batch] = service.prepare_batch(team.project, team.finance)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import TEST_PASSWORD, login
+from tests.conftest import TEST_PASSWORD, login, seed_once
 from tests.factories import add_team_member, make_project, make_user
 from trove.accounts.models import Role
 from trove.extensions import db
@@ -64,6 +64,10 @@ def _expected(who: str, *, need: str, public: bool) -> int:
 
 @pytest.fixture
 def projects(app):
+    return seed_once(app, _build_projects)
+
+
+def _build_projects(app):
     with app.app_context():
         published = make_project(title="Published one")
         draft = make_project(status="draft", title="Draft one")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import TEST_PASSWORD, login
+from tests.conftest import TEST_PASSWORD, login, seed_once
 from tests.factories import add_team_member, make_processed_submission, make_project, make_user
 from trove.accounts.models import Role
 from trove.audit.models import AuditEvent
@@ -27,12 +27,16 @@ ROLES = [
 ]
 
 
-@pytest.fixture
-def ids(app):
+def _build_ids(app):
     with app.app_context():
         project = make_project()
         sub = make_processed_submission(project)
         return {"project": project.id, "submission": sub.id, "contributor": sub.contributor.email}
+
+
+@pytest.fixture
+def ids(app):
+    return seed_once(app, _build_ids)
 
 
 def _as(app, client, ids, who):
