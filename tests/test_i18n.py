@@ -165,6 +165,17 @@ def test_the_account_page_sets_language_and_time_zone(app, client):
         assert db.session.get(User, user.id).timezone is None
 
 
+def test_an_amount_keeps_its_currency_sign_whole_on_a_right_to_left_page(app):
+    from trove.i18n import format_money
+
+    with app.test_request_context("/", headers={"Accept-Language": "ar"}):
+        text = format_money(150, "USD")
+    # Without the closing left-to-right mark the "$" is laid out before "US" ("$US 1.50").
+    assert text.endswith("US$\u200e"), repr(text)
+    with app.test_request_context("/", headers={"Accept-Language": "hi"}):
+        assert not format_money(150, "USD").endswith("\u200e")
+
+
 def test_every_template_string_is_marked_for_translation():
     import importlib.util
     from pathlib import Path

@@ -1,4 +1,4 @@
-"""The message catalogues: they compile, keep every placeholder and tag, and ship compiled."""
+"""The message catalogues: complete, compiled, every placeholder and tag kept; pages use them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from flask_babel import force_locale, gettext
 
+from tests.factories import make_project
+from trove.extensions import db
 from trove.i18n import DEFAULT_LOCALE, LANGUAGES
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "trove" / "translations"
@@ -23,6 +26,15 @@ def _catalogue(locale: str):
         return read_po(po, locale=locale)
 
 
+def _messages(locale: str):
+    """Yield each message of ``locale``'s catalogue as (source forms, translated forms)."""
+    for message in _catalogue(locale):
+        if message.id:
+            sources = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            yield sources, strings
+
+
 def _shape(text: str) -> tuple[list[str], list[str]]:
     return sorted(PLACEHOLDER.findall(text)), sorted(TAG.findall(text))
 
@@ -30,11 +42,7 @@ def _shape(text: str) -> tuple[list[str], list[str]]:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_translations_keep_placeholders_and_markup(locale):
     wrong = []
-    for message in _catalogue(locale):
-        if not message.id:
-            continue
-        sources = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    for sources, strings in _messages(locale):
         for index, text in enumerate(strings):
             if not text:
                 continue
@@ -58,3 +66,45 @@ def test_the_shipped_compiled_catalogue_matches_its_source(locale):
     write_mo(compiled, _catalogue(locale))
     shipped = (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").read_bytes()
     assert shipped == compiled.getvalue(), "run scripts/translations.sh and commit the .mo"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_message_is_translated(locale):
+    missing = [sources[0] for sources, strings in _messages(locale) if not all(strings)]
+    assert missing == [], "translate these, then run scripts/translations.sh"
+
+
+#: Letters of each script, to tell a translated page from one that fell back to English.
+SCRIPT = {"ar": re.compile(r"[\u0600-\u06ff]"), "hi": re.compile(r"[\u0900-\u097f]")}
+#: A phrase of the interface each page shows, by URL pattern.
+SENTINELS = {"/": "How it works", "/projects": "Sort by", "/projects/{id}": "Who benefits"}
+
+
+def _visible_text(page: str) -> str:
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", page)
+    for name in LANGUAGES.values():  # the switcher names every language in its own script
+        text = text.replace(name, " ")
+    return text
+
+
+@pytest.mark.parametrize(
+    ("locale", "lang", "direction"),
+    [
+        ("ar", "ar", ' dir="rtl"'),
+        ("hi", "hi", ""),
+        ("es", "es", ""),
+    ],
+)
+def test_pages_render_in_the_browser_language(app, client, locale, lang, direction):
+    with app.app_context():
+        project_id = make_project().id
+        db.session.commit()
+    for pattern, sentinel in SENTINELS.items():
+        page = client.get(pattern.format(id=project_id), headers={"Accept-Language": locale}).text
+        assert f'<html lang="{lang}"{direction}>' in page
+        with app.test_request_context(), force_locale(locale):
+            translated = gettext(sentinel)
+        assert translated != sentinel and translated in page and sentinel not in page
+        if locale in SCRIPT:
+            assert len(SCRIPT[locale].findall(_visible_text(page))) > 100, pattern

@@ -207,12 +207,15 @@ def format_money(minor: int | None, currency: str) -> str:
         return ""
     places = exponent(currency)
     amount = minor / (10**places) if places else minor
-    return format_currency(
+    text = format_currency(
         amount,
         currency,
         locale=str(get_locale()) if has_request_context() else DEFAULT_LOCALE,
         currency_digits=True,
     )
+    # Right to left, "1.50 US$" would show its "$" before "US"; a left-to-right mark after
+    # the amount keeps the currency's letters and sign together.
+    return text + "\u200e" if has_request_context() and is_rtl() else text
 
 
 @contextmanager

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.browser.axe import describe, violations
-from tests.browser.helpers import sign_in
-from tests.conftest import PHONE, TEST_PASSWORD
+from tests.browser.helpers import sign_in, sign_in_by_ids
+from tests.conftest import PHONE
 from tests.factories import (
     add_team_member,
     make_contest,
@@ -136,15 +136,6 @@ def _pages(lab: Lab) -> dict[str | None, list[str]]:
     }
 
 
-def _sign_in(page: Any, base: str, email: str) -> None:
-    """Sign in by the form's field ids (its labels are in the page's language)."""
-    page.goto(base + "/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(TEST_PASSWORD)
-    page.locator("main form button[type=submit]").first.click()
-    page.locator('.site-nav form[action$="/logout"]').wait_for(state="attached")
-
-
 def _form_errors(page: Any, base: str) -> dict[str, Any]:
     """Fragment states: forms answered with inline errors (htmx 422 swaps)."""
     states = {}
@@ -176,7 +167,7 @@ def test_no_serious_accessibility_problem_on_any_page(live_server, browser, scre
         page = context.new_page()
         page.set_default_timeout(15_000)
         if persona:
-            _sign_in(page, base, persona)
+            sign_in_by_ids(page, base, persona)
         else:
             found.update(_form_errors(page, base))
         for path in paths:
