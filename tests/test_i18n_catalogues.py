@@ -108,3 +108,25 @@ def test_pages_render_in_the_browser_language(app, client, locale, lang, directi
         assert translated != sentinel and translated in page and sentinel not in page
         if locale in SCRIPT:
             assert len(SCRIPT[locale].findall(_visible_text(page))) > 100, pattern
+
+
+def test_the_catalogues_hold_every_message_the_code_marks():
+    """A string marked in code or a template but missing from the catalogues (someone
+    forgot scripts/translations.sh) would show in English to everyone: CI says so."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    root = TRANSLATIONS.parent.parent
+    with (root / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "N_": None}
+    keywords["Np_"] = (1, 2)
+    marked = {
+        message if isinstance(message, str) else message[0]
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            str(root), method_map, options_map, keywords=keywords
+        )
+        if message
+    }
+    known = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalogue("es") if m.id}
+    assert sorted(marked - known) == [], "run scripts/translations.sh and translate"
