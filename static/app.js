@@ -1,4 +1,50 @@
 // Trove's small script: no inline handlers, no eval (the CSP forbids both).
+
+// Messages in the page's language: base.html carries {English text: translation} as JSON
+// (trove/i18n.py JS_MESSAGES); "{name}" placeholders are filled from ``params``.
+function t(message, params) {
+  "use strict";
+  if (!t.catalogue) {
+    var data = document.getElementById("trove-messages");
+    try { t.catalogue = data ? JSON.parse(data.textContent) : {}; } catch (e) { t.catalogue = {}; }
+  }
+  var text = t.catalogue[message] || message;
+  return text.replace(/\{(\w+)\}/g, function (whole, name) {
+    return params && name in params ? String(params[name]) : whole;
+  });
+}
+
+// A message with a number: the form for ``count`` in the page's language (the catalogue
+// gives one per plural category; Intl.PluralRules says which category ``count`` is in).
+function tn(singular, plural, count) {
+  "use strict";
+  t("");  // loads the catalogue
+  var forms = t.catalogue[singular];
+  var text = count === 1 ? singular : plural;
+  if (forms && typeof forms === "object") {
+    var category = "other";
+    try { category = new Intl.PluralRules(document.documentElement.lang || "en").select(count); } catch (e) { /* English rules */ }
+    text = forms[category] || forms.other || text;
+  }
+  return text.replace(/\{num\}/g, String(count));
+}
+
+// The viewer's time zone, so the server shows times in it (until the account sets one).
+(function () {
+  "use strict";
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("trove_tz=" + encodeURIComponent(zone)) === -1) {
+      document.cookie = "trove_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  } catch (e) { /* no Intl: times stay in UTC */ }
+})();
+
+// The footer's language switcher changes as soon as a language is picked.
+document.addEventListener("change", function (event) {
+  "use strict";
+  if (event.target.matches && event.target.matches("[data-autosubmit]")) { event.target.form.requestSubmit(); }
+});
 // An error page that says "reload" (an expired form) carries [data-reload]: offer the
 // reload as a button next to the message, one tap away.
 function troveReloadButton(html, place) {
@@ -8,7 +54,7 @@ function troveReloadButton(html, place) {
   var button = document.createElement("button");
   button.type = "button";
   button.className = "button button-small";
-  button.textContent = "Reload the page";
+  button.textContent = t("Reload the page");
   button.setAttribute("data-reload", "");
   button.addEventListener("click", function () { window.location.reload(); });
   place.append(" ", button);
@@ -22,7 +68,7 @@ function troveReloadButton(html, place) {
     var xhr = event.detail.xhr;
     var alerts = document.getElementById("alerts");
     if (!alerts) { return; }
-    var text = "Something went wrong. Please try again.";
+    var text = t("Something went wrong. Please try again.");
     try {
       var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
       var message = doc.querySelector(".error-message");
@@ -42,7 +88,7 @@ function troveReloadButton(html, place) {
     var p = document.createElement("p");
     p.className = "alert alert-error";
     p.setAttribute("role", "alert");
-    p.textContent = "The connection failed. Check your network and try again.";
+    p.textContent = t("The connection failed. Check your network and try again.");
     alerts.replaceChildren(p);
   });
 
@@ -54,16 +100,16 @@ function troveReloadButton(html, place) {
     if (!input) { return; }
     input.focus();
     input.select();
-    function done() { button.textContent = "Copied"; }
+    function done() { button.textContent = t("Copied"); }
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(input.value).then(done, function () {
-        button.textContent = "Press Ctrl+C";
+        button.textContent = t("Press Ctrl+C");
       });
     } else {
       // Plain http on a LAN address: no Clipboard API; the selection can still be copied.
       var copied = false;
       try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
-      if (copied) { done(); } else { button.textContent = "Press Ctrl+C"; }
+      if (copied) { done(); } else { button.textContent = t("Press Ctrl+C"); }
     }
   });
 
@@ -209,11 +255,11 @@ function troveReloadButton(html, place) {
       bar.setAttribute("aria-label", "Upload progress of " + name);
       var status = document.createElement("p");
       status.className = "upload-status muted";
-      status.textContent = "Waiting…";
+      status.textContent = t("Waiting…");
       var cancel = document.createElement("button");
       cancel.type = "button";
       cancel.className = "button button-small button-secondary";
-      cancel.textContent = "Cancel";
+      cancel.textContent = t("Cancel");
       meta.append(title, bar, status, cancel);
       li.append(meta);
       list.prepend(li);
@@ -224,7 +270,7 @@ function troveReloadButton(html, place) {
       if (!waitingNote) { return; }
       var count = waiting.length + (navigator.onLine ? 0 : queue.length);
       waitingNote.hidden = count === 0;
-      waitingNote.textContent = "Waiting for a connection — " + count + " photo" + (count === 1 ? "" : "s");
+      waitingNote.textContent = tn("Waiting for a connection — {num} photo", "Waiting for a connection — {num} photos", count);
     }
 
     function finish(job) {
@@ -247,8 +293,8 @@ function troveReloadButton(html, place) {
 
     function wait(job) {
       // A network failure: the photo stays queued and goes out once a connection is back.
-      job.item.status.textContent = "Waiting for a connection";
-      job.item.cancel.textContent = "Remove";
+      job.item.status.textContent = t("Waiting for a connection");
+      job.item.cancel.textContent = t("Remove");
       if (waiting.indexOf(job) < 0) { waiting.push(job); }
       showWaiting();
       if (navigator.onLine && !waitTimer) {
@@ -264,8 +310,8 @@ function troveReloadButton(html, place) {
       var again = waiting;
       waiting = [];
       again.forEach(function (job) {
-        job.item.status.textContent = "Waiting…";
-        job.item.cancel.textContent = "Cancel";
+        job.item.status.textContent = t("Waiting…");
+        job.item.cancel.textContent = t("Cancel");
         queue.push(job);
       });
       showWaiting();
@@ -276,12 +322,12 @@ function troveReloadButton(html, place) {
       var count = parseInt(header, 10);
       var place = document.querySelector("[data-remaining]");
       if (!place || isNaN(count)) { return; }
-      place.textContent = count + " more photo" + (count === 1 ? "" : "s");
+      place.textContent = tn("{num} more photo", "{num} more photos", count);
     }
 
     function next() {
       if (!navigator.onLine) {
-        queue.forEach(function (job) { job.item.status.textContent = "Waiting for a connection"; job.item.cancel.textContent = "Remove"; });
+        queue.forEach(function (job) { job.item.status.textContent = t("Waiting for a connection"); job.item.cancel.textContent = t("Remove"); });
         showWaiting();
         return;
       }
@@ -302,7 +348,7 @@ function troveReloadButton(html, place) {
         showRemaining(remaining);
         if (window.htmx) { window.htmx.process(card); }
       }).catch(function () {
-        job.item.status.textContent = "Received.";
+        job.item.status.textContent = t("Received.");
         job.item.bar.remove();
         job.item.cancel.remove();
       });
@@ -312,16 +358,16 @@ function troveReloadButton(html, place) {
       var response = error && error.originalResponse;
       var status = response ? response.getStatus() : 0;
       if (status === 401) {
-        fail(job, "You were signed out. Sign in again to send this photo.");
+        fail(job, t("You were signed out. Sign in again to send this photo."));
         var signIn = document.createElement("a");
         signIn.className = "button button-small";
         signIn.href = "/login?next=" + encodeURIComponent(window.location.pathname);
-        signIn.textContent = "Sign in";
+        signIn.textContent = t("Sign in");
         job.item.status.append(" ", signIn);
         return;
       }
       var text = response ? (response.getBody() || "").trim() : "";
-      fail(job, text || "The photo could not be sent (error " + status + ").");
+      fail(job, text || t("The photo could not be sent (error {status}).", {status: status}));
     }
 
     function isNetworkFailure(error) {
@@ -340,7 +386,7 @@ function troveReloadButton(html, place) {
       if (job.done) { next(); return; }
       active += 1;
       var item = job.item;
-      item.status.textContent = "Removing location…";
+      item.status.textContent = t("Removing location…");
       sending.push(job);
       var ended = function () {
         if (sending.indexOf(job) < 0) { return; }  // paused by going offline meanwhile
@@ -354,7 +400,7 @@ function troveReloadButton(html, place) {
         if (job.done) { ended(); return; }
         if (prepared.blob.size > maxBytes) {  // still too large after the brief's resize
           ended();
-          fail(job, "This file is larger than " + formatSize(maxBytes) + ".");
+          fail(job, t("This file is larger than {size}.", {size: formatSize(maxBytes)}));
           return;
         }
         job.note = prepared.note;
@@ -376,7 +422,7 @@ function troveReloadButton(html, place) {
           },
           onProgress: function (sent, total) {
             item.bar.value = Math.round(100 * sent / total);
-            item.status.textContent = item.bar.value < 100 ? "Sending… " + item.bar.value + "%" : "Checking the photo…";
+            item.status.textContent = item.bar.value < 100 ? t("Sending… {percent}%", {percent: item.bar.value}) : t("Checking the photo…");
           },
           onAfterResponse: function (request, response) {
             var id = response.getHeader("X-Trove-Submission");
@@ -399,7 +445,7 @@ function troveReloadButton(html, place) {
           }
         });
         job.upload = upload;
-        item.status.textContent = "Sending…";
+        item.status.textContent = t("Sending…");
         upload.findPreviousUploads().then(function (previous) {
           if (previous.length) { upload.resumeFromPreviousUpload(previous[0]); }
           upload.start();
@@ -417,7 +463,7 @@ function troveReloadButton(html, place) {
       var job = {id: record.id, file: record.blob, name: record.name, consent: record.consent, item: item, done: false, upload: null};
       item.cancel.addEventListener("click", function () {
         var upload = job.upload;
-        fail(job, "Cancelled.");
+        fail(job, t("Cancelled."));
         if (upload) {
           upload.abort(true).catch(ignore);  // terminates it on the server too
         } else if (job.url && navigator.onLine) {
@@ -444,7 +490,7 @@ function troveReloadButton(html, place) {
         // A photo over the limit may fit once the brief's resize shrinks it (checked again then).
         if ((file.size > maxBytes && !form.hasAttribute("data-max-long-edge")) || file.size === 0) {
           var item = row(file.name, file.size);
-          fail({id: "", item: item}, file.size ? "This file is larger than " + formatSize(maxBytes) + "." : "This file is empty.");
+          fail({id: "", item: item}, file.size ? t("This file is larger than {size}.", {size: formatSize(maxBytes)}) : t("This file is empty."));
           return;
         }
         var record = {id: newId(), endpoint: endpoint, consent: consent.value, name: file.name, size: file.size, blob: file, added: Date.now()};

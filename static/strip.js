@@ -11,8 +11,16 @@
 // and checks every upload anyway.
 (function () {
   "use strict";
-  var ON_PHONE = "Location removed on your phone";
-  var ON_SERVER = "Location will be removed on our server";
+  // In the page's language: base.html's message catalogue (this file runs before app.js's t()).
+  function say(text) {
+    try {
+      var data = document.getElementById("trove-messages");
+      var catalogue = data ? JSON.parse(data.textContent) : {};
+      return typeof catalogue[text] === "string" ? catalogue[text] : text;
+    } catch (e) { return text; }
+  }
+  var ON_PHONE = say("Location removed on your phone");
+  var ON_SERVER = say("Location will be removed on our server");
   var script = document.currentScript;
   var workerUrl = script && script.getAttribute("data-worker");
   var worker = null;
@@ -55,7 +63,8 @@
       if (!result.stripped) { return asChosen; }
       var note = ON_PHONE;
       if (result.resized) {
-        note += " · resized to " + result.resized[0] + " × " + result.resized[1] + " px";
+        note += " · " + say("resized to {width} × {height} px")
+          .replace("{width}", result.resized[0]).replace("{height}", result.resized[1]);
       }
       return {blob: result.blob, strippedOnDevice: true, note: note};
     }, function () { return asChosen; });

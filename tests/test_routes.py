@@ -35,6 +35,7 @@ ROUTES: dict[str, str] = {
     "main.index": PUBLIC,
     "main.guide": PUBLIC,
     "main.healthz": PUBLIC,
+    "main.choose_language": PUBLIC,
     "accounts.signup_form": PUBLIC,
     "accounts.signup": PUBLIC,
     "accounts.signup_sent": PUBLIC,
@@ -110,6 +111,8 @@ ROUTES: dict[str, str] = {
     "projects.close": TEAM,
     "projects.team": TEAM,
     "projects.add_member": TEAM,
+    "projects.translations": TEAM,
+    "projects.save_translations": TEAM,
     "projects.change_role": TEAM,
     "projects.remove_member": TEAM,
     "review.queue": TEAM,
@@ -246,6 +249,7 @@ def _build_world(app):
             "size": 320,
             "token": "not-a-token",
             "filename": "app.css",
+            "locale": "es",
         }
         outsider = make_user(email="outsider@example.org")
         return {"values": values, "outsider": outsider.email, "admin": admin.email}

@@ -67,8 +67,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     static.init_app(app)
     cli.init_app(app)
 
-    from trove import templating
+    from trove import i18n, templating
 
+    i18n.init_app(app)
     templating.init_app(app)
 
     from trove.accounts.views import bp as accounts_bp

@@ -6,6 +6,8 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
@@ -26,15 +28,21 @@ class DomainError(Exception):
 
 
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood. Reload the page and try again."),
-    403: ("Not allowed", "You do not have permission to do that."),
-    404: ("Not found", "There is nothing here. The link may be out of date."),
-    405: ("Not allowed", "That action is not available here."),
-    413: ("File too large", "That upload is larger than this site accepts."),
-    429: ("Slow down", "Too many attempts. Wait a minute and try again."),
-    500: ("Something went wrong", "An unexpected error happened. It has been logged."),
-    503: ("Unavailable", "The service is temporarily unavailable. Try again shortly."),
-    507: ("Storage full", "The server has no room to store this right now. Try again later."),
+    400: (
+        _l("Bad request"),
+        _l("The request could not be understood. Reload the page and try again."),
+    ),
+    403: (_l("Not allowed"), _l("You do not have permission to do that.")),
+    404: (_l("Not found"), _l("There is nothing here. The link may be out of date.")),
+    405: (_l("Not allowed"), _l("That action is not available here.")),
+    413: (_l("File too large"), _l("That upload is larger than this site accepts.")),
+    429: (_l("Slow down"), _l("Too many attempts. Wait a minute and try again.")),
+    500: (_l("Something went wrong"), _l("An unexpected error happened. It has been logged.")),
+    503: (_l("Unavailable"), _l("The service is temporarily unavailable. Try again shortly.")),
+    507: (
+        _l("Storage full"),
+        _l("The server has no room to store this right now. Try again later."),
+    ),
 }
 
 
@@ -43,24 +51,26 @@ RETRY_AFTER_SECONDS = 30
 
 #: What a person sees when a form's CSRF token is missing, stale or from another session
 #: (Flask-WTF's own words, "The CSRF token is invalid.", mean nothing to them).
-EXPIRED = "This page has expired. Reload it and try again."
+EXPIRED = _l("This page has expired. Reload it and try again.")
 
 
 def _render_error(code: int, detail: str | None = None, *, reload: bool = False) -> Response:
     # A real cycle: trove.htmx imports DomainError from this module.
     from trove.htmx import render
 
-    title, message = MESSAGES.get(code, ("Error", "Something went wrong."))
+    title, message = MESSAGES.get(code, (_l("Error"), _l("Something went wrong.")))
     if code == 413:
         config = current_app.config
-        message = (
-            f"That upload is larger than the {config['MAX_UPLOAD_MB']} MB per photo "
-            f"({config['MAX_FILES_PER_REQUEST']} photos at a time) this site accepts."
+        message = _(
+            "That upload is larger than the %(mb)s MB per photo (%(files)s photos at a time) "
+            "this site accepts.",
+            mb=config["MAX_UPLOAD_MB"],
+            files=config["MAX_FILES_PER_REQUEST"],
         )
     if detail and code not in (404, 500):
         message = detail
     if reload:
-        title = "Page expired"
+        title = _("Page expired")
     # The page to reload: the one the form was on (a POST URL itself cannot be reloaded).
     referrer = urlsplit(request.referrer or "")
     back = request.full_path.rstrip("?") if request.method == "GET" else None
@@ -86,7 +96,7 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
         # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page either.
         return Response("Bad request: unknown host.\n", status=400, mimetype="text/plain")
     if isinstance(error, CSRFError):
-        return _render_error(code, EXPIRED, reload=True)
+        return _render_error(code, str(EXPIRED), reload=True)
     detail = None
     if code in (400, 403, 409, 429, 503, 507) and error.description not in (
         None,

@@ -9,17 +9,15 @@ own with ``@bp.app_template_global``/``app_template_filter`` or
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from trove import identity
+from trove import i18n, identity
 from trove.contests.models import ContestStatus
 from trove.exports.models import DatasetVersionStatus
-from trove.money import format_money
 from trove.payouts.models import EarningStatus, PayoutBatchStatus, PayoutItemStatus
 from trove.projects.models import ProjectStatus
 from trove.submissions.models import SubmissionStatus
@@ -43,22 +41,13 @@ def linkify(text: str | None) -> Markup:
     return Markup("".join(out).replace("\n", "<br>"))  # noqa: S704
 
 
-def format_datetime(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
-    """Format a UTC timestamp for display."""
-    return value.strftime(fmt) + " UTC" if value else ""
-
-
-def format_date(value: object) -> str:
-    """Format a date for display."""
-    return value.strftime("%d %b %Y") if value else ""  # type: ignore[attr-defined]
-
-
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
     app.add_template_filter(linkify)
-    app.add_template_filter(format_datetime, "datetime")
-    app.add_template_filter(format_date, "date")
-    app.add_template_filter(format_money, "money")
+    # Dates, times and money in the viewer's language and time zone (trove/i18n.py).
+    app.add_template_filter(i18n.format_datetime, "datetime")
+    app.add_template_filter(i18n.format_date, "date")
+    app.add_template_filter(i18n.format_money, "money")
     app.add_template_global(lab_name)
     app.add_template_global(nav_links)
     identity.init_app(app)

@@ -276,3 +276,14 @@ def test_profile_change_is_audited_against_the_user(app, client):
             select(AuditEvent).where(AuditEvent.action == "account.paypal_email_changed")
         )
         assert (event.target_type, event.target_id, event.actor_id) == ("user", user_id, user_id)
+
+
+def test_the_country_list_speaks_the_account_language(app, client):
+    with app.app_context():
+        make_user(email="lea@example.org", locale="fr")
+        make_user(email="ed@example.org")
+    login(client, "lea@example.org")
+    assert b'<option value="DE">Allemagne</option>' in client.get("/account").data
+    client.post("/logout")
+    login(client, "ed@example.org")
+    assert b'<option value="DE">Germany</option>' in client.get("/account").data

@@ -39,6 +39,15 @@ def sign_in(page: Any, base: str, email: str, password: str = TEST_PASSWORD) -> 
     page.locator('.site-nav form[action$="/logout"]').wait_for(state="attached")
 
 
+def sign_in_by_ids(page: Any, base: str, email: str, password: str = TEST_PASSWORD) -> None:
+    """Sign in by the form's field ids (its labels are in the page's language)."""
+    page.goto(base + "/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("main form button[type=submit]").first.click()
+    page.locator('.site-nav form[action$="/logout"]').wait_for(state="attached")
+
+
 def open_menu(page: Any) -> None:
     """Open the header menu if it is folded (phones); wide screens show its items inline."""
     summary = page.locator("[data-nav-menu] > summary")

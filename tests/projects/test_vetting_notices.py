@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
 from sqlalchemy import select
 
+from tests.catalogue import app_speaking_spanish
 from tests.conftest import login
 from tests.factories import make_project, make_user
 from trove.accounts.models import Role
@@ -73,3 +80,30 @@ def test_an_empty_send_back_redirects_so_a_reload_is_a_get(app, client):
     assert b"cannot be empty" in page
     inline = client.post(f"/vetting/{project}/send-back", data={"comment": ""}, headers=HX)
     assert inline.status_code == 422 and b"cannot be empty" in inline.data
+
+
+@pytest.fixture
+def spanish_app(make_app: Any, tmp_path: Path) -> Iterator[Flask]:
+    """Return the app with Spanish for the vetting notices."""
+    yield from app_speaking_spanish(
+        make_app,
+        tmp_path,
+        {
+            "Your brief needs changes: %(title)s": "Tu ficha necesita cambios: %(title)s",
+            "A brief awaits vetting: %(title)s": "Una ficha espera revisión: %(title)s",
+        },
+    )
+
+
+def test_vetting_notices_reach_each_person_in_their_own_language(spanish_app, outbox):
+    with spanish_app.test_request_context(headers={"Accept-Language": "en"}):
+        admin = make_user(Role.ADMIN, locale="es")
+        project = make_project(status="draft", title="Door handles")
+        owner = project.members[0].user
+        owner.locale = "es"
+        service.confirm_rules(project, owner)
+        service.submit_project(project, owner)
+        service.send_back(project, admin, "Say how long photos are kept.")
+        db.session.commit()
+        assert _mail_to(outbox, admin)[0]["Subject"] == "Una ficha espera revisión: Door handles"
+        assert _mail_to(outbox, owner)[0]["Subject"] == "Tu ficha necesita cambios: Door handles"

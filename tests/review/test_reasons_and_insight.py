@@ -160,3 +160,15 @@ def test_the_brief_shows_the_numbers_and_the_owner_sees_insight(app, client):
         headers=HX,
     )
     assert ok.status_code == 200 and "Saved." in ok.text
+
+
+def test_percent_signs_on_the_insight_page_read_once(app, client):
+    """A literal % inside ``{% trans %}`` is written once: Jinja doubles it for gettext."""
+    with app.app_context():
+        project = make_project(per_contributor_limit=None)
+        db.session.commit()
+        project_id, owner_email = project.id, project.members[0].user.email
+    login(client, owner_email)
+    page = client.get(f"/projects/{project_id}/review/insight").text
+    assert "get a second opinion (%)" in page and "queue (%)" in page
+    assert "%%" not in page

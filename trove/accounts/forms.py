@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 from functools import cache
+from operator import itemgetter
 
 import pycountry
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from trove.i18n import DEFAULT_LOCALE
+
 PASSWORD_MIN = 10
 
 
-def _email_field(label: str = "E-mail address", required: bool = True) -> EmailField:
-    checks = [DataRequired(message="Enter your e-mail address.")] if required else [Optional()]
+def _email_field(label: str | None = None, required: bool = True) -> EmailField:
+    checks = [DataRequired(message=_l("Enter your e-mail address."))] if required else [Optional()]
     return EmailField(
-        label,
+        label or _l("E-mail address"),
         validators=[
             *checks,
-            Length(max=254, message="That e-mail address is too long."),
+            Length(max=254, message=_l("That e-mail address is too long.")),
             Email(
-                message="Enter an e-mail address like name@example.org.", check_deliverability=False
+                message=_l("Enter an e-mail address like name@example.org."),
+                check_deliverability=False,
             ),
         ],
         render_kw={"autocomplete": "email", "inputmode": "email"},
@@ -30,39 +37,45 @@ def _email_field(label: str = "E-mail address", required: bool = True) -> EmailF
 
 def _new_password_field() -> PasswordField:
     return PasswordField(
-        "Password",
+        _l("Password"),
         validators=[
-            DataRequired(message="Choose a password."),
+            DataRequired(message=_l("Choose a password.")),
             Length(
                 min=PASSWORD_MIN,
                 max=256,
-                message=f"Use between {PASSWORD_MIN} and 256 characters.",
+                message=_l("Use between %(min)s and 256 characters.", min=PASSWORD_MIN),
             ),
         ],
         render_kw={"autocomplete": "new-password"},
-        description=f"At least {PASSWORD_MIN} characters. A short sentence works well.",
+        description=_l(
+            "At least %(min)s characters. A short sentence works well.", min=PASSWORD_MIN
+        ),
     )
 
 
 def _display_name_field() -> StringField:
     return StringField(
-        "Display name",
+        _l("Display name"),
         validators=[
-            DataRequired(message="Enter the name others will see."),
-            Length(max=80, message="Keep it under 80 characters."),
+            DataRequired(message=_l("Enter the name others will see.")),
+            Length(max=80, message=_l("Keep it under 80 characters.")),
         ],
         render_kw={"autocomplete": "nickname"},
-        description="Shown to labs next to your questions. It need not be your real name.",
+        description=_l("Shown to labs next to your questions. It need not be your real name."),
     )
 
 
 @cache
+def _countries(locale: str) -> tuple[SelectChoice, ...]:
+    # English keeps ISO 3166's own names; other languages use the names CLDR gives them.
+    names = {} if locale == DEFAULT_LOCALE else Locale.parse(locale).territories
+    countries = [(c.alpha_2, names.get(c.alpha_2, c.name)) for c in pycountry.countries]
+    return tuple(SelectChoice(code, name) for code, name in sorted(countries, key=itemgetter(1)))
+
+
 def country_choices() -> list[SelectChoice]:
-    """Return ISO 3166 countries as choices, sorted by name."""
-    countries = sorted(pycountry.countries, key=lambda c: c.name)
-    return [SelectChoice("", "Choose a country")] + [
-        SelectChoice(c.alpha_2, c.name) for c in countries
-    ]
+    """Return ISO 3166 countries as choices, named and sorted in the page's language."""
+    return [SelectChoice("", _l("Choose a country")), *_countries(str(get_locale()))]
 
 
 class SignupForm(FlaskForm):
@@ -78,8 +91,8 @@ class ConfirmSignupForm(FlaskForm):
     """Finish a sign-up from its e-mailed link with the password chosen then."""
 
     password = PasswordField(
-        "The password you chose",
-        validators=[DataRequired(message="Enter the password you chose."), Length(max=256)],
+        _l("The password you chose"),
+        validators=[DataRequired(message=_l("Enter the password you chose.")), Length(max=256)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -89,8 +102,8 @@ class LoginForm(FlaskForm):
 
     email = _email_field()
     password = PasswordField(
-        "Password",
-        validators=[DataRequired(message="Enter your password."), Length(max=256)],
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=256)],
         render_kw={"autocomplete": "current-password"},
     )
     next = HiddenField()
@@ -104,19 +117,19 @@ class ForgotPasswordForm(FlaskForm):
 
 def _confirm_field() -> PasswordField:
     return PasswordField(
-        "Repeat the password",
+        _l("Repeat the password"),
         validators=[
-            DataRequired(message="Repeat the password."),
-            EqualTo("password", message="The two passwords differ."),
+            DataRequired(message=_l("Repeat the password.")),
+            EqualTo("password", message=_l("The two passwords differ.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
 
 
-def _current_password_field(label: str = "Your current password") -> PasswordField:
+def _current_password_field(label: str | None = None) -> PasswordField:
     return PasswordField(
-        label,
-        validators=[DataRequired(message="Enter your current password."), Length(max=256)],
+        label or _l("Your current password"),
+        validators=[DataRequired(message=_l("Enter your current password.")), Length(max=256)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -145,14 +158,14 @@ class ChangePasswordForm(FlaskForm):
 class ChangeEmailForm(FlaskForm):
     """Move the account to a new e-mail address (confirmed from that address)."""
 
-    email = _email_field("New e-mail address")
-    password = _current_password_field("Your password")
+    email = _email_field(_l("New e-mail address"))
+    password = _current_password_field(_l("Your password"))
 
 
 class InviteForm(FlaskForm):
     """Invite someone to join the lab."""
 
-    email = _email_field("Their e-mail address")
+    email = _email_field(_l("Their e-mail address"))
 
 
 class AcceptInvitationForm(FlaskForm):
@@ -166,23 +179,23 @@ class ProfileForm(FlaskForm):
     """Edit the contributor's profile."""
 
     display_name = _display_name_field()
-    paypal_email = _email_field("PayPal e-mail address", required=False)
-    country = SelectField("Country", validators=[Optional()], choices=[], validate_choice=False)
+    paypal_email = _email_field(_l("PayPal e-mail address"), required=False)
+    country = SelectField(_l("Country"), validators=[Optional()], choices=[], validate_choice=False)
     password = PasswordField(
-        "Your password",
+        _l("Your password"),
         validators=[Optional(), Length(max=256)],
         render_kw={"autocomplete": "current-password"},
-        description="Needed only when you change the PayPal address.",
+        description=_l("Needed only when you change the PayPal address."),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = country_choices()
-        self.paypal_email.description = (
+        self.paypal_email.description = _l(
             "Approved photos are paid to this PayPal account. Leave empty until you are ready."
         )
 
     def validate_country(self, field: SelectField) -> None:
         """Accept only ISO 3166 country codes."""
         if field.data and field.data not in {choice.value for choice in country_choices()}:
-            raise ValidationError("Choose a country from the list.")
+            raise ValidationError(_l("Choose a country from the list."))

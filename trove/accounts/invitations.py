@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from trove.accounts.models import Invitation, Role, User
@@ -23,11 +24,11 @@ from trove.timeutil import utcnow
 def invite_lab_member(inviter: User, email: str) -> tuple[Invitation, str]:
     """Create an invitation for ``email`` and return it with its secret token."""
     if not inviter.is_admin:
-        raise DomainError("Only an admin can invite lab members.")
+        raise DomainError(_("Only an admin can invite lab members."))
     email = normalise_email(email)
     existing = find_user_by_email(email)
     if existing is not None and existing.is_lab_member:
-        raise DomainError(f"{email} is already a lab member.", field="email")
+        raise DomainError(_("%(email)s is already a lab member.", email=email), field="email")
     now = utcnow()
     for old in db.session.scalars(
         select(Invitation).where(
@@ -58,11 +59,14 @@ def find_invitation(token: str) -> Invitation:
         select(Invitation).where(Invitation.token_hash == hash_token(token))
     )
     if invitation is None:
-        raise DomainError("This invitation link is not valid.")
+        raise DomainError(_("This invitation link is not valid."))
     status = invitation.status
     if status != "pending":
         raise DomainError(
-            f"This invitation has {status if status != 'revoked' else 'been revoked'}."
+            {
+                "accepted": _("This invitation has been accepted."),
+                "revoked": _("This invitation has been revoked."),
+            }.get(status, _("This invitation has expired."))
         )
     return invitation
 
@@ -70,10 +74,13 @@ def find_invitation(token: str) -> Invitation:
 def accept_invitation(invitation: Invitation, user: User) -> None:
     """Make ``user`` a lab member through ``invitation`` (its e-mail must match)."""
     if invitation.status != "pending":
-        raise DomainError("This invitation is no longer valid.")
+        raise DomainError(_("This invitation is no longer valid."))
     if normalise_email(user.email) != invitation.email:
         raise DomainError(
-            f"This invitation was sent to {invitation.email}. Sign in with that address."
+            _(
+                "This invitation was sent to %(email)s. Sign in with that address.",
+                email=invitation.email,
+            )
         )
     if user.role is Role.CONTRIBUTOR:
         user.role = Role.LAB_MEMBER
@@ -85,6 +92,6 @@ def accept_invitation(invitation: Invitation, user: User) -> None:
 def revoke_invitation(admin: User, invitation: Invitation) -> None:
     """Revoke a pending invitation."""
     if invitation.status != "pending":
-        raise DomainError("Only a pending invitation can be revoked.")
+        raise DomainError(_("Only a pending invitation can be revoked."))
     invitation.revoked_at = utcnow()
     record_event(admin, "invitation.revoked", invitation)

@@ -6,6 +6,7 @@ import enum
 import secrets
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,9 +25,13 @@ class Role(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the role."""
-        return {"contributor": "Contributor", "lab_member": "Lab member", "admin": "Admin"}[
-            self.value
-        ]
+        return str(
+            {
+                "contributor": _l("Contributor"),
+                "lab_member": _l("Lab member"),
+                "admin": _l("Admin"),
+            }[self.value]
+        )
 
 
 def new_login_id() -> str:
@@ -46,6 +51,8 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = enum_column(Role, length=20, default=Role.CONTRIBUTOR)
     paypal_email: Mapped[str | None] = mapped_column(String(254))
     country: Mapped[str | None] = mapped_column(String(2))
+    locale: Mapped[str | None] = mapped_column(String(10))  # None: from the browser (trove.i18n)
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA name; None: the browser's
     login_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_login_id)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

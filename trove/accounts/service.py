@@ -9,6 +9,9 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
@@ -17,6 +20,7 @@ from trove.accounts.sessions import end_all_sessions, end_other_sessions
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.i18n import in_locale_of
 from trove.mail import send_mail, site_url
 from trove.notifications.service import notify
 from trove.security import local_url
@@ -54,7 +58,7 @@ def create_user(
     """Create an account; raise DomainError if the e-mail is taken."""
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
-        raise DomainError("An account with this e-mail address already exists.", field="email")
+        raise DomainError(_("An account with this e-mail address already exists."), field="email")
     user = User(
         email=email,
         display_name=display_name.strip(),
@@ -99,7 +103,7 @@ def authenticate(email: str, password: str) -> User | None:
     if not user.active:
         # Said only to whoever knows the password, so it reveals nothing to a stranger.
         raise DomainError(
-            "This account has been deactivated. Contact the lab if you think this is a mistake.",
+            _("This account has been deactivated. Contact the lab if you think this is a mistake."),
             field="password",
         )
     user.last_login_at = utcnow()
@@ -116,13 +120,13 @@ def set_password(user: User, password: str) -> None:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change ``user``'s password once the current one is confirmed; end other sessions."""
     if not _verify(user, current_password):
-        raise DomainError("That is not your current password.", field="current_password")
+        raise DomainError(_("That is not your current password."), field="current_password")
     set_password(user, new_password)
 
 
 def _require_password(user: User, password: str | None, field: str = "password") -> None:
     if not password or not _verify(user, password):
-        raise DomainError("Enter your password to confirm this change.", field=field)
+        raise DomainError(_("Enter your password to confirm this change."), field=field)
 
 
 # --- e-mailed links: password reset, sign-in, new e-mail address ------------------------
@@ -136,19 +140,42 @@ def _dumps(purpose: str, data: dict) -> str:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose).dumps(data)
 
 
-def _loads(purpose: str, token: str, max_age_setting: str, what: str) -> tuple[dict, User]:
+#: What each kind of e-mailed link says when it has expired, and when it is not valid.
+_LINK_ERRORS = {
+    "password-reset": (
+        _l("This reset link has expired. Ask for a new one."),
+        _l("This reset link is not valid. Ask for a new one."),
+    ),
+    "sign-in-link": (
+        _l("This sign-in link has expired. Ask for a new one."),
+        _l("This sign-in link is not valid. Ask for a new one."),
+    ),
+    "email-change": (
+        _l("This confirmation link has expired. Ask for a new one."),
+        _l("This confirmation link is not valid. Ask for a new one."),
+    ),
+}
+
+
+def _loads(purpose: str, token: str, max_age_setting: str) -> tuple[dict, User]:
     """Return a valid token's data and the active user it names; raise DomainError."""
+    expired, invalid = _LINK_ERRORS[purpose]
     serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
     try:
         data = serializer.loads(token, max_age=int(current_app.config[max_age_setting]))
     except SignatureExpired:
-        raise DomainError(f"This {what} has expired. Ask for a new one.") from None
+        raise DomainError(str(expired)) from None
     except BadSignature:
-        raise DomainError(f"This {what} is not valid. Ask for a new one.") from None
+        raise DomainError(str(invalid)) from None
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or not user.active:
-        raise DomainError(f"This {what} is not valid. Ask for a new one.")
+        raise DomainError(str(invalid))
     return data, user
+
+
+def letter(name: str, *paragraphs: str) -> str:
+    """Return a plain-text e-mail to ``name``: a greeting, then ``paragraphs``."""
+    return "\n\n".join([_("Hello %(name)s,", name=name), *paragraphs]) + "\n"
 
 
 def make_reset_token(user: User) -> str:
@@ -164,20 +191,28 @@ def send_password_reset(email: str) -> None:
         return
     link = site_url(local_url("accounts.reset_password_form", token=make_reset_token(user)))
     minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE"]) // 60
-    send_mail(
-        user.email,
-        f"Reset your {current_app.config['LAB_NAME']} password",
-        f"Hello {user.display_name},\n\nSomeone (hopefully you) asked to reset the password "
-        f"of this account. Open this link within {minutes} minutes to choose a new one:\n\n"
-        f"{link}\n\nIf you did not ask, ignore this message; your password stays as it is.\n",
-    )
+    with in_locale_of(user):
+        subject = _("Reset your %(lab)s password", lab=current_app.config["LAB_NAME"])
+        body = letter(
+            user.display_name,
+            ngettext(
+                "Someone (hopefully you) asked to reset the password of this account. Open "
+                "this link within %(num)d minute to choose a new one:",
+                "Someone (hopefully you) asked to reset the password of this account. Open "
+                "this link within %(num)d minutes to choose a new one:",
+                minutes,
+            ),
+            link,
+            _("If you did not ask, ignore this message; your password stays as it is."),
+        )
+    send_mail(user.email, subject, body)
 
 
 def user_for_reset_token(token: str) -> User:
     """Return the user a valid reset token names; raise DomainError otherwise."""
-    data, user = _loads("password-reset", token, "PASSWORD_RESET_MAX_AGE", "reset link")
+    data, user = _loads("password-reset", token, "PASSWORD_RESET_MAX_AGE")
     if data.get("p") != _fingerprint(user.password_hash):
-        raise DomainError("This reset link has already been used. Ask for a new one.")
+        raise DomainError(_("This reset link has already been used. Ask for a new one."))
     return user
 
 
@@ -193,20 +228,26 @@ def send_sign_in_link(email: str) -> None:
     # Any sign-in moves last_login_at, which spends the link.
     token = _dumps("sign-in-link", {"u": user.id, "l": _last_login(user)})
     minutes = int(current_app.config["SIGNIN_LINK_MAX_AGE"]) // 60
-    send_mail(
-        user.email,
-        f"Sign in to {current_app.config['LAB_NAME']}",
-        f"Hello {user.display_name},\n\nOpen this link within {minutes} minutes to sign in "
-        f"(it works once):\n\n{site_url(local_url('accounts.sign_in_link', token=token))}\n\n"
-        f"If you did not ask for it, ignore this message.\n",
-    )
+    with in_locale_of(user):
+        subject = _("Sign in to %(lab)s", lab=current_app.config["LAB_NAME"])
+        body = letter(
+            user.display_name,
+            ngettext(
+                "Open this link within %(num)d minute to sign in (it works once):",
+                "Open this link within %(num)d minutes to sign in (it works once):",
+                minutes,
+            ),
+            site_url(local_url("accounts.sign_in_link", token=token)),
+            _("If you did not ask for it, ignore this message."),
+        )
+    send_mail(user.email, subject, body)
 
 
 def sign_in_with_link(token: str) -> User:
     """Return the user a valid sign-in link names, spending the link; raise DomainError."""
-    data, user = _loads("sign-in-link", token, "SIGNIN_LINK_MAX_AGE", "sign-in link")
+    data, user = _loads("sign-in-link", token, "SIGNIN_LINK_MAX_AGE")
     if data.get("l") != _last_login(user):
-        raise DomainError("This sign-in link has already been used. Ask for a new one.")
+        raise DomainError(_("This sign-in link has already been used. Ask for a new one."))
     user.last_login_at = utcnow()
     record_event(user, "account.signed_in_by_link", user)
     return user
@@ -221,66 +262,85 @@ def request_email_change(user: User, password: str, new_email: str) -> str:
     _require_password(user, password)
     new_email = normalise_email(new_email)
     if new_email == user.email:
-        raise DomainError("That is already your e-mail address.", field="email")
+        raise DomainError(_("That is already your e-mail address."), field="email")
     lab = current_app.config["LAB_NAME"]
     if find_user_by_email(new_email) is None:
         token = _dumps(
             "email-change", {"u": user.id, "e": new_email, "o": _fingerprint(user.email)}
         )
         hours = int(current_app.config["EMAIL_CHANGE_MAX_AGE"]) // 3600
-        send_mail(
-            new_email,
-            f"Confirm your new {lab} e-mail address",
-            f"Hello {user.display_name},\n\nOpen this link within {hours} hours to use this "
-            f"address for your {lab} account:\n\n"
-            f"{site_url(local_url('accounts.confirm_email_form', token=token))}\n\n"
-            f"If you did not ask for it, ignore this message.\n",
+        with in_locale_of(user):
+            subject = _("Confirm your new %(lab)s e-mail address", lab=lab)
+            body = letter(
+                user.display_name,
+                ngettext(
+                    "Open this link within %(num)d hour to use this address for your %(lab)s "
+                    "account:",
+                    "Open this link within %(num)d hours to use this address for your %(lab)s "
+                    "account:",
+                    hours,
+                    lab=lab,
+                ),
+                site_url(local_url("accounts.confirm_email_form", token=token)),
+                _("If you did not ask for it, ignore this message."),
+            )
+        send_mail(new_email, subject, body)
+    with in_locale_of(user):
+        subject = _("Your %(lab)s e-mail address is about to change", lab=lab)
+        body = letter(
+            user.display_name,
+            _(
+                "Someone signed in to your account asked to change its e-mail address to "
+                "%(email)s. It changes once the link sent there is opened.",
+                email=new_email,
+            ),
+            _("If this was not you, change your password now:")
+            + "\n\n"
+            + site_url(local_url("accounts.forgot_password_form")),
         )
-    send_mail(
-        user.email,
-        f"Your {lab} e-mail address is about to change",
-        f"Hello {user.display_name},\n\nSomeone signed in to your account asked to change its "
-        f"e-mail address to {new_email}. It changes once the link sent there is opened.\n\n"
-        f"If this was not you, change your password now:\n\n"
-        f"{site_url(local_url('accounts.forgot_password_form'))}\n",
-    )
+    send_mail(user.email, subject, body)
     record_event(user, "account.email_change_requested", user)
     return new_email
 
 
 def confirm_email_change(token: str) -> User:
     """Move the account a valid link names to its new address; end its other sessions."""
-    data, user = _loads("email-change", token, "EMAIL_CHANGE_MAX_AGE", "confirmation link")
+    data, user = _loads("email-change", token, "EMAIL_CHANGE_MAX_AGE")
     new_email = str(data.get("e") or "")
     if data.get("o") != _fingerprint(user.email):
-        raise DomainError("This confirmation link has already been used.")
+        raise DomainError(_("This confirmation link has already been used."))
     if find_user_by_email(new_email) is not None:
-        raise DomainError("Another account now uses that address. Choose another one.")
+        raise DomainError(_("Another account now uses that address. Choose another one."))
     old_email = user.email
     user.email = new_email
     end_other_sessions(user)
     record_event(user, "account.email_changed", user)
     lab = current_app.config["LAB_NAME"]
-    send_mail(
-        old_email,
-        f"Your {lab} e-mail address has changed",
-        f"Hello {user.display_name},\n\nYour {lab} account now uses the address {new_email}; "
-        f"this address will get no more messages about it. If this was not you, contact the lab "
-        f"at once.\n",
-    )
+    with in_locale_of(user):
+        subject = _("Your %(lab)s e-mail address has changed", lab=lab)
+        body = letter(
+            user.display_name,
+            _(
+                "Your %(lab)s account now uses the address %(email)s; this address will get no "
+                "more messages about it. If this was not you, contact the lab at once.",
+                lab=lab,
+                email=new_email,
+            ),
+        )
+    send_mail(old_email, subject, body)
     return user
 
 
 def set_role(admin: User, user: User, role: Role) -> None:
     """Change ``user``'s instance role (admins only; the last admin stays)."""
     if not admin.is_admin:
-        raise DomainError("Only an admin can change roles.")
+        raise DomainError(_("Only an admin can change roles."))
     if user.role is Role.ADMIN and role is not Role.ADMIN:
         admins = db.session.scalar(
             select(func.count()).select_from(User).where(User.role == Role.ADMIN)
         )
         if (admins or 0) <= 1:
-            raise DomainError("The last admin cannot be demoted.")
+            raise DomainError(_("The last admin cannot be demoted."))
     old = user.role
     user.role = role
     record_event(admin, "account.role_changed", user, old=old.value, new=role.value)
@@ -309,14 +369,16 @@ def update_profile(
 
 
 def _tell_paypal_changed(user: User, old_paypal: str | None) -> None:
-    text = (
-        "The PayPal address your payments go to was changed. Payments already being prepared "
-        "still go to the old address. If this was not you, change your password now."
-    )
-    subject = f"Your {current_app.config['LAB_NAME']} PayPal address was changed"
+    with in_locale_of(user):
+        text = _(
+            "The PayPal address your payments go to was changed. Payments already being "
+            "prepared still go to the old address. If this was not you, change your password now."
+        )
+        subject = _("Your %(lab)s PayPal address was changed", lab=current_app.config["LAB_NAME"])
+        body = letter(user.display_name, text)
     notify(user, "account.paypal", text, local_url("accounts.profile_form"), email_subject=subject)
     if old_paypal and old_paypal != user.email:
-        send_mail(old_paypal, subject, f"Hello {user.display_name},\n\n{text}\n")
+        send_mail(old_paypal, subject, body)
 
 
 # --- admin: deactivate and reactivate ------------------------------------------------------
@@ -325,13 +387,13 @@ def _tell_paypal_changed(user: User, old_paypal: str | None) -> None:
 def deactivate_user(admin: User, user: User) -> None:
     """Stop ``user`` signing in and end their sessions; nothing is deleted (admins only)."""
     if not admin.is_admin:
-        raise DomainError("Only an admin can deactivate accounts.", status=403)
+        raise DomainError(_("Only an admin can deactivate accounts."), status=403)
     if user.id == admin.id:
-        raise DomainError("You cannot deactivate your own account.")
+        raise DomainError(_("You cannot deactivate your own account."))
     if user.deleted_at is not None:
-        raise DomainError("This account was deleted by its owner.")
+        raise DomainError(_("This account was deleted by its owner."))
     if not user.active:
-        raise DomainError("This account is already deactivated.")
+        raise DomainError(_("This account is already deactivated."))
     user.active = False
     end_all_sessions(user)
     record_event(admin, "account.deactivated", user)
@@ -340,11 +402,11 @@ def deactivate_user(admin: User, user: User) -> None:
 def reactivate_user(admin: User, user: User) -> None:
     """Let a deactivated ``user`` sign in again (admins only)."""
     if not admin.is_admin:
-        raise DomainError("Only an admin can reactivate accounts.", status=403)
+        raise DomainError(_("Only an admin can reactivate accounts."), status=403)
     if user.deleted_at is not None:
-        raise DomainError("This account was deleted by its owner and cannot be reactivated.")
+        raise DomainError(_("This account was deleted by its owner and cannot be reactivated."))
     if user.active:
-        raise DomainError("This account is already active.")
+        raise DomainError(_("This account is already active."))
     user.active = True
     record_event(admin, "account.reactivated", user)
 

@@ -13,6 +13,7 @@ import secrets
 from datetime import timedelta
 
 from flask import Response, g, has_request_context, request, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, select
 
@@ -95,7 +96,7 @@ def end_session(user: User, session_id: int) -> None:
     """End one of ``user``'s sessions by its id; raise DomainError (404) if not theirs."""
     row = db.session.get(UserSession, session_id)
     if row is None or row.user_id != user.id:
-        raise DomainError("That session has already ended.", status=404)
+        raise DomainError(_("That session has already ended."), status=404)
     db.session.delete(row)
     db.session.flush()
 

@@ -13,6 +13,8 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -22,12 +24,14 @@ from trove.accounts.service import (
     create_user,
     find_user_by_email,
     hash_password,
+    letter,
     normalise_email,
     password_matches,
 )
 from trove.accounts.sessions import hash_token
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.i18n import in_locale, in_locale_of
 from trove.mail import send_mail, site_url
 from trove.security import local_url
 from trove.tasks import register_sweep
@@ -69,29 +73,44 @@ def request_sign_up(
     )
     db.session.flush()
     lab = current_app.config["LAB_NAME"]
-    send_mail(
-        email,
-        f"Confirm your {lab} account",
-        f"Hello {display_name.strip()},\n\nOpen this link within {max_age // 3600} hours to "
-        f"finish creating your {lab} account (you will be asked for the password you chose):"
-        f"\n\n{site_url(local_url('accounts.confirm_signup_form', token=token))}\n\n"
-        f"If you did not sign up, ignore this message; no account is created.\n",
-    )
+    # No account yet to hold a language: the mail speaks the language of the sign-up page.
+    with in_locale(str(get_locale())):
+        subject = _("Confirm your %(lab)s account", lab=lab)
+        body = letter(
+            display_name.strip(),
+            ngettext(
+                "Open this link within %(num)d hour to finish creating your %(lab)s account "
+                "(you will be asked for the password you chose):",
+                "Open this link within %(num)d hours to finish creating your %(lab)s account "
+                "(you will be asked for the password you chose):",
+                max_age // 3600,
+                lab=lab,
+            ),
+            site_url(local_url("accounts.confirm_signup_form", token=token)),
+            _("If you did not sign up, ignore this message; no account is created."),
+        )
+    send_mail(email, subject, body)
 
 
 def _tell_owner(owner: User) -> None:
     if not owner.active:
         return
     lab = current_app.config["LAB_NAME"]
-    send_mail(
-        owner.email,
-        f"Someone tried to sign up to {lab} with your address",
-        f"Hello {owner.display_name},\n\nSomeone tried to create a {lab} account with "
-        f"this e-mail address, which already has one. If it was you, sign in here:\n\n"
-        f"{site_url(local_url('accounts.login_form'))}\n\nForgot your password? Reset it "
-        f"here:\n\n{site_url(local_url('accounts.forgot_password_form'))}\n\n"
-        f"If it was not you, ignore this message; your account is unchanged.\n",
-    )
+    with in_locale_of(owner):  # the owner's language, not the stranger's who signed up
+        subject = _("Someone tried to sign up to %(lab)s with your address", lab=lab)
+        body = letter(
+            owner.display_name,
+            _(
+                "Someone tried to create a %(lab)s account with this e-mail address, which "
+                "already has one. If it was you, sign in here:",
+                lab=lab,
+            ),
+            site_url(local_url("accounts.login_form")),
+            _("Forgot your password? Reset it here:"),
+            site_url(local_url("accounts.forgot_password_form")),
+            _("If it was not you, ignore this message; your account is unchanged."),
+        )
+    send_mail(owner.email, subject, body)
 
 
 def find_signup(token: str) -> SignupRequest:
@@ -100,13 +119,13 @@ def find_signup(token: str) -> SignupRequest:
         select(SignupRequest).where(SignupRequest.token_hash == hash_token(token))
     )
     if request is None:
-        raise DomainError("This confirmation link is not valid. Sign up again.", status=404)
+        raise DomainError(_("This confirmation link is not valid. Sign up again."), status=404)
     if request.confirmed_at is not None:
         raise DomainError(
-            "This confirmation link has already been used. Sign in to your account.", status=410
+            _("This confirmation link has already been used. Sign in to your account."), status=410
         )
     if request.expires_at <= utcnow():
-        raise DomainError("This confirmation link has expired. Sign up again.", status=410)
+        raise DomainError(_("This confirmation link has expired. Sign up again."), status=410)
     return request
 
 
@@ -119,7 +138,7 @@ def confirm_sign_up(request: SignupRequest, password: str) -> User:
     """
     if not password_matches(request.password_hash, password):
         raise DomainError(
-            "That is not the password you chose when signing up.", field="password", status=422
+            _("That is not the password you chose when signing up."), field="password", status=422
         )
     # Check-and-set: of two clicks on the same link, one creates the account.
     spent = db.session.execute(
@@ -128,13 +147,13 @@ def confirm_sign_up(request: SignupRequest, password: str) -> User:
         .values(confirmed_at=utcnow())
     )
     if spent.rowcount != 1:
-        raise DomainError("This confirmation link has already been used.", status=410)
+        raise DomainError(_("This confirmation link has already been used."), status=410)
     try:
         with db.session.begin_nested():
             user = create_user(request.email, password, request.display_name)
     except (DomainError, IntegrityError):
         raise DomainError(
-            "This address already has an account. Sign in to it.", status=409
+            _("This address already has an account. Sign in to it."), status=409
         ) from None
     apply_referral(user, request.referral_code)
     # Other requests for the address would now only fail: drop them.

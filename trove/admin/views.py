@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -33,7 +36,8 @@ admin_only = role_required(Role.ADMIN)
 class RoleForm(FlaskForm):
     """Change a user's instance role."""
 
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
+    # A callable, so the labels are read in the language of each request.
+    role = SelectField(_l("Role"), choices=lambda: [SelectChoice(r.value, r.label) for r in Role])
 
 
 def _failed_jobs() -> list[JobRecord]:
@@ -73,11 +77,11 @@ def retry(job_id: int) -> Response:
     record = get_or_404(JobRecord, job_id)
     message = None
     if record.status is not JobStatus.FAILED:
-        flash("Only a failed job can be retried.", "error")
+        flash(_("Only a failed job can be retried."), "error")
     else:
         retry_job(record)
         db.session.commit()
-        message = f"Job {record.id} is queued again."
+        message = _("Job %(id)s is queued again.", id=record.id)
     return redirect_after_change(
         url_for("admin.dashboard"),
         flash=message,
@@ -94,6 +98,14 @@ def retry(job_id: int) -> Response:
 def _invitations() -> list[Invitation]:
     return list(db.session.scalars(select(Invitation).order_by(Invitation.id.desc()).limit(100)))
 
+
+#: What the list calls each state of an invitation (``Invitation.status``).
+INVITATION_STATUS = {
+    "pending": _l("pending"),
+    "accepted": _l("accepted"),
+    "revoked": _l("revoked"),
+    "expired": _l("expired"),
+}
 
 #: How many links of invitations sent in this session the admin can still copy.
 KEPT_LINKS = 10
@@ -129,6 +141,7 @@ def invitations() -> Response:
         invitations=_invitations(),
         links=_copyable_links(),
         mail_is_logged=_mail_is_logged(),
+        status_labels=INVITATION_STATUS,
     )
 
 
@@ -148,6 +161,7 @@ def invite() -> Response:
             invitations=_invitations(),
             links=_copyable_links(),
             mail_is_logged=_mail_is_logged(),
+            status_labels=INVITATION_STATUS,
             status=422,
         )
 
@@ -161,13 +175,23 @@ def _send_invitation(email: str) -> tuple[Invitation, str]:
     invitation, token = invites.invite_lab_member(current_user, email)
     link = site_url(url_for("accounts.invitation", token=token))
     lab = _lab_name()
+    days = (invitation.expires_at - invitation.created_at).days
     send_mail(
         invitation.email,
-        f"You are invited to join {lab} on Trove",
-        f"{current_user.display_name} invites you to join {lab} as a lab member, "
-        f"to run photo-collection projects and review contributions.\n\n"
-        f"Accept the invitation here (the link works once, for "
-        f"{(invitation.expires_at - invitation.created_at).days} days):\n\n{link}\n",
+        _("You are invited to join %(lab)s on Trove", lab=lab),
+        _(
+            "%(name)s invites you to join %(lab)s as a lab member, "
+            "to run photo-collection projects and review contributions.",
+            name=current_user.display_name,
+            lab=lab,
+        )
+        + "\n\n"
+        + ngettext(
+            "Accept the invitation here (the link works once, for %(num)d day):",
+            "Accept the invitation here (the link works once, for %(num)d days):",
+            days,
+        )
+        + f"\n\n{link}\n",
     )
     return invitation, link
 
@@ -176,12 +200,13 @@ def _invited(sent: tuple[Invitation, str]) -> Response:
     invitation, link = sent
     if _mail_is_logged():
         _keep_link(invitation, link)
-        message = (
-            f"Invitation for {invitation.email} created. No mail server is set up: "
-            "copy its link below and send it yourself."
+        message = _(
+            "Invitation for %(email)s created. No mail server is set up: "
+            "copy its link below and send it yourself.",
+            email=invitation.email,
         )
     else:
-        message = f"Invitation sent to {invitation.email}."
+        message = _("Invitation sent to %(email)s.", email=invitation.email)
     return redirect_after_change(url_for("admin.invitations"), flash=message)
 
 
@@ -193,8 +218,10 @@ def revoke_invitation(invitation_id: int) -> Response:
     location = url_for("admin.invitations")
     return apply_change(
         lambda: invites.revoke_invitation(current_user, invitation),
-        done=lambda _: redirect_after_change(
-            location, flash=f"The invitation to {invitation.email} is revoked.", category="info"
+        done=lambda _result: redirect_after_change(
+            location,
+            flash=_("The invitation to %(email)s is revoked.", email=invitation.email),
+            category="info",
         ),
         on_error=location,
     )
@@ -239,12 +266,15 @@ def change_role(user_id: int) -> Response:
     location = url_for("admin.users", **_people_args(request.form))
     if not form.validate_on_submit():
         return redirect_after_change(
-            location, flash="Choose a role from the list.", category="error"
+            location, flash=_("Choose a role from the list."), category="error"
         )
     return apply_change(
         lambda: accounts.set_role(current_user, user, Role(form.role.data)),
-        done=lambda _: redirect_after_change(
-            location, flash=f"{user.display_name} is now {user.role.label.lower()}."
+        done=lambda _result: redirect_after_change(
+            location,
+            flash=_(
+                "%(name)s is now %(role)s.", name=user.display_name, role=user.role.label.lower()
+            ),
         ),
         on_error=location,
     )
@@ -267,10 +297,15 @@ def reactivate_user(user_id: int) -> Response:
 def _set_active(user_id: int, *, active: bool) -> Response:
     user = get_or_404(User, user_id)
     change = accounts.reactivate_user if active else accounts.deactivate_user
-    state = "can sign in again" if active else "is deactivated and signed out everywhere"
     location = url_for("admin.users")
     return apply_change(
         lambda: change(current_user, user),
-        done=lambda _: redirect_after_change(location, flash=f"{user.display_name} {state}."),
+        done=lambda _result: redirect_after_change(location, flash=_done_message(user, active)),
         on_error=location,
     )
+
+
+def _done_message(user: User, active: bool) -> str:
+    if active:
+        return _("%(name)s can sign in again.", name=user.display_name)
+    return _("%(name)s is deactivated and signed out everywhere.", name=user.display_name)

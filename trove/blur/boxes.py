@@ -6,6 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+# Its gettext answers in English outside a request (a job), in the person's language in one.
+from flask_babel import gettext as _
+
 #: Who drew a box: the face detector, a reviewer, or the contributor before sending.
 SOURCES = ("face", "reviewer", "contributor")
 #: Smallest side of a box, as a fraction of the picture (about 2 px of a 1280 px zoom).
@@ -60,22 +63,22 @@ def boxes_from_json(data: Any) -> list[Box]:
     if data is None:
         return []
     if not isinstance(data, list) or len(data) > MAX_BOXES:
-        raise ValueError(f"Send a list of at most {MAX_BOXES} boxes.")
+        raise ValueError(_("Send a list of at most %(num)s boxes.", num=MAX_BOXES))
     boxes = []
     for item in data:
         if not isinstance(item, dict):
-            raise ValueError("Each box needs x, y, w and h.")
+            raise ValueError(_("Each box needs x, y, w and h."))
         try:
             values = [float(item[name]) for name in ("x", "y", "w", "h")]
         except (KeyError, TypeError, ValueError):
-            raise ValueError("Each box needs x, y, w and h as numbers.") from None
+            raise ValueError(_("Each box needs x, y, w and h as numbers.")) from None
         if any(value != value or abs(value) > 10 for value in values):  # NaN, absurd
-            raise ValueError("Box coordinates are fractions of the picture, from 0 to 1.")
+            raise ValueError(_("Box coordinates are fractions of the picture, from 0 to 1."))
         source = item.get("source", "reviewer")
         if source not in SOURCES:
-            raise ValueError("Unknown box source.")
+            raise ValueError(_("Unknown box source."))
         box = Box.clamped(*values, source=source)
         if not box.usable:
-            raise ValueError("A box must cover part of the picture.")
+            raise ValueError(_("A box must cover part of the picture."))
         boxes.append(box)
     return boxes

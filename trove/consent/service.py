@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from trove.accounts import service as accounts
@@ -66,9 +67,9 @@ def request_withdrawal(submissions: list[Submission], user: User) -> int:
     Returns how many photos were withdrawn.
     """
     if not submissions:
-        raise DomainError("Choose at least one photo to withdraw.", status=422)
+        raise DomainError(_("Choose at least one photo to withdraw."), status=422)
     if any(s.contributor_id != user.id for s in submissions):
-        raise DomainError("You can only withdraw your own photos.", status=403)
+        raise DomainError(_("You can only withdraw your own photos."), status=403)
     now = utcnow()
     by_project: dict[int, list[Submission]] = {}
     for submission in submissions:
@@ -239,9 +240,9 @@ class DeletionCheck:
     def blocked_reason(self) -> str | None:
         """Return why the account cannot be deleted now, if it cannot."""
         if self.team_roles:
-            return "You are on a project team. Ask an admin to take you off every team first."
+            return _("You are on a project team. Ask an admin to take you off every team first.")
         if self.in_flight:
-            return (
+            return _(
                 "A payment to you is on its way. You can delete your account once it has "
                 "arrived or failed."
             )
@@ -285,10 +286,10 @@ def delete_account(
 ) -> None:
     """Erase ``user``'s personal data; withdraw or keep their photos under a pseudonym."""
     if accounts.authenticate(user.email, password) is None:
-        raise DomainError("That is not your password.", field="password", status=422)
+        raise DomainError(_("That is not your password."), field="password", status=422)
     if user.is_admin or user.is_lab_member:
         raise DomainError(
-            "Lab members and admins are removed by an admin, not by deleting the account.",
+            _("Lab members and admins are removed by an admin, not by deleting the account."),
             status=403,
         )
     check = check_account_deletion(user)
@@ -296,8 +297,10 @@ def delete_account(
         raise DomainError(check.blocked_reason, status=409)
     if check.payable and not forfeit_earnings:
         raise DomainError(
-            "You are still owed money. Add your PayPal e-mail and wait for the next payment, "
-            "or tick the box to give it up.",
+            _(
+                "You are still owed money. Add your PayPal e-mail and wait for the next "
+                "payment, or tick the box to give it up."
+            ),
             field="forfeit",
             status=409,
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, logout_user
 
 from trove.audit.service import record_event
@@ -70,7 +72,7 @@ def confirm_withdrawal() -> Response:
     if not photos:
         return redirect_after_change(
             url_for("submissions.mine"),
-            flash="Choose at least one photo that has not been withdrawn yet.",
+            flash=_("Choose at least one photo that has not been withdrawn yet."),
             category="error",
         )
     approved = sum(1 for p in photos if p.status is SubmissionStatus.APPROVED)
@@ -104,9 +106,13 @@ def _withdrawn(photos: list[Submission], count: int) -> Response:
     )
     return redirect_after_change(
         location,
-        flash=f"{count} photo{'s' if count != 1 else ''} withdrawn. "
-        f"{'They are' if count != 1 else 'It is'} out of review and every new dataset "
-        "version now, and on the project's deletion list.",
+        flash=ngettext(
+            "%(num)d photo withdrawn. It is out of review and every new dataset version now, "
+            "and on the project's deletion list.",
+            "%(num)d photos withdrawn. They are out of review and every new dataset version "
+            "now, and on the project's deletion list.",
+            count,
+        ),
     )
 
 
@@ -148,7 +154,7 @@ def delete() -> Response:
 
     def delete_account() -> None:
         if choice not in ("withdraw", "keep"):
-            raise DomainError("Choose what happens to your photos.", field="photos", status=422)
+            raise DomainError(_("Choose what happens to your photos."), field="photos", status=422)
         service.delete_account(
             current_user,
             request.form.get("password", ""),
@@ -158,7 +164,7 @@ def delete() -> Response:
 
     return apply_change(
         delete_account,
-        done=lambda _: _deleted(),
+        done=lambda _result: _deleted(),
         on_error=lambda error: render(
             "consent/delete.html",
             check=service.check_account_deletion(current_user),
@@ -173,5 +179,7 @@ def _deleted() -> Response:
     logout_user()
     return redirect_after_change(
         url_for("main.index"),
-        flash="Your account is deleted and your personal data erased. Thank you for contributing.",
+        flash=_(
+            "Your account is deleted and your personal data erased. Thank you for contributing."
+        ),
     )

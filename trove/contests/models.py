@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,6 +22,13 @@ class ContestStatus(enum.StrEnum):
     OPEN = "open"
     DRAWN = "drawn"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """Return the human name of the status."""
+        return str(
+            {"open": _l("Open"), "drawn": _l("Drawn"), "cancelled": _l("Cancelled")}[self.value]
+        )
 
 
 class Contest(db.Model):

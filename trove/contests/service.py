@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from trove.accounts.models import User
@@ -27,6 +30,7 @@ from trove.contests.models import Contest, ContestStatus, ContestWinner
 from trove.errors import DomainError
 from trove.exports.service import pseudonym_for
 from trove.extensions import db
+from trove.i18n import format_datetime, in_locale_of
 from trove.notifications.service import notify
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
@@ -38,12 +42,12 @@ from trove.timeutil import utcnow
 
 MAX_WINNERS = 100
 MAX_BONUS = 10
-TEAM_EXCLUDED = "Is or was on the project team (the team cannot win its own contests)."
+TEAM_EXCLUDED = _l("Is or was on the project team (the team cannot win its own contests).")
 
 
 def _require_manager(user: User, project: Project) -> None:
     if not can(user, project, Capability.MANAGE):
-        raise DomainError("Only the project's owners run contests.", status=403)
+        raise DomainError(_("Only the project's owners run contests."), status=403)
 
 
 def commitment_for(seed: str) -> str:
@@ -68,21 +72,21 @@ def contest_problems(terms: ContestTerms) -> dict[str, str]:
     """Return a message for each field whose terms cannot start a contest (empty: none)."""
     problems: dict[str, str] = {}
     if not terms.title.strip() or len(terms.title) > 120:
-        problems["title"] = "Give the contest a name (up to 120 characters)."
+        problems["title"] = _("Give the contest a name (up to %(max)s characters).", max=120)
     if not terms.prize.strip() or len(terms.prize) > 200:
-        problems["prize"] = "Describe the prize (up to 200 characters)."
+        problems["prize"] = _("Describe the prize (up to %(max)s characters).", max=200)
     if not terms.rules.strip():
-        problems["rules"] = "Write the rules contributors agree to by taking part."
+        problems["rules"] = _("Write the rules contributors agree to by taking part.")
     if terms.starts_at is None:
-        problems["starts_at"] = "Choose when the contest starts."
+        problems["starts_at"] = _("Choose when the contest starts.")
     if terms.ends_at is None:
-        problems["ends_at"] = "Choose when the contest ends."
+        problems["ends_at"] = _("Choose when the contest ends.")
     elif terms.starts_at is not None and terms.ends_at <= terms.starts_at:
-        problems["ends_at"] = "The contest must end after it starts."
+        problems["ends_at"] = _("The contest must end after it starts.")
     if not 1 <= terms.winner_count <= MAX_WINNERS:
-        problems["winner_count"] = f"Draw between 1 and {MAX_WINNERS} winners."
+        problems["winner_count"] = _("Draw between 1 and %(max)s winners.", max=MAX_WINNERS)
     if not 0 <= terms.referral_bonus <= MAX_BONUS:
-        problems["referral_bonus"] = f"A referral can earn 0 to {MAX_BONUS} entries."
+        problems["referral_bonus"] = _("A referral can earn 0 to %(max)s entries.", max=MAX_BONUS)
     return problems
 
 
@@ -203,16 +207,26 @@ def standings(contest: Contest) -> list[Entrant]:
         others = shared.get((user.paypal_email or "").lower(), 1) - 1
         if others > 0:
             entrant.flags.append(
-                f"PayPal e-mail shared with {others} other account{'s' if others != 1 else ''}"
+                ngettext(
+                    "PayPal e-mail shared with %(num)d other account",
+                    "PayPal e-mail shared with %(num)d other accounts",
+                    others,
+                )
             )
         if near.get(user_id):
             n = near[user_id]
-            entrant.flags.append(f"{n} photo{'s' if n != 1 else ''} flagged as near-duplicates")
+            entrant.flags.append(
+                ngettext(
+                    "%(num)d photo flagged as near-duplicates",
+                    "%(num)d photos flagged as near-duplicates",
+                    n,
+                )
+            )
         if not user.active:
-            entrant.excluded = "The account was deleted."
+            entrant.excluded = _("The account was deleted.")
         entrant.excluded = contest.excluded.get(str(user_id), entrant.excluded)
         if user_id in team or can(user, project, Capability.VIEW):
-            entrant.excluded = TEAM_EXCLUDED
+            entrant.excluded = str(TEAM_EXCLUDED)
         result.append(entrant)
     return sorted(result, key=lambda e: (-e.entries, e.pseudonym))
 
@@ -229,13 +243,13 @@ def exclude_entrant(contest: Contest, actor: User, pseudonym: str, reason: str) 
     """
     _require_manager(actor, contest.project)
     if contest.status is not ContestStatus.OPEN:
-        raise DomainError("Entrants can only be excluded before the draw.")
+        raise DomainError(_("Entrants can only be excluded before the draw."))
     reason = " ".join(reason.split())[:200]
     if not reason:
-        raise DomainError("Say why this entrant is excluded.", field="reason", status=422)
+        raise DomainError(_("Say why this entrant is excluded."), field="reason", status=422)
     entrant = next((e for e in standings(contest) if e.pseudonym == pseudonym), None)
     if entrant is None:
-        raise DomainError("No entrant has that pseudonym in this contest.", status=422)
+        raise DomainError(_("No entrant has that pseudonym in this contest."), status=422)
     contest.excluded = {**contest.excluded, str(entrant.user.id): reason}
     record_event(
         actor,
@@ -268,14 +282,17 @@ def draw(contest: Contest, actor: User) -> list[ContestWinner]:
     """Freeze the entries, reveal the seed, pick and tell the winners."""
     _require_manager(actor, contest.project)
     if contest.status is not ContestStatus.OPEN:
-        raise DomainError("This contest has already been drawn.")
+        raise DomainError(_("This contest has already been drawn."))
     if utcnow() < contest.ends_at:
         raise DomainError(
-            f"The contest runs until {contest.ends_at:%d %B %Y %H:%M} UTC; draw after that."
+            _(
+                "The contest runs until %(date)s; draw after that.",
+                date=format_datetime(contest.ends_at),
+            )
         )
     entrants = [e for e in standings(contest) if e.excluded is None and e.entries > 0]
     if not entrants:
-        raise DomainError("Nobody has an entry, so there is nothing to draw.")
+        raise DomainError(_("Nobody has an entry, so there is nothing to draw."))
     by_pseudonym = {e.pseudonym: e for e in entrants}
     frozen = sorted(
         ({"contributor": e.pseudonym, "entries": e.entries} for e in entrants),
@@ -297,14 +314,20 @@ def draw(contest: Contest, actor: User) -> list[ContestWinner]:
         )
         db.session.add(winner)
         winners.append(winner)
-        notify(
-            entrant.user,
-            "contest",
-            f"You won “{contest.title}” for {contest.project.title}: {contest.prize}. "
-            "The team will send your prize and record it here.",
-            local_url("contests.contest", contest_id=contest.id),
-            email_subject=f"You won a prize: {contest.title}",
-        )
+        with in_locale_of(entrant.user):
+            notify(
+                entrant.user,
+                "contest",
+                _(
+                    "You won “%(contest)s” for %(project)s: %(prize)s. "
+                    "The team will send your prize and record it here.",
+                    contest=contest.title,
+                    project=contest.project.title,
+                    prize=contest.prize,
+                ),
+                local_url("contests.contest", contest_id=contest.id),
+                email_subject=_("You won a prize: %(contest)s", contest=contest.title),
+            )
     contest.entries = frozen
     contest.status = ContestStatus.DRAWN
     contest.drawn_at = now
@@ -328,23 +351,29 @@ def cancel(contest: Contest, actor: User, reason: str) -> None:
     """
     _require_manager(actor, contest.project)
     if contest.status is not ContestStatus.OPEN:
-        raise DomainError("Only a contest that has not been drawn can be cancelled.")
+        raise DomainError(_("Only a contest that has not been drawn can be cancelled."))
     reason = " ".join(reason.split())[:300]
     if not reason:
         raise DomainError(
-            "Say why the contest is cancelled; entrants are told.", field="reason", status=422
+            _("Say why the contest is cancelled; entrants are told."), field="reason", status=422
         )
     entrants = [e for e in standings(contest) if e.entries > 0]
     contest.status = ContestStatus.CANCELLED
     contest.cancelled_at = utcnow()
     contest.cancel_reason = reason
     for entrant in entrants:
-        notify(
-            entrant.user,
-            "contest",
-            f"“{contest.title}” for {contest.project.title} was cancelled: {reason}",
-            local_url("contests.contest", contest_id=contest.id),
-        )
+        with in_locale_of(entrant.user):
+            notify(
+                entrant.user,
+                "contest",
+                _(
+                    "“%(contest)s” for %(project)s was cancelled: %(reason)s",
+                    contest=contest.title,
+                    project=contest.project.title,
+                    reason=reason,
+                ),
+                local_url("contests.contest", contest_id=contest.id),
+            )
     db.session.flush()
     record_event(
         actor,
@@ -374,20 +403,25 @@ def record_fulfilment(winner: ContestWinner, actor: User, note: str) -> None:
     note = note.strip()
     if not note or len(note) > 1000:
         raise DomainError(
-            "Write how the prize was delivered (a code or a note, up to 1,000 characters).",
+            _("Write how the prize was delivered (a code or a note, up to 1,000 characters)."),
             field="fulfilment",
             status=422,
         )
     winner.fulfilment = note
     winner.fulfilled_at = utcnow()
     winner.fulfilled_by_id = actor.id
-    notify(
-        winner.user,
-        "contest",
-        f"Your prize for “{contest.title}” has been sent: {note}",
-        local_url("contests.contest", contest_id=contest.id),
-        email_subject=f"Your prize: {contest.title}",
-    )
+    with in_locale_of(winner.user):
+        notify(
+            winner.user,
+            "contest",
+            _(
+                "Your prize for “%(contest)s” has been sent: %(note)s",
+                contest=contest.title,
+                note=note,
+            ),
+            local_url("contests.contest", contest_id=contest.id),
+            email_subject=_("Your prize: %(contest)s", contest=contest.title),
+        )
     record_event(
         actor, "contest.prize_fulfilled", contest, project_id=contest.project_id, rank=winner.rank
     )

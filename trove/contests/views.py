@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from trove.accounts.service import referral_code_for
@@ -63,7 +64,7 @@ def create(project_id: int) -> Response:
         lambda: service.create_contest(project, current_user, form.terms()),
         done=lambda contest: redirect_after_change(
             url_for("contests.contest", contest_id=contest.id),
-            flash="Contest started. Its draw's commitment is published on its page.",
+            flash=_("Contest started. Its draw's commitment is published on its page."),
         ),
         on_error=refused,
     )
@@ -153,7 +154,7 @@ def _change(contest_id: int, action: Callable[[Contest], object], done: str) -> 
     found = _load(contest_id)
     return apply_change(
         lambda: action(found),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             url_for("contests.contest", contest_id=found.id), flash=done
         ),
         on_error=lambda error: render(
@@ -171,7 +172,7 @@ def exclude(contest_id: int) -> Response:
         lambda c: service.exclude_entrant(
             c, current_user, request.form.get("contributor", ""), request.form.get("reason", "")
         ),
-        "Entrant excluded from the draw.",
+        _("Entrant excluded from the draw."),
     )
 
 
@@ -182,7 +183,7 @@ def draw(contest_id: int) -> Response:
     return _change(
         contest_id,
         lambda c: service.draw(c, current_user),
-        "Winners drawn and told. The seed is now published.",
+        _("Winners drawn and told. The seed is now published."),
     )
 
 
@@ -193,7 +194,7 @@ def cancel(contest_id: int) -> Response:
     return _change(
         contest_id,
         lambda c: service.cancel(c, current_user, request.form.get("reason", "")),
-        "Contest cancelled; everyone with an entry has been told.",
+        _("Contest cancelled; everyone with an entry has been told."),
     )
 
 
@@ -218,5 +219,5 @@ def fulfil(winner_id: int) -> Response:
         lambda c: service.record_fulfilment(
             winner, current_user, request.form.get("fulfilment", "")
         ),
-        "Prize recorded; the winner has been told.",
+        _("Prize recorded; the winner has been told."),
     )

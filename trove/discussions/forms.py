@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
@@ -18,40 +21,49 @@ def clean_text(value: str | None) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "").strip()
 
 
+def too_long(length: int) -> str:
+    """Say that a post of ``length`` characters is over the limit."""
+    return _(
+        "Keep it to %(max)s characters or fewer; this has %(length)s.",
+        max=format_number(BODY_MAX),
+        length=format_number(length),
+    )
+
+
 def _at_most(form: FlaskForm, field: Field) -> None:
     if field.data and len(field.data) > BODY_MAX:
-        raise ValidationError(
-            f"Keep it to {BODY_MAX:,} characters or fewer; this has {len(field.data):,}."
-        )
+        raise ValidationError(too_long(len(field.data)))
 
 
-def _body_field(label: str, empty: str) -> TextAreaField:
+def _body_field(label: Any, empty: Any) -> TextAreaField:
     return TextAreaField(
         label,
         filters=[clean_text],
         validators=[DataRequired(message=empty), _at_most],
         render_kw={"rows": 4, "maxlength": BODY_MAX},
-        description="Plain text; links become clickable. Everyone who can read the brief "
-        "sees your display name next to it.",
+        description=_l(
+            "Plain text; links become clickable. Everyone who can read the brief "
+            "sees your display name next to it."
+        ),
     )
 
 
 class PostForm(FlaskForm):
     """Write a question."""
 
-    body = _body_field("Your question", "Write your question first.")
+    body = _body_field(_l("Your question"), _l("Write your question first."))
 
 
 class ReplyForm(PostForm):
     """Reply to a question."""
 
-    body = _body_field("Your reply", "Write your reply first.")
+    body = _body_field(_l("Your reply"), _l("Write your reply first."))
 
 
 class EditForm(PostForm):
     """Edit one's own post."""
 
-    body = _body_field("Edit your post", "A post cannot be empty. Delete it instead.")
+    body = _body_field(_l("Edit your post"), _l("A post cannot be empty. Delete it instead."))
 
 
 _FORMS: dict[str, type[PostForm]] = {"question": PostForm, "reply": ReplyForm, "edit": EditForm}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
 from trove.discussions.models import Post
 from trove.projects.models import Capability, Project, ProjectStatus
 from trove.projects.service import can, can_see
@@ -40,19 +42,19 @@ class Viewer:
 
     def _why_not_write(self) -> str | None:
         if not self.signed_in:
-            return "Sign in to take part in the questions."
+            return _("Sign in to take part in the questions.")
         if not self.sees_thread:
-            return "You cannot see this project."
+            return _("You cannot see this project.")
         if not self.project.is_public:
-            return "Questions open once the brief is published."
+            return _("Questions open once the brief is published.")
         if self.project.status is ProjectStatus.CLOSED and not self.is_team:
-            return "This project is closed; its questions are read-only."
+            return _("This project is closed; its questions are read-only.")
         return None
 
     def why_not_ask(self) -> str | None:
         """Return why this person may not ask a question here, or None if they may."""
         if self.project.status is ProjectStatus.CLOSED:
-            return "This project is closed; its questions are read-only."
+            return _("This project is closed; its questions are read-only.")
         return self._why_not_write()
 
     @property
@@ -63,9 +65,9 @@ class Viewer:
     def why_not_reply(self, question: Post) -> str | None:
         """Return why this person may not reply to ``question``, or None if they may."""
         if not question.is_question:
-            return "Replies go under the question, not under another reply."
+            return _("Replies go under the question, not under another reply.")
         if question.is_deleted or question.is_hidden:
-            return "This question can no longer be answered."
+            return _("This question can no longer be answered.")
         return self._why_not_write()
 
     def may_reply(self, question: Post) -> bool:
@@ -75,11 +77,11 @@ class Viewer:
     def why_not_edit(self, post: Post) -> str | None:
         """Return why this person may not edit ``post``, or None if they may."""
         if not self.signed_in or post.author_id != self.user_id:
-            return "Only the author can edit a post."
+            return _("Only the author can edit a post.")
         if post.is_deleted:
-            return "This post was deleted."
+            return _("This post was deleted.")
         if post.is_hidden:
-            return "A moderator hid this post; it cannot be edited."
+            return _("A moderator hid this post; it cannot be edited.")
         return self._why_not_write()
 
     def may_edit(self, post: Post) -> bool:
@@ -89,9 +91,9 @@ class Viewer:
     def why_not_delete(self, post: Post) -> str | None:
         """Return why this person may not delete ``post``, or None if they may."""
         if not self.signed_in or (post.author_id != self.user_id and not self.is_admin):
-            return "Only the author or an admin can delete a post."
+            return _("Only the author or an admin can delete a post.")
         if post.is_deleted:
-            return "This post is already deleted."
+            return _("This post is already deleted.")
         return None
 
     def may_delete(self, post: Post) -> bool:
@@ -101,13 +103,13 @@ class Viewer:
     def why_not_mark(self, post: Post) -> str | None:
         """Return why this person may not mark or pin ``post``, or None if they may."""
         if not self.is_team:
-            return "Only the project team can mark official answers."
+            return _("Only the project team can mark official answers.")
         if post.is_question:
-            return "Only a reply can be an official answer."
+            return _("Only a reply can be an official answer.")
         if post.is_deleted or post.is_hidden:
-            return "A deleted or hidden reply cannot be an official answer."
+            return _("A deleted or hidden reply cannot be an official answer.")
         if not self.project.is_public:
-            return "Questions open once the brief is published."
+            return _("Questions open once the brief is published.")
         return None
 
     def may_mark(self, post: Post) -> bool:

@@ -25,17 +25,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from trove.accounts.models import User
 from trove.audit.service import record_event
-from trove.discussions.forms import clean_text
+from trove.discussions.forms import clean_text, too_long
 from trove.discussions.models import BODY_MAX, Post
 from trove.discussions.rules import viewer_for
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.i18n import in_locale_of
 from trove.notifications.service import notify
 from trove.projects.models import Capability, Project, ProjectMember, TeamRole
 from trove.projects.service import team_holding
@@ -57,10 +59,10 @@ def _forbidden(reason: str | None) -> None:
 def _clean_body(body: str) -> str:
     body = clean_text(body)
     if not body:
-        raise DomainError("Write something first.", field="body", status=422)
+        raise DomainError(_("Write something first."), field="body", status=422)
     if len(body) > BODY_MAX:
         raise DomainError(
-            f"Keep it to {BODY_MAX:,} characters or fewer; this has {len(body):,}.",
+            too_long(len(body)),
             field="body",
             status=422,
         )
@@ -106,16 +108,23 @@ def _tell_team_about(question: Post, asker: User) -> None:
     for member in team_holding(project, Capability.REVIEW):  # owners and reviewers
         if member.user_id == asker.id:
             continue
-        notify(
-            member.user,
-            "discussion.question",
-            f"{asker.display_name} asked a question on “{project.title}”: "
-            f"“{excerpt(question.body)}”",
-            post_path(question),
-            email_subject=(
-                f"New question on {project.title}" if member.role is TeamRole.OWNER else None
-            ),
-        )
+        with in_locale_of(member.user):
+            notify(
+                member.user,
+                "discussion.question",
+                _(
+                    "%(name)s asked a question on “%(project)s”: “%(excerpt)s”",
+                    name=asker.display_name,
+                    project=project.title,
+                    excerpt=excerpt(question.body),
+                ),
+                post_path(question),
+                email_subject=(
+                    _("New question on %(project)s", project=project.title)
+                    if member.role is TeamRole.OWNER
+                    else None
+                ),
+            )
 
 
 def reply_to_question(question: Post, user: User, body: str) -> Post:
@@ -136,14 +145,19 @@ def reply_to_question(question: Post, user: User, body: str) -> Post:
     question.activity_at = now
     db.session.flush()
     if question.author_id != user.id:
-        notify(
-            question.author,
-            "discussion.reply",
-            f"{user.display_name} replied to your question on “{project.title}”: "
-            f"“{excerpt(reply.body)}”",
-            post_path(reply),
-            email_subject=f"New reply to your question on {project.title}",
-        )
+        with in_locale_of(question.author):
+            notify(
+                question.author,
+                "discussion.reply",
+                _(
+                    "%(name)s replied to your question on “%(project)s”: “%(excerpt)s”",
+                    name=user.display_name,
+                    project=project.title,
+                    excerpt=excerpt(reply.body),
+                ),
+                post_path(reply),
+                email_subject=_("New reply to your question on %(project)s", project=project.title),
+            )
     return reply
 
 
@@ -189,19 +203,26 @@ def mark_official(post: Post, user: User) -> None:
     question = post.parent
     assert question is not None  # a reply, checked above
     if question.author_id != user.id:
-        notify(
-            question.author,
-            "discussion.official_answer",
-            f"Your question on “{post.project.title}” has an official answer from the team.",
-            post_path(post),
-            email_subject=f"Your question on {post.project.title} has an official answer",
-        )
+        with in_locale_of(question.author):
+            notify(
+                question.author,
+                "discussion.official_answer",
+                _(
+                    "Your question on “%(project)s” has an official answer from the team.",
+                    project=post.project.title,
+                ),
+                post_path(post),
+                email_subject=_(
+                    "Your question on %(project)s has an official answer",
+                    project=post.project.title,
+                ),
+            )
 
 
 def unmark_official(post: Post, user: User) -> None:
     """Take back the official mark (and the pin) of a reply."""
     viewer = viewer_for(user, post.project)
-    _forbidden(None if viewer.is_team else "Only the project team can mark official answers.")
+    _forbidden(None if viewer.is_team else _("Only the project team can mark official answers."))
     if not post.is_official:
         return
     if post.pinned_at is not None:
@@ -225,7 +246,7 @@ def pin_answer(post: Post, user: User) -> None:
 def unpin_answer(post: Post, user: User) -> None:
     """Take a reply out of the brief's FAQ (it stays official)."""
     viewer = viewer_for(user, post.project)
-    _forbidden(None if viewer.is_team else "Only the project team can change the FAQ.")
+    _forbidden(None if viewer.is_team else _("Only the project team can change the FAQ."))
     if post.pinned_at is None:
         return
     post.pinned_at = None
@@ -234,9 +255,9 @@ def unpin_answer(post: Post, user: User) -> None:
 
 def hide_post(post: Post, admin: User) -> None:
     """Hide an abusive post from everyone but admins and its author."""
-    _forbidden(None if admin.is_admin else "Only an admin can hide posts.")
+    _forbidden(None if admin.is_admin else _("Only an admin can hide posts."))
     if post.is_deleted:
-        raise DomainError("This post is already deleted.")
+        raise DomainError(_("This post is already deleted."))
     if post.hidden_at is not None:
         return
     post.hidden_at = utcnow()
@@ -246,7 +267,7 @@ def hide_post(post: Post, admin: User) -> None:
 
 def unhide_post(post: Post, admin: User) -> None:
     """Show a hidden post again."""
-    _forbidden(None if admin.is_admin else "Only an admin can unhide posts.")
+    _forbidden(None if admin.is_admin else _("Only an admin can unhide posts."))
     if post.hidden_at is None:
         return
     post.hidden_at = None

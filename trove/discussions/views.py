@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask_babel import format_number
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -164,7 +166,7 @@ def _flag(name: str) -> bool:
     """Read the wanted state of a toggle (``1`` or ``0``) from the form."""
     value = request.form.get(name)
     if value not in ("0", "1"):
-        abort(400, f"Say whether the post should be {name} (1) or not (0).")
+        abort(400, _("Say whether the post should be %(name)s (1) or not (0).", name=name))
     return value == "1"
 
 
@@ -201,7 +203,7 @@ def ask(project_id: int) -> Response:
         lambda: service.ask_question(project, current_user, form.body.data),
         done=lambda question: redirect_after_change(
             _thread_url(question),
-            flash="Your question is posted. You will be notified of replies.",
+            flash=_("Your question is posted. You will be notified of replies."),
             template="discussions/_question_form.html",
             **_context(
                 project,
@@ -235,7 +237,7 @@ def reply(post_id: int) -> Response:
         lambda: service.reply_to_question(question, current_user, form.body.data),
         done=lambda answer: redirect_after_change(
             _thread_url(answer),
-            flash="Your reply is posted.",
+            flash=_("Your reply is posted."),
             template="discussions/_reply_form.html",
             **_context(
                 question.project,
@@ -286,7 +288,7 @@ def edit(post_id: int) -> Response:
     """Save the new text of one's own post."""
     post = _load_post(post_id)
     if post.author_id != current_user.id:  # access first, before reading the input
-        abort(403, "Only the author can edit a post.")
+        abort(403, _("Only the author can edit a post."))
     form = post_form("edit", f"post-{post.id}-edit")
 
     def invalid() -> Response:
@@ -296,7 +298,7 @@ def edit(post_id: int) -> Response:
         return invalid()
     return apply_change(
         lambda: service.edit_post(post, current_user, form.body.data),
-        done=lambda _: _changed(post, "Your post is updated."),
+        done=lambda _result: _changed(post, _("Your post is updated.")),
         on_error=_refused_on(form, invalid),
     )
 
@@ -308,7 +310,7 @@ def delete(post_id: int) -> Response:
     post = _load_post(post_id)
     return apply_change(
         lambda: service.delete_post(post, current_user),
-        done=lambda _: _changed(post, "The post is deleted."),
+        done=lambda _result: _changed(post, _("The post is deleted.")),
         on_error=_refuse,
     )
 
@@ -322,13 +324,14 @@ def official(post_id: int) -> Response:
     """Mark a reply as the official answer (``official=1``) or take the mark back (``0``)."""
     post = _load_post(post_id)
     if not viewer_for(current_user, post.project).is_team:
-        abort(403, "Only the project team can mark official answers.")
+        abort(403, _("Only the project team can mark official answers."))
     wanted = _flag("official")
     action = service.mark_official if wanted else service.unmark_official
     return apply_change(
         lambda: action(post, current_user),
-        done=lambda _: _changed(
-            post, "Marked as the official answer." if wanted else "No longer the official answer."
+        done=lambda _result: _changed(
+            post,
+            _("Marked as the official answer.") if wanted else _("No longer the official answer."),
         ),
         on_error=_refuse,
     )
@@ -340,13 +343,14 @@ def pin(post_id: int) -> Response:
     """Pin a reply into the brief's FAQ (``pinned=1``) or take it out (``0``)."""
     post = _load_post(post_id)
     if not viewer_for(current_user, post.project).is_team:
-        abort(403, "Only the project team can mark official answers.")
+        abort(403, _("Only the project team can mark official answers."))
     wanted = _flag("pinned")
     action = service.pin_answer if wanted else service.unpin_answer
     return apply_change(
         lambda: action(post, current_user),
-        done=lambda _: _changed(
-            post, "Pinned to the brief's FAQ." if wanted else "Taken out of the brief's FAQ."
+        done=lambda _result: _changed(
+            post,
+            _("Pinned to the brief's FAQ.") if wanted else _("Taken out of the brief's FAQ."),
         ),
         on_error=_refuse,
     )
@@ -358,13 +362,13 @@ def hide(post_id: int) -> Response:
     """Hide an abusive post (``hidden=1``) or show it again (``0``); admins only."""
     post = _load_post(post_id)
     if not viewer_for(current_user, post.project).may_moderate:
-        abort(403, "Only admins can hide posts.")
+        abort(403, _("Only admins can hide posts."))
     wanted = _flag("hidden")
     action = service.hide_post if wanted else service.unhide_post
     return apply_change(
         lambda: action(post, current_user),
-        done=lambda _: _changed(
-            post, "The post is hidden." if wanted else "The post is visible again."
+        done=lambda _result: _changed(
+            post, _("The post is hidden.") if wanted else _("The post is visible again.")
         ),
         on_error=_refuse,
     )
@@ -390,7 +394,10 @@ def too_large(error: RequestEntityTooLarge) -> Response:
 def _too_large_form() -> Response | None:
     if not current_user.is_authenticated or request.view_args is None:
         return None
-    message = f"That is far too long. Keep a post to {BODY_MAX:,} characters or fewer."
+    message = _(
+        "That is far too long. Keep a post to %(max)s characters or fewer.",
+        max=format_number(BODY_MAX),
+    )
     args = request.view_args
     if request.endpoint == "discussions.ask":
         project = load_project(args["project_id"])

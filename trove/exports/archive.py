@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from trove.exports.datasheet import Stats, croissant, datasheet
@@ -135,7 +136,7 @@ def _copy_image(
     submission: Submission,
 ) -> tuple[str, int]:
     if submission.storage_key is None or not storage.exists(submission.storage_key):
-        raise ArchiveError(f"The stored file of photo {submission.id} is missing.")
+        raise ArchiveError(_("The stored file of photo %(id)s is missing.", id=submission.id))
     digest = hashlib.sha256()
     size = 0
     with (
@@ -148,7 +149,7 @@ def _copy_image(
             target.write(chunk)
     if digest.hexdigest() != item.sha256:
         raise ArchiveError(
-            f"The stored file of photo {submission.id} does not match its recorded hash."
+            _("The stored file of photo %(id)s does not match its recorded hash.", id=submission.id)
         )
     return item.sha256, size
 

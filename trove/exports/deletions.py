@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from trove.accounts.models import User
@@ -22,6 +24,7 @@ from trove.exports.models import (
     DeletionConfirmation,
 )
 from trove.extensions import db
+from trove.i18n import in_locale_of
 from trove.notifications.service import notify
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
@@ -59,18 +62,41 @@ def tell_downloaders(
         numbers, photos = held[person.id]
         count = len(photos)
         listed = sorted(numbers)
-        label = "version" if len(listed) == 1 else "versions"
-        notify(
-            person,
-            "deletion",
-            f"{count} photo{'s' if count != 1 else ''} in {label} "
-            f"{', '.join(str(n) for n in listed)} of "
-            f"“{project.title}” {'were' if count != 1 else 'was'} withdrawn. Delete "
-            f"{'them' if count != 1 else 'it'} from your copies (see the deletion list) "
-            "and confirm.",
-            local_url("exports.project_datasets", project_id=project.id),
-            email_subject=f"Photos withdrawn from {project.title}: please delete your copies",
+        with in_locale_of(person):
+            notify(
+                person,
+                "deletion",
+                _withdrawn_text(count, listed, project.title),
+                local_url("exports.project_datasets", project_id=project.id),
+                email_subject=_(
+                    "Photos withdrawn from %(project)s: please delete your copies",
+                    project=project.title,
+                ),
+            )
+
+
+def _withdrawn_text(count: int, numbers: list[int], title: str) -> str:
+    """Say which photos of which versions were withdrawn, in the current language."""
+    versions = ", ".join(str(n) for n in numbers)
+    if len(numbers) == 1:
+        return ngettext(
+            "%(num)d photo in version %(versions)s of “%(project)s” was withdrawn. "
+            "Delete it from your copies (see the deletion list) and confirm.",
+            "%(num)d photos in version %(versions)s of “%(project)s” were withdrawn. "
+            "Delete them from your copies (see the deletion list) and confirm.",
+            count,
+            versions=versions,
+            project=title,
         )
+    return ngettext(
+        "%(num)d photo in versions %(versions)s of “%(project)s” was withdrawn. "
+        "Delete it from your copies (see the deletion list) and confirm.",
+        "%(num)d photos in versions %(versions)s of “%(project)s” were withdrawn. "
+        "Delete them from your copies (see the deletion list) and confirm.",
+        count,
+        versions=versions,
+        project=title,
+    )
 
 
 @dataclass
@@ -184,7 +210,7 @@ def outstanding_deletions(project: Project) -> list[Outstanding]:
 def confirm_deletion(project: Project, user: User) -> DeletionConfirmation:
     """Record that ``user`` deleted every photo withdrawn so far from their copies."""
     if not can(user, project, Capability.VIEW):
-        raise DomainError("Only the project team confirms deletions.", status=403)
+        raise DomainError(_("Only the project team confirms deletions."), status=403)
     confirmation = DeletionConfirmation(
         project_id=project.id, user_id=user.id, covers_until=utcnow()
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from trove.exports.archive import ArchiveError, write_archive
@@ -73,7 +74,7 @@ def build_dataset_version(version_id: int) -> None:
         storage.delete_export(name)
         if version is not None:
             version.status = DatasetVersionStatus.FAILED
-            version.error = (
+            version.error = _(
                 "A photo in this version was withdrawn while it was being built. Cut a new version."
             )
             version.finished_at = utcnow()

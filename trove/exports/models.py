@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,7 +27,9 @@ class DatasetVersionStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {"building": "Building", "ready": "Ready", "failed": "Failed"}[self.value]
+        return str(
+            {"building": _l("Building"), "ready": _l("Ready"), "failed": _l("Failed")}[self.value]
+        )
 
 
 class Split(enum.StrEnum):
@@ -49,13 +52,15 @@ class UseKind(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the use."""
-        return {
-            "training": "Training run",
-            "model": "Model",
-            "paper": "Paper",
-            "evaluation": "Evaluation",
-            "other": "Other use",
-        }[self.value]
+        return str(
+            {
+                "training": _l("Training run"),
+                "model": _l("Model"),
+                "paper": _l("Paper"),
+                "evaluation": _l("Evaluation"),
+                "other": _l("Other use"),
+            }[self.value]
+        )
 
 
 class DatasetVersion(db.Model):

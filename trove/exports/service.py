@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
 from trove.accounts.models import User
@@ -110,23 +111,24 @@ def version_problems(request: VersionRequest) -> dict[str, str]:
     problems: dict[str, str] = {}
     parts = (request.train_percent, request.validation_percent, request.test_percent)
     if any(p < 0 or p > 100 for p in parts):
-        problems["train_percent"] = "Each share must be between 0 and 100 per cent."
+        problems["train_percent"] = _("Each share must be between 0 and 100 per cent.")
     elif sum(parts) != 100:
-        problems["train_percent"] = (
-            f"The three shares must add up to 100 per cent (they add up to {sum(parts)})."
+        problems["train_percent"] = _(
+            "The three shares must add up to 100 per cent (they add up to %(total)s).",
+            total=sum(parts),
         )
     elif request.train_percent == 0:
-        problems["train_percent"] = "The training share cannot be 0."
+        problems["train_percent"] = _("The training share cannot be 0.")
     if len(request.seed) > 64:
-        problems["seed"] = "The seed can be at most 64 characters."
+        problems["seed"] = _("The seed can be at most %(max)s characters.", max=64)
     if (
         request.approved_from
         and request.approved_until
         and request.approved_from > request.approved_until
     ):
-        problems["approved_until"] = "The end date is before the start date."
+        problems["approved_until"] = _("The end date is before the start date.")
     if len(request.note) > NOTE_MAX:
-        problems["note"] = f"The note can be at most {NOTE_MAX} characters."
+        problems["note"] = _("The note can be at most %(max)s characters.", max=NOTE_MAX)
     return problems
 
 
@@ -166,7 +168,9 @@ def latest_version(project: Project) -> DatasetVersion | None:
 
 def cut_version(project: Project, actor: User, request: VersionRequest) -> DatasetVersion:
     """Freeze the selection of a new version and queue the job that writes its archive."""
-    _require(actor, project, Capability.STEWARD, "Only the project's data stewards cut versions.")
+    _require(
+        actor, project, Capability.STEWARD, _("Only the project's data stewards cut versions.")
+    )
     problems = version_problems(request)
     if problems:
         field_name, message = next(iter(problems.items()))
@@ -179,7 +183,8 @@ def cut_version(project: Project, actor: User, request: VersionRequest) -> Datas
     )
     if building is not None:
         raise DomainError(
-            f"Version {building} is still being built. Wait for it to finish.", status=409
+            _("Version %(number)s is still being built. Wait for it to finish.", number=building),
+            status=409,
         )
     filters = request.filters
     # Plain rows, not ORM objects: a version of many thousand photos stays small in memory.
@@ -195,7 +200,7 @@ def cut_version(project: Project, actor: User, request: VersionRequest) -> Datas
     photos = db.session.execute(columns).all()
     if not photos:
         raise DomainError(
-            "No approved photos match. A version needs at least one photo.", status=422
+            _("No approved photos match. A version needs at least one photo."), status=422
         )
     previous = latest_version(project)
     number = (
@@ -333,9 +338,9 @@ def retire_archives(submission_ids: Iterable[int], reason: str) -> list[DatasetV
 
 def record_download(version: DatasetVersion, user: User) -> None:
     """Note that ``user`` downloaded ``version`` (audited)."""
-    _require(user, version.project, Capability.STEWARD, "Only data stewards download versions.")
+    _require(user, version.project, Capability.STEWARD, _("Only data stewards download versions."))
     if not version.downloadable:
-        raise DomainError("This version's archive is not available.", status=409)
+        raise DomainError(_("This version's archive is not available."), status=409)
     row = db.session.scalar(
         select(DatasetDownload).where(
             DatasetDownload.version_id == version.id, DatasetDownload.user_id == user.id
@@ -355,26 +360,28 @@ def add_use(
     version: DatasetVersion, actor: User, kind: str, description: str, url: str = ""
 ) -> DatasetUse:
     """Record a use of ``version`` that its contributors will see."""
-    _require(actor, version.project, Capability.VIEW, "Only the project team records uses.")
+    _require(actor, version.project, Capability.VIEW, _("Only the project team records uses."))
     try:
         use_kind = UseKind(kind)
     except ValueError:
-        raise DomainError("Choose what kind of use this is.", field="kind", status=422) from None
+        raise DomainError(_("Choose what kind of use this is."), field="kind", status=422) from None
     description = " ".join(description.split())
     if not description:
         raise DomainError(
-            "Describe the use in a sentence contributors will understand.",
+            _("Describe the use in a sentence contributors will understand."),
             field="description",
             status=422,
         )
     if len(description) > USE_MAX:
         raise DomainError(
-            f"Keep the description under {USE_MAX} characters.", field="description", status=422
+            _("Keep the description under %(max)s characters.", max=USE_MAX),
+            field="description",
+            status=422,
         )
     url = url.strip()
     if url and not url.startswith(("https://", "http://")):
         raise DomainError(
-            "The link must start with https:// (or http://).", field="url", status=422
+            _("The link must start with https:// (or http://)."), field="url", status=422
         )
     use = DatasetUse(
         version_id=version.id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
@@ -71,7 +72,7 @@ def cut(project_id: int) -> Response:
         lambda: service.cut_version(project, current_user, form.version_request()),
         done=lambda version: redirect_after_change(
             url_for("exports.version", version_id=version.id),
-            flash=f"Version {version.number} is being built.",
+            flash=_("Version %(number)s is being built.", number=version.number),
         ),
         on_error=refused,
     )
@@ -138,9 +139,9 @@ def add_use(version_id: int) -> Response:
             form.get("description", ""),
             form.get("url", ""),
         ),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             location,
-            flash="Use recorded. Contributors of this version can see it.",
+            flash=_("Use recorded. Contributors of this version can see it."),
             template="exports/version.html",
             block="uses",
             **_version_context(dataset),
@@ -174,5 +175,5 @@ def confirm_deletion(project_id: int) -> Response:
     db.session.commit()
     return redirect_after_change(
         url_for("exports.project_datasets", project_id=project.id),
-        flash="Thank you. Your confirmation is recorded.",
+        flash=_("Thank you. Your confirmation is recorded."),
     )

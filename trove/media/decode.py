@@ -12,7 +12,14 @@ import warnings
 
 from PIL import Image
 
-from trove.media.errors import TRUNCATED, CorruptImage, ImageTooLarge, MediaError, describe
+from trove.media.errors import (
+    N_,
+    TRUNCATED,
+    CorruptImage,
+    MediaError,
+    describe,
+    too_many_pixels,
+)
 from trove.media.exif import upright
 from trove.media.formats import probe
 from trove.media.icc import clean_icc_profile
@@ -34,10 +41,8 @@ def open_pillow(data: bytes) -> Image.Image:
                 return Image.open(io.BytesIO(data))
         return Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
-        most = 2 * (limit or 0) / 1_000_000  # Pillow refuses twice its warning limit
-        raise ImageTooLarge(
-            f"Image is {info.width}×{info.height} pixels; the maximum is {most:g} megapixels."
-        ) from None
+        # Pillow refuses twice its warning limit.
+        raise too_many_pixels(info.width, info.height, 2 * (limit or 0)) from None
     except MemoryError:
         raise
     except Exception as error:  # Pillow raises a zoo of types on crafted input
@@ -99,13 +104,21 @@ def decode_heic(data: bytes) -> Image.Image:
         image = heif.to_pillow()
         icc = heif.info.get("icc_profile")
     except Exception as error:  # libheif reports damage as assorted exception types
-        raise CorruptImage(f"The HEIC image cannot be decoded ({describe(error)}).") from None
+        raise CorruptImage(
+            N_("The HEIC image cannot be decoded (%(detail)s)."), detail=describe(error)
+        ) from None
     if image.size != declared:
         # The pixel limit was checked against the declared size; a picture that decodes to
         # another size is damaged or crafted, and must not slip past that limit.
         raise CorruptImage(
-            f"The HEIC image is damaged: it declares {declared[0]}×{declared[1]} pixels "
-            f"but decodes to {image.size[0]}×{image.size[1]}."
+            N_(
+                "The HEIC image is damaged: it declares %(width)s×%(height)s pixels "
+                "but decodes to %(real_width)s×%(real_height)s."
+            ),
+            width=declared[0],
+            height=declared[1],
+            real_width=image.size[0],
+            real_height=image.size[1],
         )
     # Keep only what later steps need: a cleaned colour profile, no EXIF or XMP.
     image.info.clear()
@@ -149,4 +162,4 @@ def _decode_error(error: BaseException) -> MediaError:
     text = str(error)
     if "truncated" in text or isinstance(error, EOFError):
         return CorruptImage(TRUNCATED)
-    return CorruptImage(f"The image cannot be decoded ({describe(error)}).")
+    return CorruptImage(N_("The image cannot be decoded (%(detail)s)."), detail=describe(error))

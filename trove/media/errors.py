@@ -1,14 +1,26 @@
 """What can go wrong with an image, in words a contributor understands.
 
 Every error is a ``MediaError`` (a ``ValueError``) whose ``str()`` is one readable line, so
-callers can show it as is: the upload form, the media job's rejection note, the CLI.
+callers can show it as is: the media job's rejection note, the CLI. Its English text is
+marked with :func:`N_` (this package stays free of Flask); a page translates it with
+``gettext(error.message, **error.values)`` (``trove.submissions.service.media_message``).
 """
 
 from __future__ import annotations
 
 
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark, translate later"
+    """Mark ``message`` for the catalogue without translating it here."""
+    return message
+
+
 class MediaError(ValueError):
     """An image or file that cannot be accepted; ``str(error)`` is a one-line reason."""
+
+    def __init__(self, message: str = "", **values: object) -> None:
+        super().__init__(message % values if values else message)
+        self.message = message  # the English text with ``%(name)s`` placeholders
+        self.values = values
 
 
 class UnsupportedFormat(MediaError):
@@ -39,13 +51,13 @@ class StorageUnavailable(Exception):
     """The file store cannot be reached or refuses our credentials: nothing is wrong with
     the file, and the same request may work in a while (an HTTP 503, a job retried)."""
 
-    def __init__(self, message: str = "The file store cannot be reached right now.") -> None:
+    def __init__(self, message: str = N_("The file store cannot be reached right now.")) -> None:
         super().__init__(message)
 
 
-UNSUPPORTED = "This file is not a JPEG, PNG, WebP or HEIC image."
-TRUNCATED = "The image is truncated."
-CUT_OFF = (
+UNSUPPORTED = N_("This file is not a JPEG, PNG, WebP or HEIC image.")
+TRUNCATED = N_("The image is truncated.")
+CUT_OFF = N_(
     "The upload was cut off before all of the photo arrived; nothing was kept. "
     "Please send it again."
 )
@@ -53,21 +65,38 @@ CUT_OFF = (
 
 def too_many_pixels(width: int, height: int, max_pixels: int, frames: int = 1) -> ImageTooLarge:
     """Return the error for a picture over the pixel limit."""
-    limit = f"{max_pixels / 1_000_000:g} megapixels"
+    limit = f"{max_pixels / 1_000_000:g}"
     if frames > 1:
         return ImageTooLarge(
-            f"Image is an animation of {frames} frames of {width}×{height} pixels; "
-            f"the maximum is {limit} in all."
+            N_(
+                "Image is an animation of %(frames)s frames of %(width)s×%(height)s pixels; "
+                "the maximum is %(limit)s megapixels in all."
+            ),
+            frames=frames,
+            width=width,
+            height=height,
+            limit=limit,
         )
-    return ImageTooLarge(f"Image is {width}×{height} pixels; the maximum is {limit}.")
+    return ImageTooLarge(
+        N_("Image is %(width)s×%(height)s pixels; the maximum is %(limit)s megapixels."),
+        width=width,
+        height=height,
+        limit=limit,
+    )
 
 
 def too_much_memory(width: int, height: int, needed: int, budget: int) -> ImageTooLarge:
     """Return the error for a picture whose decoded size is over the memory budget."""
     mb = 1024 * 1024
     return ImageTooLarge(
-        f"Image is {width}×{height} pixels and would take {needed / mb:.0f} MB to open; "
-        f"the maximum is {budget / mb:g} MB. Save it at a smaller size or as a JPEG."
+        N_(
+            "Image is %(width)s×%(height)s pixels and would take %(needed)s MB to open; "
+            "the maximum is %(budget)s MB. Save it at a smaller size or as a JPEG."
+        ),
+        width=width,
+        height=height,
+        needed=f"{needed / mb:.0f}",
+        budget=f"{budget / mb:g}",
     )
 
 

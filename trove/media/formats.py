@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass, field
 
 from trove.media.errors import (
+    N_,
     TRUNCATED,
     UNSUPPORTED,
     CorruptImage,
@@ -36,7 +37,7 @@ _HEIF_STRUCTURE_BRANDS = {b"mif1", b"msf1", b"mif2"}
 def detect_format(data: bytes) -> str:
     """Return "jpeg", "png", "webp" or "heic" from the file's magic bytes."""
     if not data:
-        raise UnsupportedFormat("The file is empty.")
+        raise UnsupportedFormat(N_("The file is empty."))
     if data[:3] == b"\xff\xd8\xff":
         return "jpeg"
     if data[:8] == PNG_SIGNATURE:
@@ -101,7 +102,7 @@ def probe(
     else:
         width, height, orientation, frames = _probe_heic(data)
     if width <= 0 or height <= 0:
-        raise CorruptImage("The image has no pixels.")
+        raise CorruptImage(N_("The image has no pixels."))
     if width * height * frames > max_pixels:
         raise too_many_pixels(width, height, max_pixels, frames)
     info = ImageInfo(kind, width, height, orientation, frames, bytes_per_pixel)
@@ -128,14 +129,14 @@ def _probe_jpeg(data: bytes) -> tuple[int, int, int, int, int]:
         if pos >= size:
             raise CorruptImage(TRUNCATED)
         if data[pos] != 0xFF:
-            raise CorruptImage("The image is damaged: unexpected data between its segments.")
+            raise CorruptImage(N_("The image is damaged: unexpected data between its segments."))
         while pos < size and data[pos] == 0xFF:
             pos += 1  # the marker's 0xFF and any fill bytes
         if pos >= size:
             raise CorruptImage(TRUNCATED)
         marker = data[pos]
         if 0xD0 <= marker <= 0xD9 or marker == 0x01:
-            raise CorruptImage("The image is damaged: it has no picture header.")
+            raise CorruptImage(N_("The image is damaged: it has no picture header."))
         if pos + 3 > size:
             raise CorruptImage(TRUNCATED)
         (length,) = struct.unpack_from(">H", data, pos + 1)
@@ -147,14 +148,14 @@ def _probe_jpeg(data: bytes) -> tuple[int, int, int, int, int]:
             orientation = read_orientation(memoryview(data)[body + 6 : end])
         elif marker in JPEG_SOF:
             if length < 8:
-                raise CorruptImage("The image is damaged: its picture header is too short.")
+                raise CorruptImage(N_("The image is damaged: its picture header is too short."))
             height, width = struct.unpack_from(">HH", data, body + 1)
             grey = data[body + 5] == 1
             return width, height, orientation or 1, 1, 1 if grey else 4
         elif marker in JPEG_UNSUPPORTED_SOF:
-            raise UnsupportedFormat("The image uses a kind of JPEG this site cannot show.")
+            raise UnsupportedFormat(N_("The image uses a kind of JPEG this site cannot show."))
         elif marker == 0xDA:
-            raise CorruptImage("The image is damaged: picture data comes before its header.")
+            raise CorruptImage(N_("The image is damaged: picture data comes before its header."))
         pos = end
 
 
@@ -163,10 +164,10 @@ def _probe_jpeg(data: bytes) -> tuple[int, int, int, int, int]:
 
 def _probe_png(data: bytes) -> tuple[int, int, int, int]:
     if len(data) < 33 or data[12:16] != b"IHDR":
-        raise CorruptImage("The image is damaged: it does not start with a PNG header.")
+        raise CorruptImage(N_("The image is damaged: it does not start with a PNG header."))
     width, height = struct.unpack_from(">II", data, 16)
     if width > 0x7FFFFFFF or height > 0x7FFFFFFF:
-        raise CorruptImage("The image is damaged: its header is invalid.")
+        raise CorruptImage(N_("The image is damaged: its header is invalid."))
     orientation: int | None = None
     frames = 1
     pos = 8
@@ -203,11 +204,11 @@ def webp_bitstream_size(kind: bytes, payload: bytes | memoryview) -> tuple[int, 
     """Return (width, height) from a VP8 or VP8L bitstream header."""
     if kind == b"VP8 ":
         if len(payload) < 10 or bytes(payload[3:6]) != b"\x9d\x01\x2a" or payload[0] & 1:
-            raise CorruptImage("The image is damaged: its WebP picture header is invalid.")
+            raise CorruptImage(N_("The image is damaged: its WebP picture header is invalid."))
         width, height = struct.unpack_from("<HH", payload, 6)
         return width & 0x3FFF, height & 0x3FFF
     if len(payload) < 5 or payload[0] != 0x2F:
-        raise CorruptImage("The image is damaged: its WebP picture header is invalid.")
+        raise CorruptImage(N_("The image is damaged: its WebP picture header is invalid."))
     (bits,) = struct.unpack_from("<I", payload, 1)
     return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
 
@@ -229,14 +230,14 @@ def _probe_webp(data: bytes) -> tuple[int, int, int, int]:
         if first:
             if kind == b"VP8X":
                 if len(payload) < 10:
-                    raise CorruptImage("The image is damaged: its WebP header is too short.")
+                    raise CorruptImage(N_("The image is damaged: its WebP header is too short."))
                 width = int.from_bytes(payload[4:7], "little") + 1
                 height = int.from_bytes(payload[7:10], "little") + 1
             elif kind in (b"VP8 ", b"VP8L"):
                 width, height = webp_bitstream_size(kind, payload)
                 return width, height, 1, 1
             else:
-                raise CorruptImage("The image is damaged: it has no WebP picture header.")
+                raise CorruptImage(N_("The image is damaged: it has no WebP picture header."))
             first = False
         elif kind == b"EXIF" and orientation is None:
             orientation = read_orientation(payload)
@@ -258,7 +259,9 @@ def _probe_heic(data: bytes) -> tuple[int, int, int, int]:
         heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=True)
         width, height = heif.size
     except Exception as error:  # libheif reports damage as assorted exception types
-        raise CorruptImage(f"The HEIC image cannot be read ({describe(error)}).") from None
+        raise CorruptImage(
+            N_("The HEIC image cannot be read (%(detail)s)."), detail=describe(error)
+        ) from None
     # libheif applies the file's rotation and mirroring when decoding, so this size is
     # already the displayed one and the decoded pixels need no further turning.
     return width, height, 1, 1

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from trove.media.errors import StorageFull, StorageUnavailable
+from trove.media.errors import N_, StorageFull, StorageUnavailable
 from trove.media.storage import CHUNK, BaseStorage, ObjectInfo, sweep_parts
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts are at least 5 MiB (but the last)
@@ -320,7 +320,7 @@ def reachable() -> Iterator[None]:
         yield
     except ClientError as error:
         if _code(error) in _FULL:
-            raise StorageFull("The file store has no room for this file right now.") from error
+            raise StorageFull(N_("The file store has no room for this file right now.")) from error
         raise StorageUnavailable() from error
     except BotoCoreError as error:
         raise StorageUnavailable() from error

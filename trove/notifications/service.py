@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import current_app, g, has_request_context
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select, update
 
 from trove.accounts.models import User
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.i18n import in_locale_of
 from trove.mail import send_mail, site_url
 from trove.notifications.models import Notification
 from trove.security import safe_next
@@ -86,13 +88,32 @@ def _clip(text: str) -> str:
 def _email(user: User, subject: str, text: str, url: str) -> None:
     if not user.active:
         return
-    lab = current_app.config["LAB_NAME"]
+    with in_locale_of(user):  # a lazy subject (``_l``) reads in the recipient's language
+        subject = str(subject)
     send_mail(
         user.email,
         " ".join(subject.split()),  # one header line, whatever the caller passed
-        f"Hello {user.display_name},\n\n{text}\n\nOpen it here:\n{site_url(url)}\n\n"
-        f"You get this e-mail because you have an account with {lab}.\n",
+        _email_body(user, text, url),
     )
+
+
+def _email_body(user: User, text: str, url: str) -> str:
+    """Return the e-mail around a notification's ``text``, in ``user``'s language."""
+    with in_locale_of(user):
+        return (
+            "\n\n".join(
+                [
+                    _("Hello %(name)s,", name=user.display_name),
+                    text,
+                    _("Open it here:") + "\n" + site_url(url),
+                    _(
+                        "You get this e-mail because you have an account with %(lab)s.",
+                        lab=current_app.config["LAB_NAME"],
+                    ),
+                ]
+            )
+            + "\n"
+        )
 
 
 def retract_unread(user: User, kind: str, url: str) -> int:
@@ -159,7 +180,7 @@ def find_notification(user: User, notification_id: int) -> Notification | None:
 def mark_read(user: User, notification: Notification) -> None:
     """Mark one of ``user``'s notifications as read."""
     if notification.user_id != user.id:
-        raise DomainError("Only its recipient can mark a notification read.", status=403)
+        raise DomainError(_("Only its recipient can mark a notification read."), status=403)
     if notification.read_at is None:
         notification.read_at = utcnow()
         db.session.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from trove.extensions import db
@@ -91,7 +92,7 @@ def read_all() -> Response:
     page = _page()
     return redirect_after_change(
         _list_url(page),
-        flash="All notifications are marked read.",
+        flash=_("All notifications are marked read."),
         template="notifications/index.html",
         block="list",
         trigger=CHANGED,

@@ -16,6 +16,7 @@ from collections import Counter
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from trove.audit.service import record_event
@@ -79,12 +80,15 @@ def send_payout_batch(batch_id: int) -> None:
         header = paypal_client().create_batch(
             batch.sender_batch_id,
             outgoing,
-            email_subject=f"You have a payment from {lab}"[:255],
-            email_message=f"Thank you for your photos for “{title}”."[:1000],
+            email_subject=_("You have a payment from %(lab)s", lab=lab)[:255],
+            email_message=_("Thank you for your photos for “%(title)s”.", title=title)[:1000],
         )
     except DuplicateBatchError as exc:
         if not exc.payout_batch_id:
-            _note_error(batch, f"PayPal holds this batch already but did not name it: {exc}")
+            _note_error(
+                batch,
+                _("PayPal holds this batch already but did not name it: %(error)s", error=exc),
+            )
             raise
         log.warning(
             "payouts: %s was already sent as %s; adopting it",
@@ -100,7 +104,7 @@ def send_payout_batch(batch_id: int) -> None:
     except PayPalError as exc:
         # A definite refusal. An earlier ambiguous attempt would have been replayed or
         # reported as a duplicate, so PayPal holds nothing under this sender_batch_id.
-        ledger.fail_batch(batch, f"PayPal refused the batch: {exc}")
+        ledger.fail_batch(batch, _("PayPal refused the batch: %(error)s", error=exc))
         record_event(
             None, "payout.batch_failed", batch, project_id=batch.project_id, error=str(exc)
         )
@@ -175,9 +179,11 @@ def refresh_payout_batch(batch_id: int) -> None:
     if mismatch:
         # PayPal holds someone else's batch under our sender_batch_id (another instance,
         # or a database reset within 30 days): none of our items went out.
-        message = (
-            f"PayPal holds a different batch under {batch.sender_batch_id} ({mismatch}). "
-            "Give this instance its own PAYPAL_ID_PREFIX."
+        message = _(
+            "PayPal holds a different batch under %(reference)s (%(mismatch)s). "
+            "Give this instance its own PAYPAL_ID_PREFIX.",
+            reference=batch.sender_batch_id,
+            mismatch=mismatch,
         )
         ledger.fail_batch(batch, message)
         record_event(None, "payout.batch_failed", batch, project_id=batch.project_id, error=message)
@@ -215,7 +221,9 @@ def refresh_payout_batch(batch_id: int) -> None:
     # The whole page of outcomes settles in a few set-based statements, each item once.
     counts = Counter(item.status.value for item in ledger.settle_items(settlements))
     if remote.header.batch_status in ("DENIED", "CANCELED"):
-        ledger.fail_batch(batch, f"PayPal {remote.header.batch_status.lower()} the batch.")
+        ledger.fail_batch(
+            batch, _("PayPal %(status)s the batch.", status=remote.header.batch_status.lower())
+        )
         counts["denied"] += 1
     elif (
         not ledger.complete_if_settled(batch)

@@ -16,10 +16,15 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from trove.accounts.models import User
 from trove.extensions import db
+from trove.i18n import in_locale
 from trove.money import format_money
 from trove.notifications.service import notify_many
 from trove.payouts.models import (
@@ -212,44 +217,53 @@ def _move_earnings(
 
 #: Why an item that did not reach its contributor failed, as the contributor is told.
 _UNDELIVERED = {
-    PayoutItemStatus.UNCLAIMED: "nobody claimed it",
-    PayoutItemStatus.RETURNED: "PayPal returned it",
+    PayoutItemStatus.UNCLAIMED: _l("nobody claimed it"),
+    PayoutItemStatus.RETURNED: _l("PayPal returned it"),
 }
 
 
 def _tell_contributors(items: list[PayoutItem]) -> None:
-    """Tell each contributor how their payment ended: one INSERT per outcome, not per item.
-
-    A cancelled item tells nobody (nothing happened to the contributor's money).
+    """Tell each contributor how their payment ended, in their language: one INSERT per
+    outcome, not per item. A cancelled item tells nobody (nothing happened to the money).
     """
     url = local_url("payouts.my_earnings")
     titles: dict[int, str] = {}
+    locales = dict(
+        db.session.execute(
+            select(User.id, User.locale).where(User.id.in_({i.contributor_id for i in items}))
+        ).all()
+    )
     paid, undelivered = [], []
     for item in items:
-        amount = format_money(item.amount_minor, item.currency)
         if item.batch_id not in titles:
             titles[item.batch_id] = item.batch.project.title
         title = titles[item.batch_id]
-        if item.status is PayoutItemStatus.PAID:
-            photos = f"{item.earning_count} photo{'s' if item.earning_count != 1 else ''}"
-            paid.append(
-                (
-                    item.contributor_id,
-                    f"You were paid {amount} through PayPal for {photos} for “{title}”.",
+        with in_locale(locales.get(item.contributor_id)):
+            amount = format_money(item.amount_minor, item.currency)
+            if item.status is PayoutItemStatus.PAID:
+                text = ngettext(
+                    "You were paid %(amount)s through PayPal for %(num)d photo for “%(title)s”.",
+                    "You were paid %(amount)s through PayPal for %(num)d photos for “%(title)s”.",
+                    item.earning_count,
+                    amount=amount,
+                    title=title,
                 )
-            )
-        elif item.status is not PayoutItemStatus.CANCELLED:
-            reason = _UNDELIVERED.get(item.status, "PayPal could not deliver it")
-            undelivered.append(
-                (
-                    item.contributor_id,
-                    f"Your payment of {amount} for “{title}” did not reach you: {reason}. "
-                    "Check the PayPal e-mail address in your account. The photos stay "
-                    "payable and will be paid in a later batch.",
+                paid.append((item.contributor_id, text))
+            elif item.status is not PayoutItemStatus.CANCELLED:
+                reason = _UNDELIVERED.get(item.status) or _("PayPal could not deliver it")
+                text = _(
+                    "Your payment of %(amount)s for “%(title)s” did not reach you: %(reason)s. "
+                    "Check the PayPal e-mail address in your account. The photos stay payable "
+                    "and will be paid in a later batch.",
+                    amount=amount,
+                    title=title,
+                    reason=reason,
                 )
-            )
+                undelivered.append((item.contributor_id, text))
     notify_many(paid, "payout", url)
-    notify_many(undelivered, "payout", url, email_subject="Your payment could not be delivered")
+    notify_many(
+        undelivered, "payout", url, email_subject=_l("Your payment could not be delivered")
+    )
 
 
 def fail_batch(batch: PayoutBatch, error: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
@@ -37,14 +38,16 @@ class EarningStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {
-            "held": "In final check",
-            "in_batch": "Being paid",
-            "forfeited": "Given up",
-            "failed": "Payment failed",
-            "unclaimed": "Not claimed",
-            "returned": "Payment returned",
-        }.get(self.value, self.value.capitalize())
+        return str({
+            "unpaid": _l("Unpaid"),
+            "held": _l("In final check"),
+            "in_batch": _l("Being paid"),
+            "paid": _l("Paid"),
+            "forfeited": _l("Given up"),
+            "failed": _l("Payment failed"),
+            "unclaimed": _l("Not claimed"),
+            "returned": _l("Payment returned"),
+        }[self.value])
 
     @property
     def locked(self) -> bool:
@@ -90,12 +93,19 @@ class PayoutBatchStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {
-            "sending": "Sending to PayPal",
-            "sent": "Sent to PayPal",
-            "processing": "PayPal is paying",
-            "manual": "Awaiting manual payment",
-        }.get(self.value, self.value.capitalize())
+        return str(
+            {
+                "draft": _l("Draft"),
+                "approved": _l("Approved"),
+                "sending": _l("Sending to PayPal"),
+                "sent": _l("Sent to PayPal"),
+                "processing": _l("PayPal is paying"),
+                "completed": _l("Completed"),
+                "failed": _l("Failed"),
+                "manual": _l("Awaiting manual payment"),
+                "cancelled": _l("Cancelled"),
+            }[self.value]
+        )
 
     @property
     def badge(self) -> str:
@@ -130,7 +140,16 @@ class PayoutItemStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {"unclaimed": "Not claimed"}.get(self.value, self.value.capitalize())
+        return str(
+            {
+                "pending": _l("Pending"),
+                "paid": _l("Paid"),
+                "failed": _l("Failed"),
+                "unclaimed": _l("Not claimed"),
+                "returned": _l("Returned"),
+                "cancelled": _l("Cancelled"),
+            }[self.value]
+        )
 
     @property
     def badge(self) -> str:

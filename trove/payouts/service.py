@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
 from trove.accounts.models import User
@@ -49,7 +50,7 @@ _CHUNK = 500  # ids per IN (...) list
 
 def _require_finance(user: User, project: Project) -> None:
     if not can(user, project, Capability.FINANCE):
-        raise DomainError("You do not handle payouts on this project.", status=403)
+        raise DomainError(_("You do not handle payouts on this project."), status=403)
 
 
 def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
@@ -142,8 +143,11 @@ def prepare_batch(project: Project, actor: User) -> list[PayoutBatch]:
     plan = plan_payouts(project)
     if not plan.items:
         raise DomainError(
-            "Nothing to pay: no contributor with a PayPal e-mail address has at least "
-            f"{plan.minimum_minor} minor units payable on this project."
+            _(
+                "Nothing to pay: no contributor with a PayPal e-mail address has at least "
+                "%(minimum)s minor units payable on this project.",
+                minimum=plan.minimum_minor,
+            )
         )
     size = MAX_ITEMS_PAYPAL if paypal_configured() else MAX_ITEMS_MANUAL
     by_currency: dict[str, list[PlannedItem]] = defaultdict(list)
@@ -243,8 +247,10 @@ def _take(batch: PayoutBatch, earning_ids: list[int]) -> None:
         ).rowcount
     if taken != len(earning_ids):
         raise DomainError(
-            "Someone else prepared a payout with some of these earnings at the same moment. "
-            "Reload the page and look again."
+            _(
+                "Someone else prepared a payout with some of these earnings at the same moment. "
+                "Reload the page and look again."
+            )
         )
 
 
@@ -252,11 +258,18 @@ def approve_batch(batch: PayoutBatch, actor: User) -> None:
     """Approve a draft batch for sending (with four-eyes on, not by its preparer)."""
     _require_finance(actor, batch.project)
     if batch.status is not PayoutBatchStatus.DRAFT:
-        raise DomainError(f"Only a draft batch can be approved; this one is {batch.status.label}.")
+        raise DomainError(
+            _(
+                "Only a draft batch can be approved; this one is %(status)s.",
+                status=batch.status.label,
+            )
+        )
     if current_app.config["PAYOUT_FOUR_EYES"] and batch.created_by_id == actor.id:
         raise DomainError(
-            "Another finance member must approve this batch: you prepared it, and this "
-            "instance asks for a second pair of eyes.",
+            _(
+                "Another finance member must approve this batch: you prepared it, and this "
+                "instance asks for a second pair of eyes."
+            ),
             status=403,
         )
     if not ledger.move_batch(
@@ -266,7 +279,7 @@ def approve_batch(batch: PayoutBatch, actor: User) -> None:
         approved_by_id=actor.id,
         approved_at=utcnow(),
     ):
-        raise DomainError("Someone else changed this batch at the same moment; reload it.")
+        raise DomainError(_("Someone else changed this batch at the same moment; reload it."))
     record_event(
         actor, "payout.batch_approved", batch, project_id=batch.project_id, total=batch.total_minor
     )
@@ -279,7 +292,7 @@ def cancel_batch(batch: PayoutBatch, actor: User) -> None:
     if batch.status not in allowed or not ledger.move_batch(
         batch, allowed, PayoutBatchStatus.CANCELLED, cancelled_at=utcnow()
     ):
-        raise DomainError("Only a draft or approved batch can be cancelled.")
+        raise DomainError(_("Only a draft or approved batch can be cancelled."))
     ledger.settle_items(
         [(item, PayoutItemStatus.CANCELLED, None) for item in batch.items],
         notify_contributor=False,
@@ -292,7 +305,7 @@ def send_batch(batch: PayoutBatch, actor: User) -> None:
 
     _require_finance(actor, batch.project)
     if batch.status is not PayoutBatchStatus.APPROVED:
-        raise DomainError("Approve the batch before sending it.")
+        raise DomainError(_("Approve the batch before sending it."))
     now = utcnow()
     manual = not paypal_configured()
     moved = ledger.move_batch(
@@ -305,7 +318,7 @@ def send_batch(batch: PayoutBatch, actor: User) -> None:
         last_checked_at=now,
     )
     if not moved:
-        raise DomainError("Someone else changed this batch at the same moment; reload it.")
+        raise DomainError(_("Someone else changed this batch at the same moment; reload it."))
     if not manual:
         # The batch row is committed by the caller before the job can run (enqueue hands
         # the job over after the commit), so PayPal is never called for an unsaved batch.
@@ -346,12 +359,12 @@ def mark_items(
     """Record manual payments (all pending items when ``item_ids`` is None); return count."""
     _require_finance(actor, batch.project)
     if batch.status is not PayoutBatchStatus.MANUAL:
-        raise DomainError("Only a batch paid by hand (no PayPal credentials) is marked here.")
+        raise DomainError(_("Only a batch paid by hand (no PayPal credentials) is marked here."))
     if outcome not in MANUAL_OUTCOMES:
-        raise DomainError("Choose paid or failed.", field="outcome", status=422)
+        raise DomainError(_("Choose paid or failed."), field="outcome", status=422)
     note = (note or "").strip()[:500] or None
     if outcome == "failed" and not note:
-        note = "Marked as failed by the finance team."
+        note = _("Marked as failed by the finance team.")
     wanted = None if item_ids is None else set(item_ids)
     chosen = [
         item
@@ -375,7 +388,7 @@ def mark_items(
         )
     changed = len(settled)
     if wanted is not None and not changed:
-        raise DomainError("That payment is already settled.")
+        raise DomainError(_("That payment is already settled."))
     db.session.flush()
     if ledger.complete_if_settled(batch):
         record_event(actor, "payout.batch_completed", batch, project_id=batch.project_id)

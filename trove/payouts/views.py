@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from trove.accounts.models import User
@@ -88,12 +90,16 @@ def _prepared(batches: list[PayoutBatch]) -> Response:
     if len(batches) == 1:
         return redirect_after_change(
             url_for("payouts.batch", batch_id=batches[0].id),
-            flash="Batch prepared. Check it, then approve it.",
+            flash=_("Batch prepared. Check it, then approve it."),
             trigger=CHANGED,
         )
     return redirect_after_change(
         url_for("payouts.project_payouts", project_id=batches[0].project_id),
-        flash=f"{len(batches)} batches prepared (one per currency and size limit).",
+        flash=ngettext(
+            "%(num)d batch prepared (one per currency and size limit).",
+            "%(num)d batches prepared (one per currency and size limit).",
+            len(batches),
+        ),
         trigger=CHANGED,
     )
 
@@ -129,7 +135,7 @@ def _change(batch_id: int, action: Callable[[PayoutBatch, User], object], done: 
     location = url_for("payouts.batch", batch_id=batch_id)
     return apply_change(
         lambda: action(payout_batch, current_user),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             location,
             flash=done,
             template="payouts/batch.html",
@@ -151,7 +157,7 @@ def _change(batch_id: int, action: Callable[[PayoutBatch, User], object], done: 
 @login_required
 def approve(batch_id: int) -> Response:
     """Approve a draft batch."""
-    return _change(batch_id, service.approve_batch, "Batch approved. It can be sent now.")
+    return _change(batch_id, service.approve_batch, _("Batch approved. It can be sent now."))
 
 
 @bp.post("/payouts/batches/<int:batch_id>/cancel")
@@ -159,7 +165,7 @@ def approve(batch_id: int) -> Response:
 def cancel(batch_id: int) -> Response:
     """Cancel a batch not yet sent; its earnings become payable again."""
     return _change(
-        batch_id, service.cancel_batch, "Batch cancelled. Its earnings are payable again."
+        batch_id, service.cancel_batch, _("Batch cancelled. Its earnings are payable again.")
     )
 
 
@@ -168,9 +174,9 @@ def cancel(batch_id: int) -> Response:
 def send(batch_id: int) -> Response:
     """Send an approved batch to PayPal (or to manual payment without credentials)."""
     message = (
-        "Batch handed to PayPal. This page follows its progress."
+        _("Batch handed to PayPal. This page follows its progress.")
         if paypal_configured()
-        else "Batch ready for manual payment: download the PayPal file, pay, then mark it."
+        else _("Batch ready for manual payment: download the PayPal file, pay, then mark it.")
     )
     return _change(batch_id, service.send_batch, message)
 
@@ -179,7 +185,7 @@ def send(batch_id: int) -> Response:
 @login_required
 def refresh(batch_id: int) -> Response:
     """Ask PayPal for the batch's current state now."""
-    return _change(batch_id, service.request_refresh, "Asking PayPal for the latest state.")
+    return _change(batch_id, service.request_refresh, _("Asking PayPal for the latest state."))
 
 
 @bp.post("/payouts/batches/<int:batch_id>/mark")
@@ -194,10 +200,10 @@ def mark(batch_id: int) -> Response:
 
     def action(payout_batch: PayoutBatch, user: User) -> int:
         if item_ids == []:
-            raise DomainError("Choose a payment to mark.", status=422)
+            raise DomainError(_("Choose a payment to mark."), status=422)
         return service.mark_items(payout_batch, user, outcome, item_ids, note)
 
-    return _change(batch_id, action, "Payments recorded.")
+    return _change(batch_id, action, _("Payments recorded."))
 
 
 @bp.get("/payouts/batches/<int:batch_id>/paypal.csv")
@@ -206,7 +212,9 @@ def upload_file(batch_id: int) -> Response:
     """Download a manual batch as the file PayPal's Payouts web upload takes (audited)."""
     payout_batch = _load_batch(batch_id)
     if not payout_batch.manual:
-        abort(409, "Only a batch paid by hand has an upload file; this one goes through the API.")
+        abort(
+            409, _("Only a batch paid by hand has an upload file; this one goes through the API.")
+        )
     body = exports.manual_upload_csv(payout_batch)
     record_event(
         current_user,
@@ -229,7 +237,7 @@ def _date_arg(name: str, default: date) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        abort(400, f"“{name}” must be a date like 2026-01-31.")
+        abort(400, _("“%(name)s” must be a date like 2026-01-31.", name=name))
 
 
 @bp.get("/projects/<int:project_id>/payouts/export.csv")
@@ -241,7 +249,7 @@ def export_payments(project_id: int) -> Response:
     start = _date_arg("from", date(today.year, 1, 1))
     end = _date_arg("to", today)
     if start > end:
-        abort(400, "The start date is after the end date.")
+        abort(400, _("The start date is after the end date."))
     body, rows = exports.payments_csv(project, start, end)
     record_event(
         current_user,
@@ -264,7 +272,7 @@ def export_payees(project_id: int) -> Response:
     raw = request.args.get("year", "").strip()
     year = parse_id(raw) if raw else utcnow().year
     if year is None or not 2000 <= year <= 9998:
-        abort(400, "Choose a year like 2026.")
+        abort(400, _("Choose a year like 2026."))
     body, rows = exports.payees_csv(project, year)
     record_event(
         current_user, "payout.payees_exported", project, project_id=project.id, year=year, rows=rows

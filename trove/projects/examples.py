@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from trove.accounts.models import User
@@ -31,9 +32,9 @@ MAX_EXAMPLES = 12
 def why_no_more_examples(project: Project) -> str | None:
     """Return why no example can be added to the brief now (None: one can)."""
     if not is_editable(project):
-        return "This brief cannot be edited now."
+        return _("This brief cannot be edited now.")
     if len(project.examples) >= MAX_EXAMPLES:
-        return f"A brief can show at most {MAX_EXAMPLES} examples."
+        return _("A brief can show at most %(count)s examples.", count=MAX_EXAMPLES)
     return None
 
 
@@ -46,7 +47,7 @@ def add_example(
     if refusal is not None:
         raise DomainError(refusal, status=422)
     if image is None:
-        raise DomainError("Choose a photo.", field="image", status=422)
+        raise DomainError(_("Choose a photo."), field="image", status=422)
     try:
         processed = process_image(
             image.read(),
@@ -82,7 +83,7 @@ def remove_example(project: Project, example: ProjectExample, user: User) -> str
     from trove.submissions.models import Submission  # submissions build on projects
 
     if not is_editable(project):
-        raise DomainError("This brief cannot be edited now.", status=409)
+        raise DomainError(_("This brief cannot be edited now."), status=409)
     key = example.storage_key
     project.examples.remove(example)
     record_event(user, "project.example_removed", project, project_id=project.id)

@@ -6,6 +6,9 @@ from datetime import date
 from typing import Any, BinaryIO
 
 from flask import flash
+from flask_babel import LazyString, format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -31,24 +34,31 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from trove.errors import DomainError
-from trove.money import CURRENCIES, MoneyError, format_money, parse_money
-from trove.projects.models import (
-    BRIEF_FIELDS,
-    EXCLUSIONS,
-    MAX_LONG_EDGE,
-    MIN_LONG_EDGE,
-    PeoplePolicy,
-    TeamRole,
-)
+from trove.i18n import format_money
+from trove.money import CURRENCIES, MoneyError, parse_money
+from trove.projects.models import BRIEF_FIELDS, MAX_LONG_EDGE, MIN_LONG_EDGE, TeamRole
+from trove.projects.photo_rules import EXCLUSIONS, PeoplePolicy
+
+
+def _lazy_label(member: Any) -> LazyString:
+    """Return an enum member's label, read in the page's language when shown."""
+    return LazyString(lambda: member.label)
+
+
+def _under(max_chars: int) -> LazyString:
+    """Return "Keep it under N characters." with N in the page's language."""
+    return LazyString(
+        lambda: _("Keep it under %(count)s characters.", count=format_number(max_chars))
+    )
 
 
 def _text(label: str, max_chars: int, *, required: bool = True, **kwargs: Any) -> TextAreaField:
-    checks = [DataRequired(message="This cannot be empty.")] if required else [Optional()]
+    checks = [DataRequired(message=_l("This cannot be empty."))] if required else [Optional()]
     return TextAreaField(
         label,
         validators=[
             *checks,
-            Length(max=max_chars, message=f"Keep it under {max_chars:,} characters."),
+            Length(max=max_chars, message=_under(max_chars)),
         ],
         render_kw={"maxlength": max_chars, "rows": kwargs.pop("rows", 4)},
         **kwargs,
@@ -66,7 +76,7 @@ def show_refusal(form: FlaskForm, error: DomainError) -> None:
 
 def _future(form: FlaskForm, field: DateField) -> None:
     if field.data is not None and field.data <= date.today():
-        raise ValidationError("Choose a date in the future.")
+        raise ValidationError(_("Choose a date in the future."))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -100,25 +110,27 @@ class PurposeForm(BriefForm):
     """Step 1: what the model is for and who benefits."""
 
     title = StringField(
-        "Project title",
+        _l("Project title"),
         validators=[
-            DataRequired(message="Give the project a title."),
-            Length(min=3, max=120, message="Use 3 to 120 characters."),
+            DataRequired(message=_l("Give the project a title.")),
+            Length(min=3, max=120, message=_l("Use 3 to 120 characters.")),
         ],
-        description="Contributors see this first. Say what you are collecting, e.g. "
-        "“Empty shelves in corner shops”.",
+        description=_l(
+            "Contributors see this first. Say what you are collecting, e.g. "
+            "“Empty shelves in corner shops”."
+        ),
         render_kw={"maxlength": 120},
     )
     summary = _text(
-        "What is the model for?",
+        _l("What is the model for?"),
         2000,
-        description="In plain words, what will the model do once trained?",
+        description=_l("In plain words, what will the model do once trained?"),
     )
     beneficiaries = _text(
-        "Who benefits?",
+        _l("Who benefits?"),
         2000,
         required=False,
-        description="Who will use what you build, and how it helps them.",
+        description=_l("Who will use what you build, and how it helps them."),
     )
 
 
@@ -128,67 +140,75 @@ class DataUseForm(BriefForm):
     nullable_fields = ("ethics_reference",)
 
     must_show = _text(
-        "What the photos must show",
+        _l("What the photos must show"),
         4000,
-        description="Be specific: subject, angle, light, distance, how much of the frame it fills.",
+        description=_l(
+            "Be specific: subject, angle, light, distance, how much of the frame it fills."
+        ),
     )
-    must_not_show = _text("What the photos must not show", 4000, required=False)
+    must_not_show = _text(_l("What the photos must not show"), 4000, required=False)
     exclusions = MultiCheckboxField(
-        "Never in a photo",
-        choices=[SelectChoice(key, label) for key, label in EXCLUSIONS.items()],
+        _l("Never in a photo"),
+        choices=[SelectChoice(key, label) for key, label in EXCLUSIONS.items()],  # lazy labels
         validators=[Optional()],
     )
     people_policy = RadioField(
-        "People in the photos are",
-        choices=[SelectChoice(policy.value, policy.label) for policy in PeoplePolicy],
+        _l("People in the photos are"),
+        choices=[SelectChoice(policy.value, _lazy_label(policy)) for policy in PeoplePolicy],
         validate_choice=False,  # checked below, so an old form without it keeps the choice
-        description="Decides whether Trove looks for faces and blurs them before the team "
-        "sees a photo. Contributors read this on the brief.",
+        description=_l(
+            "Decides whether Trove looks for faces and blurs them before the team "
+            "sees a photo. Contributors read this on the brief."
+        ),
     )
     usage = _text(
-        "How the photos will be used",
+        _l("How the photos will be used"),
         4000,
-        description="Training, testing, publication of examples, sharing with partners…",
+        description=_l("Training, testing, publication of examples, sharing with partners…"),
     )
     access = _text(
-        "Who can access the photos",
+        _l("Who can access the photos"),
         2000,
-        description="E.g. “the five people on this project team at the lab”.",
+        description=_l("E.g. “the five people on this project team at the lab”."),
     )
     retention_days = IntegerField(
-        "How long photos are kept (days)",
+        _l("How long photos are kept (days)"),
         validators=[
-            InputRequired(message="Say how many days photos are kept."),
-            NumberRange(min=1, max=3650, message="Between 1 day and 10 years (3,650 days)."),
+            InputRequired(message=_l("Say how many days photos are kept.")),
+            NumberRange(min=1, max=3650, message=_l("Between 1 day and 10 years (3,650 days).")),
         ],
-        description="After this, stored photos are deleted.",
+        description=_l("After this, stored photos are deleted."),
     )
     withdrawal_grace_days = IntegerField(
-        "Days before a withdrawn photo is deleted",
+        _l("Days before a withdrawn photo is deleted"),
         default=30,
         validators=[
-            InputRequired(message="Say how many days a withdrawn photo is kept."),
-            NumberRange(min=0, max=90, message="Between 0 (at once) and 90 days."),
+            InputRequired(message=_l("Say how many days a withdrawn photo is kept.")),
+            NumberRange(min=0, max=90, message=_l("Between 0 (at once) and 90 days.")),
         ],
-        description="Time for the team to take it out of copies of earlier dataset versions; "
-        "the photo leaves every new version at once.",
+        description=_l(
+            "Time for the team to take it out of copies of earlier dataset versions; "
+            "the photo leaves every new version at once."
+        ),
     )
     licence_text = _text(
-        "The licence contributors grant",
+        _l("The licence contributors grant"),
         10000,
         rows=8,
-        description="Edit the template to fit. Contributors agree to this exact text; "
-        "changing it later creates a new version of the brief.",
+        description=_l(
+            "Edit the template to fit. Contributors agree to this exact text; "
+            "changing it later creates a new version of the brief."
+        ),
     )
     ethics_reference = StringField(
-        "Ethics approval reference (optional)",
-        validators=[Optional(), Length(max=120, message="Keep it under 120 characters.")],
+        _l("Ethics approval reference (optional)"),
+        validators=[Optional(), Length(max=120, message=_l("Keep it under 120 characters."))],
         render_kw={"maxlength": 120},
     )
     ethics_expires_on = DateField(
-        "Ethics approval expires on (optional)",
+        _l("Ethics approval expires on (optional)"),
         validators=[Optional(), _future],
-        description="The project closes by itself on this date.",
+        description=_l("The project closes by itself on this date."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -200,7 +220,7 @@ class DataUseForm(BriefForm):
     def validate_people_policy(self, field: RadioField) -> None:
         """Refuse a value that is not one of the choices (none sent keeps the saved one)."""
         if field.data not in (None, "") and field.data not in set(PeoplePolicy):
-            raise ValidationError("Choose one of the options.")
+            raise ValidationError(_("Choose one of the options."))
 
     def brief_data(self) -> dict[str, Any]:
         """Return the brief fields; the people policy only when one was chosen."""
@@ -213,20 +233,20 @@ class DataUseForm(BriefForm):
 class ExampleForm(FlaskForm):
     """Step 3: one example photo, good or bad, with a caption."""
 
-    image = FileField("Example photo")
+    image = FileField(_l("Example photo"))
     caption = StringField(
-        "Caption",
+        _l("Caption"),
         validators=[
-            DataRequired(message="Say what the example shows."),
-            Length(max=200, message="Keep it under 200 characters."),
+            DataRequired(message=_l("Say what the example shows.")),
+            Length(max=200, message=_l("Keep it under 200 characters.")),
         ],
         render_kw={"maxlength": 200},
     )
     kind = SelectField(
-        "This is an example of",
+        _l("This is an example of"),
         choices=[
-            SelectChoice("good", "a good photo"),
-            SelectChoice("bad", "a photo we cannot use"),
+            SelectChoice("good", _l("a good photo")),
+            SelectChoice("bad", _l("a photo we cannot use")),
         ],
     )
 
@@ -240,49 +260,57 @@ class QuantityPayForm(BriefForm):
     """Step 4: how many photos, what each pays, limits and deadline."""
 
     target_count = IntegerField(
-        "Target number of photos",
+        _l("Target number of photos"),
         validators=[
-            InputRequired(message="How many photos do you need?"),
-            NumberRange(min=1, max=1_000_000, message="Between 1 and 1,000,000 photos."),
+            InputRequired(message=_l("How many photos do you need?")),
+            NumberRange(min=1, max=1_000_000, message=_l("Between 1 and 1,000,000 photos.")),
         ],
     )
     currency = SelectField(
-        "Currency", choices=[SelectChoice(code, code) for code in CURRENCIES], default="USD"
+        _l("Currency"), choices=[SelectChoice(code, code) for code in CURRENCIES], default="USD"
     )
     pay = StringField(
-        "Pay per approved photo",
-        validators=[DataRequired(message="Say what each approved photo pays.")],
-        description="Paid through PayPal for every approved photo, e.g. 1.50.",
+        _l("Pay per approved photo"),
+        validators=[DataRequired(message=_l("Say what each approved photo pays."))],
+        description=_l("Paid through PayPal for every approved photo, e.g. 1.50."),
         render_kw={"inputmode": "decimal", "maxlength": 16},
     )
     per_contributor_limit = IntegerField(
-        "Most photos from one contributor (optional)",
-        validators=[Optional(), NumberRange(min=1, max=1_000_000, message="At least 1.")],
+        _l("Most photos from one contributor (optional)"),
+        validators=[Optional(), NumberRange(min=1, max=1_000_000, message=_l("At least 1."))],
     )
     deadline = DateField(
-        "Deadline", validators=[InputRequired(message="Choose a deadline."), _future]
+        _l("Deadline"), validators=[InputRequired(message=_l("Choose a deadline.")), _future]
     )
     min_width = IntegerField(
-        "Minimum width in pixels (optional)",
-        validators=[Optional(), NumberRange(min=0, max=20000, message="Between 0 and 20,000.")],
+        _l("Minimum width in pixels (optional)"),
+        validators=[Optional(), NumberRange(min=0, max=20000, message=_l("Between 0 and 20,000."))],
     )
     min_height = IntegerField(
-        "Minimum height in pixels (optional)",
-        validators=[Optional(), NumberRange(min=0, max=20000, message="Between 0 and 20,000.")],
+        _l("Minimum height in pixels (optional)"),
+        validators=[Optional(), NumberRange(min=0, max=20000, message=_l("Between 0 and 20,000."))],
     )
 
     max_long_edge = IntegerField(
-        "Resize photos on the phone to at most this many pixels on the long side (optional)",
+        _l("Resize photos on the phone to at most this many pixels on the long side (optional)"),
         validators=[
             Optional(),
             NumberRange(
                 min=MIN_LONG_EDGE,
                 max=MAX_LONG_EDGE,
-                message=f"Between {MIN_LONG_EDGE:,} and {MAX_LONG_EDGE:,} pixels.",
+                message=LazyString(
+                    lambda: _(
+                        "Between %(low)s and %(high)s pixels.",
+                        low=format_number(MIN_LONG_EDGE),
+                        high=format_number(MAX_LONG_EDGE),
+                    )
+                ),
             ),
         ],
-        description="Smaller uploads for contributors; photos are re-encoded (lossy). "
-        "Leave empty to receive photos as taken.",
+        description=_l(
+            "Smaller uploads for contributors; photos are re-encoded (lossy). "
+            "Leave empty to receive photos as taken."
+        ),
     )
 
     pay_minor: int | None = None
@@ -294,21 +322,26 @@ class QuantityPayForm(BriefForm):
         except MoneyError as error:
             raise ValidationError(str(error)) from None
         if minor <= 0:
-            raise ValidationError("Every approved photo must pay something.")
+            raise ValidationError(_("Every approved photo must pay something."))
         if minor > 100_000_00:
-            raise ValidationError("That is more than Trove pays for one photo.")
+            raise ValidationError(_("That is more than Trove pays for one photo."))
         self.pay_minor = minor
 
     def validate_per_contributor_limit(self, field: IntegerField) -> None:
         """Keep the per-contributor limit within the target."""
         if field.data and self.target_count.data and field.data > self.target_count.data:
-            raise ValidationError("It cannot be more than the target.")
+            raise ValidationError(_("It cannot be more than the target."))
 
     def validate_max_long_edge(self, field: IntegerField) -> None:
         """Keep the resize limit at or above the minimum size the brief asks for."""
         smallest = max(self.min_width.data or 0, self.min_height.data or 0)
         if field.data and field.data < smallest:
-            raise ValidationError(f"It cannot be below the minimum size ({smallest:,} px).")
+            raise ValidationError(
+                _(
+                    "It cannot be below the minimum size (%(size)s px).",
+                    size=format_number(smallest),
+                )
+            )
 
     def brief_data(self) -> dict[str, Any]:
         """Return the validated values as brief fields."""
@@ -324,7 +357,7 @@ class QuantityPayForm(BriefForm):
         }
 
     def budget_text(self) -> str | None:
-        """Return the total budget the current values commit, if they are valid."""
+        """Return the total budget the current values commit (in the page's language), if valid."""
         if self.pay_minor and self.target_count.data:
             return format_money(self.pay_minor * self.target_count.data, self.currency.data)
         return None
@@ -334,43 +367,48 @@ class RulesForm(FlaskForm):
     """Step 5: confirm the guide to collecting data from the public."""
 
     confirm = BooleanField(
-        "I have read the guide and this project follows it",
-        validators=[DataRequired(message="Confirm the guide to submit the project.")],
+        _l("I have read the guide and this project follows it"),
+        validators=[DataRequired(message=_l("Confirm the guide to submit the project."))],
     )
 
 
 class SendBackForm(FlaskForm):
     """Vetting: send a brief back with comments."""
 
-    comment = _text("What needs to change", 4000, rows=5)
+    comment = _text(_l("What needs to change"), 4000, rows=5)
 
 
 class TeamMemberForm(FlaskForm):
     """Add a lab member to the team."""
 
     email = StringField(
-        "Lab member's e-mail address",
+        _l("Lab member's e-mail address"),
         validators=[
-            DataRequired(message="Enter their e-mail address."),
+            DataRequired(message=_l("Enter their e-mail address.")),
             Length(max=254),
             Email(
-                message="Enter an e-mail address like name@example.org.", check_deliverability=False
+                message=_l("Enter an e-mail address like name@example.org."),
+                check_deliverability=False,
             ),
         ],
     )
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in TeamRole])
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(r.value, _lazy_label(r)) for r in TeamRole]
+    )
 
 
 class RoleChangeForm(FlaskForm):
     """Change a team member's role."""
 
-    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in TeamRole])
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(r.value, _lazy_label(r)) for r in TeamRole]
+    )
 
 
 class CloseForm(FlaskForm):
     """Close a project early."""
 
     reason = StringField(
-        "Why close it? (shown to contributors)",
-        validators=[Optional(), Length(max=200, message="Keep it under 200 characters.")],
+        _l("Why close it? (shown to contributors)"),
+        validators=[Optional(), Length(max=200, message=_l("Keep it under 200 characters."))],
     )

@@ -8,11 +8,14 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trove.accounts.models import User
 from trove.extensions import db, enum_column
+from trove.projects.photo_rules import EXCLUSIONS, PeoplePolicy
 from trove.timeutil import utcnow
 
 
@@ -33,8 +36,14 @@ class ProjectStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {"submitted": "Awaiting vetting", "published": "Open"}.get(
-            self.value, self.value.capitalize()
+        return str(
+            {
+                "draft": _l("Draft"),
+                "submitted": _l("Awaiting vetting"),
+                "published": _l("Open"),
+                "paused": _l("Paused"),
+                "closed": _l("Closed"),
+            }[self.value]
         )
 
 
@@ -50,7 +59,15 @@ class TeamRole(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the role."""
-        return {"steward": "Data steward"}.get(self.value, self.value.capitalize())
+        return str(
+            {
+                "owner": _l("Owner"),
+                "reviewer": _l("Reviewer"),
+                "finance": _l("Finance"),
+                "steward": _l("Data steward"),
+                "viewer": _l("Viewer"),
+            }[self.value]
+        )
 
 
 class Capability(enum.StrEnum):
@@ -70,52 +87,6 @@ ROLE_CAPABILITIES: dict[TeamRole, frozenset[Capability]] = {
     TeamRole.STEWARD: frozenset({Capability.VIEW, Capability.STEWARD}),
     TeamRole.VIEWER: frozenset({Capability.VIEW}),
 }
-
-#: Things contributors are commonly asked to keep out of photos.
-EXCLUSIONS: dict[str, str] = {
-    "faces": "No faces or people who could be recognised",
-    "plates": "No vehicle licence plates",
-    "screens": "No screens, documents or cards showing personal details",
-    "addresses": "No house numbers, street signs or anything that gives an address",
-    "children": "No children",
-}
-
-
-class PeoplePolicy(enum.StrEnum):
-    """What a brief says about people in the photos (decides face detection and blurring)."""
-
-    #: People are not expected: any face found is blurred before the team sees the photo.
-    BLUR = "blur"
-    #: People are the subject, with model releases handled by the lab: nothing is blurred.
-    SUBJECT = "subject"
-    #: People are not allowed: photos with faces are blurred and flagged for decline.
-    NOT_ALLOWED = "not_allowed"
-
-    @property
-    def label(self) -> str:
-        """Return the choice as the wizard offers it."""
-        return PEOPLE_POLICY_LABELS[self]
-
-    @property
-    def brief_text(self) -> str:
-        """Return what the brief tells contributors."""
-        return PEOPLE_POLICY_BRIEF[self]
-
-
-PEOPLE_POLICY_LABELS = {
-    PeoplePolicy.BLUR: "Not expected: blur any face found before the team sees the photo",
-    PeoplePolicy.SUBJECT: "The subject: the lab handles model releases; nothing is blurred",
-    PeoplePolicy.NOT_ALLOWED: "Not allowed: photos with faces are flagged to be declined",
-}
-PEOPLE_POLICY_BRIEF = {
-    PeoplePolicy.BLUR: "People are not expected in these photos. Any face we find is blurred "
-    "before anyone at the lab sees the photo; you can also blur areas yourself before sending.",
-    PeoplePolicy.SUBJECT: "People are the subject of these photos. The lab arranges consent "
-    "(model releases) with the people shown; faces are not blurred.",
-    PeoplePolicy.NOT_ALLOWED: "People must not appear in these photos. Photos showing a face "
-    "are declined (faces are blurred before anyone at the lab sees them).",
-}
-
 
 #: The brief fields written in the wizard; a published version snapshots all of them.
 BRIEF_FIELDS = (
@@ -287,24 +258,28 @@ class Project(db.Model):
         if self.accepts_uploads:
             return None
         if self.status is ProjectStatus.PAUSED:
-            return (
+            return _(
                 "This project is paused: the team stopped taking photos for a while. "
                 "Check back later."
             )
         if self.status is ProjectStatus.PUBLISHED or self.close_reason == "Target reached":
-            return (
+            return _(
                 "This project reached its target and is closed. "
                 "Thank you to everyone who took part!"
             )
         if self.status is ProjectStatus.CLOSED:
-            reason = f" ({self.close_reason})" if self.close_reason else ""
-            return f"This project has ended{reason} and no longer takes photos."
-        return "This project is not open for photos yet."
+            if self.close_reason:
+                return _(
+                    "This project has ended (%(reason)s) and no longer takes photos.",
+                    reason=self.close_reason,
+                )
+            return _("This project has ended and no longer takes photos.")
+        return _("This project is not open for photos yet.")
 
     @property
     def exclusion_labels(self) -> list[str]:
         """Return the human text of the chosen exclusions."""
-        return [EXCLUSIONS[key] for key in self.exclusions or [] if key in EXCLUSIONS]
+        return [str(EXCLUSIONS[key]) for key in self.exclusions or [] if key in EXCLUSIONS]
 
     @property
     def people(self) -> PeoplePolicy | None:
@@ -397,3 +372,46 @@ class ProjectExample(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="examples")
+
+
+#: The brief fields a lab may translate: the words contributors read.
+TRANSLATABLE_FIELDS = (
+    "title",
+    "summary",
+    "beneficiaries",
+    "must_show",
+    "must_not_show",
+    "usage",
+    "access",
+    "licence_text",
+)
+
+
+def source_hash(text: str) -> str:
+    """Return the SHA-256 of a brief field's original text (a translation's anchor)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class BriefTranslation(db.Model):
+    """One brief field in another language, valid while the original text is unchanged.
+
+    ``source_sha256`` is the hash of the original the translator saw: when a new version
+    changes that field, the translation stops being shown (and the lab sees it needs
+    updating); fields that did not change keep theirs.
+    """
+
+    __tablename__ = "brief_translations"
+    __table_args__ = (UniqueConstraint("project_id", "locale", "field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(10))
+    field: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    def is_current_for(self, original: str) -> bool:
+        """Return True if this translates ``original`` as it reads now."""
+        return self.source_sha256 == source_hash(original)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -15,7 +16,7 @@ from trove.money import CURRENCIES
 from trove.projects.models import Project, ProjectMember, ProjectStatus
 
 PER_PAGE = 12
-SORTS = {"newest": "Newest", "ending": "Ending soon", "pay": "Highest pay"}
+SORTS = {"newest": _l("Newest"), "ending": _l("Ending soon"), "pay": _l("Highest pay")}
 
 
 @dataclass

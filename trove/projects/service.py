@@ -12,12 +12,16 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
+from flask_babel import LazyString, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from trove.accounts.models import Role, User
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.i18n import in_locale_of
 from trove.notifications.service import notify
 from trove.projects.models import (
     BRIEF_FIELDS,
@@ -43,11 +47,11 @@ TRANSITIONS: dict[ProjectStatus, frozenset[ProjectStatus]] = {
 }
 
 WIZARD_STEPS = (
-    (1, "Purpose"),
-    (2, "Data and use"),
-    (3, "Examples"),
-    (4, "Quantity and pay"),
-    (5, "Rules"),
+    (1, _l("Purpose")),
+    (2, _l("Data and use")),
+    (3, _l("Examples")),
+    (4, _l("Quantity and pay")),
+    (5, _l("Rules")),
 )
 
 
@@ -84,13 +88,17 @@ def can_see(user: Any, project: Project) -> bool:
 def require_capability(user: Any, project: Project, capability: Capability) -> None:
     """Raise a 403 DomainError unless ``user`` holds ``capability`` on ``project``."""
     if not can(user, project, capability):
-        raise DomainError("You do not have permission to do that on this project.", status=403)
+        raise DomainError(_("You do not have permission to do that on this project."), status=403)
 
 
 def _move(project: Project, new: ProjectStatus) -> None:
     if new not in TRANSITIONS[project.status]:
         raise DomainError(
-            f"A project that is {project.status.label.lower()} cannot become {new.label.lower()}."
+            _(
+                "A project that is %(current)s cannot become %(new)s.",
+                current=project.status.label.lower(),
+                new=new.label.lower(),
+            )
         )
     project.status = new
 
@@ -101,7 +109,7 @@ def _move(project: Project, new: ProjectStatus) -> None:
 def create_project(user: User, title: str) -> Project:
     """Start a draft project owned by ``user`` (a lab member)."""
     if not user.is_lab_member:
-        raise DomainError("Only lab members can create projects.", status=403)
+        raise DomainError(_("Only lab members can create projects."), status=403)
     project = Project(
         title=title.strip(),
         created_by_id=user.id,
@@ -127,9 +135,9 @@ def save_brief(
     require_capability(user, project, Capability.MANAGE)
     if not is_editable(project):
         raise DomainError(
-            "This brief is being vetted or is closed; it cannot be edited now."
+            _("This brief is being vetted or is closed; it cannot be edited now.")
             if project.status is not ProjectStatus.SUBMITTED
-            else "This brief is waiting for an admin. Withdraw it from vetting to edit it."
+            else _("This brief is waiting for an admin. Withdraw it from vetting to edit it.")
         )
     unknown = set(data) - set(BRIEF_FIELDS)
     if unknown:
@@ -137,12 +145,16 @@ def save_brief(
     if project.is_public:
         if "target_count" in data and data["target_count"] < project.approved_count:
             raise DomainError(
-                f"The target cannot be below the {project.approved_count} photos already approved.",
+                ngettext(
+                    "The target cannot be below the %(num)d photo already approved.",
+                    "The target cannot be below the %(num)d photos already approved.",
+                    project.approved_count,
+                ),
                 field="target_count",
             )
         if "currency" in data and data["currency"] != project.currency:
             raise DomainError(
-                "The currency of a published project cannot change.", field="currency"
+                _("The currency of a published project cannot change."), field="currency"
             )
     changed = {k: v for k, v in data.items() if getattr(project, k) != v}
     for key, value in changed.items():
@@ -186,31 +198,31 @@ def missing_for_submission(project: Project) -> list[tuple[int, str]]:
     """Return (step, what is missing) for everything that blocks submission."""
     missing: list[tuple[int, str]] = []
     if len(project.title.strip()) < 3:
-        missing.append((1, "a title"))
+        missing.append((1, _("a title")))
     if not project.summary.strip():
-        missing.append((1, "a summary of what the model is for"))
+        missing.append((1, _("a summary of what the model is for")))
     if not project.must_show.strip():
-        missing.append((2, "what the photos must show"))
+        missing.append((2, _("what the photos must show")))
     if not project.usage.strip():
-        missing.append((2, "how the photos will be used"))
+        missing.append((2, _("how the photos will be used")))
     if not project.access.strip():
-        missing.append((2, "who can access the photos"))
+        missing.append((2, _("who can access the photos")))
     if not project.retention_days:
-        missing.append((2, "how long photos are kept"))
+        missing.append((2, _("how long photos are kept")))
     if not project.licence_text.strip():
-        missing.append((2, "the licence contributors grant"))
+        missing.append((2, _("the licence contributors grant")))
     if not project.target_count:
-        missing.append((4, "a target number of photos"))
+        missing.append((4, _("a target number of photos")))
     if not project.pay_minor:
-        missing.append((4, "the pay per approved photo"))
+        missing.append((4, _("the pay per approved photo")))
     if not project.deadline:
-        missing.append((4, "a deadline"))
+        missing.append((4, _("a deadline")))
     elif project.deadline <= date.today():
-        missing.append((4, "a deadline in the future"))
+        missing.append((4, _("a deadline in the future")))
     if project.ethics_expires_on and project.ethics_expires_on <= date.today():
-        missing.append((2, "an ethics approval that has not expired"))
+        missing.append((2, _("an ethics approval that has not expired")))
     if project.rules_confirmed_at is None:
-        missing.append((5, "confirmation of the collection rules"))
+        missing.append((5, _("confirmation of the collection rules")))
     return missing
 
 
@@ -231,7 +243,9 @@ def submit_project(project: Project, user: User) -> None:
     require_capability(user, project, Capability.MANAGE)
     missing = missing_for_submission(project)
     if missing:
-        raise DomainError("Before submitting, add " + ", ".join(m for _, m in missing) + ".")
+        raise DomainError(
+            _("Before submitting, add %(missing)s.", missing=", ".join(m for __, m in missing))
+        )
     _move(project, ProjectStatus.SUBMITTED)
     project.submitted_at = utcnow()
     project.review_comment = None
@@ -240,13 +254,18 @@ def submit_project(project: Project, user: User) -> None:
         select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
     )
     for admin in admins:
-        notify(
-            admin,
-            "vetting",
-            f"“{project.title}” awaits vetting: {user.display_name} submitted the brief.",
-            local_url("projects.vet", project_id=project.id),
-            email_subject=f"A brief awaits vetting: {project.title}",
-        )
+        with in_locale_of(admin):
+            notify(
+                admin,
+                "vetting",
+                _(
+                    "“%(title)s” awaits vetting: %(name)s submitted the brief.",
+                    title=project.title,
+                    name=user.display_name,
+                ),
+                local_url("projects.vet", project_id=project.id),
+                email_subject=_("A brief awaits vetting: %(title)s", title=project.title),
+            )
 
 
 def owners(project: Project) -> list[ProjectMember]:
@@ -254,23 +273,25 @@ def owners(project: Project) -> list[ProjectMember]:
     return [m for m in project.members if m.role is TeamRole.OWNER]
 
 
-def _tell_owners(project: Project, text: str, subject: str) -> None:
-    """Tell the project's owners (in the app and by e-mail) what vetting decided."""
+def _tell_owners(project: Project, text: LazyString, subject: LazyString) -> None:
+    """Tell the project's owners (in the app and by e-mail, in each one's language) what
+    vetting decided; ``text`` and ``subject`` are lazy, read in the owner's language."""
     for member in owners(project):
-        notify(
-            member.user,
-            "vetting",
-            text,
-            local_url("projects.brief", project_id=project.id),
-            email_subject=subject,
-        )
+        with in_locale_of(member.user):
+            notify(
+                member.user,
+                "vetting",
+                str(text),
+                local_url("projects.brief", project_id=project.id),
+                email_subject=str(subject),
+            )
 
 
 def withdraw_submission(project: Project, user: User) -> None:
     """Take a submitted brief back to draft to edit it."""
     require_capability(user, project, Capability.MANAGE)
     if project.status is not ProjectStatus.SUBMITTED:
-        raise DomainError("Only a brief waiting for vetting can be withdrawn from it.")
+        raise DomainError(_("Only a brief waiting for vetting can be withdrawn from it."))
     _move(project, ProjectStatus.DRAFT)
     record_event(user, "project.submission_withdrawn", project, project_id=project.id)
 
@@ -278,11 +299,16 @@ def withdraw_submission(project: Project, user: User) -> None:
 def publish_project(project: Project, admin: User) -> BriefVersion:
     """Approve a submitted brief: publish it as its first (or next) version."""
     if not admin.is_admin:
-        raise DomainError("Only an admin can publish a project.", status=403)
+        raise DomainError(_("Only an admin can publish a project."), status=403)
     if project.status is ProjectStatus.SUBMITTED:
         missing = missing_for_submission(project)
         if missing:
-            raise DomainError("This brief is incomplete: " + ", ".join(m for _, m in missing) + ".")
+            raise DomainError(
+                _(
+                    "This brief is incomplete: %(missing)s.",
+                    missing=", ".join(m for __, m in missing),
+                )
+            )
     _move(project, ProjectStatus.PUBLISHED)
     project.published_at = utcnow()
     project.review_comment = None
@@ -290,8 +316,11 @@ def publish_project(project: Project, admin: User) -> BriefVersion:
     version = publish_version(project, admin, note="Published")
     _tell_owners(
         project,
-        f"“{project.title}” is published: contributors can read the brief and send photos.",
-        f"Your brief is published: {project.title}",
+        _l(
+            "“%(title)s” is published: contributors can read the brief and send photos.",
+            title=project.title,
+        ),
+        _l("Your brief is published: %(title)s", title=project.title),
     )
     return version
 
@@ -299,16 +328,20 @@ def publish_project(project: Project, admin: User) -> BriefVersion:
 def send_back(project: Project, admin: User, comment: str) -> None:
     """Return a submitted brief to its owners with the admin's comments."""
     if not admin.is_admin:
-        raise DomainError("Only an admin can vet projects.", status=403)
+        raise DomainError(_("Only an admin can vet projects."), status=403)
     if not comment.strip():
-        raise DomainError("Say what needs to change.", field="comment")
+        raise DomainError(_("Say what needs to change."), field="comment")
     _move(project, ProjectStatus.DRAFT)
     project.review_comment = comment.strip()
     record_event(admin, "project.sent_back", project, project_id=project.id, comment=comment)
     _tell_owners(
         project,
-        f"“{project.title}” was sent back by the vetting admin: {project.review_comment}",
-        f"Your brief needs changes: {project.title}",
+        _l(
+            "“%(title)s” was sent back by the vetting admin: %(comment)s",
+            title=project.title,
+            comment=project.review_comment,
+        ),
+        _l("Your brief needs changes: %(title)s", title=project.title),
     )
 
 
@@ -323,9 +356,9 @@ def resume_project(project: Project, user: User) -> None:
     """Open a paused project to uploads again."""
     require_capability(user, project, Capability.MANAGE)
     if project.deadline and project.deadline < date.today():
-        raise DomainError("The deadline has passed; extend it before resuming.")
+        raise DomainError(_("The deadline has passed; extend it before resuming."))
     if project.spots_left <= 0:
-        raise DomainError("The target is reached; raise it before resuming.")
+        raise DomainError(_("The target is reached; raise it before resuming."))
     _move(project, ProjectStatus.PUBLISHED)
     record_event(user, "project.resumed", project, project_id=project.id)
 

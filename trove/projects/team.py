@@ -5,6 +5,8 @@ Functions flush but never commit; the view that calls one commits.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from trove.accounts.models import User
@@ -23,7 +25,7 @@ from trove.projects.service import owners, require_capability
 
 #: One answer whether an address is unknown, a contributor's or deactivated, so the team
 #: form does not tell who has an account (nor their name).
-NOT_A_LAB_MEMBER = "No lab member uses that address. An admin can invite them to the lab first."
+NOT_A_LAB_MEMBER = _l("No lab member uses that address. An admin can invite them to the lab first.")
 
 
 def add_member_by_email(project: Project, actor: User, email: str, role: TeamRole) -> ProjectMember:
@@ -31,7 +33,7 @@ def add_member_by_email(project: Project, actor: User, email: str, role: TeamRol
     require_capability(actor, project, Capability.MANAGE)
     user = find_user_by_email(email)
     if user is None:
-        raise DomainError(NOT_A_LAB_MEMBER, field="email")
+        raise DomainError(str(NOT_A_LAB_MEMBER), field="email")
     return add_member(project, actor, user, role)
 
 
@@ -39,9 +41,11 @@ def add_member(project: Project, actor: User, user: User, role: TeamRole) -> Pro
     """Add a lab member to the project team with ``role``."""
     require_capability(actor, project, Capability.MANAGE)
     if not user.is_lab_member or not user.active:
-        raise DomainError(NOT_A_LAB_MEMBER, field="email")
+        raise DomainError(str(NOT_A_LAB_MEMBER), field="email")
     if project.member(user) is not None:
-        raise DomainError(f"{user.display_name} is already on the team.", field="email")
+        raise DomainError(
+            _("%(name)s is already on the team.", name=user.display_name), field="email"
+        )
     member = ProjectMember(user_id=user.id, role=role, user=user)
     project.members.append(member)
     db.session.flush()
@@ -57,7 +61,7 @@ def change_member_role(
     """Change a team member's role (a project keeps at least one owner)."""
     require_capability(actor, project, Capability.MANAGE)
     if member.role is TeamRole.OWNER and role is not TeamRole.OWNER and len(owners(project)) == 1:
-        raise DomainError("A project needs at least one owner.")
+        raise DomainError(_("A project needs at least one owner."))
     old = member.role
     member.role = role
     record_event(
@@ -92,6 +96,6 @@ def remove_member(project: Project, actor: User, member: ProjectMember) -> None:
     """Remove someone from the team (not the last owner)."""
     require_capability(actor, project, Capability.MANAGE)
     if member.role is TeamRole.OWNER and len(owners(project)) == 1:
-        raise DomainError("A project needs at least one owner.")
+        raise DomainError(_("A project needs at least one owner."))
     project.members.remove(member)
     record_event(actor, "team.removed", project, project_id=project.id, user_id=member.user_id)

@@ -6,6 +6,7 @@ which itself asks that module about checks. Functions flush but never commit.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from trove.accounts.models import User
@@ -31,12 +32,12 @@ def resolve_dispute(
     submission = check.submission
     project = submission.project
     if not projects.can(owner, project, Capability.MANAGE):
-        raise DomainError("Only the project's owner settles disagreements.", status=403)
+        raise DomainError(_("Only the project's owner settles disagreements."), status=403)
     reason = rules.why_not_decide(owner, submission)
     if reason is not None:
         raise DomainError(reason, status=403)
     if check.state is not CheckState.DISPUTED:
-        raise DomainError("This disagreement is already settled.")
+        raise DomainError(_("This disagreement is already settled."))
     if not approve:
         code, note = checked_reason(submission.brief_version, code or "", note)
     second.claim(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -48,8 +49,8 @@ def mark_gold(submission: Submission, owner: User) -> GoldPhoto:
     """Make a decided photo gold, its decision the expected answer."""
     if not can_mark_gold(owner, submission):
         if not projects.can(owner, submission.project, Capability.MANAGE):
-            raise DomainError("Only the project's owner chooses gold photos.", status=403)
-        raise DomainError("Only a decided photo that is not gold yet can become gold.")
+            raise DomainError(_("Only the project's owner chooses gold photos."), status=403)
+        raise DomainError(_("Only a decided photo that is not gold yet can become gold."))
     gold = getattr(submission, "gold", None)
     if gold is None:
         gold = GoldPhoto(
@@ -74,7 +75,7 @@ def mark_gold(submission: Submission, owner: User) -> GoldPhoto:
 def unmark_gold(gold: GoldPhoto, owner: User) -> None:
     """Stop showing a gold photo to reviewers (its answers stay counted)."""
     if not projects.can(owner, gold.submission.project, Capability.MANAGE):
-        raise DomainError("Only the project's owner chooses gold photos.", status=403)
+        raise DomainError(_("Only the project's owner chooses gold photos."), status=403)
     gold.active = False
     db.session.flush()
     record_event(owner, "gold.unmarked", gold.submission, project_id=gold.project_id)
@@ -170,10 +171,10 @@ def served_gold(ref: str, submission: Submission) -> GoldPhoto:
     try:
         gold_id = _serializer().loads(ref)
     except BadSignature:
-        raise DomainError("This photo's form is out of date; reload the queue.") from None
+        raise DomainError(_("This photo's form is out of date; reload the queue.")) from None
     gold = db.session.get(GoldPhoto, gold_id) if isinstance(gold_id, int) else None
     if gold is None or gold.submission_id != submission.id:
-        raise DomainError("This photo's form is out of date; reload the queue.")
+        raise DomainError(_("This photo's form is out of date; reload the queue."))
     return gold
 
 
@@ -186,7 +187,7 @@ def answer_gold(
     if reason is not None:
         raise DomainError(reason, status=403)
     if decision not in ("approve", "reject"):
-        raise DomainError("Choose approve or decline.", status=422)
+        raise DomainError(_("Choose approve or decline."), status=422)
     if decision == "reject":
         code, note = checked_reason(submission.brief_version, code or "", note)
     else:
@@ -207,7 +208,7 @@ def answer_gold(
         with db.session.begin_nested():
             db.session.add(answer)
     except IntegrityError:
-        raise DomainError("You already decided on this photo.") from None
+        raise DomainError(_("You already decided on this photo.")) from None
     stats.count(
         gold.project_id, reviewer.id, decided=True, gold_answered=1, gold_correct=int(correct)
     )

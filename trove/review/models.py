@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
@@ -44,10 +45,15 @@ class CheckState(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the state."""
-        return {
-            "open": "Awaiting a second opinion",
-            "disputed": "Reviewers disagree",
-        }.get(self.value, self.value.capitalize())
+        return str(
+            {
+                "open": _l("Awaiting a second opinion"),
+                "agreed": _l("Agreed"),
+                "disputed": _l("Reviewers disagree"),
+                "resolved": _l("Resolved"),
+                "cancelled": _l("Cancelled"),
+            }[self.value]
+        )
 
 
 #: States in which a check still holds the photo's earning.

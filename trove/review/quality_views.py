@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Response, abort, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
@@ -32,9 +34,9 @@ def second_opinion(submission_id: int) -> Response:
         lambda: second.give_second_opinion(
             submission, current_user, agree, request.form.get("code"), request.form.get("note")
         ),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             location,
-            flash="Approval confirmed." if agree else "Sent to the owner to decide.",
+            flash=_("Approval confirmed.") if agree else _("Sent to the owner to decide."),
             trigger=REVIEWED,
             **card,
         ),
@@ -68,9 +70,9 @@ def resolve(check_id: int) -> Response:
         lambda: disputes.resolve_dispute(
             check, current_user, approve, request.form.get("code"), request.form.get("note")
         ),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             location,
-            flash="Approved: the earning is payable." if approve else "Declined.",
+            flash=_("Approved: the earning is payable.") if approve else _("Declined."),
             template="review/disagreements.html",
             block="list",
             **_disagreements_context(project),
@@ -119,7 +121,7 @@ def checks(project_id: int) -> Response:
     missing = next((k for k, v in numbers.items() if v is None), None)
     if missing is not None:
         return _refused_checks(
-            project, DomainError("Give a whole number.", field=missing, status=422), values
+            project, DomainError(_("Give a whole number."), field=missing, status=422), values
         )
     return apply_change(
         lambda: second.settle_share(
@@ -130,7 +132,7 @@ def checks(project_id: int) -> Response:
         ),
         done=lambda _result: redirect_after_change(
             location,
-            flash="Review checks saved.",
+            flash=_("Review checks saved."),
             template="review/insight.html",
             block="settings",
             saved=True,
@@ -168,7 +170,9 @@ def mark_gold(submission_id: int) -> Response:
     }
     return apply_change(
         lambda: gold.mark_gold(submission, current_user),
-        done=lambda _: redirect_after_change(location, flash="It is a gold photo now.", **card),
+        done=lambda _result: redirect_after_change(
+            location, flash=_("It is a gold photo now."), **card
+        ),
         on_error=lambda error: refuse_change(location, error, error=error.message, **card),
     )
 
@@ -183,8 +187,8 @@ def stop_gold(gold_id: int) -> Response:
     project = load_project(item.project_id, Capability.MANAGE)
     return apply_change(
         lambda: gold.unmark_gold(item, current_user),
-        done=lambda _: redirect_after_change(
-            url_for("review.insight", project_id=project.id), flash="No longer a gold photo."
+        done=lambda _result: redirect_after_change(
+            url_for("review.insight", project_id=project.id), flash=_("No longer a gold photo.")
         ),
         on_error=url_for("review.insight", project_id=project.id),
     )
@@ -194,7 +198,7 @@ def stop_gold(gold_id: int) -> Response:
 def hours(value: float) -> str:
     """Return a duration in hours as people say it (minutes, hours or days)."""
     if value < 1:
-        return f"{max(round(value * 60), 1)} min"
+        return _("%(num)s min", num=max(round(value * 60), 1))
     if value < 48:
-        return f"{round(value)} h"
-    return f"{round(value / 24)} days"
+        return _("%(num)s h", num=round(value))
+    return ngettext("%(num)d day", "%(num)d days", round(value / 24))

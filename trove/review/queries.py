@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import selectinload
 
@@ -17,15 +18,15 @@ from trove.submissions.models import Submission, SubmissionStatus
 
 PAGE_SIZE = 30
 FILTERS = {
-    "pending": "Pending",
-    "second": "Second opinion",
-    "flagged": "Possible duplicates",
-    "appealed": "Appealed",
-    "approved": "Approved",
-    "rejected": "Declined",
-    "withdrawn": "Withdrawn",
+    "pending": _l("Pending"),
+    "second": _l("Second opinion"),
+    "flagged": _l("Possible duplicates"),
+    "appealed": _l("Appealed"),
+    "approved": _l("Approved"),
+    "rejected": _l("Declined"),
+    "withdrawn": _l("Withdrawn"),
 }
-SORTS = {"oldest": "Oldest first", "newest": "Newest first"}
+SORTS = {"oldest": _l("Oldest first"), "newest": _l("Newest first")}
 
 
 @dataclass

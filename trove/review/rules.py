@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, select
 
 from trove.extensions import db
@@ -19,18 +20,20 @@ from trove.projects.service import can
 from trove.review.models import CheckState, SecondOpinion
 from trove.submissions.models import Submission
 
-NOT_A_REVIEWER = "You do not review photos on this project."
-OWN_PHOTO = "You sent this photo, so someone else on the team must decide on it."
-AWAITS_OWNER = "Reviewers disagree on this photo; the project's owner decides."
-AWAITS_SECOND = "This approval awaits a second opinion; give yours from the “Second opinion” list."
+NOT_A_REVIEWER = _l("You do not review photos on this project.")
+OWN_PHOTO = _l("You sent this photo, so someone else on the team must decide on it.")
+AWAITS_OWNER = _l("Reviewers disagree on this photo; the project's owner decides.")
+AWAITS_SECOND = _l(
+    "This approval awaits a second opinion; give yours from the “Second opinion” list."
+)
 
 
 def why_not_decide(user: Any, submission: Submission) -> str | None:
     """Return why ``user`` may not approve, decline or undo ``submission`` (None: they may)."""
     if not can(user, submission.project, Capability.REVIEW):
-        return NOT_A_REVIEWER
+        return str(NOT_A_REVIEWER)
     if submission.contributor_id is not None and submission.contributor_id == user.id:
-        return OWN_PHOTO
+        return str(OWN_PHOTO)
     return None
 
 
@@ -44,9 +47,9 @@ def why_not_change(user: Any, check: SecondOpinion | None) -> str | None:
     if check is None:
         return None
     if check.state is CheckState.DISPUTED:
-        return AWAITS_OWNER
+        return str(AWAITS_OWNER)
     if check.state is CheckState.OPEN and check.first_reviewer_id != getattr(user, "id", None):
-        return AWAITS_SECOND
+        return str(AWAITS_SECOND)
     return None
 
 

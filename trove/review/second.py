@@ -14,12 +14,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from trove.accounts.models import User
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.i18n import in_locale_of
 from trove.money import format_money
 from trove.notifications.service import notify
 from trove.payouts import ledger
@@ -89,9 +91,9 @@ def why_not_second(user: Any, submission: Submission, check: SecondOpinion | Non
     if reason is not None:
         return reason
     if check is None or check.state is not CheckState.OPEN:
-        return "This photo does not await a second opinion."
+        return _("This photo does not await a second opinion.")
     if check.first_reviewer_id == getattr(user, "id", None):
-        return "You approved this photo; a different reviewer gives the second opinion."
+        return _("You approved this photo; a different reviewer gives the second opinion.")
     return None
 
 
@@ -112,7 +114,7 @@ def claim(check: SecondOpinion, was: CheckState, new: CheckState, **values: Any)
     )
     db.session.refresh(check)
     if not result.rowcount:
-        raise DomainError("Someone else answered this check at the same moment; reload it.")
+        raise DomainError(_("Someone else answered this check at the same moment; reload it."))
 
 
 def confirm(submission: Submission) -> None:
@@ -120,14 +122,19 @@ def confirm(submission: Submission) -> None:
     if not ledger.release_held(submission.id):
         return  # given up with the contributor's account: nothing to release or announce
     earning = db.session.scalar(select(Earning).where(Earning.submission_id == submission.id))
-    if submission.contributor is not None and earning is not None:
-        notify(
-            submission.contributor,
-            "review",
-            f"Your photo for “{submission.project.title}” passed its final check. It earns "
-            f"{format_money(earning.amount_minor, earning.currency)}.",
-            local_url("submissions.mine", _anchor=submission.dom_id),
-        )
+    contributor = submission.contributor
+    if contributor is not None and earning is not None:
+        with in_locale_of(contributor):
+            notify(
+                contributor,
+                "review",
+                _(
+                    "Your photo for “%(project)s” passed its final check. It earns %(amount)s.",
+                    project=submission.project.title,
+                    amount=format_money(earning.amount_minor, earning.currency),
+                ),
+                local_url("submissions.mine", _anchor=submission.dom_id),
+            )
 
 
 def give_second_opinion(
@@ -189,25 +196,30 @@ def give_second_opinion(
     )
     url = local_url("review.disagreements", project_id=project.id, _anchor=check.dom_id)
     for member in projects.team_holding(project, Capability.MANAGE):
-        notify(
-            member.user,
-            "review",
-            f"Two reviewers disagree on photo {submission.id} of “{project.title}”. Decide it.",
-            url,
-        )
+        with in_locale_of(member.user):
+            notify(
+                member.user,
+                "review",
+                _(
+                    "Two reviewers disagree on photo %(id)s of “%(project)s”. Decide it.",
+                    id=submission.id,
+                    project=project.title,
+                ),
+                url,
+            )
     return check
 
 
 def settle_share(project: Project, owner: User, second_percent: int, gold_percent: int) -> None:
     """Set the share of approvals that get a second opinion, and the share of gold in queues."""
     if not projects.can(owner, project, Capability.MANAGE):
-        raise DomainError("Only the project's owner changes review checks.", status=403)
+        raise DomainError(_("Only the project's owner changes review checks."), status=403)
     if not 0 <= second_percent <= 100:
         raise DomainError(
-            "Give a share from 0 to 100 %.", field="second_opinion_percent", status=422
+            _("Give a share from 0 to 100 %."), field="second_opinion_percent", status=422
         )
     if not 0 <= gold_percent <= 50:
-        raise DomainError("Give a share from 0 to 50 %.", field="gold_percent", status=422)
+        raise DomainError(_("Give a share from 0 to 50 %."), field="gold_percent", status=422)
     project.second_opinion_percent = second_percent
     project.gold_percent = gold_percent
     db.session.flush()

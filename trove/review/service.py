@@ -7,9 +7,12 @@ submission is the database's backstop.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +21,7 @@ from trove.audit.service import record_event
 from trove.blur import Box, boxes_from_json, boxes_to_json
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.i18n import in_locale_of
 from trove.money import format_money
 from trove.notifications.service import notify, retract_unread
 from trove.payouts.models import Earning, EarningStatus
@@ -39,7 +43,7 @@ APPEAL_MAX = 1000
 
 def _require_reviewer(user: User, project: Project) -> None:
     if not projects.can(user, project, Capability.REVIEW):
-        raise DomainError(rules.NOT_A_REVIEWER, status=403)
+        raise DomainError(str(rules.NOT_A_REVIEWER), status=403)
 
 
 def _require_decider(user: User, submission: Submission) -> None:
@@ -55,7 +59,7 @@ def _earning(submission: Submission) -> Earning | None:
 def _check_not_paid(submission: Submission) -> None:
     earning = _earning(submission)
     if earning is not None and earning.status.locked:
-        raise DomainError("This photo has been paid (or is being paid); its approval is locked.")
+        raise DomainError(_("This photo has been paid (or is being paid); its approval is locked."))
 
 
 def _move(
@@ -83,10 +87,13 @@ def _notice_url(submission: Submission) -> str:
     return local_url("submissions.mine", _anchor=submission.dom_id)
 
 
-def _tell_contributor(submission: Submission, text: str, subject: str | None = None) -> None:
-    if submission.contributor is None:
+def _tell_contributor(submission: Submission, compose: Callable[[], str]) -> None:
+    """Notify the contributor, ``compose`` writing the text in their language (not ours)."""
+    contributor = submission.contributor
+    if contributor is None:
         return
-    notify(submission.contributor, "review", text, _notice_url(submission), email_subject=subject)
+    with in_locale_of(contributor):
+        notify(contributor, "review", compose(), _notice_url(submission))
 
 
 def _retract_decision_notice(submission: Submission) -> bool:
@@ -101,18 +108,27 @@ def approve_submission(submission: Submission, reviewer: User) -> Earning:
     project = submission.project
     _require_decider(reviewer, submission)
     if submission.status is SubmissionStatus.APPROVED:
-        raise DomainError("This photo is already approved.")
+        raise DomainError(_("This photo is already approved."))
     if submission.status not in (SubmissionStatus.PENDING_REVIEW, SubmissionStatus.REJECTED):
-        raise DomainError(f"A photo that is {submission.status.label.lower()} cannot be approved.")
+        raise DomainError(
+            _(
+                "A photo that is %(status)s cannot be approved.",
+                status=submission.status.label.lower(),
+            )
+        )
     version = submission.brief_version
     amount = version.pay_minor
     if not projects.reserve_approval(project, amount):
         if project.spots_left <= 0:
             raise DomainError(
-                f"The project has reached its target of {project.target_count} photos; "
-                "no more can be approved."
+                ngettext(
+                    "The project has reached its target of %(num)d photo; no more can be approved.",
+                    "The project has reached its target of %(num)d photos; "
+                    "no more can be approved.",
+                    project.target_count,
+                )
             )
-        raise DomainError("Approving this photo would go over the project's budget.")
+        raise DomainError(_("Approving this photo would go over the project's budget."))
     was = submission.status
     declined_by = submission.reviewed_by_id if was is SubmissionStatus.REJECTED else None
     overturns_appeal = submission.has_open_appeal
@@ -125,7 +141,7 @@ def approve_submission(submission: Submission, reviewer: User) -> Earning:
         rejection_note=None,
     ):
         projects.release_approval(project, amount)
-        raise DomainError("Someone else decided on this photo at the same moment; reload it.")
+        raise DomainError(_("Someone else decided on this photo at the same moment; reload it."))
     held = second.sampled(project)
     earning = Earning(
         submission_id=submission.id,
@@ -141,7 +157,7 @@ def approve_submission(submission: Submission, reviewer: User) -> Earning:
         with db.session.begin_nested():
             db.session.add(earning)
     except IntegrityError:
-        raise DomainError("This photo already has an earning.") from None
+        raise DomainError(_("This photo already has an earning.")) from None
     record_event(
         reviewer,
         "submission.approved",
@@ -159,14 +175,21 @@ def approve_submission(submission: Submission, reviewer: User) -> Earning:
         second.hold(submission, reviewer)
         _tell_contributor(
             submission,
-            f"Your photo for “{project.title}” was approved and is in a final check by a "
-            f"second reviewer. Once it passes, it earns {_money(amount, version.currency)}.",
+            lambda: _(
+                "Your photo for “%(project)s” was approved and is in a final check by a "
+                "second reviewer. Once it passes, it earns %(amount)s.",
+                project=project.title,
+                amount=_money(amount, version.currency),
+            ),
         )
     else:
         _tell_contributor(
             submission,
-            f"Your photo for “{project.title}” was approved. It earns "
-            f"{_money(amount, version.currency)}.",
+            lambda: _(
+                "Your photo for “%(project)s” was approved. It earns %(amount)s.",
+                project=project.title,
+                amount=_money(amount, version.currency),
+            ),
         )
     resolve_appeal_on_decision(submission, reviewer)
     settle_blur_after_decision(submission)
@@ -185,7 +208,7 @@ def reject_submission(
     if was is SubmissionStatus.APPROVED:
         _unapprove(submission, reviewer)
     elif was is SubmissionStatus.REJECTED:
-        raise DomainError("This photo is already declined.")
+        raise DomainError(_("This photo is already declined."))
     if not _move(
         submission,
         (SubmissionStatus.PENDING_REVIEW,),
@@ -194,7 +217,7 @@ def reject_submission(
         rejection_code=code,
         rejection_note=note,
     ):
-        raise DomainError("This photo cannot be declined now.")
+        raise DomainError(_("This photo cannot be declined now."))
     record_event(
         reviewer,
         "submission.rejected",
@@ -209,11 +232,20 @@ def reject_submission(
     settle_blur_after_decision(submission)
     _tell_contributor(
         submission,
-        f"Your photo for “{project.title}” was declined: "
-        f"{review_reasons(submission.brief_version)[code]}"
-        + (f" Note from the reviewer: {note}" if note else "")
-        # An appeal is allowed once: someone who already appealed is not invited again.
-        + ("" if appealed else " You can appeal once from My photos."),
+        lambda: " ".join(
+            part
+            for part in (
+                _(
+                    "Your photo for “%(project)s” was declined: %(reason)s",
+                    project=project.title,
+                    reason=review_reasons(submission.brief_version)[code],
+                ),
+                _note(note),
+                # An appeal is allowed once: someone who already appealed is not invited again.
+                None if appealed else _("You can appeal once from My photos."),
+            )
+            if part
+        ),
     )
 
 
@@ -222,7 +254,7 @@ def keep_declined(submission: Submission, reviewer: User, code: str, note: str |
     project = submission.project
     _require_decider(reviewer, submission)
     if not submission.keepable_declined:
-        raise DomainError("Only a declined photo with an open appeal can be kept declined.")
+        raise DomainError(_("Only a declined photo with an open appeal can be kept declined."))
     code, note = checked_reason(submission.brief_version, code, note)
     submission.rejection_code = code
     submission.rejection_note = note
@@ -236,10 +268,25 @@ def keep_declined(submission: Submission, reviewer: User, code: str, note: str |
     stats.count(project.id, reviewer.id, decided=True)
     _tell_contributor(
         submission,
-        f"A reviewer looked again at your photo for “{project.title}”, as you asked. It stays "
-        f"declined: {review_reasons(submission.brief_version)[code]}"
-        + (f" Note from the reviewer: {note}" if note else ""),
+        lambda: " ".join(
+            part
+            for part in (
+                _(
+                    "A reviewer looked again at your photo for “%(project)s”, as you asked. "
+                    "It stays declined: %(reason)s",
+                    project=project.title,
+                    reason=review_reasons(submission.brief_version)[code],
+                ),
+                _note(note),
+            )
+            if part
+        ),
     )
+
+
+def _note(note: str | None) -> str | None:
+    """Return the reviewer's note as the contributor's notice quotes it (None: no note)."""
+    return _("Note from the reviewer: %(note)s", note=note) if note else None
 
 
 def _unapprove(submission: Submission, reviewer: User) -> bool:
@@ -252,7 +299,7 @@ def _unapprove(submission: Submission, reviewer: User) -> bool:
     if not _move(
         submission, (SubmissionStatus.APPROVED,), SubmissionStatus.PENDING_REVIEW, reviewer
     ):
-        raise DomainError("This photo is no longer approved.")
+        raise DomainError(_("This photo is no longer approved."))
     amount = earning.amount_minor if earning else submission.brief_version.pay_minor
     db.session.execute(delete(Earning).where(Earning.submission_id == submission.id))
     second.cancel(submission)
@@ -270,12 +317,15 @@ def reset_submission(submission: Submission, reviewer: User) -> None:
             # They read "it earns …": say plainly that this is no longer so.
             _tell_contributor(
                 submission,
-                f"Correction: the approval of your photo for “{title}” was undone. "
-                "It is back in review and earns nothing for now.",
+                lambda: _(
+                    "Correction: the approval of your photo for “%(project)s” was undone. "
+                    "It is back in review and earns nothing for now.",
+                    project=title,
+                ),
             )
     elif submission.status is SubmissionStatus.REJECTED:
         if submission.is_unreadable:
-            raise DomainError("A file that could not be read cannot be reviewed.")
+            raise DomainError(_("A file that could not be read cannot be reviewed."))
         _move(
             submission,
             (SubmissionStatus.REJECTED,),
@@ -287,10 +337,14 @@ def reset_submission(submission: Submission, reviewer: User) -> None:
         record_event(reviewer, "submission.reset", submission, project_id=submission.project_id)
         if not _retract_decision_notice(submission):
             _tell_contributor(
-                submission, f"Your photo for “{title}” is back in review: it is not declined."
+                submission,
+                lambda: _(
+                    "Your photo for “%(project)s” is back in review: it is not declined.",
+                    project=title,
+                ),
             )
     else:
-        raise DomainError("Only a decided photo can be undone.")
+        raise DomainError(_("Only a decided photo can be undone."))
 
 
 def set_blur_boxes(submission: Submission, reviewer: User, boxes: list[Box]) -> None:
@@ -301,12 +355,13 @@ def set_blur_boxes(submission: Submission, reviewer: User, boxes: list[Box]) -> 
     """
     _require_decider(reviewer, submission)
     if not rules.can_edit_blur(reviewer, submission):
-        raise DomainError("Blur boxes can be changed only while the photo awaits review.")
+        raise DomainError(_("Blur boxes can be changed only while the photo awaits review."))
     if submission.unblurred_name is None and any(
         applied not in boxes for applied in boxes_from_json(submission.blur_applied)
     ):
         raise DomainError(
-            "An area blurred when the photo was first decided cannot be unblurred.", status=409
+            _("An area blurred when the photo was first decided cannot be unblurred."),
+            status=409,
         )
     submission.blur_boxes = boxes_to_json(boxes)
     db.session.flush()
@@ -339,9 +394,9 @@ def bulk_review(
     """Approve or decline many photos in one transaction; report each one's outcome."""
     _require_reviewer(reviewer, project)
     if action not in ("approve", "reject"):
-        raise DomainError("Choose approve or decline.", status=422)
+        raise DomainError(_("Choose approve or decline."), status=422)
     if action == "reject" and code not in review_reasons(project.current_version):
-        raise DomainError("Choose a reason for declining.", field="code", status=422)
+        raise DomainError(_("Choose a reason for declining."), field="code", status=422)
     rows = db.session.scalars(
         select(Submission).where(Submission.project_id == project.id, Submission.id.in_(ids))
     ).all()
@@ -350,7 +405,7 @@ def bulk_review(
     for submission_id in dict.fromkeys(ids):
         submission = found.get(submission_id)
         if submission is None:
-            results.append(BulkResult(submission_id, False, "Not a photo of this project."))
+            results.append(BulkResult(submission_id, False, _("Not a photo of this project.")))
             continue
         try:
             with db.session.begin_nested():
@@ -362,7 +417,7 @@ def bulk_review(
             db.session.refresh(submission)
             results.append(BulkResult(submission_id, False, error.message))
         else:
-            results.append(BulkResult(submission_id, True, "Done."))
+            results.append(BulkResult(submission_id, True, _("Done.")))
     return results
 
 
@@ -370,7 +425,7 @@ def decline_remaining(project: Project, reviewer: User) -> int:
     """Decline every photo still pending once the target is reached; return how many."""
     _require_reviewer(reviewer, project)
     if project.spots_left > 0:
-        raise DomainError("The project still has spots left; review the photos instead.")
+        raise DomainError(_("The project still has spots left; review the photos instead."))
     pending = db.session.scalars(
         select(Submission.id).where(
             Submission.project_id == project.id,
@@ -384,16 +439,22 @@ def decline_remaining(project: Project, reviewer: User) -> int:
 def appeal_rejection(submission: Submission, contributor: User, message: str) -> Appeal:
     """Ask once for a declined photo to be looked at again."""
     if submission.contributor_id != contributor.id:
-        raise DomainError("You can only appeal your own photos.", status=403)
+        raise DomainError(_("You can only appeal your own photos."), status=403)
     if not submission.declined_by_reviewer:
-        raise DomainError("Only a photo declined by a reviewer can be appealed.")
+        raise DomainError(_("Only a photo declined by a reviewer can be appealed."))
     if getattr(submission, "appeal", None) is not None:
-        raise DomainError("You have already appealed this decision.")
+        raise DomainError(_("You have already appealed this decision."))
     message = message.strip()
     if not message:
-        raise DomainError("Say briefly why the photo fits the brief.", field="message", status=422)
+        raise DomainError(
+            _("Say briefly why the photo fits the brief."), field="message", status=422
+        )
     if len(message) > APPEAL_MAX:
-        raise DomainError(f"Keep it under {APPEAL_MAX:,} characters.", field="message", status=422)
+        raise DomainError(
+            _("Keep it under %(num)s characters.", num=f"{APPEAL_MAX:,}"),
+            field="message",
+            status=422,
+        )
     appeal = Appeal(submission_id=submission.id, message=message)
     db.session.add(appeal)
     db.session.flush()

@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable, Mapping
 
 from flask import Response, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -108,7 +110,7 @@ def _decide(submission_id: int, action: Callable[[Submission], object], message:
     card = {"template": "review/_card.html", "submission": submission}
     return apply_change(
         lambda: action(submission),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             location,
             flash=message,
             trigger=REVIEWED,
@@ -152,7 +154,7 @@ def _answer_gold(submission: Submission, location: str, message: str) -> Respons
 def approve(submission_id: int) -> Response:
     """Approve a photo."""
     return _decide(
-        submission_id, lambda s: service.approve_submission(s, current_user), "Approved."
+        submission_id, lambda s: service.approve_submission(s, current_user), _("Approved.")
     )
 
 
@@ -165,7 +167,7 @@ def reject(submission_id: int) -> Response:
         lambda s: service.reject_submission(
             s, current_user, request.form.get("code", ""), request.form.get("note")
         ),
-        "Declined.",
+        _("Declined."),
     )
 
 
@@ -174,7 +176,7 @@ def reject(submission_id: int) -> Response:
 def reset(submission_id: int) -> Response:
     """Undo a decision: back to pending review."""
     return _decide(
-        submission_id, lambda s: service.reset_submission(s, current_user), "Back to pending."
+        submission_id, lambda s: service.reset_submission(s, current_user), _("Back to pending.")
     )
 
 
@@ -187,7 +189,7 @@ def keep_declined(submission_id: int) -> Response:
         lambda s: service.keep_declined(
             s, current_user, request.form.get("code", ""), request.form.get("note")
         ),
-        "Kept declined; the contributor is told why.",
+        _("Kept declined; the contributor is told why."),
     )
 
 
@@ -206,9 +208,9 @@ def blur_boxes(submission_id: int) -> Response:
         )
     return apply_change(
         lambda: service.set_blur_boxes(submission, current_user, boxes),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             location,
-            flash="Blur boxes saved; they are applied when the photo is decided.",
+            flash=_("Blur boxes saved; they are applied when the photo is decided."),
             reasons=service.REVIEW_REASONS,
             **card,
         ),
@@ -228,18 +230,18 @@ def _submitted_boxes(submission: Submission, form: Mapping[str, str]) -> list[Bo
         try:
             data = json.loads(form["boxes"])
         except ValueError:
-            raise ValueError("The boxes could not be read; reload the page.") from None
+            raise ValueError(_("The boxes could not be read; reload the page.")) from None
         return boxes_from_json(data)
     boxes = boxes_from_json(submission.blur_boxes)
     if "remove" in form:
         index = parse_id(form["remove"])
         if index is None or not 1 <= index <= len(boxes):
-            raise ValueError("That box is not on this photo any more; reload the page.")
+            raise ValueError(_("That box is not on this photo any more; reload the page."))
         return boxes[: index - 1] + boxes[index:]
     try:
         x, y, w, h = (float(form.get(name, "")) / 100 for name in ("x", "y", "w", "h"))
     except ValueError:
-        raise ValueError("Give the box's left, top, width and height in percent.") from None
+        raise ValueError(_("Give the box's left, top, width and height in percent.")) from None
     return [*boxes, *boxes_from_json([{"x": x, "y": y, "w": w, "h": h, "source": "reviewer"}])]
 
 
@@ -251,7 +253,9 @@ def bulk(project_id: int) -> Response:
     ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None][:500]
     location = url_for("review.queue", project_id=project.id)
     if not ids:
-        return redirect_after_change(location, flash="Select at least one photo.", category="error")
+        return redirect_after_change(
+            location, flash=_("Select at least one photo."), category="error"
+        )
     form = request.form
     return apply_change(
         lambda: service.bulk_review(
@@ -266,10 +270,20 @@ def _bulk_done(project: Project, results: list[service.BulkResult]) -> Response:
     done = sum(1 for r in results if r.ok)
     for result in results:
         if not result.ok:
-            flash(f"Photo {result.submission_id}: {result.message}", "error")
+            flash(
+                _("Photo %(id)s: %(message)s", id=result.submission_id, message=result.message),
+                "error",
+            )
     return redirect_after_change(
         url_for("review.queue", project_id=project.id, status=request.form.get("status")),
-        flash=f"{done} of {len(results)} photos done.",
+        # English says "photos" after any total ("0 of 1 photos done."); other languages agree
+        # the noun with the total.
+        flash=ngettext(
+            "%(done)s of %(num)d photos done.",
+            "%(done)s of %(num)d photos done.",
+            len(results),
+            done=done,
+        ),
         category="success" if done == len(results) else "info",
         trigger=REVIEWED,
     )
@@ -284,7 +298,12 @@ def decline_remaining(project_id: int) -> Response:
     return apply_change(
         lambda: service.decline_remaining(project, current_user),
         done=lambda count: redirect_after_change(
-            location, flash=f"{count} pending photos declined with thanks."
+            location,
+            flash=ngettext(
+                "%(num)d pending photo declined with thanks.",
+                "%(num)d pending photos declined with thanks.",
+                count,
+            ),
         ),
         on_error=location,
     )
@@ -317,9 +336,9 @@ def appeal(submission_id: int) -> Response:
     card = {"template": "submissions/_card.html", "submission": submission}
     return apply_change(
         lambda: service.appeal_rejection(submission, current_user, request.form.get("message", "")),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             location,
-            flash="Your appeal is sent. A reviewer will look at the photo again.",
+            flash=_("Your appeal is sent. A reviewer will look at the photo again."),
             **card,
         ),
         on_error=lambda error: refuse_change(location, error, appeal_error=error.message, **card),

@@ -20,6 +20,7 @@ from trove.media import (
     hamming,
     process_image,
 )
+from trove.media.errors import N_
 from trove.media.hashing import phash_band_keys, phash_probe_keys
 from trove.submissions.blurring import needs_settling, protect_bystanders, settle_blur
 from trove.submissions.models import PhashBand, RejectionCode, Submission, SubmissionStatus
@@ -139,7 +140,9 @@ def process_submission(submission_id: int) -> None:
     name = submission.quarantine_name
     if name is None or not storage.quarantine_exists(name):
         _unreadable(
-            submission, "The upload was lost before it could be processed. Please send it again."
+            # Stored in English; the page translates the note (``decline_reason``).
+            submission,
+            N_("The upload was lost before it could be processed. Please send it again."),
         )
         db.session.commit()
         return

@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,7 +28,15 @@ class SubmissionStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         """Return the human name of the status."""
-        return {"pending_review": "Pending review"}.get(self.value, self.value.capitalize())
+        return str(
+            {
+                "processing": _l("Processing"),
+                "pending_review": _l("Pending review"),
+                "approved": _l("Approved"),
+                "rejected": _l("Rejected"),
+                "withdrawn": _l("Withdrawn"),
+            }[self.value]
+        )
 
     @property
     def is_terminal_for_processing(self) -> bool:

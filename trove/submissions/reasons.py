@@ -13,42 +13,54 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from trove.errors import DomainError
 from trove.projects.models import EXCLUSIONS, BriefVersion, ProjectExample
 from trove.submissions.models import RejectionCode, Submission
 
 #: Why a photo may be declined. Reviewers pick one; contributors read the text.
-REJECTION_REASONS: dict[RejectionCode, str] = {
-    RejectionCode.BLURRY: "The photo is blurry or out of focus.",
-    RejectionCode.WRONG_SUBJECT: "The photo does not show what the brief asks for.",
-    RejectionCode.PERSON: "The photo contains a person or a face.",
-    RejectionCode.PERSONAL_DATA: "The photo shows personal data (a plate, a screen, a document, "
-    "an address).",
-    RejectionCode.DUPLICATE: "The photo is a duplicate of another one.",
-    RejectionCode.TOO_DARK: "The photo is too dark to use.",
-    RejectionCode.TARGET_REACHED: "The project reached its target before this photo was "
-    "reviewed. Thank you for contributing.",
-    RejectionCode.UNREADABLE: "The file could not be read as a photo.",
-    RejectionCode.OTHER: "The photo cannot be used (see the note).",
+REJECTION_REASONS: dict[RejectionCode, Any] = {
+    RejectionCode.BLURRY: _l("The photo is blurry or out of focus."),
+    RejectionCode.WRONG_SUBJECT: _l("The photo does not show what the brief asks for."),
+    RejectionCode.PERSON: _l("The photo contains a person or a face."),
+    RejectionCode.PERSONAL_DATA: _l(
+        "The photo shows personal data (a plate, a screen, a document, an address)."
+    ),
+    RejectionCode.DUPLICATE: _l("The photo is a duplicate of another one."),
+    RejectionCode.TOO_DARK: _l("The photo is too dark to use."),
+    RejectionCode.TARGET_REACHED: _l(
+        "The project reached its target before this photo was reviewed. Thank you for contributing."
+    ),
+    RejectionCode.UNREADABLE: _l("The file could not be read as a photo."),
+    RejectionCode.OTHER: _l("The photo cannot be used (see the note)."),
 }
 
 #: How to do better next time, per standard reason.
-GUIDANCE: dict[str, str] = {
-    RejectionCode.BLURRY: "Hold the phone steady (lean on something), tap the subject to "
-    "focus, and look at the photo before you send it.",
-    RejectionCode.WRONG_SUBJECT: "Read what the photos must show in the brief, and keep that "
-    "in the middle of the frame.",
-    RejectionCode.PERSON: "Wait until nobody is in the frame, or turn so that people are out "
-    "of the picture.",
-    RejectionCode.PERSONAL_DATA: "Keep plates, screens, documents and house numbers out of the "
-    "frame, or step closer so they are not in it.",
-    RejectionCode.DUPLICATE: "Send each scene once; another place or angle is welcome.",
-    RejectionCode.TOO_DARK: "Take photos in daylight or with the lights on, and not against a "
-    "bright window.",
+GUIDANCE: dict[str, Any] = {
+    RejectionCode.BLURRY: _l(
+        "Hold the phone steady (lean on something), tap the subject to "
+        "focus, and look at the photo before you send it."
+    ),
+    RejectionCode.WRONG_SUBJECT: _l(
+        "Read what the photos must show in the brief, and keep that in the middle of the frame."
+    ),
+    RejectionCode.PERSON: _l(
+        "Wait until nobody is in the frame, or turn so that people are out of the picture."
+    ),
+    RejectionCode.PERSONAL_DATA: _l(
+        "Keep plates, screens, documents and house numbers out of the "
+        "frame, or step closer so they are not in it."
+    ),
+    RejectionCode.DUPLICATE: _l("Send each scene once; another place or angle is welcome."),
+    RejectionCode.TOO_DARK: _l(
+        "Take photos in daylight or with the lights on, and not against a bright window."
+    ),
 }
 
 #: Reasons a reviewer may pick (processing failures use UNREADABLE on their own).
-STANDARD_REVIEW_REASONS: dict[str, str] = {
+STANDARD_REVIEW_REASONS: dict[str, Any] = {
     k: v for k, v in REJECTION_REASONS.items() if k is not RejectionCode.UNREADABLE
 }
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s*")
@@ -72,8 +84,8 @@ def review_reasons(version: BriefVersion | None) -> dict[str, str]:
     """Return the reasons a reviewer may pick for a photo sent under ``version``."""
     rules = brief_rules(version.data) if version is not None else {}
     return {
-        **{code: f"Against the brief: {rule}" for code, rule in rules.items()},
-        **STANDARD_REVIEW_REASONS,
+        **{code: _("Against the brief: %(rule)s", rule=rule) for code, rule in rules.items()},
+        **{code: str(text) for code, text in STANDARD_REVIEW_REASONS.items()},
     }
 
 
@@ -92,15 +104,16 @@ def decline_reason(submission: Submission) -> DeclineReason | None:
         return None
     code = submission.rejection_code or RejectionCode.OTHER
     if submission.is_unreadable and submission.rejection_note:
-        return DeclineReason(submission.rejection_note)
+        # The media job stored it in English; a note the catalogue knows reads translated.
+        return DeclineReason(_(submission.rejection_note))
     rule = brief_rules(submission.brief_version.data).get(code)
     if rule is not None:
-        text = f"The photo shows something the brief asks not to: {rule}"
-        guidance = "Read the brief's list of what not to photograph before your next photo."
+        text = _("The photo shows something the brief asks not to: %(rule)s", rule=rule)
+        guidance = _("Read the brief's list of what not to photograph before your next photo.")
     else:
         other = REJECTION_REASONS[RejectionCode.OTHER]
-        text = REJECTION_REASONS.get(code, other)  # type: ignore[call-overload]
-        guidance = GUIDANCE.get(code)
+        text = str(REJECTION_REASONS.get(code, other))  # type: ignore[call-overload]
+        guidance = str(GUIDANCE[code]) if code in GUIDANCE else None
     if guidance is None:
         return DeclineReason(text)
     example = next((e for e in submission.project.examples if e.good), None)
@@ -112,12 +125,14 @@ def checked_reason(
 ) -> tuple[str, str | None]:
     """Return a decline reason and note as stored, or raise a field error."""
     if code not in review_reasons(version):
-        raise DomainError("Choose a reason from the list.", field="code", status=422)
+        raise DomainError(_("Choose a reason from the list."), field="code", status=422)
     note = (note or "").strip() or None
     if note and len(note) > 500:
-        raise DomainError("Keep the note under 500 characters.", field="note", status=422)
+        raise DomainError(
+            _("Keep the note under %(num)s characters.", num=500), field="note", status=422
+        )
     if code == RejectionCode.OTHER and not note:
         raise DomainError(
-            "Say why in the note when the reason is “other”.", field="note", status=422
+            _("Say why in the note when the reason is “other”."), field="note", status=422
         )
     return code, note

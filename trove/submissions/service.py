@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -71,21 +72,28 @@ def check_can_upload(project: Project, user: User, brief_version_id: int | None)
     if not project.accepts_uploads:
         raise DomainError(project.not_accepting_reason or "", status=409)
     if is_team_member(project, user):
-        raise DomainError("Members of the project team cannot contribute to it.", status=403)
+        raise DomainError(_("Members of the project team cannot contribute to it."), status=403)
     if brief_version_id is None:
         raise DomainError(
-            "Tick the box to agree to the brief and the licence before sending photos.",
+            _("Tick the box to agree to the brief and the licence before sending photos."),
             field="consent",
             status=422,
         )
     if brief_version_id != project.current_version_id:
         raise DomainError(
-            "The brief changed since you opened this page. Reload it, read the changes and "
-            "agree again.",
+            _(
+                "The brief changed since you opened this page. Reload it, read the changes and "
+                "agree again."
+            ),
             field="consent",
             status=409,
         )
     spots.check_spots(project, user)
+
+
+def media_message(error: MediaError) -> str:
+    """Return why an image was refused, in the page's language (media's text is English)."""
+    return _(error.message, **error.values) if error.message else str(error)
 
 
 def upload_limits() -> UploadLimits:
@@ -122,18 +130,26 @@ def receive_upload(
         )
     except StorageFull as error:
         raise DomainError(
-            f"{error} Nothing was kept; please try again later.", status=507
+            _(
+                "%(reason)s Nothing was kept; please try again later.",
+                reason=media_message(error),
+            ),
+            status=507,
         ) from None
     except StorageUnavailable as error:
         raise DomainError(
-            f"{error} Nothing was kept; please try again in a few minutes.", status=503
+            _(
+                "%(reason)s Nothing was kept; please try again in a few minutes.",
+                reason=_(str(error)),
+            ),
+            status=503,
         ) from None
     except FileTooLarge as error:
-        raise DomainError(str(error), status=413) from None
+        raise DomainError(media_message(error), status=413) from None
     except TruncatedUpload as error:
-        raise DomainError(str(error), status=400) from None
+        raise DomainError(media_message(error), status=400) from None
     except MediaError as error:
-        raise DomainError(str(error), status=422) from None
+        raise DomainError(media_message(error), status=422) from None
     try:
         submission = _record(
             project, user, name, digest.hexdigest(), filename, brief_version_id or 0, limits
@@ -156,7 +172,7 @@ def _record(
     storage = get_storage()
     data = storage.read_quarantine(name)
     if not data:
-        raise DomainError("The file is empty.", status=422)
+        raise DomainError(_("The file is empty."), status=422)
     try:
         # The structural parse (every segment or chunk, checksums, the end marker) and the
         # memory budget, in about a millisecond: damage is refused here, not by the job.
@@ -164,11 +180,17 @@ def _record(
             data, max_pixels=limits.max_pixels, max_decoded_bytes=limits.max_decoded_bytes
         )
     except MediaError as error:
-        raise DomainError(str(error), status=422) from None
+        raise DomainError(media_message(error), status=422) from None
     if info.width < (project.min_width or 0) or info.height < (project.min_height or 0):
         raise DomainError(
-            f"The photo is {info.width} × {info.height} pixels; this project needs at least "
-            f"{project.min_width} × {project.min_height}.",
+            _(
+                "The photo is %(width)s × %(height)s pixels; this project needs at least "
+                "%(min_width)s × %(min_height)s.",
+                width=info.width,
+                height=info.height,
+                min_width=project.min_width,
+                min_height=project.min_height,
+            ),
             status=422,
         )
     _check_not_duplicate(project, user, digest)
@@ -224,8 +246,8 @@ def _duplicate_error(user: User, project: Project, digest: str) -> DomainError:
         .limit(1)
     )
     if mine is not None:
-        return DomainError("You have already sent this exact photo.", status=409)
-    return DomainError("This exact photo is already in this project.", status=409)
+        return DomainError(_("You have already sent this exact photo."), status=409)
+    return DomainError(_("This exact photo is already in this project."), status=409)
 
 
 def my_submissions(

@@ -20,6 +20,7 @@ contributor's, so two transactions never wait on each other in a circle.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -38,8 +39,11 @@ from trove.submissions.models import (
 def limit_error(project: Project) -> DomainError:
     """Return the refusal for a contributor who reached the per-person limit."""
     return DomainError(
-        f"You have sent the most photos one person can send to this project "
-        f"({project.per_contributor_limit}). Thank you!",
+        _(
+            "You have sent the most photos one person can send to this project "
+            "(%(limit)s). Thank you!",
+            limit=project.per_contributor_limit,
+        ),
         status=409,
     )
 
@@ -47,8 +51,10 @@ def limit_error(project: Project) -> DomainError:
 def target_error() -> DomainError:
     """Return the refusal for a project whose spots are all taken."""
     return DomainError(
-        "This project has all the photos it needs waiting for review. "
-        "Spots may open again if some are declined.",
+        _(
+            "This project has all the photos it needs waiting for review. "
+            "Spots may open again if some are declined."
+        ),
         status=409,
     )
 

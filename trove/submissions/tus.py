@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, func, select, update
 
 from trove.accounts.models import User
@@ -30,6 +31,7 @@ from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage
 from trove.media.storage import CHUNK
+from trove.media.storage.files import TOO_LARGE, megabytes
 from trove.projects.models import Project
 from trove.submissions import service
 from trove.submissions.models import Submission, TusUpload
@@ -106,20 +108,19 @@ def create_upload(
     service.check_can_upload(project, user, brief_version_id)
     limits = service.upload_limits()
     if length <= 0:
-        raise DomainError("The file is empty.", status=422)
+        raise DomainError(_("The file is empty."), status=422)
     if length > limits.max_bytes:
-        raise DomainError(
-            f"The file is larger than the {limits.max_bytes // (1024 * 1024)} MB limit.",
-            status=413,
-        )
+        raise DomainError(_(TOO_LARGE, size=megabytes(limits.max_bytes)), status=413)
     # One creation at a time per contributor (a row lock on PostgreSQL; SQLite writes are
     # serialised anyway), so two at once cannot both fit in the last of the budget.
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
     budget = int(current_app.config["TUS_BUDGET_MB"]) * 1024 * 1024
     if open_bytes(user) + length > budget:
         raise DomainError(
-            "You have too many unfinished uploads. Let them finish (or cancel some) before "
-            "sending more.",
+            _(
+                "You have too many unfinished uploads. Let them finish (or cancel some) before "
+                "sending more."
+            ),
             status=429,
         )
     upload = TusUpload(
@@ -140,9 +141,9 @@ def load_upload(token: str, user: User) -> TusUpload:
     """Return ``user``'s upload ``token``: 404 if unknown (or another's), 410 if expired."""
     upload = db.session.scalar(select(TusUpload).where(TusUpload.token == token))
     if upload is None or upload.contributor_id != user.id:
-        raise DomainError("There is no such upload.", status=404)
+        raise DomainError(_("There is no such upload."), status=404)
     if upload.expires_at <= utcnow() and not upload.is_complete:
-        raise DomainError("This upload expired. Send the photo again.", status=410)
+        raise DomainError(_("This upload expired. Send the photo again."), status=410)
     return upload
 
 
@@ -319,7 +320,7 @@ class _Joined:
 def terminate_upload(upload: TusUpload) -> str:
     """Forget an unfinished upload; return its token (delete its pieces after the commit)."""
     if upload.is_complete:
-        raise DomainError("This upload is finished; withdraw the photo instead.", status=409)
+        raise DomainError(_("This upload is finished; withdraw the photo instead."), status=409)
     db.session.delete(upload)
     db.session.flush()
     return upload.token

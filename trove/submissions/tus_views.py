@@ -14,6 +14,7 @@ from datetime import UTC
 from email.utils import format_datetime
 
 from flask import Blueprint, Response, current_app, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -36,7 +37,7 @@ def check_version() -> Response | None:
     if request.headers.get("Tus-Resumable") != tus.TUS_VERSION:
         return _error(f"This server speaks tus {tus.TUS_VERSION}.", 412)
     if not current_user.is_authenticated:
-        return _error("You were signed out. Sign in again to send this photo.", 401)
+        return _error(_("You were signed out. Sign in again to send this photo."), 401)
     return None
 
 

@@ -6,6 +6,8 @@ from typing import BinaryIO
 from urllib.parse import unquote
 
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -97,12 +99,12 @@ def upload(project_id: int) -> Response:
     project = load_project(project_id)
     files = _incoming()
     if not files:
-        return _upload_error(project.id, "Choose at least one photo.", 422)
+        return _upload_error(project.id, _("Choose at least one photo."), 422)
     most = int(current_app.config["MAX_FILES_PER_REQUEST"])
     errors = [
         (
             service.clean_filename(filename),
-            f"Only {most} photos can be sent at once; send this one again.",
+            _("Only %(most)s photos can be sent at once; send this one again.", most=most),
         )
         for _stream, filename, _size in files[most:]
     ]
@@ -144,12 +146,17 @@ def _uploads_received(project: Project, accepted: int, errors: list[tuple[str, s
     """Answer the form without JavaScript: what was received and why the rest was not."""
     if accepted:
         flash(
-            f"{accepted} photo{'s' if accepted != 1 else ''} received. Location and "
-            "device details are being removed; you can follow each one here.",
+            ngettext(
+                "%(num)d photo received. Location and device details are being removed; "
+                "you can follow each one here.",
+                "%(num)d photos received. Location and device details are being removed; "
+                "you can follow each one here.",
+                accepted,
+            ),
             "success",
         )
     for name, message in errors:
-        flash(f"{name}: {message}", "error")
+        flash(_("%(name)s: %(message)s", name=name, message=message), "error")
     return redirect_after_change(
         url_for("submissions.mine")
         if accepted

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Response, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -77,7 +78,7 @@ def profile() -> Response:
             country=form.country.data or None,
             password=form.password.data,
         ),
-        done=lambda _: _profile_saved(form),
+        done=lambda _result: _profile_saved(form),
         on_error=invalid,
     )
 
@@ -86,7 +87,7 @@ def _profile_saved(form: ProfileForm) -> Response:
     form.password.data = ""
     return redirect_after_change(
         url_for("accounts.profile_form"),
-        flash="Your profile is saved.",
+        flash=_("Your profile is saved."),
         template="accounts/profile.html",
         block="form",
         form=form,
@@ -108,9 +109,9 @@ def change_password() -> Response:
         lambda: service.change_password(
             current_user, form.current_password.data, form.password.data
         ),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             url_for("accounts.profile_form"),
-            flash="Your password is changed. Other browsers are signed out.",
+            flash=_("Your password is changed. Other browsers are signed out."),
         ),
         on_error=invalid,
     )
@@ -130,7 +131,10 @@ def change_email() -> Response:
         lambda: service.request_email_change(current_user, form.password.data, form.email.data),
         done=lambda new_email: redirect_after_change(
             url_for("accounts.profile_form"),
-            flash=f"We sent a link to {new_email}. Your address changes once you open it.",
+            flash=_(
+                "We sent a link to %(email)s. Your address changes once you open it.",
+                email=new_email,
+            ),
             category="info",
         ),
         on_error=invalid,
@@ -159,7 +163,10 @@ def confirm_email(token: str) -> Response:
 def _email_changed(user: User) -> Response:
     target = "accounts.profile_form" if current_user.is_authenticated else "accounts.login_form"
     return redirect_after_change(
-        url_for(target), flash=f"Your account now uses {user.email}. Other browsers are signed out."
+        url_for(target),
+        flash=_(
+            "Your account now uses %(email)s. Other browsers are signed out.", email=user.email
+        ),
     )
 
 
@@ -172,12 +179,14 @@ def end_session(session_id: int) -> Response:
         sessions.end_current_session()
         db.session.commit()
         return redirect_after_change(
-            url_for("main.index"), flash="You are signed out.", category="info"
+            url_for("main.index"), flash=_("You are signed out."), category="info"
         )
     location = url_for("accounts.profile_form")
     return apply_change(
         lambda: sessions.end_session(current_user, session_id),
-        done=lambda _: redirect_after_change(location, flash="That browser is signed out."),
+        done=lambda _result: redirect_after_change(
+            location, flash=_("That browser is signed out.")
+        ),
         # Already ended elsewhere: nothing is wrong, so it is news, not an error.
         on_error=lambda error: redirect_after_change(
             location, flash=error.message, category="info"
@@ -193,5 +202,5 @@ def end_all_sessions() -> Response:
     sessions.end_current_session()
     db.session.commit()
     return redirect_after_change(
-        url_for("accounts.login_form"), flash="You are signed out everywhere.", category="info"
+        url_for("accounts.login_form"), flash=_("You are signed out everywhere."), category="info"
     )

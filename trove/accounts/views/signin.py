@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, flash, request, url_for
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 
@@ -53,7 +54,7 @@ def login() -> Response:
                 sessions.begin_session(user)
                 db.session.commit()
                 return redirect_after_change(safe_next(form.next.data, home_for(user)))
-            form.password.errors.append("That e-mail and password do not match an account.")
+            form.password.errors.append(_("That e-mail and password do not match an account."))
     return render("accounts/login.html", block="form", form=form, status=422)
 
 
@@ -63,7 +64,7 @@ def logout() -> Response:
     sessions.end_current_session()
     db.session.commit()
     return redirect_after_change(
-        url_for("main.index"), flash="You are signed out.", category="info"
+        url_for("main.index"), flash=_("You are signed out."), category="info"
     )
 
 
@@ -110,7 +111,9 @@ def use_sign_in_link(token: str) -> Response:
         )
     sessions.begin_session(user)
     db.session.commit()
-    return redirect_after_change(home_for(user), flash=f"Welcome back, {user.display_name}.")
+    return redirect_after_change(
+        home_for(user), flash=_("Welcome back, %(name)s.", name=user.display_name)
+    )
 
 
 # --- password reset ------------------------------------------------------------------------
@@ -164,7 +167,7 @@ def reset_password(token: str) -> Response:
     service.set_password(user, form.password.data)
     sessions.begin_session(user)
     db.session.commit()
-    return redirect_after_change(url_for("main.index"), flash="Your password has been changed.")
+    return redirect_after_change(url_for("main.index"), flash=_("Your password has been changed."))
 
 
 @login_manager.unauthorized_handler
@@ -184,5 +187,5 @@ def unauthorized() -> Response:
         response = Response(status=401)
         response.headers["HX-Redirect"] = location
         return response
-    flash("Sign in to continue.", "info")
+    flash(_("Sign in to continue."), "info")
     return redirect(location)

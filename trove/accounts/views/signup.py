@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from trove.accounts import invitations, service, sessions
@@ -81,7 +82,11 @@ def confirm_signup(token: str) -> Response:
         lambda: _confirm(pending, form.password.data),
         done=lambda user: redirect_after_change(
             safe_next(pending.next_url, url_for("main.index")),
-            flash=f"Welcome to {current_app.config['LAB_NAME']}, {user.display_name}.",
+            flash=_(
+                "Welcome to %(lab)s, %(name)s.",
+                lab=current_app.config["LAB_NAME"],
+                name=user.display_name,
+            ),
         ),
         on_error=lambda error: _confirm_signup_again(form, token, error),
     )
@@ -146,8 +151,9 @@ def accept_invitation(token: str) -> Response:
         return _sign_in_to_accept(invite, token)
     return apply_change(
         lambda: _accept(invite, user),
-        done=lambda _: redirect_after_change(
-            home_for(user), flash=f"Welcome to the {current_app.config['LAB_NAME']} team."
+        done=lambda _result: redirect_after_change(
+            home_for(user),
+            flash=_("Welcome to the %(lab)s team.", lab=current_app.config["LAB_NAME"]),
         ),
         on_error=lambda error: render(
             "accounts/invitation.html", invite=None, error=error.message, status=409
@@ -164,7 +170,7 @@ def _accept(invite: Invitation, user: User) -> None:
 def _sign_in_to_accept(invite: Invitation, token: str) -> Response:
     return redirect_after_change(
         url_for("accounts.login_form", next=url_for("accounts.invitation", token=token)),
-        flash=f"Sign in as {invite.email} to accept the invitation.",
+        flash=_("Sign in as %(email)s to accept the invitation.", email=invite.email),
         category="info",
     )
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Protocol
 
-from trove.media.errors import CUT_OFF, FileTooLarge, MediaError, TruncatedUpload
+from trove.media.errors import CUT_OFF, N_, FileTooLarge, MediaError, TruncatedUpload
 from trove.media.storage.files import (
     CHUNK,
     DISK_FULL,
+    TOO_LARGE,
     Hasher,
     QuarantinePart,
     megabytes,
@@ -136,7 +137,7 @@ class BaseStorage:
     def put_object(self, name: str, chunks: Iterable[bytes]) -> None:
         """Store ``chunks`` as object ``name`` (any of our names; used to copy storages)."""
         if not isinstance(name, str) or not OBJECT_NAME.fullmatch(name):
-            raise MediaError("Unknown stored object.")
+            raise MediaError(N_("Unknown stored object."))
         self._write(name, chunks)
 
     def iter_objects(self) -> Iterator[ObjectInfo]:
@@ -189,7 +190,7 @@ class BaseStorage:
                     break
                 received += len(chunk)
                 if received > max_bytes:
-                    raise FileTooLarge(f"The file is larger than the {megabytes(max_bytes)} limit.")
+                    raise FileTooLarge(TOO_LARGE, size=megabytes(max_bytes))
                 if digest is not None:
                     digest.update(chunk)
                 yield chunk
@@ -214,7 +215,7 @@ class BaseStorage:
     def quarantine_object(self, name: str) -> str:
         """Return the object name of a quarantined upload; refuse any name we did not make."""
         if not isinstance(name, str) or not _QUARANTINE_NAME.fullmatch(name):
-            raise MediaError("Unknown upload.")
+            raise MediaError(N_("Unknown upload."))
         return f"quarantine/{name}"
 
     def read_quarantine(self, name: str) -> bytes:
@@ -254,20 +255,20 @@ class BaseStorage:
         """
         name = f"uploads/{token}.{offset:012d}-{secrets.token_hex(8)}"
         if not _UPLOAD_PART.fullmatch(name):
-            raise MediaError("Unknown upload.")
+            raise MediaError(N_("Unknown upload."))
         self._write(name, chunks, sync=False)
         return name
 
     def open_upload_part(self, name: str) -> BinaryIO:
         """Open a stored piece of a resumable upload (the caller closes it)."""
         if not isinstance(name, str) or not _UPLOAD_PART.fullmatch(name):
-            raise MediaError("Unknown upload.")
+            raise MediaError(N_("Unknown upload."))
         return self.open_object(name)
 
     def delete_upload_parts(self, token: str) -> None:
         """Delete every stored piece of resumable upload ``token``."""
         if not _QUARANTINE_NAME.fullmatch(token):
-            raise MediaError("Unknown upload.")
+            raise MediaError(N_("Unknown upload."))
         for info in self._list(f"uploads/{token}."):
             self.delete_object(info.name)
 
@@ -303,7 +304,7 @@ class BaseStorage:
         """Return the object name of the ``size`` thumbnail of original ``key``."""
         digest, _ext = _parse_key(key)
         if not isinstance(size, int) or isinstance(size, bool) or not 0 < size < 100_000:
-            raise MediaError("Unknown thumbnail size.")
+            raise MediaError(N_("Unknown thumbnail size."))
         return f"derived/{digest[:2]}/{digest[2:4]}/{digest}-{size}.jpeg"
 
     def exists(self, key: str) -> bool:
@@ -326,7 +327,7 @@ class BaseStorage:
     def export_object(self, name: str) -> str:
         """Return the object name of dataset archive ``name``; refuse any other shape."""
         if not isinstance(name, str) or not _EXPORT_NAME.fullmatch(name):
-            raise MediaError("Unknown archive.")
+            raise MediaError(N_("Unknown archive."))
         return f"exports/{name}"
 
     def write_export(self, name: str) -> AbstractContextManager[BinaryIO]:
@@ -341,5 +342,5 @@ class BaseStorage:
 def _parse_key(key: str) -> tuple[str, str]:
     match = _KEY.fullmatch(key) if isinstance(key, str) else None
     if match is None:
-        raise MediaError("Unknown stored photo.")
+        raise MediaError(N_("Unknown stored photo."))
     return match.group(1), match.group(2)

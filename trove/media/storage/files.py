@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from trove.media.errors import FileTooLarge, StorageFull
+from trove.media.errors import N_, FileTooLarge, StorageFull
 
 CHUNK = 1024 * 1024
 TMP_SUFFIX = ".tmp"
@@ -82,7 +82,7 @@ class QuarantinePart(io.RawIOBase):
         if self._failure is not None:  # copied (to S3) rather than adopted: same refusal
             raise self._failure
         if self.too_large:
-            raise FileTooLarge(f"The file is larger than the {megabytes(self.max_bytes)} limit.")
+            raise FileTooLarge(TOO_LARGE, size=megabytes(self.max_bytes))
         return self._file.readinto(buffer)
 
     def adopt(self, target: Path, digest: Hasher | None) -> None:
@@ -90,7 +90,7 @@ class QuarantinePart(io.RawIOBase):
         if self._failure is not None:
             raise self._failure
         if self.too_large:
-            raise FileTooLarge(f"The file is larger than the {megabytes(self.max_bytes)} limit.")
+            raise FileTooLarge(TOO_LARGE, size=megabytes(self.max_bytes))
         try:
             if digest is not None:
                 self._file.seek(0)
@@ -150,8 +150,12 @@ def naive_utc(stamp: float) -> datetime:
 
 def storage_error(error: OSError) -> OSError | StorageFull:
     if error.errno in DISK_FULL:
-        return StorageFull("The server has no room to store this file right now.")
+        return StorageFull(N_("The server has no room to store this file right now."))
     return error
+
+
+#: Said when an upload passes the size limit (``size``: "25 MB").
+TOO_LARGE = N_("The file is larger than the %(size)s limit.")
 
 
 def megabytes(count: int) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import struct
 
-from trove.media.errors import TRUNCATED, CorruptImage, UnsupportedFormat
+from trove.media.errors import N_, TRUNCATED, CorruptImage, UnsupportedFormat
 from trove.media.exif import EXIF_HEADER, orientation_tiff, read_orientation
 from trove.media.formats import JPEG_SOF, JPEG_UNSUPPORTED_SOF
 from trove.media.icc import clean_icc_profile
@@ -36,8 +36,6 @@ _ICC_CHUNK = 65535 - 2 - len(ICC_HEADER) - 2  # payload bytes per APP2 segment
 # expression finds it at C speed, which is what keeps stripping near memory-copy speed.
 _SCAN_END = re.compile(rb"\xff[\x01-\xcf\xd8-\xfe]")
 
-DAMAGED = "The image is damaged"
-
 
 def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
     """Return the JPEG rebuilt from its picture-carrying segments only.
@@ -46,7 +44,7 @@ def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
     is not assembled (an upload's check keeps the original until the media job strips it).
     """
     if data[:2] != SOI:
-        raise CorruptImage("This file is not a JPEG image.")
+        raise CorruptImage(N_("This file is not a JPEG image."))
     view = memoryview(data)
     size = len(data)
     out: list[bytes | memoryview] = [SOI]
@@ -64,7 +62,7 @@ def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
         if pos >= size:
             raise CorruptImage(TRUNCATED)
         if data[pos] != 0xFF:
-            raise CorruptImage(f"{DAMAGED}: unexpected data between its segments.")
+            raise CorruptImage(N_("The image is damaged: unexpected data between its segments."))
         while pos < size and data[pos] == 0xFF:
             pos += 1  # the marker's 0xFF and any fill bytes before it
         if pos >= size:
@@ -73,11 +71,11 @@ def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
         pos += 1
         if marker == 0xD9:
             if not scans:
-                raise CorruptImage("The image has no picture data.")
+                raise CorruptImage(N_("The image has no picture data."))
             out.append(EOI)
             break  # whatever follows the end of the image is dropped
         if marker == 0xD8 or 0xD0 <= marker <= 0xD7:
-            raise CorruptImage(f"{DAMAGED}: a marker is out of place.")
+            raise CorruptImage(N_("The image is damaged: a marker is out of place."))
         if marker == 0x01:
             continue  # TEM: a standalone marker with no meaning for decoding
         if pos + 2 > size:
@@ -85,7 +83,7 @@ def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
         (length,) = struct.unpack_from(">H", data, pos)
         end = pos + length
         if length < 2:
-            raise CorruptImage(f"{DAMAGED}: a segment has an invalid length.")
+            raise CorruptImage(N_("The image is damaged: a segment has an invalid length."))
         if end > size:
             raise CorruptImage(TRUNCATED)
         segment = view[pos - 2 : end]
@@ -94,20 +92,22 @@ def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
 
         if marker == SOS:
             if frame is None:
-                raise CorruptImage(f"{DAMAGED}: picture data comes before its header.")
+                raise CorruptImage(
+                    N_("The image is damaged: picture data comes before its header.")
+                )
             _check_scan_header(body, frame, None if lossless else quant_tables)
             match = _SCAN_END.search(data, end)
             if match is None:
                 raise CorruptImage(TRUNCATED)
             if match.start() == end:
-                raise CorruptImage(f"{DAMAGED}: a scan has no data.")
+                raise CorruptImage(N_("The image is damaged: a scan has no data."))
             out.append(segment)
             out.append(view[end : match.start()])  # entropy-coded data, byte for byte
             pos = match.start()
             scans += 1
         elif marker in JPEG_SOF:
             if frame is not None:
-                raise CorruptImage(f"{DAMAGED}: it has two picture headers.")
+                raise CorruptImage(N_("The image is damaged: it has two picture headers."))
             frame = _parse_frame(body)
             lossless = marker in (0xC3, 0xCB)
             out.append(segment)
@@ -119,15 +119,15 @@ def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
             out.append(segment)
         elif marker == DRI:
             if length != 4:
-                raise CorruptImage(f"{DAMAGED}: its restart interval is invalid.")
+                raise CorruptImage(N_("The image is damaged: its restart interval is invalid."))
             out.append(segment)
         elif marker == DAC:
             if length % 2:
-                raise CorruptImage(f"{DAMAGED}: its arithmetic tables are invalid.")
+                raise CorruptImage(N_("The image is damaged: its arithmetic tables are invalid."))
             out.append(segment)
         elif marker == DNL:
             if length != 4 or not scans:
-                raise CorruptImage(f"{DAMAGED}: its line count is out of place.")
+                raise CorruptImage(N_("The image is damaged: its line count is out of place."))
             out.append(segment)
         elif marker == APP0:
             # JFIF counts only as the first segment; JFXX thumbnails and others are dropped.
@@ -149,9 +149,9 @@ def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
         elif 0xE0 <= marker <= 0xEF or marker == COM:
             continue  # EXIF, XMP, IPTC/Photoshop, MPF, vendor blocks, comments
         elif marker in JPEG_UNSUPPORTED_SOF or marker == 0xC8 or 0xF0 <= marker <= 0xFD:
-            raise UnsupportedFormat("The image uses a kind of JPEG this site cannot show.")
+            raise UnsupportedFormat(N_("The image uses a kind of JPEG this site cannot show."))
         else:
-            raise CorruptImage(f"{DAMAGED}: it has an unknown segment.")
+            raise CorruptImage(N_("The image is damaged: it has an unknown segment."))
 
     if check_only:
         return b""
@@ -174,25 +174,25 @@ def _segment(marker: int, body: bytes) -> bytes:
 def _jfif_without_thumbnail(body: memoryview) -> bytes:
     # identifier(5) version(2) units(1) x density(2) y density(2) thumbnail w(1) h(1) [RGB]
     if len(body) < 14:
-        raise CorruptImage(f"{DAMAGED}: its JFIF header is too short.")
+        raise CorruptImage(N_("The image is damaged: its JFIF header is too short."))
     return _segment(APP0, bytes(body[:12]) + b"\x00\x00")
 
 
 def _parse_frame(body: memoryview) -> dict[int, int]:
     if len(body) < 6:
-        raise CorruptImage(f"{DAMAGED}: its picture header is too short.")
+        raise CorruptImage(N_("The image is damaged: its picture header is too short."))
     height, width, count = struct.unpack_from(">HHB", body, 1)
     if len(body) != 6 + 3 * count or not 1 <= count <= 4:
-        raise CorruptImage(f"{DAMAGED}: its picture header is invalid.")
+        raise CorruptImage(N_("The image is damaged: its picture header is invalid."))
     if width == 0 or height == 0:
-        raise CorruptImage("The image has no pixels.")
+        raise CorruptImage(N_("The image has no pixels."))
     components: dict[int, int] = {}
     for index in range(count):
         ident, sampling, table = body[6 + 3 * index : 9 + 3 * index]
         if ident in components or table > 3 or not (1 <= sampling >> 4 <= 4):
-            raise CorruptImage(f"{DAMAGED}: its picture header is invalid.")
+            raise CorruptImage(N_("The image is damaged: its picture header is invalid."))
         if not 1 <= sampling & 0x0F <= 4:
-            raise CorruptImage(f"{DAMAGED}: its picture header is invalid.")
+            raise CorruptImage(N_("The image is damaged: its picture header is invalid."))
         components[ident] = table
     return components
 
@@ -203,11 +203,11 @@ def _parse_quant_tables(body: memoryview) -> set[int]:
     while pos < len(body):
         precision, table = body[pos] >> 4, body[pos] & 0x0F
         if precision > 1 or table > 3:
-            raise CorruptImage(f"{DAMAGED}: a quantisation table is invalid.")
+            raise CorruptImage(N_("The image is damaged: a quantisation table is invalid."))
         pos += 1 + 64 * (precision + 1)
         tables.add(table)
     if pos != len(body) or not tables:
-        raise CorruptImage(f"{DAMAGED}: a quantisation table is invalid.")
+        raise CorruptImage(N_("The image is damaged: a quantisation table is invalid."))
     return tables
 
 
@@ -215,25 +215,27 @@ def _check_huffman_tables(body: memoryview) -> None:
     pos = 0
     while pos < len(body):
         if pos + 17 > len(body) or body[pos] >> 4 > 1 or body[pos] & 0x0F > 3:
-            raise CorruptImage(f"{DAMAGED}: a Huffman table is invalid.")
+            raise CorruptImage(N_("The image is damaged: a Huffman table is invalid."))
         symbols = sum(body[pos + 1 : pos + 17])
         if symbols > 256:
-            raise CorruptImage(f"{DAMAGED}: a Huffman table is invalid.")
+            raise CorruptImage(N_("The image is damaged: a Huffman table is invalid."))
         pos += 17 + symbols
     if pos != len(body) or pos == 0:
-        raise CorruptImage(f"{DAMAGED}: a Huffman table is invalid.")
+        raise CorruptImage(N_("The image is damaged: a Huffman table is invalid."))
 
 
 def _check_scan_header(body: memoryview, frame: dict[int, int], quant: set[int] | None) -> None:
     count = body[0] if body else 0
     if not 1 <= count <= 4 or len(body) != 4 + 2 * count:
-        raise CorruptImage(f"{DAMAGED}: a scan header is invalid.")
+        raise CorruptImage(N_("The image is damaged: a scan header is invalid."))
     for index in range(count):
         ident = body[1 + 2 * index]
         if ident not in frame:
-            raise CorruptImage(f"{DAMAGED}: a scan names a component the picture lacks.")
+            raise CorruptImage(
+                N_("The image is damaged: a scan names a component the picture lacks.")
+            )
         if quant is not None and frame[ident] not in quant:
-            raise CorruptImage(f"{DAMAGED}: a quantisation table is missing.")
+            raise CorruptImage(N_("The image is damaged: a quantisation table is missing."))
 
 
 def _icc_segments(chunks: list[tuple[int, int, bytes]]) -> list[bytes]:

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Iterator
 
 from trove.media.decode import decode
-from trove.media.errors import TRUNCATED, CorruptImage, UnsupportedFormat
+from trove.media.errors import N_, TRUNCATED, CorruptImage, UnsupportedFormat
 from trove.media.exif import orientation_tiff, read_orientation, swaps_sides, upright
 from trove.media.formats import PNG_SIGNATURE
 from trove.media.icc import clean_icc_profile
@@ -33,7 +33,6 @@ KEEP = {
 _CARRIED = (b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"cICP", b"mDCv", b"cLLi", b"sBIT", b"pHYs")
 _VALID_DEPTHS = {0: {1, 2, 4, 8, 16}, 2: {8, 16}, 3: {1, 2, 4, 8}, 4: {8, 16}, 6: {8, 16}}
 _MAX_ICC = 16 * 1024 * 1024
-DAMAGED = "The image is damaged"
 
 
 def iter_chunks(data: bytes) -> Iterator[tuple[bytes, memoryview, memoryview]]:
@@ -48,14 +47,14 @@ def iter_chunks(data: bytes) -> Iterator[tuple[bytes, memoryview, memoryview]]:
         kind = data[pos + 4 : pos + 8]
         end = pos + 12 + length
         if length > 0x7FFFFFFF:
-            raise CorruptImage(f"{DAMAGED}: a chunk has an invalid length.")
+            raise CorruptImage(N_("The image is damaged: a chunk has an invalid length."))
         if end > size:
             raise CorruptImage(TRUNCATED)
         if not kind.isalpha() or not kind.isascii():
-            raise CorruptImage(f"{DAMAGED}: a chunk has an invalid name.")
+            raise CorruptImage(N_("The image is damaged: a chunk has an invalid name."))
         (crc,) = struct.unpack_from(">I", data, end - 4)
         if zlib.crc32(view[pos + 4 : end - 4]) != crc:
-            raise CorruptImage(f"{DAMAGED}: a chunk fails its checksum.")
+            raise CorruptImage(N_("The image is damaged: a chunk fails its checksum."))
         yield kind, view[pos:end], view[pos + 8 : end - 4]
         if kind == b"IEND":
             return
@@ -71,7 +70,7 @@ def chunk(kind: bytes, payload: bytes) -> bytes:
 def strip_png(data: bytes) -> bytes:
     """Return the PNG rebuilt from its picture chunks only."""
     if data[: len(PNG_SIGNATURE)] != PNG_SIGNATURE:
-        raise CorruptImage("This file is not a PNG image.")
+        raise CorruptImage(N_("This file is not a PNG image."))
     out: list[bytes | memoryview] = [PNG_SIGNATURE]
     orientation: int | None = None
     header: memoryview | None = None
@@ -80,13 +79,13 @@ def strip_png(data: bytes) -> bytes:
     for kind, whole, payload in iter_chunks(data):
         if header is None:
             if kind != b"IHDR":
-                raise CorruptImage(f"{DAMAGED}: it does not start with a PNG header.")
+                raise CorruptImage(N_("The image is damaged: it does not start with a PNG header."))
             header = _check_header(payload)
         elif kind == b"IHDR":
-            raise CorruptImage(f"{DAMAGED}: it has two headers.")
+            raise CorruptImage(N_("The image is damaged: it has two headers."))
         if kind == b"IDAT":
             if idat_done:
-                raise CorruptImage(f"{DAMAGED}: its picture data is split.")
+                raise CorruptImage(N_("The image is damaged: its picture data is split."))
         elif b"IDAT" in seen:
             idat_done = True
         seen.add(kind)
@@ -99,15 +98,15 @@ def strip_png(data: bytes) -> bytes:
                 out.append(cleaned)
         elif kind in KEEP:
             if kind == b"IEND" and len(payload):
-                raise CorruptImage(f"{DAMAGED}: its end marker is invalid.")
+                raise CorruptImage(N_("The image is damaged: its end marker is invalid."))
             out.append(whole)
         elif kind[0:1].isupper():
-            raise UnsupportedFormat("The image uses a PNG feature this site cannot show.")
+            raise UnsupportedFormat(N_("The image uses a PNG feature this site cannot show."))
     assert header is not None
     if b"IDAT" not in seen:
-        raise CorruptImage("The image has no picture data.")
+        raise CorruptImage(N_("The image has no picture data."))
     if header[9] == 3 and b"PLTE" not in seen:
-        raise CorruptImage(f"{DAMAGED}: its palette is missing.")
+        raise CorruptImage(N_("The image is damaged: its palette is missing."))
     clean = b"".join(out)
     if orientation is None or orientation == 1:
         return clean
@@ -121,16 +120,16 @@ def strip_png(data: bytes) -> bytes:
 
 def _check_header(payload: memoryview) -> memoryview:
     if len(payload) != 13:
-        raise CorruptImage(f"{DAMAGED}: its header is invalid.")
+        raise CorruptImage(N_("The image is damaged: its header is invalid."))
     width, height, depth, colour, compression, filtering, interlace = struct.unpack(
         ">IIBBBBB", payload
     )
     if not (0 < width <= 0x7FFFFFFF and 0 < height <= 0x7FFFFFFF):
-        raise CorruptImage(f"{DAMAGED}: its header is invalid.")
+        raise CorruptImage(N_("The image is damaged: its header is invalid."))
     if depth not in _VALID_DEPTHS.get(colour, ()):
-        raise CorruptImage(f"{DAMAGED}: its header is invalid.")
+        raise CorruptImage(N_("The image is damaged: its header is invalid."))
     if compression or filtering or interlace > 1:
-        raise CorruptImage(f"{DAMAGED}: its header is invalid.")
+        raise CorruptImage(N_("The image is damaged: its header is invalid."))
     return payload
 
 

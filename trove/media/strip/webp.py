@@ -18,14 +18,13 @@ import struct
 from collections.abc import Iterator
 
 from trove.media.decode import decode
-from trove.media.errors import TRUNCATED, CorruptImage
+from trove.media.errors import N_, TRUNCATED, CorruptImage
 from trove.media.exif import orientation_tiff, read_orientation, upright
 from trove.media.formats import webp_bitstream_size
 from trove.media.icc import clean_icc_profile
 
 _PICTURE = (b"VP8 ", b"VP8L")
 _ICC_FLAG, _ALPHA_FLAG, _EXIF_FLAG, _XMP_FLAG, _ANIMATION_FLAG = 0x20, 0x10, 0x08, 0x04, 0x02
-DAMAGED = "The image is damaged"
 
 
 def _chunks(data: bytes | memoryview, start: int, end: int) -> Iterator[tuple[bytes, memoryview]]:
@@ -41,7 +40,7 @@ def _chunks(data: bytes | memoryview, start: int, end: int) -> Iterator[tuple[by
         if stop > end:
             raise CorruptImage(TRUNCATED)
         if not all(0x20 <= byte < 0x7F for byte in kind):
-            raise CorruptImage(f"{DAMAGED}: a chunk has an invalid name.")
+            raise CorruptImage(N_("The image is damaged: a chunk has an invalid name."))
         yield kind, view[pos + 8 : stop]
         pos = stop + (length & 1)  # chunks are padded to an even size
 
@@ -54,7 +53,7 @@ def chunk(kind: bytes, payload: bytes | memoryview) -> bytes:
 def strip_webp(data: bytes) -> bytes:
     """Return the WebP rebuilt from its picture chunks only."""
     if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
-        raise CorruptImage("This file is not a WebP image.")
+        raise CorruptImage(N_("This file is not a WebP image."))
     (riff_size,) = struct.unpack_from("<I", data, 4)
     end = 8 + riff_size
     if riff_size < 12 or end > len(data):
@@ -67,7 +66,7 @@ def strip_webp(data: bytes) -> bytes:
             return data
         return _riff([chunk(first_kind, first)])
     if first_kind != b"VP8X" or len(first) < 10:
-        raise CorruptImage(f"{DAMAGED}: it has no WebP picture header.")
+        raise CorruptImage(N_("The image is damaged: it has no WebP picture header."))
 
     flags = first[0]
     kept: list[bytes] = []
@@ -84,7 +83,7 @@ def strip_webp(data: bytes) -> bytes:
                 orientation = read_orientation(payload)
         elif kind == b"ANIM":
             if len(payload) != 6:
-                raise CorruptImage(f"{DAMAGED}: its animation header is invalid.")
+                raise CorruptImage(N_("The image is damaged: its animation header is invalid."))
             animated = True
             kept.append(chunk(kind, payload))
         elif kind == b"ANMF":
@@ -98,9 +97,9 @@ def strip_webp(data: bytes) -> bytes:
             kept.append(chunk(kind, payload))
         # XMP and unknown chunks are dropped.
     if not has_picture:
-        raise CorruptImage("The image has no picture data.")
+        raise CorruptImage(N_("The image has no picture data."))
     if animated != bool(flags & _ANIMATION_FLAG):
-        raise CorruptImage(f"{DAMAGED}: its animation flag is wrong.")
+        raise CorruptImage(N_("The image is damaged: its animation flag is wrong."))
     flags &= ~(_EXIF_FLAG | _XMP_FLAG | _ICC_FLAG) & 0xFF
     if has_icc:
         flags |= _ICC_FLAG
@@ -124,7 +123,7 @@ def _riff(chunks: list[bytes]) -> bytes:
 def _clean_frame(payload: memoryview) -> bytes:
     """Return an ANMF payload: its 16-byte frame header and picture sub-chunks only."""
     if len(payload) < 16:
-        raise CorruptImage(f"{DAMAGED}: an animation frame is invalid.")
+        raise CorruptImage(N_("The image is damaged: an animation frame is invalid."))
     kept = [bytes(payload[:16])]
     has_picture = False
     for kind, sub in _chunks(payload, 16, len(payload)):
@@ -135,7 +134,7 @@ def _clean_frame(payload: memoryview) -> bytes:
         elif kind == b"ALPH":
             kept.append(chunk(kind, sub))
     if not has_picture:
-        raise CorruptImage(f"{DAMAGED}: an animation frame has no picture.")
+        raise CorruptImage(N_("The image is damaged: an animation frame has no picture."))
     return b"".join(kept)
 
 

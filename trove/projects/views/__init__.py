@@ -6,4 +6,11 @@ from flask import Blueprint
 
 bp = Blueprint("projects", __name__)
 
-from trove.projects.views import catalogue, examples, manage, team, wizard  # noqa: E402,F401
+from trove.projects.views import (  # noqa: E402,F401
+    catalogue,
+    examples,
+    manage,
+    team,
+    translations,
+    wizard,
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
@@ -42,7 +43,7 @@ def add_example(project_id: int) -> Response:
         lambda: examples.add_example(
             project, current_user, form.photo(), form.caption.data, good=form.kind.data == "good"
         ),
-        done=lambda _: redirect_after_change(_step_3(project), flash="Example added."),
+        done=lambda _result: redirect_after_change(_step_3(project), flash=_("Example added.")),
         on_error=refused,
     )
 
@@ -81,7 +82,7 @@ def delete_example(project_id: int, example_id: int) -> Response:
 def _example_removed(project: Project, unused_key: str | None) -> Response:
     if unused_key is not None:  # after the commit: no row points to the file any more
         get_storage().delete_original(unused_key)
-    return redirect_after_change(_step_3(project), flash="Example removed.", category="info")
+    return redirect_after_change(_step_3(project), flash=_("Example removed."), category="info")
 
 
 @bp.get("/projects/<int:project_id>/examples/<int:example_id>.jpg")

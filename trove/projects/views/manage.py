@@ -43,7 +43,7 @@ def lab() -> Response:
 def _change(project: Project, action: Callable[[], object], done: str) -> Response:
     location = url_for("projects.brief", project_id=project.id)
     return apply_change(
-        action, done=lambda _: redirect_after_change(location, flash=done), on_error=location
+        action, done=lambda _result: redirect_after_change(location, flash=done), on_error=location
     )
 
 
@@ -100,7 +100,7 @@ def close(project_id: int) -> Response:
     if not form.validate_on_submit():
         return redirect_after_change(
             url_for("projects.brief", project_id=project.id),
-            flash=" ".join(form.reason.errors) or "Could not close the project.",
+            flash=" ".join(map(str, form.reason.errors)) or "Could not close the project.",
             category="error",
         )
     reason = (form.reason.data or "").strip() or "Closed by the lab"
@@ -147,7 +147,7 @@ def publish(project_id: int) -> Response:
     project = load_project(project_id)
     return apply_change(
         lambda: service.publish_project(project, current_user),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             url_for("projects.vetting"), flash=f"“{project.title}” is published."
         ),
         on_error=url_for("projects.vet", project_id=project.id),
@@ -163,7 +163,7 @@ def send_back(project_id: int) -> Response:
     if not form.validate_on_submit():
         return refuse_change(
             url_for("projects.vet", project_id=project.id),
-            " ".join(form.comment.errors) or "Say what needs to change.",
+            " ".join(map(str, form.comment.errors)) or "Say what needs to change.",
             template="projects/vet.html",
             block="send_back",
             project=project,
@@ -172,7 +172,7 @@ def send_back(project_id: int) -> Response:
         )
     return apply_change(
         lambda: service.send_back(project, current_user, form.comment.data),
-        done=lambda _: redirect_after_change(
+        done=lambda _result: redirect_after_change(
             url_for("projects.vetting"),
             flash=f"“{project.title}” was sent back to its owners.",
             category="info",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
@@ -108,7 +109,7 @@ def create() -> Response:
     db.session.commit()
     return redirect_after_change(
         _step_url(project, 2),
-        flash="Draft saved. You can come back to it at any time from Your projects.",
+        flash=_("Draft saved. You can come back to it at any time from Your projects."),
     )
 
 
@@ -162,11 +163,11 @@ def _saved(project: Project, step: int, version: BriefVersion | None) -> Respons
     if version is not None:
         return redirect_after_change(
             url_for("projects.brief", project_id=project.id),
-            flash=f"Saved as version {version.number} of the brief.",
+            flash=_("Saved as version %(number)s of the brief.", number=version.number),
         )
     if step == 5:
         return redirect_after_change(_step_url(project, 5))
-    return redirect_after_change(_step_url(project, step + 1), flash="Saved.")
+    return redirect_after_change(_step_url(project, step + 1), flash=_("Saved."))
 
 
 def _step_url(project: Project, step: int) -> str:

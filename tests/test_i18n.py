@@ -1,0 +1,192 @@
+"""Languages: choosing one, formatting per locale and time zone, and briefs in several."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from tests.conftest import login
+from tests.factories import make_project, make_user
+from trove.accounts.models import Role
+from trove.extensions import db
+from trove.projects import service as projects
+from trove.projects.translations import brief_in, save_translation
+
+
+def _lang(page: bytes) -> tuple[str, str | None]:
+    match = re.search(rb'<html lang="([^"]+)"(?: dir="(\w+)")?>', page)
+    assert match, page[:200]
+    return match.group(1).decode(), match.group(2) and match.group(2).decode()
+
+
+def test_the_browser_language_is_used_and_arabic_reads_right_to_left(client):
+    assert _lang(client.get("/").data) == ("en", None)
+    page = client.get("/", headers={"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}).data
+    assert _lang(page) == ("es", None)
+    assert _lang(client.get("/", headers={"Accept-Language": "pt"}).data) == ("pt-BR", None)
+    assert _lang(client.get("/", headers={"Accept-Language": "ar-EG"}).data) == ("ar", "rtl")
+    assert _lang(client.get("/", headers={"Accept-Language": "de"}).data) == ("en", None)
+
+
+def test_the_switcher_remembers_a_choice_and_the_account_keeps_it(app, client):
+    with app.app_context():
+        make_user(email="lea@example.org")
+    answer = client.post("/language", data={"locale": "fr", "next": "/projects"})
+    assert answer.status_code == 303 and answer.headers["Location"] == "/projects"
+    assert _lang(client.get("/", headers={"Accept-Language": "es"}).data)[0] == "fr"
+    # A foreign "next" is never followed.
+    assert (
+        client.post("/language", data={"locale": "fr", "next": "https://evil.example/"}).headers[
+            "Location"
+        ]
+        == "/"
+    )
+
+    login(client, "lea@example.org")
+    client.post("/language", data={"locale": "hi", "next": "/"})
+    with app.app_context():
+        from trove.accounts.models import User
+
+        assert db.session.query(User).filter_by(email="lea@example.org").one().locale == "hi"
+    client.delete_cookie("trove_lang")
+    assert _lang(client.get("/", headers={"Accept-Language": "es"}).data)[0] == "hi"
+
+
+def test_an_unknown_language_or_time_zone_is_refused_or_ignored(app, client):
+    with app.app_context():
+        make_user(email="lea@example.org")
+    login(client, "lea@example.org")
+    answer = client.post("/language", data={"locale": "xx", "next": "/"})
+    assert answer.status_code == 303  # unknown codes fall back to English
+    bad = client.post("/language", data={"locale": "es", "timezone": "Mars/Olympus", "next": "/"})
+    assert bad.status_code == 303
+    assert "Choose a time zone from the list." in client.get("/").text
+    with app.app_context():
+        from trove.accounts.models import User
+
+        assert db.session.query(User).filter_by(email="lea@example.org").one().timezone is None
+
+
+def test_money_and_dates_follow_the_language_and_the_time_zone(app):
+    from trove.i18n import format_datetime, format_money
+
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert format_money(123456, "EUR") == "1\u202f234,56\xa0€"
+        assert format_money(150, "JPY") == "150\xa0JPY"
+    with app.test_request_context("/"):
+        assert format_money(-150, "USD") == "-$1.50"
+        assert format_datetime(datetime(2026, 3, 12, 10, 0)) == "Mar 12, 2026, 10:00\u202fAM UTC"
+    headers = {"Cookie": "trove_tz=Asia%2FKolkata", "Accept-Language": "hi"}
+    with app.test_request_context("/", headers=headers):
+        text = format_datetime(datetime(2026, 3, 12, 10, 0))
+        assert "3:30" in text and text.endswith("IST"), text
+
+
+def test_a_translated_brief_shows_its_translation_until_the_original_changes(app, client):
+    with app.app_context():
+        owner = make_user(Role.LAB_MEMBER, email="olive@example.org")
+        project = make_project(owner)
+        save_translation(
+            project,
+            owner,
+            "es",
+            {"title": "Estantes en tiendas", "summary": "Un modelo que avisa de estantes vacíos."},
+        )
+        db.session.commit()
+        project_id = project.id
+    spanish = {"Accept-Language": "es"}
+    page = client.get(f"/projects/{project_id}", headers=spanish).text
+    assert "Estantes en tiendas" in page and "Un modelo que avisa" in page
+    assert 'id="translation-note"' in page  # the other fields are in the original
+    assert "Estantes en tiendas" not in client.get(f"/projects/{project_id}").text
+
+    with app.app_context():
+        project = projects.db.session.get(type(project), project_id)
+        project.summary = "A new summary in version 2."
+        db.session.commit()
+        text = brief_in(project, "es")
+        assert text.title == "Estantes en tiendas"  # unchanged field keeps its translation
+        assert text.summary == "A new summary in version 2."  # changed: the original again
+        assert "summary" in text.untranslated
+
+
+def test_only_the_owner_translates_and_bad_input_is_a_clear_4xx(app, client):
+    from trove.projects.models import ProjectMember, TeamRole
+
+    with app.app_context():
+        owner = make_user(Role.LAB_MEMBER, email="olive@example.org")
+        reviewer = make_user(Role.LAB_MEMBER, email="rita@example.org")
+        project = make_project(owner)
+        project.members.append(ProjectMember(user_id=reviewer.id, role=TeamRole.REVIEWER))
+        db.session.commit()
+        project_id = project.id
+    login(client, "rita@example.org")
+    assert client.get(f"/projects/{project_id}/translations/es").status_code == 403
+    assert (
+        client.post(f"/projects/{project_id}/translations/es", data={"title": "x"}).status_code
+        == 403
+    )
+    client.post("/logout")
+    login(client, "olive@example.org")
+    assert client.get(f"/projects/{project_id}/translations/en").status_code == 404
+    assert client.get(f"/projects/{project_id}/translations/xx").status_code == 404
+    page = client.get(f"/projects/{project_id}/translations/ar")
+    assert page.status_code == 200 and 'dir="rtl"' in page.text
+    too_long = client.post(
+        f"/projects/{project_id}/translations/fr", data={"summary": "x" * 20_001}
+    )
+    assert too_long.status_code == 422 and "limited to 20,000 characters" in too_long.text
+    saved = client.post(
+        f"/projects/{project_id}/translations/fr", data={"title": "Étagères"}, follow_redirects=True
+    )
+    assert saved.status_code == 200 and "Étagères" in saved.text
+
+
+def test_the_account_page_sets_language_and_time_zone(app, client):
+    with app.app_context():
+        make_user(email="lea@example.org")
+    login(client, "lea@example.org")
+    page = client.get("/account").text
+    assert 'id="account-locale"' in page and 'id="account-timezone"' in page
+    saved = client.post(
+        "/language", data={"locale": "pt_BR", "timezone": "America/Sao_Paulo", "next": "/account"}
+    )
+    assert saved.status_code == 303 and saved.headers["Location"] == "/account"
+    with app.app_context():
+        from trove.accounts.models import User
+
+        user = db.session.query(User).filter_by(email="lea@example.org").one()
+        assert (user.locale, user.timezone) == ("pt_BR", "America/Sao_Paulo")
+    # The sessions list shows "last seen" in the account's zone (Sao Paulo: UTC-3).
+    assert re.search(r"\d:\d\d -03\b", client.get("/account").text)
+    # Empty: follow the browser again.
+    client.post("/language", data={"locale": "pt_BR", "timezone": "", "next": "/account"})
+    with app.app_context():
+        assert db.session.get(User, user.id).timezone is None
+
+
+def test_an_amount_keeps_its_currency_sign_whole_on_a_right_to_left_page(app):
+    from trove.i18n import format_money
+
+    with app.test_request_context("/", headers={"Accept-Language": "ar"}):
+        text = format_money(150, "USD")
+    # Without the closing left-to-right mark the "$" is laid out before "US" ("$US 1.50").
+    assert text.endswith("US$\u200e"), repr(text)
+    with app.test_request_context("/", headers={"Accept-Language": "hi"}):
+        assert not format_money(150, "USD").endswith("\u200e")
+
+
+def test_every_template_string_is_marked_for_translation():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("check_i18n", root / "scripts" / "check_i18n.py")
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    unmarked = {
+        str(path.relative_to(root)): found
+        for path in sorted((root / "templates").rglob("*.html"))
+        if (found := check.unmarked(path.read_text()))
+    }
+    assert unmarked == {}, "wrap these in {% trans %} or _() (scripts/check_i18n.py)"
