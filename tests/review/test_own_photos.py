@@ -20,7 +20,7 @@ from trove.extensions import db
 from trove.payouts.models import Earning
 from trove.projects import team as teams
 from trove.projects.models import TeamRole
-from trove.review import service
+from trove.review import bulk, service
 from trove.review.rules import can_decide
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.timeutil import utcnow
@@ -76,7 +76,7 @@ def test_bulk_actions_skip_the_deciders_own_photos_and_say_so(app_ctx):
     project = make_project()
     person, own = _contributor_joins_team(project)
     others = [make_submission(project) for _ in range(2)]
-    results = service.bulk_review(project, person, [own.id] + [s.id for s in others], "approve")
+    results = bulk.bulk_review(project, person, [own.id] + [s.id for s in others], "approve")
     outcome = {r.submission_id: (r.ok, r.message) for r in results}
     assert outcome[own.id][0] is False and "someone else" in outcome[own.id][1]
     assert all(outcome[s.id][0] for s in others)

@@ -19,7 +19,7 @@ from trove.errors import DomainError
 from trove.extensions import db
 from trove.payouts.models import Earning, EarningStatus
 from trove.projects.models import Project, ProjectStatus
-from trove.review import service
+from trove.review import bulk, service
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.submissions.spots import status_counts
 
@@ -84,7 +84,7 @@ def test_target_limit_and_closing(app_ctx):
     service.approve_submission(subs[1], owner)
     with pytest.raises(DomainError, match="reached its target"):
         service.approve_submission(extra, owner)
-    assert service.decline_remaining(project, owner) == 1
+    assert bulk.decline_remaining(project, owner) == 1
     assert extra.status is SubmissionStatus.REJECTED and extra.rejection_code == "target_reached"
 
 
@@ -135,7 +135,7 @@ def test_bulk_reports_each_failure(app_ctx):
     owner = project.members[0].user
     service.approve_submission(subs[0], owner)
     other_project_sub = make_submission(make_project())
-    results = service.bulk_review(
+    results = bulk.bulk_review(
         project, owner, [subs[0].id, subs[1].id, other_project_sub.id], "approve"
     )
     assert [r.ok for r in results] == [False, True, False]

@@ -8,7 +8,6 @@ submission is the database's backstop.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
@@ -32,7 +31,7 @@ from trove.review.models import Appeal
 from trove.security import local_url
 from trove.submissions import spots
 from trove.submissions.jobs import settle_blur_after_decision
-from trove.submissions.models import RejectionCode, Submission, SubmissionStatus
+from trove.submissions.models import Submission, SubmissionStatus
 from trove.submissions.reasons import STANDARD_REVIEW_REASONS, checked_reason, review_reasons
 from trove.timeutil import utcnow
 
@@ -41,7 +40,8 @@ REVIEW_REASONS = STANDARD_REVIEW_REASONS
 APPEAL_MAX = 1000
 
 
-def _require_reviewer(user: User, project: Project) -> None:
+def require_reviewer(user: User, project: Project) -> None:
+    """Refuse anyone who may not review ``project``'s photos (403)."""
     if not projects.can(user, project, Capability.REVIEW):
         raise DomainError(str(rules.NOT_A_REVIEWER), status=403)
 
@@ -372,68 +372,6 @@ def set_blur_boxes(submission: Submission, reviewer: User, boxes: list[Box]) -> 
         project_id=submission.project_id,
         boxes=len(boxes),
     )
-
-
-@dataclass
-class BulkResult:
-    """What happened to one photo of a bulk action."""
-
-    submission_id: int
-    ok: bool
-    message: str
-
-
-def bulk_review(
-    project: Project,
-    reviewer: User,
-    ids: list[int],
-    action: str,
-    code: str | None = None,
-    note: str | None = None,
-) -> list[BulkResult]:
-    """Approve or decline many photos in one transaction; report each one's outcome."""
-    _require_reviewer(reviewer, project)
-    if action not in ("approve", "reject"):
-        raise DomainError(_("Choose approve or decline."), status=422)
-    if action == "reject" and code not in review_reasons(project.current_version):
-        raise DomainError(_("Choose a reason for declining."), field="code", status=422)
-    rows = db.session.scalars(
-        select(Submission).where(Submission.project_id == project.id, Submission.id.in_(ids))
-    ).all()
-    found = {row.id: row for row in rows}
-    results: list[BulkResult] = []
-    for submission_id in dict.fromkeys(ids):
-        submission = found.get(submission_id)
-        if submission is None:
-            results.append(BulkResult(submission_id, False, _("Not a photo of this project.")))
-            continue
-        try:
-            with db.session.begin_nested():
-                if action == "approve":
-                    approve_submission(submission, reviewer)
-                else:
-                    reject_submission(submission, reviewer, code or RejectionCode.OTHER, note)
-        except DomainError as error:
-            db.session.refresh(submission)
-            results.append(BulkResult(submission_id, False, error.message))
-        else:
-            results.append(BulkResult(submission_id, True, _("Done.")))
-    return results
-
-
-def decline_remaining(project: Project, reviewer: User) -> int:
-    """Decline every photo still pending once the target is reached; return how many."""
-    _require_reviewer(reviewer, project)
-    if project.spots_left > 0:
-        raise DomainError(_("The project still has spots left; review the photos instead."))
-    pending = db.session.scalars(
-        select(Submission.id).where(
-            Submission.project_id == project.id,
-            Submission.status == SubmissionStatus.PENDING_REVIEW,
-        )
-    ).all()
-    results = bulk_review(project, reviewer, list(pending), "reject", RejectionCode.TARGET_REACHED)
-    return sum(1 for r in results if r.ok)
 
 
 def appeal_rejection(submission: Submission, contributor: User, message: str) -> Appeal:

@@ -27,6 +27,7 @@ from trove.money import format_money
 from trove.projects.access import load_project
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
+from trove.review import bulk as bulk_actions
 from trove.review import gold, second, service
 from trove.review.blueprint import REVIEWED, bp, decision_loads, reviewable
 from trove.review.queries import FILTERS, SORTS, QueueFilters, counters, neighbours, queue_page
@@ -258,7 +259,7 @@ def bulk(project_id: int) -> Response:
         )
     form = request.form
     return apply_change(
-        lambda: service.bulk_review(
+        lambda: bulk_actions.bulk_review(
             project, current_user, ids, form.get("action", ""), form.get("code"), form.get("note")
         ),
         done=lambda results: _bulk_done(project, results),
@@ -266,7 +267,7 @@ def bulk(project_id: int) -> Response:
     )
 
 
-def _bulk_done(project: Project, results: list[service.BulkResult]) -> Response:
+def _bulk_done(project: Project, results: list[bulk_actions.BulkResult]) -> Response:
     done = sum(1 for r in results if r.ok)
     for result in results:
         if not result.ok:
@@ -296,7 +297,7 @@ def decline_remaining(project_id: int) -> Response:
     project = load_project(project_id, Capability.REVIEW)
     location = url_for("review.queue", project_id=project.id)
     return apply_change(
-        lambda: service.decline_remaining(project, current_user),
+        lambda: bulk_actions.decline_remaining(project, current_user),
         done=lambda count: redirect_after_change(
             location,
             flash=ngettext(
