@@ -23,7 +23,11 @@ from trove.review.service import approve_submission
 
 
 def _notes(user) -> list[Notification]:
-    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)))
+    return list(
+        db.session.scalars(
+            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
+        )
+    )
 
 
 # --- planning --------------------------------------------------------------------------------
