@@ -24,7 +24,7 @@ from trove.ids import parse_id
 from trove.projects.access import load_project
 from trove.submissions import tus
 from trove.submissions.models import TusUpload
-from trove.submissions.views import remaining_uploads
+from trove.submissions.views import body_stream, remaining_uploads
 
 bp = Blueprint("tus", __name__)
 
@@ -114,23 +114,41 @@ def patch(token: str) -> Response:
             upload,
             current_user,  # type: ignore[arg-type]
             offset,
-            request.stream,  # type: ignore[arg-type]
+            body_stream(),
             content_length=request.content_length,
             checksum=tus.parse_checksum(request.headers.get("Upload-Checksum")),
-            checkpoint=db.session.commit,
+            checkpoint=_checkpoint,
         )
     except tus.Refused as error:
         return _ended(token, error)
     except DomainError as error:
         return _not_appended(token, error)
-    remaining = remaining_uploads(upload.project) if submission is not None else None
+    response = _offset_response(upload, 204)
+    if submission is not None:
+        # The count the spot reservation returned, as on the raw path: no second count.
+        left = submission.spots_left
+        response.headers["X-Trove-Remaining"] = str(
+            remaining_uploads(upload.project) if left is None else left
+        )
     db.session.commit()
     if submission is not None:
         tus.discard_pieces(token)
-    response = _offset_response(upload, 204)
-    if remaining is not None:
-        response.headers["X-Trove-Remaining"] = str(remaining)
     return response
+
+
+def _checkpoint() -> None:
+    """Commit a piece of a long body, keeping what the request loaded (no reloads after).
+
+    The upload's offset moves by a check-and-set that ``append_bytes`` follows itself; the
+    project and the contributor are as fresh as on the raw-body path, which also reads
+    them once, before the body.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _ended(token: str, error: tus.Refused) -> Response:
