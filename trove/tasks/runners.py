@@ -94,11 +94,7 @@ def _dispatch_rq(app: Flask, pending: list[tuple[int, str]]) -> None:
 
 
 def _rq_queue(app: Flask, name: str) -> Any:
-    """Return the app's RQ queue ``name``, made once per process.
-
-    A new ``Queue`` asks Redis for its version (an INFO round trip, parsed in Python)
-    before its first job; a kept one asks once.
-    """
+    """Return the app's RQ queue ``name``, made once per process (not once per job)."""
     from rq import Queue
 
     queues = app.extensions.setdefault("trove_rq_queues", {})
