@@ -120,8 +120,8 @@ def neighbours(submission: Submission, filters: QueueFilters) -> tuple[int | Non
 
 
 def counters(project: Project) -> dict[str, int]:
-    """Return the numbers at the top of the queue (the project's counters, one row)."""
-    return spots.status_counts(project.id)
+    """Return the numbers at the top of the queue (the counters of the project row, as loaded)."""
+    return spots.status_counts_of(project)
 
 
 def awaiting_review_counts(project_ids: list[int]) -> dict[int, int]:

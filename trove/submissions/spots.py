@@ -195,6 +195,11 @@ def status_counts(project_id: int) -> dict[str, int]:
     return {status.value: n for status, n in zip(STATUS_COUNT, row, strict=True)}
 
 
+def status_counts_of(project: Project) -> dict[str, int]:
+    """Return :func:`status_counts` from a project row loaded in this transaction (no read)."""
+    return {status.value: getattr(project, column.key) for status, column in STATUS_COUNT.items()}
+
+
 def _holds(status: SubmissionStatus) -> int:
     return 1 if status in ACTIVE_STATUSES else 0
 
