@@ -42,6 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.configure(app, test_config)
     _configure_logging(app)
 
+    from flask_babel import lazy_gettext as _l
+
     from trove import cli, errors, files, ids, security, static, tasks
     from trove.extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 
@@ -50,7 +52,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login_form"
-    login_manager.login_message = "Sign in to continue."
+    # Flask-Login flashes this when a page needs an account; read in the page's language.
+    login_manager.login_message = _l("Sign in to continue.")
+    login_manager.localize_callback = str
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     # Registered first so that its after_request hook runs last (Flask runs them in
