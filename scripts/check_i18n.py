@@ -213,7 +213,23 @@ def unmarked_python(source: str, path: str = "") -> list[tuple[int, str]]:
             continue
         if not any(_not_for_people(parent) for parent in _ancestors(node, parents)):
             found.append((node.lineno, text))
+    found.extend(_formatted_msgids(tree))
     return sorted(found)
+
+
+def _formatted_msgids(tree: ast.Module) -> list[tuple[int, str]]:
+    """Return ``_(f"…")`` calls: the catalogue cannot hold a text built before lookup."""
+    return [
+        (node.lineno, "an f-string as the message: use %(name)s placeholders")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and _dotted(node.func).rpartition(".")[2] in MARKERS
+        and any(
+            isinstance(arg, ast.JoinedStr)
+            and any(isinstance(v, ast.FormattedValue) for v in arg.values)
+            for arg in node.args
+        )
+    ]
 
 
 def _ancestors(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> list[ast.AST]:

@@ -145,6 +145,46 @@ def test_only_the_owner_translates_and_bad_input_is_a_clear_4xx(app, client):
     assert saved.status_code == 200 and "Étagères" in saved.text
 
 
+def test_a_flash_from_the_code_reads_in_the_page_language(app, client):
+    with app.app_context():
+        owner = make_user(Role.LAB_MEMBER, email="olive@example.org")
+        project_id = make_project(owner).id
+    login(client, "olive@example.org")
+    spanish = {"Accept-Language": "es"}
+    paused = client.post(f"/projects/{project_id}/pause", headers=spanish, follow_redirects=True)
+    assert paused.status_code == 200
+    assert "En pausa: no se aceptan fotos nuevas." in paused.text
+    assert "Paused: no new uploads." not in paused.text
+    # A message with a number takes the language's plural form.
+    saved = client.post(
+        f"/projects/{project_id}/translations/fr",
+        data={"title": "Étagères", "summary": "Un modèle."},
+        headers=spanish,
+        follow_redirects=True,
+    )
+    assert "Traducción guardada (2 campos modificados)." in saved.text
+
+
+def test_a_close_reason_the_app_wrote_is_shown_in_the_readers_language(app, client):
+    from datetime import date, timedelta
+
+    with app.app_context():
+        owner = make_user(Role.LAB_MEMBER, email="olive@example.org")
+        late = make_project(owner, deadline=date.today() + timedelta(days=1))
+        own = make_project(owner, title="Bottles on shelves")
+        late.deadline = date.today() - timedelta(days=1)
+        projects.auto_close_due()
+        projects.close_project(own, owner, "Funding ended early")
+        db.session.commit()
+        assert late.close_reason == "Deadline passed"  # stored in English, as written
+        late_id, own_id = late.id, own.id
+    spanish = {"Accept-Language": "es"}
+    assert "Fecha límite vencida" in client.get(f"/projects/{late_id}", headers=spanish).text
+    assert "Deadline passed" in client.get(f"/projects/{late_id}").text
+    # A lab's own words stay as the lab wrote them.
+    assert "Funding ended early" in client.get(f"/projects/{own_id}", headers=spanish).text
+
+
 def test_the_account_page_sets_language_and_time_zone(app, client):
     with app.app_context():
         make_user(email="lea@example.org")
@@ -226,9 +266,14 @@ def view(project, n):
     if not project:
         raise ValueError(f"Project {project} is missing from the store")
     flash("Open for uploads again.")
+    flash(_(f"{project.title} is published."))
     return redirect(f"{project.title} left the team.")
 '''
     found = _check_i18n().unmarked_python(source, "trove/x.py")
-    assert found == [(13, "Open for uploads again."), (14, "{…} left the team.")]
+    assert found == [
+        (13, "Open for uploads again."),
+        (14, "an f-string as the message: use %(name)s placeholders"),
+        (15, "{…} left the team."),
+    ]
     # A module in the allowlist is machine output on purpose.
     assert _check_i18n().unmarked_python(source, "trove/cli.py") == []
