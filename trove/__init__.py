@@ -42,8 +42,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.configure(app, test_config)
     _configure_logging(app)
 
-    from flask_babel import lazy_gettext as _l
-
     from trove import cli, errors, files, ids, security, static, tasks
     from trove.extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
 
@@ -52,10 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login_form"
-    # Flask-Login flashes this when a page needs an account; read in the page's language.
-    login_manager.login_message = _l("Sign in to continue.")
-    login_manager.localize_callback = str
-    login_manager.login_message_category = "info"
+    # No login_message: the unauthorized handler (accounts/views/signin.py) says it.
     login_manager.session_protection = "basic"
     # Registered first so that its after_request hook runs last (Flask runs them in
     # reverse): it compresses the response every other hook has finished.
