@@ -70,13 +70,13 @@ def strip_metadata_command(
 def _strip_file(source: Path, target: Path, *, verify: bool) -> str | None:
     """Strip ``source`` into ``target``; return the one-line reason it failed, or None."""
     try:
-        clean = strip_parts(source.read_bytes(), verify=verify)
+        pieces = strip_parts(source.read_bytes(), verify=verify)
     except MediaError as error:
         return f"{source}: {error}"
     except OSError as error:
         return f"{source}: {error.strerror or error}"
     try:
-        _write_atomic(target, clean)
+        _write_atomic(target, pieces)
     except OSError as error:
         return f"{target}: {error.strerror or error}"
     return None
