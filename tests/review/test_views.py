@@ -273,6 +273,7 @@ def test_review_statements_do_not_grow_with_the_project(app, client):
         for name, method, url in (
             ("page", "GET", f"/projects/{project_id}/review"),
             ("more", "GET", f"/projects/{project_id}/review?cursor={pending[1]}"),
+            ("approved", "GET", f"/projects/{project_id}/review?status=approved"),
             ("approve", "POST", f"/submissions/{submission_id}/approve"),
             ("counters", "GET", f"/projects/{project_id}/review/counters"),
         ):
