@@ -18,6 +18,7 @@ from trove.review.service import approve_submission, reject_submission, set_blur
 from trove.submissions.jobs import sweep_quarantine
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.submissions.service import receive_upload
+from trove.submissions.thumbs import SMALL, THUMB_SIZES, backfill_small_thumbs
 from trove.timeutil import utcnow
 
 SIZE = (1600, 1200)
@@ -59,7 +60,9 @@ def test_blur_policy_blurs_every_file_the_team_can_reach(app_ctx, photo):
     submission = _upload(project, data)
     assert submission.status is SubmissionStatus.PENDING_REVIEW
     assert submission.faces_found == 1 and submission.blur_regions == 1
-    for stored in (_original(submission), _thumb(submission, 1280), _thumb(submission, 320)):
+    for size in THUMB_SIZES:
+        assert _thumb(submission, size) is not None
+    for stored in (_original(submission), *(_thumb(submission, n) for n in THUMB_SIZES)):
         assert _sharpness(stored, box) < _sharpness(data, box, like=stored) / 3
     # Outside the face the stored photo is the same picture.
     picture = Image.open(io.BytesIO(_original(submission))).convert("RGB")
@@ -68,6 +71,21 @@ def test_blur_policy_blurs_every_file_the_team_can_reach(app_ctx, photo):
     # The unblurred, stripped copy waits in quarantine (never served) until the decision.
     assert get_storage().quarantine_exists(submission.unblurred_name)
     assert submission.quarantine_name is None
+
+
+def test_backfilled_small_thumbnail_is_blurred_too(app_ctx, photo):
+    data, box = photo
+    project = make_project(people_policy="blur")
+    submission = _upload(project, data)
+    storage = get_storage()  # as if processed before the small size existed
+    storage.delete_object(storage.derived_object(submission.storage_key, SMALL))
+    submission.has_small_thumb = False
+    db.session.commit()
+    assert backfill_small_thumbs().made == 1
+    db.session.refresh(submission)
+    assert submission.has_small_thumb
+    small = _thumb(submission, SMALL)
+    assert _sharpness(small, box) < _sharpness(data, box, like=small) / 3
 
 
 def test_unblurred_copy_is_deleted_once_the_photo_is_approved(app_ctx, photo):

@@ -22,6 +22,7 @@ from trove.files import get_storage
 from trove.media import ProcessedImage, make_thumbnails, sha256_hex
 from trove.projects.models import ProjectExample
 from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.thumbs import SMALL
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def _store_blurred(
     for size, thumb in thumbs.items():
         storage.put_derived(key, size, thumb)
     submission.storage_key = key
+    submission.has_small_thumb = SMALL in thumbs
     submission.stored_format = fmt
     submission.sha256 = sha
     submission.stored_size = len(data)

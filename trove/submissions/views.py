@@ -21,9 +21,9 @@ from trove.projects.access import load_project
 from trove.projects.models import Project
 from trove.submissions import access, service
 from trove.submissions.access import load_submission
-from trove.submissions.jobs import THUMB_SIZES
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.submissions.reasons import decline_reason
+from trove.submissions.thumbs import THUMB_SIZES, card_sources
 
 bp = Blueprint("submissions", __name__)
 
@@ -221,6 +221,9 @@ def card(submission_id: int) -> Response:
 def can_view_image(submission: Submission, variant: int | str = 320) -> bool:
     """Return whether the current user may see this image of ``submission`` (templates)."""
     return access.can_view_image(current_user, submission, variant)
+
+
+bp.add_app_template_global(card_sources)
 
 
 @bp.get("/submissions/<int:submission_id>/image/<int:size>")
