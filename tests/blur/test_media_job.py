@@ -60,9 +60,7 @@ def test_blur_policy_blurs_every_file_the_team_can_reach(app_ctx, photo):
     submission = _upload(project, data)
     assert submission.status is SubmissionStatus.PENDING_REVIEW
     assert submission.faces_found == 1 and submission.blur_regions == 1
-    for size in THUMB_SIZES:
-        assert _thumb(submission, size) is not None
-    for stored in (_original(submission), *(_thumb(submission, n) for n in THUMB_SIZES)):
+    for stored in (_original(submission), *(_thumb(submission, n) for n in (*THUMB_SIZES, SMALL))):
         assert _sharpness(stored, box) < _sharpness(data, box, like=stored) / 3
     # Outside the face the stored photo is the same picture.
     picture = Image.open(io.BytesIO(_original(submission))).convert("RGB")

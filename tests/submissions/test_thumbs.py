@@ -46,7 +46,7 @@ def test_media_job_stores_a_small_thumbnail(app_ctx):
     submission = make_submission(make_project())  # the real upload path and job
     assert submission.has_small_thumb
     small = Image.open(io.BytesIO(_derived(submission, SMALL)))
-    assert small.format == "JPEG" and small.size == (SMALL, SMALL * 3 // 4)  # 320 × 240 sent
+    assert small.format == "JPEG" and small.size == (192, 144)  # 320 × 240 sent
     assert Image.open(io.BytesIO(_derived(submission, CARD))).size == (320, 240)
 
 
@@ -82,16 +82,16 @@ def test_backfill_makes_what_is_missing_once_and_can_stop_anywhere(app_ctx):
     for submission in photos:
         db.session.refresh(submission)
         assert submission.has_small_thumb
-        assert Image.open(io.BytesIO(made[submission.id])).size == (SMALL, SMALL * 3 // 4)
+        assert Image.open(io.BytesIO(made[submission.id])).size == (192, 144)
     # Again from the start: nothing left to do, nothing rewritten.
     assert backfill_small_thumbs(0) == type(step)(None, 0, 0)
     assert {s.id: _derived(s, SMALL) for s in photos} == made
 
 
-def test_backfill_skips_a_photo_whose_file_is_gone(app_ctx):
+def test_backfill_skips_a_photo_whose_thumbnail_is_gone(app_ctx):
     submission = make_processed_submission(make_project())
     _as_before_the_small_size(submission)
-    get_storage().delete_object(get_storage().original_object(submission.storage_key))
+    get_storage().delete_object(get_storage().derived_object(submission.storage_key, CARD))
     step = backfill_small_thumbs(0)
     assert (step.made, step.skipped) == (0, 1)
     db.session.refresh(submission)
@@ -134,11 +134,12 @@ def test_cards_offer_the_small_size_through_the_checked_route(app, client):
     assert sizes == "(max-width: 359px) 64px, 96px"
     with client.get(f"/submissions/{sid}/image/{SMALL}") as response:
         assert response.status_code == 200 and response.mimetype == "image/jpeg"
-        assert Image.open(io.BytesIO(response.data)).size == (SMALL, 180)
+        assert Image.open(io.BytesIO(response.data)).size == (192, 144)
     reviewing = app.test_client()
     login(reviewing, reviewer)
     html = reviewing.get(f"/projects/{pid}/review").get_data(as_text=True)
-    assert _srcset(html)[0][0] == f"/submissions/{sid}/image/{SMALL} {SMALL}w"
+    # A review card draws blur boxes over the whole picture: it never offers the crop.
+    assert _srcset(html)[0] == [f"/submissions/{sid}/image/{CARD} {CARD}w"]
     with reviewing.get(f"/submissions/{sid}/image/{SMALL}") as response:
         assert response.status_code == 200
     for stranger in (outsider, other_lab):

@@ -1,16 +1,17 @@
 """A stored photo's thumbnails: their sizes, a card's ``srcset``, and the small-size backfill.
 
-Every stored photo has JPEG thumbnails whose longest side is each of ``THUMB_SIZES``:
+The media job (and a new blur) stores JPEG thumbnails whose longest side is each of
+``THUMB_SIZES`` — ``CARD`` (320 px: review cards, and small cards on 3× screens) and ``ZOOM``
+(1280 px: the zoom page, a photo's own page) — plus ``SMALL``: the centre of the picture
+cut to 4:3 at 192 × 144 px, exactly what the small cards (My photos and earnings,
+96 × 72 CSS px; the withdrawal strip, 80 × 60) show of it at 2× with ``object-fit: cover``.
+A phone at 2× fetches it instead of the 320 px one: about a third of the bytes.
 
-- ``SMALL`` (240 px) fills a phone's small cards at 2× (My photos and earnings show 96 × 72
-  CSS px; the withdrawal strip 80 × 60), so a phone fetches about half the bytes;
-- ``CARD`` (320 px) the review cards, and the small cards on 3× screens;
-- ``ZOOM`` (1280 px) the zoom page and a photo's own page.
-
-Cards offer ``SMALL`` and ``CARD`` in a ``srcset`` with their real widths and let the browser
-pick for the size it lays the image out at. Photos processed before ``SMALL`` existed have
-``has_small_thumb`` false: their cards offer ``CARD`` only until ``flask trove
-backfill-thumbnails`` (:func:`backfill_small_thumbs`) has made it.
+Cards offer their sizes in a ``srcset`` with their real widths and let the browser pick
+for the width it lays the image out at. Only the small cards offer ``SMALL``: a review card
+places blur boxes over the whole picture, which a cut-down thumbnail is not. Photos
+processed before ``SMALL`` existed have ``has_small_thumb`` false: their cards offer ``CARD``
+only until ``flask trove backfill-thumbnails`` (:func:`backfill_small_thumbs`) has made it.
 """
 
 from __future__ import annotations
@@ -22,27 +23,41 @@ from sqlalchemy import select, update
 
 from trove.extensions import db
 from trove.files import get_storage
-from trove.media import MediaError, make_thumbnails
-from trove.media.thumbnails import fit
+from trove.media.thumbnails import cover_crop, covered, fit
 from trove.submissions.models import Submission
-from trove.submissions.service import upload_limits
 
 log = logging.getLogger(__name__)
 
-SMALL = 240
 CARD = 320
 ZOOM = 1280
-#: What the media job makes (and a new blur re-makes) for every stored photo.
-THUMB_SIZES = (SMALL, CARD, ZOOM)
+#: The longest-side thumbnails the media job makes with the stored photo.
+THUMB_SIZES = (CARD, ZOOM)
+#: The small card crop: its width names it in storage (``<sha256>-192.jpeg``).
+SMALL = 192
+SMALL_BOX = (SMALL, SMALL * 3 // 4)
+#: Every thumbnail the image route serves.
+SERVED_SIZES = (SMALL, *THUMB_SIZES)
 
 
-def card_sources(submission: Submission) -> list[tuple[int, int]]:
-    """Return (size, width in px) of each thumbnail a card may offer, smallest first."""
-    sizes = (SMALL, CARD) if submission.has_small_thumb else (CARD,)
-    if not submission.width or not submission.height:
-        return [(size, size) for size in sizes]
-    shape = (submission.width, submission.height)
-    return [(size, fit(shape, size)[0]) for size in sizes]
+def store_thumbnails(key: str, thumbnails: dict[int, bytes]) -> None:
+    """Store the thumbnails of original ``key``, and the small crop made from the card one."""
+    storage = get_storage()
+    for size, thumb in thumbnails.items():
+        storage.put_derived(key, size, thumb)
+    storage.put_derived(key, SMALL, cover_crop(thumbnails[CARD], SMALL_BOX))
+
+
+def card_sources(submission: Submission, small: bool) -> list[tuple[int, int]]:
+    """Return (size, width in px) of each thumbnail a card may offer, smallest first.
+
+    ``small``: the card shows a 4:3 box at most 96 CSS px wide, without blur boxes.
+    """
+    shape = (submission.width or CARD, submission.height or CARD * 3 // 4)
+    card = fit(shape, CARD)
+    sources = [(CARD, card[0])]
+    if small and submission.has_small_thumb:
+        sources.insert(0, (SMALL, covered(card, SMALL_BOX)[0][0]))
+    return sources
 
 
 @dataclass(frozen=True)
@@ -51,15 +66,15 @@ class BackfillStep:
 
     last_id: int | None  # the last photo looked at (None: none left after ``after_id``)
     made: int
-    skipped: int  # no stored original to make it from, or it was deleted meanwhile
+    skipped: int  # no stored thumbnail to cut it from, or it was deleted meanwhile
 
 
 def backfill_small_thumbs(after_id: int = 0, limit: int = 50) -> BackfillStep:
     """Make the small thumbnail of up to ``limit`` photos after ``after_id`` lacking it; commit.
 
     Idempotent and safe to stop anywhere: each file is written before its row says it
-    exists, so a stop in between only means writing it again next time. It is made from
-    the stored original, which is already blurred where the brief blurs faces. A file
+    exists, so a stop in between only means writing it again next time. It is cut from the
+    stored card thumbnail, which is already blurred where the brief blurs faces. A file
     whose original was deleted while it was written (a purge, a new blur) is deleted again.
     """
     rows = db.session.execute(
@@ -73,15 +88,13 @@ def backfill_small_thumbs(after_id: int = 0, limit: int = 50) -> BackfillStep:
         .limit(limit)
     ).all()
     storage = get_storage()
-    max_pixels = upload_limits().max_pixels
     made = skipped = 0
     for submission_id, key in rows:
         try:
-            with storage.open_original(key) as stored:
-                data = stored.read()
-            thumb = make_thumbnails(data, (SMALL,), max_pixels=max_pixels)[SMALL]
-        except (FileNotFoundError, MediaError) as error:
-            log.warning("submission %s: no small thumbnail made: %r", submission_id, error)
+            with storage.open_object(storage.derived_object(key, CARD)) as stored:
+                thumb = cover_crop(stored.read(), SMALL_BOX)
+        except FileNotFoundError:
+            log.warning("submission %s: no %s px thumbnail to cut", submission_id, CARD)
             skipped += 1
             continue
         storage.put_derived(key, SMALL, thumb)

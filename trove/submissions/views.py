@@ -23,7 +23,7 @@ from trove.submissions import access, service
 from trove.submissions.access import load_submission
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.submissions.reasons import decline_reason
-from trove.submissions.thumbs import THUMB_SIZES, card_sources
+from trove.submissions.thumbs import SERVED_SIZES, card_sources
 
 bp = Blueprint("submissions", __name__)
 
@@ -230,7 +230,7 @@ bp.add_app_template_global(card_sources)
 def image(submission_id: int, size: int) -> Response:
     """Send a thumbnail of a processed photo to someone allowed to see it."""
     submission = load_submission(submission_id)
-    if size not in THUMB_SIZES or not can_view_image(submission, size):
+    if size not in SERVED_SIZES or not can_view_image(submission, size):
         abort(404)
     return send_private_file(
         get_storage().derived_object(submission.storage_key, size),
