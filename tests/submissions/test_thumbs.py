@@ -181,3 +181,21 @@ def test_a_photo_without_the_small_size_offers_the_usual_one(app, client, backfi
     else:
         assert sources == [f"/submissions/{sid}/image/{CARD} {CARD}w"]
         assert client.get(f"/submissions/{sid}/image/{SMALL}").status_code == 404
+
+
+def test_backfill_and_purge_on_each_storage(make_app, storage_settings):
+    app = make_app(**storage_settings)
+    with app.app_context():
+        submission = make_submission(make_project(withdrawal_grace_days=0))
+        made_by_job = _derived(submission, SMALL)
+        _as_before_the_small_size(submission)
+        assert backfill_small_thumbs().made == 1
+        assert _derived(submission, SMALL) == made_by_job  # the same cut of the same file
+        request_withdrawal([submission], submission.contributor)
+        db.session.commit()
+        submission.purge_after = utcnow()
+        db.session.commit()
+        key = submission.storage_key
+        purge_due()
+        storage = get_storage()
+        assert storage.object_info(storage.derived_object(key, SMALL)) is None
