@@ -21,7 +21,6 @@ from trove.accounts.models import Role, User
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.i18n import in_locale_of
 from trove.notifications.service import notify
 from trove.projects.models import (
     BRIEF_FIELDS,
@@ -254,18 +253,17 @@ def submit_project(project: Project, user: User) -> None:
         select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
     )
     for admin in admins:
-        with in_locale_of(admin):
-            notify(
-                admin,
-                "vetting",
-                _(
-                    "“%(title)s” awaits vetting: %(name)s submitted the brief.",
-                    title=project.title,
-                    name=user.display_name,
-                ),
-                local_url("projects.vet", project_id=project.id),
-                email_subject=_("A brief awaits vetting: %(title)s", title=project.title),
-            )
+        notify(
+            admin,
+            "vetting",
+            _l(
+                "“%(title)s” awaits vetting: %(name)s submitted the brief.",
+                title=project.title,
+                name=user.display_name,
+            ),
+            local_url("projects.vet", project_id=project.id),
+            email_subject=_l("A brief awaits vetting: %(title)s", title=project.title),
+        )
 
 
 def owners(project: Project) -> list[ProjectMember]:
@@ -277,14 +275,13 @@ def _tell_owners(project: Project, text: LazyString, subject: LazyString) -> Non
     """Tell the project's owners (in the app and by e-mail, in each one's language) what
     vetting decided; ``text`` and ``subject`` are lazy, read in the owner's language."""
     for member in owners(project):
-        with in_locale_of(member.user):
-            notify(
-                member.user,
-                "vetting",
-                str(text),
-                local_url("projects.brief", project_id=project.id),
-                email_subject=str(subject),
-            )
+        notify(
+            member.user,
+            "vetting",
+            text,
+            local_url("projects.brief", project_id=project.id),
+            email_subject=subject,
+        )
 
 
 def withdraw_submission(project: Project, user: User) -> None:
