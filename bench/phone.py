@@ -159,7 +159,13 @@ def first_view(browser: Any, base: str, state: dict[str, Any], path: str, dpr: f
     context.close()
     images = {rid: n for rid, n in sizes.items() if "/image/" in urls.get(rid, "")}
     picked = Counter(urls[rid].rsplit("/", 1)[1] for rid in images)
+    other = {
+        urls.get(rid, "?").removeprefix(base).split("?")[0]: round(n / 1000, 1)
+        for rid, n in sizes.items()
+        if rid not in images
+    }
     return {
+        "other_kb": other,
         "kb": round(sum(sizes.values()) / 1000, 1),
         "image_kb": round(sum(images.values()) / 1000, 1),
         "images": len(images),
@@ -243,6 +249,7 @@ def main() -> None:
             f"{found['image_kb']} KB: {found['sizes_fetched']}; "
             f"first img {found['first_img_css_px_and_src']})"
         )
+    print(f"not images (after_2x, KB): {results['after_2x']['other_kb']}")
     before, after = results["before_2x"]["kb"], results["after_2x"]["kb"]
     verdict = "PASS" if after <= TARGET_KB else "MISS"
     print(
