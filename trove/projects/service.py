@@ -24,7 +24,10 @@ from trove.extensions import db
 from trove.notifications.service import notify
 from trove.projects.models import (
     BRIEF_FIELDS,
+    DEADLINE_PASSED,
     DEFAULT_LICENCE,
+    ETHICS_EXPIRED,
+    TARGET_REACHED,
     BriefVersion,
     Capability,
     Project,
@@ -376,7 +379,7 @@ def close_if_target_reached(project: Project) -> bool:
         project.status in (ProjectStatus.PUBLISHED, ProjectStatus.PAUSED)
         and project.spots_left == 0
     ):
-        close_project(project, None, "Target reached")
+        close_project(project, None, TARGET_REACHED)
         return True
     return False
 
@@ -424,11 +427,11 @@ def auto_close_due(today: date | None = None) -> list[Project]:
     )
     for project in rows:
         if project.deadline and project.deadline < today:
-            close_project(project, None, "Deadline passed")
+            close_project(project, None, DEADLINE_PASSED)
         elif project.ethics_expires_on and project.ethics_expires_on <= today:
-            close_project(project, None, "Ethics approval expired")
+            close_project(project, None, ETHICS_EXPIRED)
         elif project.target_count and project.spots_left == 0:
-            close_project(project, None, "Target reached")
+            close_project(project, None, TARGET_REACHED)
         else:
             continue
         closed.append(project)
