@@ -21,6 +21,7 @@ from trove.files import get_storage
 from trove.media import ProcessedImage, make_thumbnails, sha256_hex
 from trove.projects.models import ProjectExample
 from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.thumbs import store_thumbnails
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +121,9 @@ def _store_blurred(
         sha = sha256_hex(data)
         thumbs = make_thumbnails(data, thumb_sizes, max_pixels=max_pixels)
     key = storage.put_original(data, fmt)
-    for size, thumb in thumbs.items():
-        storage.put_derived(key, size, thumb)
+    store_thumbnails(key, thumbs)
     submission.storage_key = key
+    submission.has_small_thumb = True
     submission.stored_format = fmt
     submission.sha256 = sha
     submission.stored_size = len(data)
