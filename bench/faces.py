@@ -18,12 +18,13 @@ A face counts as found when one detected box covers at least half of its true bo
 at most eight times its area; precision is the share of detected boxes that found a face.
 Recall is reported for faces at least 32 px tall in the 12 MP photo (the issue's target:
 0.95) and per height. ``ms_per_photo`` is the median wall time of what the media job adds
-per photo: decoding the JPEG at a reduced scale (or reading its thumbnail, when the
-detector's input is no larger) and running the detector; ``cpu_ms`` is the processor time
-and ``two_core_ms`` half of it, what two idle cores would take at best: the machine is
-shared, so the target (150 ms on two cores) is judged on that. ``job_ratio`` compares the
-media job's image work (``process_image``) with and without detection and blurring. The
-last line is one JSON object; PASS/MISS lines go to stderr before it.
+per photo: decoding the JPEG at a reduced scale and running the detector (with an input
+of 1280 px or less the job reads its thumbnail instead, a little cheaper); ``cpu_ms`` is
+the processor time and ``two_core_ms`` half of it, what two idle cores would take at
+best: the machine is shared, so the target (150 ms on two cores) is judged on that.
+``job_ratio`` compares the media job's image work (``process_image``) with and without
+detection and blurring. The last line is one JSON object; PASS/MISS lines go to stderr
+before it.
 """
 
 from __future__ import annotations
