@@ -13,10 +13,9 @@ import dataclasses
 import io
 import logging
 
-from PIL import Image
 from sqlalchemy import func, select
 
-from trove.blur import Box, boxes_from_json, boxes_to_json, detect_faces, render_blurred
+from trove.blur import Box, boxes_from_json, boxes_to_json, detect_in_photo, render_blurred
 from trove.extensions import db
 from trove.files import get_storage
 from trove.media import ProcessedImage, make_thumbnails, sha256_hex
@@ -35,12 +34,13 @@ def protect_bystanders(
 ) -> ProcessedImage:
     """Find faces in a processed photo; return it with them blurred (the job stores that).
 
-    Detection reads the largest thumbnail (upright, already decoded small), so it costs
-    no second decode of the upload. When faces are found the unblurred, stripped file is
+    Detection reads a thumbnail when one is as large as the detector's input, else a
+    reduced decode of the photo. When faces are found the unblurred, stripped file is
     kept in quarantine until the photo is decided.
     """
-    preview = Image.open(io.BytesIO(processed.thumbnails[max(processed.thumbnails)]))
-    boxes = detect_faces(preview)
+    boxes = detect_in_photo(
+        processed.data, processed.format, thumbnails=processed.thumbnails, max_pixels=max_pixels
+    )
     submission.blur_boxes = boxes_to_json(boxes)
     if not boxes:
         submission.blur_applied = []
