@@ -16,16 +16,19 @@ from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trove.accounts.models import Role, User
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.i18n import in_locale_of
 from trove.notifications.service import notify
 from trove.projects.models import (
     BRIEF_FIELDS,
+    DEADLINE_PASSED,
     DEFAULT_LICENCE,
+    ETHICS_EXPIRED,
+    TARGET_REACHED,
     BriefVersion,
     Capability,
     Project,
@@ -254,18 +257,17 @@ def submit_project(project: Project, user: User) -> None:
         select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
     )
     for admin in admins:
-        with in_locale_of(admin):
-            notify(
-                admin,
-                "vetting",
-                _(
-                    "“%(title)s” awaits vetting: %(name)s submitted the brief.",
-                    title=project.title,
-                    name=user.display_name,
-                ),
-                local_url("projects.vet", project_id=project.id),
-                email_subject=_("A brief awaits vetting: %(title)s", title=project.title),
-            )
+        notify(
+            admin,
+            "vetting",
+            _l(
+                "“%(title)s” awaits vetting: %(name)s submitted the brief.",
+                title=project.title,
+                name=user.display_name,
+            ),
+            local_url("projects.vet", project_id=project.id),
+            email_subject=_l("A brief awaits vetting: %(title)s", title=project.title),
+        )
 
 
 def owners(project: Project) -> list[ProjectMember]:
@@ -277,14 +279,13 @@ def _tell_owners(project: Project, text: LazyString, subject: LazyString) -> Non
     """Tell the project's owners (in the app and by e-mail, in each one's language) what
     vetting decided; ``text`` and ``subject`` are lazy, read in the owner's language."""
     for member in owners(project):
-        with in_locale_of(member.user):
-            notify(
-                member.user,
-                "vetting",
-                str(text),
-                local_url("projects.brief", project_id=project.id),
-                email_subject=str(subject),
-            )
+        notify(
+            member.user,
+            "vetting",
+            text,
+            local_url("projects.brief", project_id=project.id),
+            email_subject=subject,
+        )
 
 
 def withdraw_submission(project: Project, user: User) -> None:
@@ -379,7 +380,7 @@ def close_if_target_reached(project: Project) -> bool:
         project.status in (ProjectStatus.PUBLISHED, ProjectStatus.PAUSED)
         and project.spots_left == 0
     ):
-        close_project(project, None, "Target reached")
+        close_project(project, None, TARGET_REACHED)
         return True
     return False
 
@@ -387,35 +388,37 @@ def close_if_target_reached(project: Project) -> bool:
 def reserve_approval(project: Project, amount_minor: int) -> bool:
     """Count one more approval if the target and budget allow it (atomic); return success."""
     budget = project.budget_minor or 0
-    result = db.session.execute(
-        update(Project)
-        .where(
-            Project.id == project.id,
-            Project.approved_count < Project.target_count,
-            Project.spent_minor + amount_minor <= budget,
-        )
-        .values(
-            approved_count=Project.approved_count + 1,
-            spent_minor=Project.spent_minor + amount_minor,
-        )
-        .execution_options(synchronize_session=False)
+    within = Project.spent_minor + amount_minor <= budget
+    return _count_approval(
+        project, 1, amount_minor, Project.approved_count < Project.target_count, within
     )
-    db.session.refresh(project, ["approved_count", "spent_minor"])
-    return bool(result.rowcount)
 
 
 def release_approval(project: Project, amount_minor: int) -> None:
     """Undo one approval's count and spend (when an approval is reversed)."""
-    db.session.execute(
+    _count_approval(project, -1, -amount_minor)
+
+
+def _count_approval(project: Project, step: int, amount: int, *conditions: Any) -> bool:
+    """Add ``step`` approvals and ``amount`` spent where ``conditions`` hold; say if it did.
+
+    The counts written come back from RETURNING onto ``project`` (no second read).
+    """
+    written = db.session.execute(
         update(Project)
-        .where(Project.id == project.id)
+        .where(Project.id == project.id, *conditions)
         .values(
-            approved_count=Project.approved_count - 1,
-            spent_minor=Project.spent_minor - amount_minor,
+            approved_count=Project.approved_count + step, spent_minor=Project.spent_minor + amount
         )
+        .returning(Project.approved_count, Project.spent_minor)
         .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(project, ["approved_count", "spent_minor"])
+    ).first()
+    if written is None:
+        db.session.refresh(project, ["approved_count", "spent_minor"])
+        return False
+    set_committed_value(project, "approved_count", written.approved_count)
+    set_committed_value(project, "spent_minor", written.spent_minor)
+    return True
 
 
 def auto_close_due(today: date | None = None) -> list[Project]:
@@ -427,11 +430,11 @@ def auto_close_due(today: date | None = None) -> list[Project]:
     )
     for project in rows:
         if project.deadline and project.deadline < today:
-            close_project(project, None, "Deadline passed")
+            close_project(project, None, DEADLINE_PASSED)
         elif project.ethics_expires_on and project.ethics_expires_on <= today:
-            close_project(project, None, "Ethics approval expired")
+            close_project(project, None, ETHICS_EXPIRED)
         elif project.target_count and project.spots_left == 0:
-            close_project(project, None, "Target reached")
+            close_project(project, None, TARGET_REACHED)
         else:
             continue
         closed.append(project)
