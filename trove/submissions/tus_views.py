@@ -23,7 +23,7 @@ from trove.extensions import db, limiter
 from trove.ids import parse_id
 from trove.projects.access import load_project
 from trove.submissions import tus
-from trove.submissions.models import TusUpload
+from trove.submissions.models import Submission, TusUpload
 from trove.submissions.views import body_stream, remaining_uploads
 
 bp = Blueprint("tus", __name__)
@@ -123,13 +123,7 @@ def patch(token: str) -> Response:
         return _ended(token, error)
     except DomainError as error:
         return _not_appended(token, error)
-    response = _offset_response(upload, 204)
-    if submission is not None:
-        # The count the spot reservation returned, as on the raw path: no second count.
-        left = submission.spots_left
-        response.headers["X-Trove-Remaining"] = str(
-            remaining_uploads(upload.project) if left is None else left
-        )
+    response = _offset_response(upload, 204, submission)
     db.session.commit()
     if submission is not None:
         tus.discard_pieces(token)
@@ -183,7 +177,9 @@ def terminate(token: str) -> Response:
     return Response(status=204)
 
 
-def _offset_response(upload: TusUpload, status: int) -> Response:
+def _offset_response(
+    upload: TusUpload, status: int, submission: Submission | None = None
+) -> Response:
     response = Response(status=status)
     response.headers["Upload-Offset"] = str(upload.received)
     response.headers["Upload-Length"] = str(upload.length)
@@ -191,6 +187,11 @@ def _offset_response(upload: TusUpload, status: int) -> Response:
         response.headers["X-Trove-Submission"] = str(upload.submission_id)
     else:
         response.headers["Upload-Expires"] = _http_date(upload)
+    if submission is not None:  # just made: the count its spot reservation returned
+        left = submission.spots_left
+        response.headers["X-Trove-Remaining"] = str(
+            remaining_uploads(upload.project) if left is None else left
+        )
     return response
 
 
