@@ -59,6 +59,27 @@ def base_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
 #: ``TROVE_TEST_DATABASE=postgresql`` runs the suite on a throw-away PostgreSQL cluster.
 BACKEND = os.environ.get("TROVE_TEST_DATABASE", "sqlite")
 
+#: Modules whose tests mostly wait on processes they start (RQ workers through Redis
+#: restarts, kill -9 and retries; gunicorn and Werkzeug servers): the longest tests of the
+#: suite. They run first, so that with several pytest workers (``-n``, scripts/test.sh)
+#: their waits overlap the tests that need the CPU instead of ending the run on one worker.
+WAITING_MODULES = (
+    "tests/test_faults.py",
+    "tests/submissions/test_jobs.py",
+    "tests/submissions/test_tus_live.py",
+    "tests/test_tasks.py",
+    "tests/submissions/test_integrity.py",
+    "tests/submissions/test_crash.py",
+    "tests/exports/test_crash.py",
+    "tests/payouts/test_faults.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests of ``WAITING_MODULES`` first, longest module first (order otherwise kept)."""
+    rank = {module: i for i, module in enumerate(WAITING_MODULES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
 
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
