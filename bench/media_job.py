@@ -13,10 +13,13 @@ with random perceptual hashes (a few planted within the near-duplicate distance)
 SQLite. The near-duplicate search through the band index is timed against the full scan
 it replaced, in the same run. Target: near-duplicate search at most 5 ms at 100,000 photos
 (20 ms at 1,000,000). The last line is one JSON object: ``near_duplicate_ms``, ``job_ms``,
-``floor_ms`` (``process_image`` alone: the image work without database or files),
-``linear_scan_ms``, ``naive_ms`` and ``result`` (PASS or MISS against the target). Times
-are the smallest of ``--repeat`` medians; ``*_best_ms`` the fastest single search (on a
-busy machine the median mostly measures waiting for a core).
+``floor_ms`` (``process_image`` alone: the image work producing the job's outputs, with
+neither database nor files), ``job_vs_floor``, ``linear_scan_ms``, ``naive_ms`` and
+``result`` (PASS or MISS against the targets: the job within 1.1x of its floor too).
+Search times are the smallest of ``--repeat`` medians; ``*_best_ms`` the fastest single
+search (on a busy machine the median mostly measures waiting for a core). The job and its
+floor take turns on each photo and are timed in CPU time of this process; the smallest
+mean of ``--repeat`` passes is kept, the median printed beside it.
 """
 
 from __future__ import annotations
@@ -44,8 +47,10 @@ from trove.media.decode import decode, flattened  # noqa: E402
 from trove.media.formats import probe  # noqa: E402
 from trove.media.hashing import phash_image  # noqa: E402
 from trove.media.thumbnails import render_thumbnails  # noqa: E402
+from trove.submissions.jobs import THUMB_SIZES  # noqa: E402
 
-SIZES = (320, 1280)
+# The job's own sizes, so the floor keeps producing what the job produces when they change.
+SIZES = THUMB_SIZES
 
 
 def naive(data: bytes) -> dict[int, bytes]:
@@ -139,23 +144,36 @@ def main() -> int:
     )
     speedup = figures["linear_scan_ms"] / figures["near_duplicate_ms"]
     print(f"  speed-up                       {speedup:8.0f}x")
-    print(f"  whole media job                {figures['job_ms']:8.1f} ms/photo (floor {ours:.1f})")
-    job_met = figures["job_ms"] <= 1.1 * ours
+    job, floor = figures["job_ms"], figures["floor_ms"]
+    print(
+        f"  whole media job (CPU)          {job:8.1f} ms/photo min, "
+        f"{figures['job_median_ms']:.1f} median of {args.repeat} passes "
+        f"(wall {figures['job_wall_ms']:.1f})"
+    )
+    print(
+        f"  floor: process_image (CPU)     {floor:8.1f} ms/photo min, "
+        f"{figures['floor_median_ms']:.1f} median (same passes, taking turns with the job)"
+    )
+    job_met = job <= 1.1 * floor
+    load = os.getloadavg()
+    print(f"  load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print(
         f"{'PASS' if met else 'MISS'} near-duplicate search: "
         f"{figures['near_duplicate_ms']:.2f} ms (target <= {target:g} ms)"
     )
     print(
         f"{'PASS' if job_met else 'MISS'} media job: "
-        f"{figures['job_ms'] / ours:.2f}x the floor (target <= 1.1x)"
+        f"{job / floor:.2f}x the floor "
+        f"(median {figures['job_median_ms'] / figures['floor_median_ms']:.2f}x; target <= 1.1x)"
     )
     result = {
         "existing": args.existing,
         **{k: round(v, 3) for k, v in figures.items()},
-        "floor_ms": round(ours, 3),
+        "process_image_wall_ms": round(ours, 3),
         "naive_ms": round(slow, 3),
         "target_ms": target,
-        "job_vs_floor": round(figures["job_ms"] / ours, 3),
+        "job_vs_floor": round(job / floor, 3),
+        "load_average": [round(value, 1) for value in load],
         "result": "PASS" if met and job_met else "MISS",
     }
     print(json.dumps(result))
@@ -207,6 +225,7 @@ def in_project(workdir: Path, photos: list[bytes], existing: int, repeat: int) -
     from trove.media.hashing import phash_band_keys
     from trove.submissions.jobs import _near_duplicate, process_submission
     from trove.submissions.models import PhashBand, Submission, SubmissionStatus
+    from trove.submissions.service import upload_limits
 
     app = create_app(
         {
@@ -262,8 +281,24 @@ def in_project(workdir: Path, photos: list[bytes], existing: int, repeat: int) -
 
         storage = get_storage()
         template = db.session.get(Submission, ids[-1])
-        times = []
+        limits = upload_limits()
+        # The floor and the job take turns on each photo, so both see the same machine; both
+        # in CPU time of this process (the job runs here, inline): on a shared machine wall
+        # time measures the neighbours. The floor is the image work producing the job's
+        # outputs (stripped file, every thumbnail size, hashes) from the upload's bytes.
+        passes: dict[str, list[list[float]]] = {"floor": [], "job": [], "job_wall": []}
         for n, data in enumerate(photos * repeat):
+            if n % len(photos) == 0:
+                for key in passes:
+                    passes[key].append([])
+            start = time.process_time()
+            process_image(
+                data,
+                thumb_sizes=THUMB_SIZES,
+                max_pixels=limits.max_pixels,
+                max_decoded_bytes=limits.max_decoded_bytes,
+            )
+            passes["floor"][-1].append((time.process_time() - start) * 1000)
             row = Submission(
                 project_id=project_id,
                 contributor_id=template.contributor_id,
@@ -277,11 +312,17 @@ def in_project(workdir: Path, photos: list[bytes], existing: int, repeat: int) -
             )
             db.session.add(row)
             db.session.commit()
-            start = time.perf_counter()
+            start, wall = time.process_time(), time.perf_counter()
             process_submission(row.id)
-            times.append((time.perf_counter() - start) * 1000)
+            passes["job"][-1].append((time.process_time() - start) * 1000)
+            passes["job_wall"][-1].append((time.perf_counter() - wall) * 1000)
             assert db.session.get(Submission, row.id).status is SubmissionStatus.PENDING_REVIEW
-        figures["job_ms"] = statistics.median(times)
+        means = {key: [statistics.fmean(run) for run in runs] for key, runs in passes.items()}
+        figures["job_ms"] = min(means["job"])
+        figures["floor_ms"] = min(means["floor"])
+        figures["job_median_ms"] = statistics.median(means["job"])
+        figures["floor_median_ms"] = statistics.median(means["floor"])
+        figures["job_wall_ms"] = min(means["job_wall"])
         db.session.remove()
         db.engine.dispose()
     return figures

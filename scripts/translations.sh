@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYBABEL=${PYBABEL:-.venv/bin/pybabel}
 DIR=trove/translations
-$PYBABEL extract -F babel.cfg -k _l -k N_ -k Np_:1,2 --no-location --sort-output \
+$PYBABEL extract -F babel.cfg -k _l -k lazy_ngettext:1,2 -k N_ -k Np_:1,2 --no-location --sort-output \
   --project=Trove --copyright-holder="Trove contributors" -o "$DIR/messages.pot" .
 if [ "${1:-}" = "init" ]; then
   $PYBABEL init -i "$DIR/messages.pot" -d "$DIR" -l "$2"

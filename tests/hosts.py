@@ -77,6 +77,7 @@ class Worker:
         finally:
             if self.process.poll() is None:
                 os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(30)
 
     def output(self) -> str:
         """Return the end of the worker's log, for failure messages."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 
 from tests.conftest import login
 from tests.factories import make_project, make_user
@@ -11,6 +12,8 @@ from trove.accounts.models import Role
 from trove.extensions import db
 from trove.projects import service as projects
 from trove.projects.translations import brief_in, save_translation
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _lang(page: bytes) -> tuple[str, str | None]:
@@ -142,6 +145,46 @@ def test_only_the_owner_translates_and_bad_input_is_a_clear_4xx(app, client):
     assert saved.status_code == 200 and "Étagères" in saved.text
 
 
+def test_a_flash_from_the_code_reads_in_the_page_language(app, client):
+    with app.app_context():
+        owner = make_user(Role.LAB_MEMBER, email="olive@example.org")
+        project_id = make_project(owner).id
+    login(client, "olive@example.org")
+    spanish = {"Accept-Language": "es"}
+    paused = client.post(f"/projects/{project_id}/pause", headers=spanish, follow_redirects=True)
+    assert paused.status_code == 200
+    assert "En pausa: no se aceptan fotos nuevas." in paused.text
+    assert "Paused: no new uploads." not in paused.text
+    # A message with a number takes the language's plural form.
+    saved = client.post(
+        f"/projects/{project_id}/translations/fr",
+        data={"title": "Étagères", "summary": "Un modèle."},
+        headers=spanish,
+        follow_redirects=True,
+    )
+    assert "Traducción guardada (2 campos modificados)." in saved.text
+
+
+def test_a_close_reason_the_app_wrote_is_shown_in_the_readers_language(app, client):
+    from datetime import date, timedelta
+
+    with app.app_context():
+        owner = make_user(Role.LAB_MEMBER, email="olive@example.org")
+        late = make_project(owner, deadline=date.today() + timedelta(days=1))
+        own = make_project(owner, title="Bottles on shelves")
+        late.deadline = date.today() - timedelta(days=1)
+        projects.auto_close_due()
+        projects.close_project(own, owner, "Funding ended early")
+        db.session.commit()
+        assert late.close_reason == "Deadline passed"  # stored in English, as written
+        late_id, own_id = late.id, own.id
+    spanish = {"Accept-Language": "es"}
+    assert "Fecha límite vencida" in client.get(f"/projects/{late_id}", headers=spanish).text
+    assert "Deadline passed" in client.get(f"/projects/{late_id}").text
+    # A lab's own words stay as the lab wrote them.
+    assert "Funding ended early" in client.get(f"/projects/{own_id}", headers=spanish).text
+
+
 def test_the_account_page_sets_language_and_time_zone(app, client):
     with app.app_context():
         make_user(email="lea@example.org")
@@ -176,17 +219,61 @@ def test_an_amount_keeps_its_currency_sign_whole_on_a_right_to_left_page(app):
         assert not format_money(150, "USD").endswith("\u200e")
 
 
-def test_every_template_string_is_marked_for_translation():
+def _check_i18n():
     import importlib.util
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
-    spec = importlib.util.spec_from_file_location("check_i18n", root / "scripts" / "check_i18n.py")
+    spec = importlib.util.spec_from_file_location("check_i18n", ROOT / "scripts" / "check_i18n.py")
     check = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(check)
+    return check
+
+
+def test_every_template_string_is_marked_for_translation():
+    check = _check_i18n()
     unmarked = {
-        str(path.relative_to(root)): found
-        for path in sorted((root / "templates").rglob("*.html"))
+        str(path.relative_to(ROOT)): found
+        for path in sorted((ROOT / "templates").rglob("*.html"))
         if (found := check.unmarked(path.read_text()))
     }
     assert unmarked == {}, "wrap these in {% trans %} or _() (scripts/check_i18n.py)"
+
+
+def test_every_sentence_in_the_code_is_marked_for_translation():
+    check = _check_i18n()
+    modules = {path.relative_to(ROOT).as_posix(): path for path in (ROOT / "trove").rglob("*.py")}
+    unmarked = {
+        name: found
+        for name, path in sorted(modules.items())
+        if (found := check.unmarked_python(path.read_text(), name))
+    }
+    assert unmarked == {}, (
+        "wrap these in _() or _l(), or list machine output in MACHINE_OUTPUT "
+        "(scripts/check_i18n.py)"
+    )
+
+
+def test_the_code_check_finds_sentences_for_people_and_leaves_machine_text():
+    source = '''
+"""A module docstring is not for a page."""
+import logging
+log = logging.getLogger(__name__)
+def view(project, n):
+    """A docstring."""
+    log.info("Closed the project %s for good", project.id)
+    flash(_("Paused: no new uploads."))
+    flash(ngettext("Saved %(num)d field.", "Saved %(num)d fields.", n))
+    db.session.execute(text("SELECT id FROM projects WHERE id = :id"))
+    if not project:
+        raise ValueError(f"Project {project} is missing from the store")
+    flash("Open for uploads again.")
+    flash(_(f"{project.title} is published."))
+    return redirect(f"{project.title} left the team.")
+'''
+    found = _check_i18n().unmarked_python(source, "trove/x.py")
+    assert found == [
+        (13, "Open for uploads again."),
+        (14, "an f-string as the message: use %(name)s placeholders"),
+        (15, "{…} left the team."),
+    ]
+    # A module in the allowlist is machine output on purpose.
+    assert _check_i18n().unmarked_python(source, "trove/cli.py") == []

@@ -120,7 +120,7 @@ def test_the_catalogues_hold_every_message_the_code_marks():
     with (root / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "N_": None}
-    keywords["Np_"] = (1, 2)
+    keywords["Np_"] = keywords["lazy_ngettext"] = (1, 2)
     marked = {
         message if isinstance(message, str) else message[0]
         for _file, _line, message, _comments, _context in extract_from_dir(

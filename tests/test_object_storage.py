@@ -141,11 +141,11 @@ def test_migrate_to_s3_and_back(make_app: Any, s3_server: Any, tmp_path: Path) -
 
     result = runner.invoke(args=["trove", "storage", "migrate", "--to", settings["STORAGE_URL"]])
     assert result.exit_code == 0, result.output
-    assert "3 object(s) copied, 0 already there" in result.output  # original + 2 thumbnails
+    assert "4 object(s) copied, 0 already there" in result.output  # original + 3 thumbnails
     switch = tmp_path / "instance" / "storage_url"
     assert switch.read_text().strip() == settings["STORAGE_URL"]
     again = runner.invoke(args=["trove", "storage", "migrate", "--to", settings["STORAGE_URL"]])
-    assert "0 object(s) copied, 3 already there" in again.output  # idempotent
+    assert "0 object(s) copied, 4 already there" in again.output  # idempotent
 
     # The app now reads from S3 (a fresh app would read the switch file the same way).
     s3_app = make_app(**settings)
@@ -188,7 +188,7 @@ def test_migrate_from_s3_to_another_s3_store_directly_resumably_and_verified(
     secret = {"TROVE_TO_S3_SECRET_ACCESS_KEY": SECRET_KEY}
     result = runner.invoke(args=args, env=secret)
     assert result.exit_code == 0, result.output
-    assert "3 object(s) copied, 0 already there" in result.output
+    assert "4 object(s) copied, 0 already there" in result.output
     assert "Not switched: set TROVE_STORAGE_URL" in result.output  # another server
     assert not (tmp_path / "instance" / "storage_url").exists()
 
@@ -198,7 +198,7 @@ def test_migrate_from_s3_to_another_s3_store_directly_resumably_and_verified(
     target.delete_object(target.derived_object(key, 320))  # missing: copied again
     again = runner.invoke(args=args, env=secret)
     assert again.exit_code == 0, again.output
-    assert "2 object(s) copied, 1 already there" in again.output
+    assert "2 object(s) copied, 2 already there" in again.output
     with app.app_context(), get_storage().open_original(key) as handle:
         stored = handle.read()
     with target.open_original(key) as handle:

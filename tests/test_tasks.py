@@ -268,3 +268,42 @@ def test_a_killed_workers_job_goes_back_at_the_next_maintenance_once_not_at_the_
         assert queue.count == 1
     finally:
         conn.close()
+
+
+@pytest.mark.redis
+def test_a_stop_asked_for_during_the_sweep_ends_the_worker_loop(make_app, redis_url):
+    """SIGTERM mid-sweep raises RQ's StopRequested inside the sweep's own error handler:
+    the worker used to log it as a failed sweep and run on until killed."""
+    import signal
+
+    from redis import Redis
+    from rq import Queue
+    from rq.exceptions import StopRequested
+    from sqlalchemy import event
+
+    from trove.worker import TroveWorker
+
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis_url)
+    conn = Redis.from_url(redis_url)
+    worker = TroveWorker([Queue("default", connection=conn)], connection=conn, app=app)
+    worker.beats_in_a_row = 2  # its database is up: maintenance sweeps
+    previous = signal.signal(signal.SIGTERM, worker.request_stop)  # as RQ installs it
+    signalled = []
+
+    def stop_once(*_args):  # the service manager stops the worker while it sweeps
+        if not signalled:
+            signalled.append(True)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", stop_once)
+            try:
+                with pytest.raises(StopRequested):
+                    worker.run_maintenance_tasks()
+            finally:
+                event.remove(db.engine, "before_cursor_execute", stop_once)
+        assert signalled and worker.stop_was_requested
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        conn.close()

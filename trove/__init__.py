@@ -50,8 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_project_root() / "migrations"))
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login_form"
-    login_manager.login_message = "Sign in to continue."
-    login_manager.login_message_category = "info"
+    # No login_message: the unauthorized handler (accounts/views/signin.py) says it.
     login_manager.session_protection = "basic"
     # Registered first so that its after_request hook runs last (Flask runs them in
     # reverse): it compresses the response every other hook has finished.

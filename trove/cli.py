@@ -1,4 +1,5 @@
-"""``flask trove …`` commands: create-admin, worker, sweep, backup, restore, seed-demo."""
+"""``flask trove …`` commands: create-admin, worker, sweep, backfill-thumbnails, backup, restore,
+seed-demo."""
 
 from __future__ import annotations
 
@@ -87,6 +88,22 @@ def worker(queues: str, burst: bool) -> None:
 def sweep_command() -> None:
     """Re-enqueue work that a crash or an outage left unfinished."""
     click.echo(f"{sweep()} item(s) re-enqueued.")
+
+
+@trove_cli.command("backfill-thumbnails")
+@click.option("--batch", default=50, show_default=True, help="Photos per transaction.")
+def backfill_thumbnails(batch: int) -> None:
+    """Make the small (phone) thumbnail of photos processed before it existed.
+
+    Run once after upgrading; safe to stop and run again (it goes on where it stopped).
+    """
+    from trove.submissions.thumbs import backfill_small_thumbs
+
+    after, made, skipped = 0, 0, 0
+    while (step := backfill_small_thumbs(after, max(1, batch))).last_id is not None:
+        after, made, skipped = step.last_id, made + step.made, skipped + step.skipped
+        click.echo(f"{made} made, {skipped} skipped (up to photo {after})")
+    click.echo(f"Done: {made} small thumbnail(s) made, {skipped} photo(s) without a stored file.")
 
 
 @trove_cli.command("backup")

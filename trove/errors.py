@@ -126,7 +126,9 @@ def handle_storage_unavailable(error: StorageUnavailable) -> Response:
     log.warning(
         "file store unavailable on %s %s: %r", request.method, request.path, error.__cause__
     )
-    response = _render_error(503, f"{error} Please try again in a few minutes.")
+    response = _render_error(
+        503, _("%(reason)s Please try again in a few minutes.", reason=_(str(error)))
+    )
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 

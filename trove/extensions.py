@@ -13,7 +13,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import Enum, MetaData
+from sqlalchemy import Enum, MetaData, func, select
 from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 
 NAMING_CONVENTION = {
@@ -37,6 +37,16 @@ def enum_column(cls: type[enum.Enum], *, length: int, **kwargs: Any) -> MappedCo
         Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e]),
         **kwargs,
     )
+
+
+def count_each(column: Any, values: type[enum.Enum], *where: Any) -> dict[str, int]:
+    """Return how many rows (matching ``where``) hold each member of ``values`` in ``column``."""
+    counts = {member.value: 0 for member in values}
+    for value, n in db.session.execute(
+        select(column, func.count()).where(*where).group_by(column)
+    ):
+        counts[values(value).value] = n
+    return counts
 
 
 db = SQLAlchemy(model_class=Base)

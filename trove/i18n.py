@@ -79,6 +79,13 @@ JS_MESSAGES = (
 )
 
 
+def own_text(text: str | None, known: frozenset[str]) -> str | None:
+    """Return a stored English ``text`` in the page's language if it is one of the app's
+    own fixed texts (``known``, each marked with :func:`N_`); other stored texts (a
+    person's own words) stay as written."""
+    return gettext(text) if text in known else text
+
+
 def Np_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - like N_, with a plural
     """Mark a message with a plural for the catalogue without translating it here."""
     return singular, plural

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
 
 from trove.audit.models import AuditEvent
 from trove.exports.service import pseudonym_for
@@ -35,10 +36,10 @@ def audit_actor(event: AuditEvent) -> str:
     """Return who did ``event``: a team member or admin by name, a contributor by pseudonym."""
     actor = event.actor
     if actor is None:
-        return "System"
+        return _("System")
     project = db.session.get(Project, event.project_id) if event.project_id else None
     if project is None:
-        return actor.display_name if actor.is_lab_member else "A contributor"
+        return actor.display_name if actor.is_lab_member else _("A contributor")
     if can(actor, project, Capability.VIEW):
         return actor.display_name
     return pseudonym_for(project, actor.id)

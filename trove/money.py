@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 #: Currencies a project may pay in, with their minor-unit exponent and symbol.
 CURRENCIES: dict[str, tuple[int, str]] = {
     "USD": (2, "$"),
@@ -27,7 +30,9 @@ def exponent(currency: str) -> int:
     try:
         return CURRENCIES[currency][0]
     except KeyError:
-        raise MoneyError(f"{currency} is not a supported currency.") from None
+        raise MoneyError(
+            _("%(currency)s is not a supported currency.", currency=currency)
+        ) from None
 
 
 def parse_money(text: str, currency: str) -> int:
@@ -37,18 +42,26 @@ def parse_money(text: str, currency: str) -> int:
         cleaned = cleaned.removeprefix(symbol)
     cleaned = cleaned.strip()
     if cleaned.startswith("-"):
-        raise MoneyError("Enter an amount of zero or more.")
+        raise MoneyError(_("Enter an amount of zero or more."))
     if not _AMOUNT.match(cleaned):
-        raise MoneyError("Enter an amount like 2.50.")
+        raise MoneyError(_("Enter an amount like 2.50."))
     places = exponent(currency)
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise MoneyError("Enter an amount like 2.50.") from None
+        raise MoneyError(_("Enter an amount like 2.50.")) from None
     minor = value.scaleb(places)
     if minor != minor.to_integral_value():
-        unit = "whole units" if places == 0 else f"at most {places} decimal places"
-        raise MoneyError(f"{currency} amounts use {unit}.")
+        if places == 0:
+            raise MoneyError(_("%(currency)s amounts use whole units.", currency=currency))
+        raise MoneyError(
+            ngettext(
+                "%(currency)s amounts use at most %(num)d decimal place.",
+                "%(currency)s amounts use at most %(num)d decimal places.",
+                places,
+                currency=currency,
+            )
+        )
     return int(minor)
 
 

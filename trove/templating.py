@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -85,14 +86,14 @@ def lab_name() -> str:
 
 def nav_links() -> list[tuple[str, str]]:
     """Return the main navigation entries for the current user."""
-    links: list[tuple[str, str]] = [("projects.index", "Projects")]
+    links: list[tuple[str, str]] = [("projects.index", _("Projects"))]
     if current_user.is_authenticated:
-        links.append(("submissions.mine", "My photos"))
+        links.append(("submissions.mine", _("My photos")))
     if current_user.is_authenticated and current_user.is_lab_member:
-        links.append(("projects.lab", "Your projects"))
+        links.append(("projects.lab", _("Your projects")))
     if current_user.is_authenticated and current_user.is_admin:
-        links.append(("admin.dashboard", "Admin"))
+        links.append(("admin.dashboard", _("Admin")))
     if current_user.is_authenticated:
         # The unread count follows the label (templates/notifications/_nav_count.html).
-        links.append(("notifications.index", "Notifications"))
+        links.append(("notifications.index", _("Notifications")))
     return links

@@ -32,6 +32,7 @@ from typing import Any
 from flask import Flask
 from redis import Redis
 from rq import Worker
+from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 
 from trove.extensions import db
@@ -147,6 +148,10 @@ class TroveWorker(Worker):
             log.exception("worker %s: the sweep failed", self.name)
         finally:
             db.session.remove()
+        if self.stop_was_requested:
+            # A SIGTERM during the sweep raises RQ's StopRequested inside it, which the
+            # handler above took for a database error: the loop must still end.
+            raise StopRequested()
 
     def request_stop(self, signum: Any, frame: Any) -> None:
         """Stop after the current job (SIGINT/SIGTERM); remember it was asked for."""

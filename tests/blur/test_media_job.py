@@ -14,10 +14,12 @@ from trove.consent.service import purge_due, request_withdrawal
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage
+from trove.media.thumbnails import cover_crop
 from trove.review.service import approve_submission, reject_submission, set_blur_boxes
 from trove.submissions.jobs import sweep_quarantine
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.submissions.service import receive_upload
+from trove.submissions.thumbs import CARD, SMALL, SMALL_BOX, THUMB_SIZES, backfill_small_thumbs
 from trove.timeutil import utcnow
 
 SIZE = (1600, 1200)
@@ -48,6 +50,17 @@ def _sharpness(data: bytes, box, *, like: bytes = b"") -> float:
     return detail(face_region(data, box, SIZE, like=like))
 
 
+def _assert_small_cut_is_blurred(submission: Submission, data: bytes, box) -> None:
+    """The small cut is the blurred 320 px thumbnail's centre, with the face's detail gone.
+
+    At 192 px the face is 13 × 18 px: downscaling alone evens out most detail of the
+    unblurred face too, so less of it is left to remove (2.7× less here, 3.3× at 320 px).
+    """
+    small = _thumb(submission, SMALL)
+    assert small == cover_crop(_thumb(submission, CARD), SMALL_BOX)
+    assert _sharpness(small, box) < _sharpness(data, box, like=small) / 2.5
+
+
 @pytest.fixture
 def photo():
     return face_photo(*SIZE)
@@ -59,8 +72,9 @@ def test_blur_policy_blurs_every_file_the_team_can_reach(app_ctx, photo):
     submission = _upload(project, data)
     assert submission.status is SubmissionStatus.PENDING_REVIEW
     assert submission.faces_found == 1 and submission.blur_regions == 1
-    for stored in (_original(submission), _thumb(submission, 1280), _thumb(submission, 320)):
+    for stored in (_original(submission), *(_thumb(submission, n) for n in THUMB_SIZES)):
         assert _sharpness(stored, box) < _sharpness(data, box, like=stored) / 3
+    _assert_small_cut_is_blurred(submission, data, box)
     # Outside the face the stored photo is the same picture.
     picture = Image.open(io.BytesIO(_original(submission))).convert("RGB")
     assert picture.size == SIZE
@@ -68,6 +82,20 @@ def test_blur_policy_blurs_every_file_the_team_can_reach(app_ctx, photo):
     # The unblurred, stripped copy waits in quarantine (never served) until the decision.
     assert get_storage().quarantine_exists(submission.unblurred_name)
     assert submission.quarantine_name is None
+
+
+def test_backfilled_small_thumbnail_is_blurred_too(app_ctx, photo):
+    data, box = photo
+    project = make_project(people_policy="blur")
+    submission = _upload(project, data)
+    storage = get_storage()  # as if processed before the small size existed
+    storage.delete_object(storage.derived_object(submission.storage_key, SMALL))
+    submission.has_small_thumb = False
+    db.session.commit()
+    assert backfill_small_thumbs().made == 1
+    db.session.refresh(submission)
+    assert submission.has_small_thumb
+    _assert_small_cut_is_blurred(submission, data, box)
 
 
 def test_unblurred_copy_is_deleted_once_the_photo_is_approved(app_ctx, photo):
@@ -188,6 +216,11 @@ def test_an_added_box_is_blurred_on_approval(app_ctx):
     after = detail(Image.open(io.BytesIO(_original(submission))).convert("RGB").crop(area))
     assert after < before / 4
     assert not get_storage().exists(unblurred_key)  # the unblurred stored file is gone too
+    # The small cut of the new file is made too, and the old one went with its original.
+    assert submission.has_small_thumb
+    assert _thumb(submission, SMALL) == cover_crop(_thumb(submission, CARD), SMALL_BOX)
+    storage = get_storage()
+    assert storage.object_info(storage.derived_object(unblurred_key, SMALL)) is None
 
 
 def test_boxes_cannot_change_after_the_decision(app_ctx, photo):

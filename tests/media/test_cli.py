@@ -126,3 +126,28 @@ def test_the_command_and_the_media_package_load_without_flask(tmp_path: Path) ->
     )
     assert result.stdout.strip() == "0 []", result.stderr
     assert (tmp_path / "out" / "in.jpg").exists()
+
+
+def test_structure_only_skips_the_decode_but_not_the_parse(tmp_path: Path) -> None:
+    good = samples.phone_jpeg()
+    data = bytearray(samples.jpeg(samples.picture(320, 240)))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 11] = 0x44  # luma sampled 4x4: well-formed, but libjpeg cannot decode it
+    inputs = {"good.jpg": good, "undecodable.jpg": bytes(data), "cut.jpg": good[:4000]}
+    for name, content in inputs.items():
+        (tmp_path / name).write_bytes(content)
+    sources = [str(tmp_path / name) for name in inputs]
+
+    checked = run(*sources, "--out", str(tmp_path / "checked"))
+    fast = run(*sources, "--out", str(tmp_path / "fast"), "--structure-only")
+
+    assert checked.exit_code == fast.exit_code == 1
+    assert sorted(path.name for path in (tmp_path / "checked").iterdir()) == ["good.jpg"]
+    assert sorted(path.name for path in (tmp_path / "fast").iterdir()) == [
+        "good.jpg",
+        "undecodable.jpg",
+    ]
+    assert (tmp_path / "fast" / "good.jpg").read_bytes() == strip_metadata(good)
+    assert (tmp_path / "checked" / "good.jpg").read_bytes() == strip_metadata(good)
+    [line] = fast.stderr.strip().splitlines()
+    assert line.startswith(sources[2])

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 
 import piexif
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from tests.media import samples
 from tests.media.exiftool import assert_clean, requires_exiftool
 from trove.media import CorruptImage, UnsupportedFormat, probe, strip_metadata
 from trove.media.exif import read_orientation
-from trove.media.strip.jpeg import strip_jpeg
+from trove.media.strip import strip_parts
+from trove.media.strip.jpeg import find_scan_end, strip_jpeg
 
 
 def segments(data: bytes) -> list[tuple[int, bytes]]:
@@ -251,3 +255,67 @@ def test_oversubscribed_huffman_table_is_refused_when_verifying() -> None:
     data[dht + 5 : dht + 21] = bytes(counts)
     with pytest.raises(CorruptImage):
         strip_metadata(bytes(data))
+
+
+# The definition of where entropy-coded data ends (ITU T.81 B.1.1.5, F.1.2.3), as a pattern.
+SCAN_END = re.compile(rb"\xff[\x01-\xcf\xd8-\xfe]")
+ENTROPY_TOKENS = st.one_of(
+    st.binary(min_size=1, max_size=9).map(lambda b: b.replace(b"\xff", b"\xfe")),
+    st.just(b"\xff\x00"),  # stuffing
+    st.integers(0xD0, 0xD7).map(lambda m: bytes((0xFF, m))),  # restart
+    st.just(b"\xff\xff"),  # fill
+    st.integers(0, 255).map(lambda m: bytes((0xFF, m))),  # anything, markers included
+    st.just(b"\xff"),
+)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    data=st.lists(ENTROPY_TOKENS, max_size=40).map(b"".join),
+    start=st.integers(0, 60),
+    block=st.sampled_from([1, 2, 3, 5, 16, 1 << 18]),
+)
+def test_scan_end_is_the_first_marker_as_the_standard_defines(
+    data: bytes, start: int, block: int
+) -> None:
+    match = SCAN_END.search(data, start)
+    assert find_scan_end(data, start, block) == (match.start() if match else -1)
+
+
+def test_scan_end_of_a_real_photo_at_every_block_size() -> None:
+    data = samples.jpeg(samples.picture(320, 240), restart_marker_blocks=2)
+    start = data.index(b"\xff\xda")
+    start += 2 + struct.unpack_from(">H", data, start + 2)[0]
+    expected = SCAN_END.search(data, start).start()
+    assert expected == len(data) - 2  # the end-of-image marker
+    for block in (1, 7, 64, 4096, 1 << 18):
+        assert find_scan_end(data, start, block) == expected
+
+
+def test_a_segment_hidden_inside_the_picture_data_is_refused_not_copied() -> None:
+    data = samples.jpeg(samples.picture(320, 240))
+    [scan] = samples.scan_data(data)
+    middle = data.index(scan) + len(scan) // 2
+    while data[middle - 1] == 0xFF:
+        middle += 1  # not between 0xFF and its stuffing byte
+    hidden = samples.segment(0xE1, b"Exif\x00\x00" + samples.SECRET_TEXT.encode())
+    with pytest.raises(CorruptImage, match="damaged"):
+        strip_jpeg(data[:middle] + hidden + data[middle:])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        samples.phone_jpeg(),
+        samples.jpeg(samples.picture(64, 48), progressive=True, icc=samples.icc_profile()),
+        samples.png(),
+        samples.webp(exif=samples.exif_bytes()),
+    ],
+)
+def test_pieces_are_the_stripped_file_and_jpeg_scans_are_not_copied(data: bytes) -> None:
+    pieces = strip_parts(data, verify=False)
+    assert b"".join(pieces) == strip_metadata(data)
+    if data[:2] == b"\xff\xd8":
+        views = [piece for piece in pieces if isinstance(piece, memoryview)]
+        assert views and all(view.obj is data for view in views)
+    assert strip_parts(data) == [strip_metadata(data)]

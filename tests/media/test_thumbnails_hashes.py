@@ -18,6 +18,7 @@ from trove.media import (
     sha256_hex,
 )
 from trove.media.decode import decode
+from trove.media.thumbnails import cover_crop
 
 
 def opened(data: bytes) -> Image.Image:
@@ -48,6 +49,30 @@ def test_thumbnails_are_upright() -> None:
     assert thumb.size == (50, 100)  # portrait, as displayed
     red, green, blue = thumb.getpixel((thumb.width - 3, 3))  # turned clockwise: top right
     assert red > 200 and green < 60 and blue < 60
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ((320, 240), (192, 144)),
+        ((240, 320), (192, 144)),
+        ((320, 120), (160, 120)),
+        ((90, 40), (53, 40)),
+    ],
+)
+def test_cover_crop_is_the_centre_a_4_3_box_shows(size, expected) -> None:
+    # Red everywhere but the centred 4:3 region (blue): the crop keeps that region only.
+    image = Image.new("RGB", size, (255, 0, 0))
+    width, height = size
+    region = (min(width, height * 4 // 3), min(height, width * 3 // 4))
+    left, top = (width - region[0]) // 2, (height - region[1]) // 2
+    image.paste((0, 0, 255), (left, top, left + region[0], top + region[1]))
+    crop = opened(cover_crop(samples.jpeg(image, quality=95), (192, 144)))
+    assert crop.format == "JPEG" and crop.size == expected
+    rgb = crop.convert("RGB")
+    for x, y in ((1, 1), (crop.width - 2, crop.height - 2), (crop.width // 2, crop.height // 2)):
+        red, _green, blue = rgb.getpixel((x, y))
+        assert blue > 180 and red < 90, (x, y, red, blue)
 
 
 def test_thumbnails_carry_no_metadata() -> None:

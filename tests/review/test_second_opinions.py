@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.factories import add_team_member, make_processed_submission, make_project
+from tests.races import Attempt, race
 from trove.audit.models import AuditEvent
 from trove.errors import DomainError
 from trove.extensions import db
@@ -197,38 +198,21 @@ def test_two_second_opinions_at_once_one_wins_and_the_earning_moves_once(make_ap
         service.approve_submission(photo, first)
         db.session.commit()
         photo_id = photo.id
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def answer(reviewer_id: int, agree: bool) -> None:
-        with app.test_request_context("/"):
+    def answer(reviewer_id: int, agree: bool) -> Attempt:
+        def attempt(ready: Callable[[], None]) -> str:
             from trove.accounts.models import User
             from trove.submissions.models import Submission
 
             submission = db.session.get(Submission, photo_id)
             reviewer = db.session.get(User, reviewer_id)
-            barrier.wait()
-            try:
-                second.give_second_opinion(submission, reviewer, agree, "blurry")
-                db.session.commit()
-                outcomes.append("agreed" if agree else "disputed")
-            except DomainError:
-                db.session.rollback()
-                outcomes.append("refused")
-            except Exception as error:  # SQLite's writer lock can refuse the loser too
-                db.session.rollback()
-                outcomes.append(type(error).__name__)
-            finally:
-                db.session.remove()
+            ready()
+            second.give_second_opinion(submission, reviewer, agree, "blurry")
+            return "agreed" if agree else "disputed"
 
-    threads = [
-        threading.Thread(target=answer, args=(reviewer_id, agree))
-        for reviewer_id, agree in zip(others, (True, False), strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        return attempt
+
+    outcomes = race(app, answer(others[0], True), answer(others[1], False))
     assert len([o for o in outcomes if o in ("agreed", "disputed")]) == 1
     with app.app_context():
         check = db.session.scalar(select(SecondOpinion))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from tests.factories import (
     make_user,
     recounted_statuses,
 )
+from tests.races import race
 from trove.accounts.models import Role
 from trove.errors import DomainError
 from trove.extensions import db
@@ -180,34 +182,17 @@ def test_concurrent_approvals_create_one_earning(make_app, tmp_path):
         owner_id = project.members[0].user_id
         sub_id = sub.id
         project_id = project.id
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def approve() -> None:
-        with app.app_context():
-            from trove.accounts.models import User
+    def approve(ready: Callable[[], None]) -> str:
+        from trove.accounts.models import User
 
-            submission = db.session.get(Submission, sub_id)
-            owner = db.session.get(User, owner_id)
-            barrier.wait()
-            try:
-                service.approve_submission(submission, owner)
-                db.session.commit()
-                outcomes.append("ok")
-            except DomainError:
-                db.session.rollback()
-                outcomes.append("refused")
-            except Exception as error:  # SQLite's writer lock can refuse the loser too
-                db.session.rollback()
-                outcomes.append(type(error).__name__)
-            finally:
-                db.session.remove()
+        submission = db.session.get(Submission, sub_id)
+        owner = db.session.get(User, owner_id)
+        ready()
+        service.approve_submission(submission, owner)
+        return "ok"
 
-    threads = [threading.Thread(target=approve) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(app, approve, approve)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Earning)) == 1
         assert db.session.get(Project, project_id).approved_count == 1

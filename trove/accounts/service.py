@@ -9,9 +9,9 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import LazyString, lazy_ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
@@ -178,6 +178,15 @@ def letter(name: str, *paragraphs: str) -> str:
     return "\n\n".join([_("Hello %(name)s,", name=name), *paragraphs]) + "\n"
 
 
+def send_letter(
+    user: User, subject: LazyString, *paragraphs: str | LazyString, to: str | None = None
+) -> None:
+    """E-mail ``user`` (or ``to``, about ``user``) a letter read in ``user``'s language."""
+    with in_locale_of(user):
+        body = letter(user.display_name, *(str(paragraph) for paragraph in paragraphs))
+        send_mail(to or user.email, str(subject), body)
+
+
 def make_reset_token(user: User) -> str:
     """Return a signed, expiring, single-use password-reset token for ``user``."""
     # The password's fingerprint is part of it: once the password changes, the link is spent.
@@ -191,21 +200,19 @@ def send_password_reset(email: str) -> None:
         return
     link = site_url(local_url("accounts.reset_password_form", token=make_reset_token(user)))
     minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE"]) // 60
-    with in_locale_of(user):
-        subject = _("Reset your %(lab)s password", lab=current_app.config["LAB_NAME"])
-        body = letter(
-            user.display_name,
-            ngettext(
-                "Someone (hopefully you) asked to reset the password of this account. Open "
-                "this link within %(num)d minute to choose a new one:",
-                "Someone (hopefully you) asked to reset the password of this account. Open "
-                "this link within %(num)d minutes to choose a new one:",
-                minutes,
-            ),
-            link,
-            _("If you did not ask, ignore this message; your password stays as it is."),
-        )
-    send_mail(user.email, subject, body)
+    send_letter(
+        user,
+        _l("Reset your %(lab)s password", lab=current_app.config["LAB_NAME"]),
+        lazy_ngettext(
+            "Someone (hopefully you) asked to reset the password of this account. Open "
+            "this link within %(num)d minute to choose a new one:",
+            "Someone (hopefully you) asked to reset the password of this account. Open "
+            "this link within %(num)d minutes to choose a new one:",
+            minutes,
+        ),
+        link,
+        _l("If you did not ask, ignore this message; your password stays as it is."),
+    )
 
 
 def user_for_reset_token(token: str) -> User:
@@ -228,19 +235,17 @@ def send_sign_in_link(email: str) -> None:
     # Any sign-in moves last_login_at, which spends the link.
     token = _dumps("sign-in-link", {"u": user.id, "l": _last_login(user)})
     minutes = int(current_app.config["SIGNIN_LINK_MAX_AGE"]) // 60
-    with in_locale_of(user):
-        subject = _("Sign in to %(lab)s", lab=current_app.config["LAB_NAME"])
-        body = letter(
-            user.display_name,
-            ngettext(
-                "Open this link within %(num)d minute to sign in (it works once):",
-                "Open this link within %(num)d minutes to sign in (it works once):",
-                minutes,
-            ),
-            site_url(local_url("accounts.sign_in_link", token=token)),
-            _("If you did not ask for it, ignore this message."),
-        )
-    send_mail(user.email, subject, body)
+    send_letter(
+        user,
+        _l("Sign in to %(lab)s", lab=current_app.config["LAB_NAME"]),
+        lazy_ngettext(
+            "Open this link within %(num)d minute to sign in (it works once):",
+            "Open this link within %(num)d minutes to sign in (it works once):",
+            minutes,
+        ),
+        site_url(local_url("accounts.sign_in_link", token=token)),
+        _l("If you did not ask for it, ignore this message."),
+    )
 
 
 def sign_in_with_link(token: str) -> User:
@@ -269,36 +274,32 @@ def request_email_change(user: User, password: str, new_email: str) -> str:
             "email-change", {"u": user.id, "e": new_email, "o": _fingerprint(user.email)}
         )
         hours = int(current_app.config["EMAIL_CHANGE_MAX_AGE"]) // 3600
-        with in_locale_of(user):
-            subject = _("Confirm your new %(lab)s e-mail address", lab=lab)
-            body = letter(
-                user.display_name,
-                ngettext(
-                    "Open this link within %(num)d hour to use this address for your %(lab)s "
-                    "account:",
-                    "Open this link within %(num)d hours to use this address for your %(lab)s "
-                    "account:",
-                    hours,
-                    lab=lab,
-                ),
-                site_url(local_url("accounts.confirm_email_form", token=token)),
-                _("If you did not ask for it, ignore this message."),
-            )
-        send_mail(new_email, subject, body)
-    with in_locale_of(user):
-        subject = _("Your %(lab)s e-mail address is about to change", lab=lab)
-        body = letter(
-            user.display_name,
-            _(
-                "Someone signed in to your account asked to change its e-mail address to "
-                "%(email)s. It changes once the link sent there is opened.",
-                email=new_email,
+        send_letter(
+            user,
+            _l("Confirm your new %(lab)s e-mail address", lab=lab),
+            lazy_ngettext(
+                "Open this link within %(num)d hour to use this address for your %(lab)s "
+                "account:",
+                "Open this link within %(num)d hours to use this address for your %(lab)s "
+                "account:",
+                hours,
+                lab=lab,
             ),
-            _("If this was not you, change your password now:")
-            + "\n\n"
-            + site_url(local_url("accounts.forgot_password_form")),
+            site_url(local_url("accounts.confirm_email_form", token=token)),
+            _l("If you did not ask for it, ignore this message."),
+            to=new_email,
         )
-    send_mail(user.email, subject, body)
+    send_letter(
+        user,
+        _l("Your %(lab)s e-mail address is about to change", lab=lab),
+        _l(
+            "Someone signed in to your account asked to change its e-mail address to "
+            "%(email)s. It changes once the link sent there is opened.",
+            email=new_email,
+        ),
+        _l("If this was not you, change your password now:"),
+        site_url(local_url("accounts.forgot_password_form")),
+    )
     record_event(user, "account.email_change_requested", user)
     return new_email
 
@@ -316,18 +317,17 @@ def confirm_email_change(token: str) -> User:
     end_other_sessions(user)
     record_event(user, "account.email_changed", user)
     lab = current_app.config["LAB_NAME"]
-    with in_locale_of(user):
-        subject = _("Your %(lab)s e-mail address has changed", lab=lab)
-        body = letter(
-            user.display_name,
-            _(
-                "Your %(lab)s account now uses the address %(email)s; this address will get no "
-                "more messages about it. If this was not you, contact the lab at once.",
-                lab=lab,
-                email=new_email,
-            ),
-        )
-    send_mail(old_email, subject, body)
+    send_letter(
+        user,
+        _l("Your %(lab)s e-mail address has changed", lab=lab),
+        _l(
+            "Your %(lab)s account now uses the address %(email)s; this address will get no "
+            "more messages about it. If this was not you, contact the lab at once.",
+            lab=lab,
+            email=new_email,
+        ),
+        to=old_email,
+    )
     return user
 
 

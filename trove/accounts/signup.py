@@ -15,6 +15,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -27,11 +28,12 @@ from trove.accounts.service import (
     letter,
     normalise_email,
     password_matches,
+    send_letter,
 )
 from trove.accounts.sessions import hash_token
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.i18n import in_locale, in_locale_of
+from trove.i18n import in_locale
 from trove.mail import send_mail, site_url
 from trove.security import local_url
 from trove.tasks import register_sweep
@@ -96,21 +98,19 @@ def _tell_owner(owner: User) -> None:
     if not owner.active:
         return
     lab = current_app.config["LAB_NAME"]
-    with in_locale_of(owner):  # the owner's language, not the stranger's who signed up
-        subject = _("Someone tried to sign up to %(lab)s with your address", lab=lab)
-        body = letter(
-            owner.display_name,
-            _(
-                "Someone tried to create a %(lab)s account with this e-mail address, which "
-                "already has one. If it was you, sign in here:",
-                lab=lab,
-            ),
-            site_url(local_url("accounts.login_form")),
-            _("Forgot your password? Reset it here:"),
-            site_url(local_url("accounts.forgot_password_form")),
-            _("If it was not you, ignore this message; your account is unchanged."),
-        )
-    send_mail(owner.email, subject, body)
+    send_letter(  # in the owner's language, not the stranger's who signed up
+        owner,
+        _l("Someone tried to sign up to %(lab)s with your address", lab=lab),
+        _l(
+            "Someone tried to create a %(lab)s account with this e-mail address, which "
+            "already has one. If it was you, sign in here:",
+            lab=lab,
+        ),
+        site_url(local_url("accounts.login_form")),
+        _l("Forgot your password? Reset it here:"),
+        site_url(local_url("accounts.forgot_password_form")),
+        _l("If it was not you, ignore this message; your account is unchanged."),
+    )
 
 
 def find_signup(token: str) -> SignupRequest:

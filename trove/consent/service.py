@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 
 from trove.accounts import service as accounts
@@ -20,8 +22,10 @@ from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.exports import deletions
 from trove.exports import service as exports
+from trove.exports.models import RETENTION_ENDED, WITHDRAWN_IN_VERSION
 from trove.extensions import db
 from trove.files import get_storage
+from trove.i18n import format_date
 from trove.notifications.models import Notification
 from trove.notifications.service import notify
 from trove.payouts.models import OWED, Earning, EarningStatus
@@ -100,9 +104,7 @@ def request_withdrawal(submissions: list[Submission], user: User) -> int:
     db.session.flush()
     for photos in by_project.values():
         project = photos[0].project
-        versions = exports.retire_archives(
-            [p.id for p in photos], "A contributor withdrew a photo in this version."
-        )
+        versions = exports.retire_archives([p.id for p in photos], WITHDRAWN_IN_VERSION)
         deletions.tell_downloaders(project, versions, [p.id for p in photos])
     return sum(len(p) for p in by_project.values())
 
@@ -190,11 +192,17 @@ def apply_retention() -> int:
                 notify(
                     member,
                     "retention",
-                    f"The retention period of “{project.title}” ends on "
-                    f"{ends:%d %B %Y}. Its photos and dataset archives will then be deleted "
-                    "from Trove.",
+                    _l(
+                        "The retention period of “%(title)s” ends on %(date)s. Its photos "
+                        "and dataset archives will then be deleted from Trove.",
+                        title=project.title,
+                        # The date too is written in each member's language.
+                        date=LazyString(format_date, ends.date()),
+                    ),
                     local_url("exports.project_datasets", project_id=project.id),
-                    email_subject=f"Photos of {project.title} will be deleted soon",
+                    email_subject=_l(
+                        "Photos of %(title)s will be deleted soon", title=project.title
+                    ),
                 )
             record_event(None, "project.retention_notice", project, project_id=project.id)
     db.session.commit()
@@ -210,17 +218,20 @@ def _end_retention(project: Project, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     ids = db.session.scalars(select(Submission.id).where(Submission.project_id == project.id))
-    exports.retire_archives(list(ids), "The project's retention period ended.")
+    exports.retire_archives(list(ids), RETENTION_ENDED)
     project.files_purged_at = now
     record_event(None, "project.retention_ended", project, project_id=project.id)
     for member in _team(project):
         notify(
             member,
             "retention",
-            f"The retention period of “{project.title}” has ended. Its photos and dataset "
-            "archives are being deleted from Trove; delete your own copies too.",
+            _l(
+                "The retention period of “%(title)s” has ended. Its photos and dataset "
+                "archives are being deleted from Trove; delete your own copies too.",
+                title=project.title,
+            ),
             local_url("exports.project_datasets", project_id=project.id),
-            email_subject=f"Photos of {project.title} deleted: retention ended",
+            email_subject=_l("Photos of %(title)s deleted: retention ended", title=project.title),
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -12,8 +14,8 @@ from trove.forms import RuleCheckedForm
 MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
-def _when(label: str) -> DateTimeLocalField:
-    invalid = "Enter a date and time."
+def _when(label: LazyString) -> DateTimeLocalField:
+    invalid = _l("Enter a date and time.")
     return DateTimeLocalField(
         label, format=MINUTES, invalid_value_message=invalid, validators=[Optional()]
     )
@@ -26,26 +28,29 @@ class ContestForm(RuleCheckedForm):
     (:func:`trove.contests.service.contest_problems`), shown here on each field.
     """
 
-    title = StringField("Name", render_kw={"maxlength": 120})
+    title = StringField(_l("Name"), render_kw={"maxlength": 120})
     prize = StringField(
-        "Prize", description="For example: a $500 gift card.", render_kw={"maxlength": 200}
+        _l("Prize"),
+        description=_l("For example: a $500 gift card."),
+        render_kw={"maxlength": 200},
     )
     rules = TextAreaField(
-        "Rules",
-        description="Who can take part, how entries count, how and when winners are told.",
+        _l("Rules"),
+        description=_l("Who can take part, how entries count, how and when winners are told."),
         render_kw={"rows": 4},
     )
-    starts_at = _when("Starts (UTC)")
-    ends_at = _when("Ends (UTC)")
+    starts_at = _when(_l("Starts (UTC)"))
+    ends_at = _when(_l("Ends (UTC)"))
     winner_count = IntegerField(
-        "Winners", default=1, validators=[Optional()], render_kw={"min": 1, "max": MAX_WINNERS}
+        _l("Winners"), default=1, validators=[Optional()], render_kw={"min": 1, "max": MAX_WINNERS}
     )
     referral_bonus = IntegerField(
-        "Bonus entries per referral",
+        _l("Bonus entries per referral"),
         default=0,
         validators=[Optional()],
-        description="Entries for each new contributor someone brings whose photo is approved "
-        "(0 for none).",
+        description=_l(
+            "Entries for each new contributor someone brings whose photo is approved (0 for none)."
+        ),
         render_kw={"min": 0, "max": MAX_BONUS},
     )
 

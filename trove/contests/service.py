@@ -30,7 +30,7 @@ from trove.contests.models import Contest, ContestStatus, ContestWinner
 from trove.errors import DomainError
 from trove.exports.service import pseudonym_for
 from trove.extensions import db
-from trove.i18n import format_datetime, in_locale_of
+from trove.i18n import format_datetime
 from trove.notifications.service import notify
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
@@ -314,20 +314,19 @@ def draw(contest: Contest, actor: User) -> list[ContestWinner]:
         )
         db.session.add(winner)
         winners.append(winner)
-        with in_locale_of(entrant.user):
-            notify(
-                entrant.user,
-                "contest",
-                _(
-                    "You won “%(contest)s” for %(project)s: %(prize)s. "
-                    "The team will send your prize and record it here.",
-                    contest=contest.title,
-                    project=contest.project.title,
-                    prize=contest.prize,
-                ),
-                local_url("contests.contest", contest_id=contest.id),
-                email_subject=_("You won a prize: %(contest)s", contest=contest.title),
-            )
+        notify(
+            entrant.user,
+            "contest",
+            _l(
+                "You won “%(contest)s” for %(project)s: %(prize)s. "
+                "The team will send your prize and record it here.",
+                contest=contest.title,
+                project=contest.project.title,
+                prize=contest.prize,
+            ),
+            local_url("contests.contest", contest_id=contest.id),
+            email_subject=_l("You won a prize: %(contest)s", contest=contest.title),
+        )
     contest.entries = frozen
     contest.status = ContestStatus.DRAWN
     contest.drawn_at = now
@@ -362,18 +361,17 @@ def cancel(contest: Contest, actor: User, reason: str) -> None:
     contest.cancelled_at = utcnow()
     contest.cancel_reason = reason
     for entrant in entrants:
-        with in_locale_of(entrant.user):
-            notify(
-                entrant.user,
-                "contest",
-                _(
-                    "“%(contest)s” for %(project)s was cancelled: %(reason)s",
-                    contest=contest.title,
-                    project=contest.project.title,
-                    reason=reason,
-                ),
-                local_url("contests.contest", contest_id=contest.id),
-            )
+        notify(
+            entrant.user,
+            "contest",
+            _l(
+                "“%(contest)s” for %(project)s was cancelled: %(reason)s",
+                contest=contest.title,
+                project=contest.project.title,
+                reason=reason,
+            ),
+            local_url("contests.contest", contest_id=contest.id),
+        )
     db.session.flush()
     record_event(
         actor,
@@ -410,18 +408,17 @@ def record_fulfilment(winner: ContestWinner, actor: User, note: str) -> None:
     winner.fulfilment = note
     winner.fulfilled_at = utcnow()
     winner.fulfilled_by_id = actor.id
-    with in_locale_of(winner.user):
-        notify(
-            winner.user,
-            "contest",
-            _(
-                "Your prize for “%(contest)s” has been sent: %(note)s",
-                contest=contest.title,
-                note=note,
-            ),
-            local_url("contests.contest", contest_id=contest.id),
-            email_subject=_("Your prize: %(contest)s", contest=contest.title),
-        )
+    notify(
+        winner.user,
+        "contest",
+        _l(
+            "Your prize for “%(contest)s” has been sent: %(note)s",
+            contest=contest.title,
+            note=note,
+        ),
+        local_url("contests.contest", contest_id=contest.id),
+        email_subject=_l("Your prize: %(contest)s", contest=contest.title),
+    )
     record_event(
         actor, "contest.prize_fulfilled", contest, project_id=contest.project_id, rank=winner.rank
     )

@@ -116,6 +116,13 @@ class Viewer:
         """Return whether this person may mark ``post`` official or pin it."""
         return self.why_not_mark(post) is None
 
+    def why_not_toggle(self, field: str) -> str | None:
+        """Return why this person may not set or clear ``field`` (official, pinned or
+        hidden) on any post of the project, or None; the services check the post itself."""
+        if field == "hidden":
+            return None if self.may_moderate else _("Only an admin can hide posts.")
+        return None if self.is_team else _("Only the project team can mark official answers.")
+
     @property
     def may_moderate(self) -> bool:
         """Return whether this person may hide and unhide posts (instance admins)."""

@@ -26,6 +26,7 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
@@ -37,7 +38,6 @@ from trove.discussions.models import BODY_MAX, Post
 from trove.discussions.rules import viewer_for
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.i18n import in_locale_of
 from trove.notifications.service import notify
 from trove.projects.models import Capability, Project, ProjectMember, TeamRole
 from trove.projects.service import team_holding
@@ -108,23 +108,22 @@ def _tell_team_about(question: Post, asker: User) -> None:
     for member in team_holding(project, Capability.REVIEW):  # owners and reviewers
         if member.user_id == asker.id:
             continue
-        with in_locale_of(member.user):
-            notify(
-                member.user,
-                "discussion.question",
-                _(
-                    "%(name)s asked a question on “%(project)s”: “%(excerpt)s”",
-                    name=asker.display_name,
-                    project=project.title,
-                    excerpt=excerpt(question.body),
-                ),
-                post_path(question),
-                email_subject=(
-                    _("New question on %(project)s", project=project.title)
-                    if member.role is TeamRole.OWNER
-                    else None
-                ),
-            )
+        notify(
+            member.user,
+            "discussion.question",
+            _l(
+                "%(name)s asked a question on “%(project)s”: “%(excerpt)s”",
+                name=asker.display_name,
+                project=project.title,
+                excerpt=excerpt(question.body),
+            ),
+            post_path(question),
+            email_subject=(
+                _l("New question on %(project)s", project=project.title)
+                if member.role is TeamRole.OWNER
+                else None
+            ),
+        )
 
 
 def reply_to_question(question: Post, user: User, body: str) -> Post:
@@ -145,19 +144,18 @@ def reply_to_question(question: Post, user: User, body: str) -> Post:
     question.activity_at = now
     db.session.flush()
     if question.author_id != user.id:
-        with in_locale_of(question.author):
-            notify(
-                question.author,
-                "discussion.reply",
-                _(
-                    "%(name)s replied to your question on “%(project)s”: “%(excerpt)s”",
-                    name=user.display_name,
-                    project=project.title,
-                    excerpt=excerpt(reply.body),
-                ),
-                post_path(reply),
-                email_subject=_("New reply to your question on %(project)s", project=project.title),
-            )
+        notify(
+            question.author,
+            "discussion.reply",
+            _l(
+                "%(name)s replied to your question on “%(project)s”: “%(excerpt)s”",
+                name=user.display_name,
+                project=project.title,
+                excerpt=excerpt(reply.body),
+            ),
+            post_path(reply),
+            email_subject=_l("New reply to your question on %(project)s", project=project.title),
+        )
     return reply
 
 
@@ -203,20 +201,19 @@ def mark_official(post: Post, user: User) -> None:
     question = post.parent
     assert question is not None  # a reply, checked above
     if question.author_id != user.id:
-        with in_locale_of(question.author):
-            notify(
-                question.author,
-                "discussion.official_answer",
-                _(
-                    "Your question on “%(project)s” has an official answer from the team.",
-                    project=post.project.title,
-                ),
-                post_path(post),
-                email_subject=_(
-                    "Your question on %(project)s has an official answer",
-                    project=post.project.title,
-                ),
-            )
+        notify(
+            question.author,
+            "discussion.official_answer",
+            _l(
+                "Your question on “%(project)s” has an official answer from the team.",
+                project=post.project.title,
+            ),
+            post_path(post),
+            email_subject=_l(
+                "Your question on %(project)s has an official answer",
+                project=post.project.title,
+            ),
+        )
 
 
 def unmark_official(post: Post, user: User) -> None:

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask_babel import format_number
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -318,60 +319,65 @@ def delete(post_id: int) -> Response:
 # --- the team and moderators -----------------------------------------------------------------
 
 
+#: The toggles of the team and the moderators, by form field: the service call that sets
+#: it, the one that clears it, and what each says when done. The services say who may.
+_TOGGLES = {
+    "official": (
+        service.mark_official,
+        service.unmark_official,
+        _l("Marked as the official answer."),
+        _l("No longer the official answer."),
+    ),
+    "pinned": (
+        service.pin_answer,
+        service.unpin_answer,
+        _l("Pinned to the brief's FAQ."),
+        _l("Taken out of the brief's FAQ."),
+    ),
+    "hidden": (
+        service.hide_post,
+        service.unhide_post,
+        _l("The post is hidden."),
+        _l("The post is visible again."),
+    ),
+}
+
+
+def _toggle(post_id: int, field: str) -> Response:
+    """Set (``field=1``) or clear (``0``) one of a post's toggles."""
+    post = _load_post(post_id)
+    refusal = viewer_for(current_user, post.project).why_not_toggle(field)
+    if refusal is not None:  # before reading the form: outsiders learn nothing from it
+        abort(403, refusal)
+    wanted = _flag(field)
+    set_it, clear_it, said_set, said_cleared = _TOGGLES[field]
+    action = set_it if wanted else clear_it
+    return apply_change(
+        lambda: action(post, current_user),
+        done=lambda _result: _changed(post, str(said_set if wanted else said_cleared)),
+        on_error=_refuse,
+    )
+
+
 @bp.post("/posts/<int:post_id>/official")
 @login_required
 def official(post_id: int) -> Response:
     """Mark a reply as the official answer (``official=1``) or take the mark back (``0``)."""
-    post = _load_post(post_id)
-    if not viewer_for(current_user, post.project).is_team:
-        abort(403, _("Only the project team can mark official answers."))
-    wanted = _flag("official")
-    action = service.mark_official if wanted else service.unmark_official
-    return apply_change(
-        lambda: action(post, current_user),
-        done=lambda _result: _changed(
-            post,
-            _("Marked as the official answer.") if wanted else _("No longer the official answer."),
-        ),
-        on_error=_refuse,
-    )
+    return _toggle(post_id, "official")
 
 
 @bp.post("/posts/<int:post_id>/pin")
 @login_required
 def pin(post_id: int) -> Response:
     """Pin a reply into the brief's FAQ (``pinned=1``) or take it out (``0``)."""
-    post = _load_post(post_id)
-    if not viewer_for(current_user, post.project).is_team:
-        abort(403, _("Only the project team can mark official answers."))
-    wanted = _flag("pinned")
-    action = service.pin_answer if wanted else service.unpin_answer
-    return apply_change(
-        lambda: action(post, current_user),
-        done=lambda _result: _changed(
-            post,
-            _("Pinned to the brief's FAQ.") if wanted else _("Taken out of the brief's FAQ."),
-        ),
-        on_error=_refuse,
-    )
+    return _toggle(post_id, "pinned")
 
 
 @bp.post("/posts/<int:post_id>/hide")
 @login_required
 def hide(post_id: int) -> Response:
     """Hide an abusive post (``hidden=1``) or show it again (``0``); admins only."""
-    post = _load_post(post_id)
-    if not viewer_for(current_user, post.project).may_moderate:
-        abort(403, _("Only admins can hide posts."))
-    wanted = _flag("hidden")
-    action = service.hide_post if wanted else service.unhide_post
-    return apply_change(
-        lambda: action(post, current_user),
-        done=lambda _result: _changed(
-            post, _("The post is hidden.") if wanted else _("The post is visible again.")
-        ),
-        on_error=_refuse,
-    )
+    return _toggle(post_id, "hidden")
 
 
 # --- bodies too large to read ----------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -9,7 +11,7 @@ from trove.exports.service import NOTE_MAX, VersionRequest, version_problems
 from trove.forms import RuleCheckedForm
 
 
-def _share(label: str, default: int) -> IntegerField:
+def _share(label: LazyString, default: int) -> IntegerField:
     return IntegerField(
         label,
         default=default,
@@ -18,8 +20,8 @@ def _share(label: str, default: int) -> IntegerField:
     )
 
 
-def _day(label: str) -> DateField:
-    invalid = "Enter a date as YYYY-MM-DD."
+def _day(label: LazyString) -> DateField:
+    invalid = _l("Enter a date as YYYY-MM-DD.")
     return DateField(label, invalid_value_message=invalid, validators=[Optional()])
 
 
@@ -30,14 +32,16 @@ class VersionForm(RuleCheckedForm):
     (:func:`trove.exports.service.version_problems`), shown here on each field.
     """
 
-    train_percent = _share("Training", 80)
-    validation_percent = _share("Validation", 10)
-    test_percent = _share("Test", 10)
-    seed = StringField("Seed", render_kw={"maxlength": 64})
-    approved_from = _day("Approved from (optional)")
-    approved_until = _day("Approved until (optional)")
-    exclude_near_duplicates = BooleanField("Leave out photos flagged as near-duplicates")
-    note = TextAreaField("Changelog note (optional)", render_kw={"rows": 2, "maxlength": NOTE_MAX})
+    train_percent = _share(_l("Training"), 80)
+    validation_percent = _share(_l("Validation"), 10)
+    test_percent = _share(_l("Test"), 10)
+    seed = StringField(_l("Seed"), render_kw={"maxlength": 64})
+    approved_from = _day(_l("Approved from (optional)"))
+    approved_until = _day(_l("Approved until (optional)"))
+    exclude_near_duplicates = BooleanField(_l("Leave out photos flagged as near-duplicates"))
+    note = TextAreaField(
+        _l("Changelog note (optional)"), render_kw={"rows": 2, "maxlength": NOTE_MAX}
+    )
 
     def problems(self) -> dict[str, str]:
         """Return what the version rule objects to in this request."""

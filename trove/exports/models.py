@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trove.accounts.models import User
 from trove.extensions import db, enum_column
+from trove.i18n import N_, own_text
 from trove.projects.models import Project
 from trove.submissions.models import Submission
 from trove.timeutil import utcnow
@@ -63,6 +64,13 @@ class UseKind(enum.StrEnum):
         )
 
 
+#: Why an archive stopped being served. Stored in English, as every stored text is; a page
+#: shows them in its own language (:attr:`DatasetVersion.archive_removed_text`).
+WITHDRAWN_IN_VERSION = N_("A contributor withdrew a photo in this version.")
+RETENTION_ENDED = N_("The project's retention period ended.")
+REMOVAL_REASONS = frozenset({WITHDRAWN_IN_VERSION, RETENTION_ENDED})
+
+
 class DatasetVersion(db.Model):
     """An immutable, numbered selection of a project's approved photos with its archive."""
 
@@ -110,6 +118,11 @@ class DatasetVersion(db.Model):
     uses: Mapped[list[DatasetUse]] = relationship(
         back_populates="version", order_by="DatasetUse.id"
     )
+
+    @property
+    def archive_removed_text(self) -> str | None:
+        """Return why the archive was removed, in the page's language."""
+        return own_text(self.archive_removed_reason, REMOVAL_REASONS)
 
     @property
     def progress_percent(self) -> int:

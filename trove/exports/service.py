@@ -28,7 +28,7 @@ from trove.exports.models import (
     Split,
     UseKind,
 )
-from trove.extensions import db
+from trove.extensions import count_each, db
 from trove.projects.models import Capability, Project
 from trove.projects.service import can
 from trove.submissions.models import Submission, SubmissionStatus
@@ -295,14 +295,7 @@ def versions_of(project: Project) -> list[DatasetVersion]:
 
 def split_counts(version: DatasetVersion) -> dict[str, int]:
     """Return how many photos of ``version`` are in each split."""
-    counts = {s.value: 0 for s in Split}
-    for split, n in db.session.execute(
-        select(DatasetItem.split, func.count())
-        .where(DatasetItem.version_id == version.id)
-        .group_by(DatasetItem.split)
-    ):
-        counts[Split(split).value] = n
-    return counts
+    return count_each(DatasetItem.split, Split, DatasetItem.version_id == version.id)
 
 
 # --- archives retired by withdrawals and retention -------------------------------------------

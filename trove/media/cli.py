@@ -3,6 +3,9 @@
 ``strip-metadata INPUT OUTPUT`` writes one clean file; ``strip-metadata IN... --out DIR``
 writes each input under its own name into DIR, like exiftool's batch mode. Bad input
 writes nothing and prints one line naming the file; the exit status is 1 if any failed.
+Each picture is also decoded (at 1/8 scale) to prove it decodes; ``--structure-only``
+skips that, as exiftool does, for ~10x the speed on 12 MP photos (the structure is still
+parsed whole; damage only a decoder sees then goes unnoticed).
 It needs no app (``python -m trove.media.cli``, or ``flask --app trove strip-metadata``).
 """
 
@@ -16,7 +19,7 @@ from pathlib import Path
 import click
 
 from trove.media.errors import MediaError
-from trove.media.strip import strip_metadata
+from trove.media.strip import strip_parts
 
 
 @click.command("strip-metadata")
@@ -30,7 +33,14 @@ from trove.media.strip import strip_metadata
     type=click.Path(file_okay=False, path_type=Path),
     help="Write every INPUT into DIR (made if missing) under its own name.",
 )
-def strip_metadata_command(paths: tuple[Path, ...], out_dir: Path | None) -> None:
+@click.option(
+    "--structure-only",
+    is_flag=True,
+    help="Parse the structure only; skip the decode that proves the picture decodes.",
+)
+def strip_metadata_command(
+    paths: tuple[Path, ...], out_dir: Path | None, structure_only: bool
+) -> None:
     """Write each INPUT without identifying metadata; on bad input write nothing for it."""
     if out_dir is None:
         if len(paths) != 2:
@@ -48,7 +58,7 @@ def strip_metadata_command(paths: tuple[Path, ...], out_dir: Path | None) -> Non
         if target in written:
             failed = _report(f"{source}: another input was already written to {target}")
             continue
-        message = _strip_file(source, target)
+        message = _strip_file(source, target, verify=not structure_only)
         if message:
             failed = _report(message)
         else:
@@ -57,16 +67,16 @@ def strip_metadata_command(paths: tuple[Path, ...], out_dir: Path | None) -> Non
         sys.exit(1)
 
 
-def _strip_file(source: Path, target: Path) -> str | None:
+def _strip_file(source: Path, target: Path, *, verify: bool) -> str | None:
     """Strip ``source`` into ``target``; return the one-line reason it failed, or None."""
     try:
-        clean = strip_metadata(source.read_bytes())
+        pieces = strip_parts(source.read_bytes(), verify=verify)
     except MediaError as error:
         return f"{source}: {error}"
     except OSError as error:
         return f"{source}: {error.strerror or error}"
     try:
-        _write_atomic(target, clean)
+        _write_atomic(target, pieces)
     except OSError as error:
         return f"{target}: {error.strerror or error}"
     return None
@@ -82,12 +92,12 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+def _write_atomic(path: Path, pieces: list[bytes | memoryview]) -> None:
+    """Write ``pieces`` to ``path`` through a temporary file and a rename."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
         with tmp.open("xb") as handle:
-            handle.write(data)
+            handle.writelines(pieces)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -61,6 +61,48 @@ def render_thumbnails(
     return {size: encoded[size] for size in sizes}, thumb
 
 
+#: The quality of a cover crop: shown at a fifth of the zoom's size, JPEG's artefacts at 80
+#: stay below what a 2× screen shows, and the file is a fifth smaller than at 85.
+COVER_QUALITY = 80
+
+
+def cover_crop(thumbnail: bytes, box: tuple[int, int]) -> bytes:
+    """Return the centre of an upright JPEG thumbnail cut to ``box``'s shape, at most ``box``.
+
+    That is what a box of that shape shows of the picture with CSS ``object-fit: cover``
+    (centred), so a card whose box is ``box`` at 2× gets every pixel it shows and no more.
+    """
+    with Image.open(io.BytesIO(thumbnail)) as picture:
+        out, cut = covered(picture.size, box)
+        region = picture.crop(_centred(picture.size, cut))
+        params = {}
+        if icc := picture.info.get("icc_profile"):
+            params["icc_profile"] = icc  # already cleaned when the thumbnail was made
+        if region.size != out:
+            region = region.resize(out, RESAMPLE)
+        buffer = io.BytesIO()
+        region.save(buffer, "JPEG", quality=COVER_QUALITY, optimize=True, **params)
+    return buffer.getvalue()
+
+
+def covered(size: tuple[int, int], box: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Return (output size, centred region size) of a ``size`` picture cut to cover ``box``."""
+    width, height = size
+    box_w, box_h = box
+    if width * box_h > height * box_w:  # wider than the box: the sides are cut
+        region = (max(1, round(height * box_w / box_h)), height)
+    else:
+        region = (width, max(1, round(width * box_h / box_w)))
+    if region[0] <= box_w:
+        return region, region
+    return box, region
+
+
+def _centred(size: tuple[int, int], region: tuple[int, int]) -> tuple[int, int, int, int]:
+    left, top = (size[0] - region[0]) // 2, (size[1] - region[1]) // 2
+    return left, top, left + region[0], top + region[1]
+
+
 def fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
     """Return ``size`` scaled so its longest side is at most ``longest`` (never larger)."""
     width, height = size

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import current_app, g, has_request_context
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select, update
 
@@ -27,14 +28,18 @@ TEXT_MAX = 1000
 def notify(
     user: User,
     kind: str,
-    text: str,
+    text: str | LazyString,
     url: str,
     *,
-    email_subject: str | None = None,
+    email_subject: str | LazyString | None = None,
 ) -> Notification:
-    """Add a notification for ``user``; also e-mail it if ``email_subject`` is given."""
+    """Add a notification for ``user``; also e-mail it if ``email_subject`` is given.
+
+    Lazy texts (``_l``) are read here, in ``user``'s language, whoever is acting.
+    """
     _check_url(url)
-    text = _clip(text)
+    with in_locale_of(user):
+        text = _clip(str(text))
     notification = Notification(user_id=user.id, kind=kind[:40], text=text, url=url)
     db.session.add(notification)
     db.session.flush()
@@ -85,7 +90,7 @@ def _clip(text: str) -> str:
     return text[: TEXT_MAX - 1] + "…" if len(text) > TEXT_MAX else text
 
 
-def _email(user: User, subject: str, text: str, url: str) -> None:
+def _email(user: User, subject: str | LazyString, text: str, url: str) -> None:
     if not user.active:
         return
     with in_locale_of(user):  # a lazy subject (``_l``) reads in the recipient's language

@@ -8,10 +8,13 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from trove.accounts.models import User
 from trove.extensions import db
+from trove.i18n import in_locale_of
 from trove.payouts.models import PayoutBatch, PayoutItem, PayoutItemStatus
 from trove.payouts.paypal import format_amount
 from trove.projects.models import Project
@@ -34,6 +37,27 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def payment_notes(batch: PayoutBatch) -> dict[int, str]:
+    """Return, per item id, the note PayPal shows its recipient, in the contributor's
+    language."""
+    people = {
+        user.id: user
+        for user in db.session.scalars(  # one query, not one per item
+            select(User).where(User.id.in_({item.contributor_id for item in batch.items}))
+        )
+    }
+    notes = {}
+    for item in batch.items:
+        with in_locale_of(people.get(item.contributor_id)):
+            notes[item.id] = ngettext(
+                "%(num)d approved photo for “%(title)s”",
+                "%(num)d approved photos for “%(title)s”",
+                item.earning_count,
+                title=batch.project.title,
+            )
+    return notes
+
+
 def manual_upload_csv(batch: PayoutBatch) -> str:
     """Return the batch's unsettled items as a PayPal Payouts web upload file.
 
@@ -42,19 +66,18 @@ def manual_upload_csv(batch: PayoutBatch) -> str:
     recipient (400 characters) and the recipient wallet. One currency per file, at most
     5,000 rows (batches prepared without credentials are split to fit).
     """
-    title = batch.project.title
+    notes = payment_notes(batch)
     rows = []
     for item in batch.items:
         if item.status is not PayoutItemStatus.PENDING:
             continue
-        photos = f"{item.earning_count} approved photo{'s' if item.earning_count != 1 else ''}"
         rows.append(
             [
                 item.receiver,
                 format_amount(item.amount_minor, item.currency),
                 item.currency,
                 (item.sender_item_id or "")[:CUSTOMER_ID_MAX],
-                f"{photos} for “{title}”"[:NOTE_MAX],
+                notes[item.id][:NOTE_MAX],
                 "PAYPAL",
             ]
         )

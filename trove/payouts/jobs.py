@@ -23,6 +23,7 @@ from trove.audit.service import record_event
 from trove.extensions import db
 from trove.payouts import ledger
 from trove.payouts.client import paypal_client, paypal_configured
+from trove.payouts.exports import payment_notes
 from trove.payouts.models import (
     IN_FLIGHT,
     PayoutBatch,
@@ -114,18 +115,17 @@ def send_payout_batch(batch_id: int) -> None:
 
 
 def _outgoing_items(batch: PayoutBatch) -> list[PayPalItem]:
-    title = batch.project.title
+    notes = payment_notes(batch)
     items = []
     for item in batch.items:
         assert item.sender_item_id is not None
-        photos = f"{item.earning_count} approved photo{'s' if item.earning_count != 1 else ''}"
         items.append(
             PayPalItem(
                 receiver=item.receiver,
                 amount_minor=item.amount_minor,
                 currency=item.currency,
                 sender_item_id=item.sender_item_id,
-                note=f"{photos} for “{title}”"[:4000],
+                note=notes[item.id][:4000],
             )
         )
     return items

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trove.accounts.models import User
 from trove.extensions import db, enum_column
+from trove.i18n import N_, own_text
 from trove.projects.photo_rules import EXCLUSIONS, PeoplePolicy
 from trove.timeutil import utcnow
 
@@ -117,6 +118,14 @@ BRIEF_FIELDS = (
 #: The range a brief's maximum long edge may take (pixels): small enough phone photos are
 #: still useful for training, large enough covers every phone camera.
 MIN_LONG_EDGE, MAX_LONG_EDGE = 512, 10_000
+
+#: Why the app closes a project. Stored in English, as every stored text is; a page shows
+#: them in its own language (:attr:`Project.close_reason_text`). A lab's own reason stays.
+TARGET_REACHED = N_("Target reached")
+DEADLINE_PASSED = N_("Deadline passed")
+ETHICS_EXPIRED = N_("Ethics approval expired")
+CLOSED_BY_LAB = N_("Closed by the lab")
+CLOSE_REASONS = frozenset({TARGET_REACHED, DEADLINE_PASSED, ETHICS_EXPIRED, CLOSED_BY_LAB})
 
 DEFAULT_LICENCE = (
     "I took this photo myself and I own it. I grant {lab} a worldwide, non-exclusive, "
@@ -253,6 +262,11 @@ class Project(db.Model):
         return self.status is ProjectStatus.PUBLISHED and self.spots_left > 0
 
     @property
+    def close_reason_text(self) -> str | None:
+        """Return why the project closed, in the page's language when the app wrote it."""
+        return own_text(self.close_reason, CLOSE_REASONS)
+
+    @property
     def not_accepting_reason(self) -> str | None:
         """Return why contributors cannot send photos now, in their words (None if they can)."""
         if self.accepts_uploads:
@@ -262,7 +276,7 @@ class Project(db.Model):
                 "This project is paused: the team stopped taking photos for a while. "
                 "Check back later."
             )
-        if self.status is ProjectStatus.PUBLISHED or self.close_reason == "Target reached":
+        if self.status is ProjectStatus.PUBLISHED or self.close_reason == TARGET_REACHED:
             return _(
                 "This project reached its target and is closed. "
                 "Thank you to everyone who took part!"
@@ -271,7 +285,7 @@ class Project(db.Model):
             if self.close_reason:
                 return _(
                     "This project has ended (%(reason)s) and no longer takes photos.",
-                    reason=self.close_reason,
+                    reason=self.close_reason_text,
                 )
             return _("This project has ended and no longer takes photos.")
         return _("This project is not open for photos yet.")

@@ -21,11 +21,13 @@ from trove.accounts.models import Role, User
 from trove.audit.service import record_event
 from trove.errors import DomainError
 from trove.extensions import db
-from trove.i18n import in_locale_of
 from trove.notifications.service import notify
 from trove.projects.models import (
     BRIEF_FIELDS,
+    DEADLINE_PASSED,
     DEFAULT_LICENCE,
+    ETHICS_EXPIRED,
+    TARGET_REACHED,
     BriefVersion,
     Capability,
     Project,
@@ -254,18 +256,17 @@ def submit_project(project: Project, user: User) -> None:
         select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)
     )
     for admin in admins:
-        with in_locale_of(admin):
-            notify(
-                admin,
-                "vetting",
-                _(
-                    "“%(title)s” awaits vetting: %(name)s submitted the brief.",
-                    title=project.title,
-                    name=user.display_name,
-                ),
-                local_url("projects.vet", project_id=project.id),
-                email_subject=_("A brief awaits vetting: %(title)s", title=project.title),
-            )
+        notify(
+            admin,
+            "vetting",
+            _l(
+                "“%(title)s” awaits vetting: %(name)s submitted the brief.",
+                title=project.title,
+                name=user.display_name,
+            ),
+            local_url("projects.vet", project_id=project.id),
+            email_subject=_l("A brief awaits vetting: %(title)s", title=project.title),
+        )
 
 
 def owners(project: Project) -> list[ProjectMember]:
@@ -277,14 +278,13 @@ def _tell_owners(project: Project, text: LazyString, subject: LazyString) -> Non
     """Tell the project's owners (in the app and by e-mail, in each one's language) what
     vetting decided; ``text`` and ``subject`` are lazy, read in the owner's language."""
     for member in owners(project):
-        with in_locale_of(member.user):
-            notify(
-                member.user,
-                "vetting",
-                str(text),
-                local_url("projects.brief", project_id=project.id),
-                email_subject=str(subject),
-            )
+        notify(
+            member.user,
+            "vetting",
+            text,
+            local_url("projects.brief", project_id=project.id),
+            email_subject=subject,
+        )
 
 
 def withdraw_submission(project: Project, user: User) -> None:
@@ -379,7 +379,7 @@ def close_if_target_reached(project: Project) -> bool:
         project.status in (ProjectStatus.PUBLISHED, ProjectStatus.PAUSED)
         and project.spots_left == 0
     ):
-        close_project(project, None, "Target reached")
+        close_project(project, None, TARGET_REACHED)
         return True
     return False
 
@@ -427,11 +427,11 @@ def auto_close_due(today: date | None = None) -> list[Project]:
     )
     for project in rows:
         if project.deadline and project.deadline < today:
-            close_project(project, None, "Deadline passed")
+            close_project(project, None, DEADLINE_PASSED)
         elif project.ethics_expires_on and project.ethics_expires_on <= today:
-            close_project(project, None, "Ethics approval expired")
+            close_project(project, None, ETHICS_EXPIRED)
         elif project.target_count and project.spots_left == 0:
-            close_project(project, None, "Target reached")
+            close_project(project, None, TARGET_REACHED)
         else:
             continue
         closed.append(project)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import format_number
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -125,7 +127,7 @@ def translation_state(project: Project, locale: str) -> list[FieldState]:
 def check_locale(locale: str) -> str:
     """Return ``locale`` if briefs may be translated into it; raise DomainError otherwise."""
     if locale not in LANGUAGES or locale == DEFAULT_LOCALE:
-        raise DomainError("Choose one of the languages Trove offers.", status=404)
+        raise DomainError(_("Choose one of the languages Trove offers."), status=404)
     return locale
 
 
@@ -133,7 +135,7 @@ def save_translation(project: Project, actor: User, locale: str, texts: dict[str
     """Store the lab's translation of the brief's fields into ``locale``; return how many
     fields changed. An empty text removes that field's translation."""
     if not can(actor, project, Capability.MANAGE):
-        raise DomainError("Only the project's owner can translate its brief.", status=403)
+        raise DomainError(_("Only the project's owner can translate its brief."), status=403)
     check_locale(locale)
     found = _translations(project, locale)
     changed = 0
@@ -143,7 +145,12 @@ def save_translation(project: Project, actor: User, locale: str, texts: dict[str
         text = texts[name].strip()
         if len(text) > TEXT_MAX:
             raise DomainError(
-                f"A translation is limited to {TEXT_MAX:,} characters.", field=name, status=422
+                _(
+                    "A translation is limited to %(count)s characters.",
+                    count=format_number(TEXT_MAX),
+                ),
+                field=name,
+                status=422,
             )
         anchor = source_hash(getattr(project, name) or "")
         row = found.get(name)

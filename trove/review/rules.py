@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement, func, select
 
 from trove.extensions import db
@@ -122,10 +123,13 @@ def own_photo_warnings(project: Project) -> dict[int, str]:
         .group_by(Submission.contributor_id)
     ).all()
     return {
-        user_id: (
-            f"{ids[user_id]} sent {n} photo{'s' if n != 1 else ''} to this project. They "
-            "cannot approve or decline their own photos, and team members never win the "
-            "project's contests."
+        user_id: ngettext(
+            "%(name)s sent %(num)d photo to this project. They cannot approve or decline "
+            "their own photos, and team members never win the project's contests.",
+            "%(name)s sent %(num)d photos to this project. They cannot approve or decline "
+            "their own photos, and team members never win the project's contests.",
+            n,
+            name=ids[user_id],
         )
         for user_id, n in counts
     }

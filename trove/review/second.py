@@ -15,6 +15,7 @@ import secrets
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from trove.accounts.models import User
@@ -196,17 +197,16 @@ def give_second_opinion(
     )
     url = local_url("review.disagreements", project_id=project.id, _anchor=check.dom_id)
     for member in projects.team_holding(project, Capability.MANAGE):
-        with in_locale_of(member.user):
-            notify(
-                member.user,
-                "review",
-                _(
-                    "Two reviewers disagree on photo %(id)s of “%(project)s”. Decide it.",
-                    id=submission.id,
-                    project=project.title,
-                ),
-                url,
-            )
+        notify(
+            member.user,
+            "review",
+            _l(
+                "Two reviewers disagree on photo %(id)s of “%(project)s”. Decide it.",
+                id=submission.id,
+                project=project.title,
+            ),
+            url,
+        )
     return check
 
 

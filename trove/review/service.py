@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -389,7 +389,7 @@ def appeal_rejection(submission: Submission, contributor: User, message: str) ->
         )
     if len(message) > APPEAL_MAX:
         raise DomainError(
-            _("Keep it under %(num)s characters.", num=f"{APPEAL_MAX:,}"),
+            _("Keep it under %(num)s characters.", num=format_number(APPEAL_MAX)),
             field="message",
             status=422,
         )

@@ -13,15 +13,15 @@ import dataclasses
 import io
 import logging
 
-from PIL import Image
 from sqlalchemy import func, select
 
-from trove.blur import Box, boxes_from_json, boxes_to_json, detect_faces, render_blurred
+from trove.blur import Box, boxes_from_json, boxes_to_json, detect_in_photo, render_blurred
 from trove.extensions import db
 from trove.files import get_storage
 from trove.media import ProcessedImage, make_thumbnails, sha256_hex
 from trove.projects.models import ProjectExample
 from trove.submissions.models import Submission, SubmissionStatus
+from trove.submissions.thumbs import store_thumbnails
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,13 @@ def protect_bystanders(
 ) -> ProcessedImage:
     """Find faces in a processed photo; return it with them blurred (the job stores that).
 
-    Detection reads the largest thumbnail (upright, already decoded small), so it costs
-    no second decode of the upload. When faces are found the unblurred, stripped file is
+    Detection reads a thumbnail when one is as large as the detector's input, else a
+    reduced decode of the photo. When faces are found the unblurred, stripped file is
     kept in quarantine until the photo is decided.
     """
-    preview = Image.open(io.BytesIO(processed.thumbnails[max(processed.thumbnails)]))
-    boxes = detect_faces(preview)
+    boxes = detect_in_photo(
+        processed.data, processed.format, thumbnails=processed.thumbnails, max_pixels=max_pixels
+    )
     submission.blur_boxes = boxes_to_json(boxes)
     if not boxes:
         submission.blur_applied = []
@@ -120,9 +121,9 @@ def _store_blurred(
         sha = sha256_hex(data)
         thumbs = make_thumbnails(data, thumb_sizes, max_pixels=max_pixels)
     key = storage.put_original(data, fmt)
-    for size, thumb in thumbs.items():
-        storage.put_derived(key, size, thumb)
+    store_thumbnails(key, thumbs)
     submission.storage_key = key
+    submission.has_small_thumb = True
     submission.stored_format = fmt
     submission.sha256 = sha
     submission.stored_size = len(data)

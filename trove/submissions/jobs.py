@@ -26,12 +26,11 @@ from trove.submissions.blurring import needs_settling, protect_bystanders, settl
 from trove.submissions.models import PhashBand, RejectionCode, Submission, SubmissionStatus
 from trove.submissions.service import upload_limits
 from trove.submissions.spots import move_status
+from trove.submissions.thumbs import THUMB_SIZES, store_thumbnails
 from trove.tasks import enqueue, job, register_sweep
 from trove.timeutil import utcnow
 
 log = logging.getLogger(__name__)
-
-THUMB_SIZES = (320, 1280)
 
 
 def _near_duplicate(submission: Submission, phash: int) -> int | None:
@@ -173,9 +172,9 @@ def store_processed(submission: Submission, processed: ProcessedImage) -> None:
     storage = get_storage()
     # Files first, then the row that points at them: a row never points at a missing file.
     key = storage.put_original(processed.data, processed.format)
-    for size, thumb in processed.thumbnails.items():
-        storage.put_derived(key, size, thumb)
+    store_thumbnails(key, processed.thumbnails)
     submission.storage_key = key
+    submission.has_small_thumb = True
     submission.stored_format = processed.format
     submission.sha256 = processed.sha256
     submission.phash = f"{processed.phash:016x}"

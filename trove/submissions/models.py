@@ -7,7 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trove.accounts.models import User
@@ -116,6 +125,10 @@ class Submission(db.Model):
     height: Mapped[int | None]
     stored_size: Mapped[int | None]
     near_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    # Whether the small (phone) thumbnail is stored beside the others: photos processed
+    # before it existed get it from ``flask trove backfill-thumbnails``; until then pages
+    # show them the usual one (``trove.submissions.thumbs``).
+    has_small_thumb: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Bystander blur (briefs whose people policy blurs faces; ``trove.blur``). Boxes are
     # fractions of the upright picture: ``blur_boxes`` what reviewers see and edit,

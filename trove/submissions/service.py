@@ -12,12 +12,12 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from trove.accounts.models import User
 from trove.errors import DomainError
-from trove.extensions import db
+from trove.extensions import count_each, db
 from trove.files import get_storage
 from trove.media import (
     FileTooLarge,
@@ -264,14 +264,7 @@ def my_submissions(
 
 def status_counts(user: User) -> dict[str, int]:
     """Return how many of ``user``'s photos are in each status."""
-    counts = {s.value: 0 for s in SubmissionStatus}
-    for status, n in db.session.execute(
-        select(Submission.status, func.count())
-        .where(Submission.contributor_id == user.id)
-        .group_by(Submission.status)
-    ):
-        counts[SubmissionStatus(status).value] = n
-    return counts
+    return count_each(Submission.status, SubmissionStatus, Submission.contributor_id == user.id)
 
 
 def reason_text(submission: Submission) -> str | None:

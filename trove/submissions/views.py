@@ -21,9 +21,9 @@ from trove.projects.access import load_project
 from trove.projects.models import Project
 from trove.submissions import access, service
 from trove.submissions.access import load_submission
-from trove.submissions.jobs import THUMB_SIZES
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.submissions.reasons import decline_reason
+from trove.submissions.thumbs import SERVED_SIZES, card_sources
 
 bp = Blueprint("submissions", __name__)
 
@@ -223,11 +223,14 @@ def can_view_image(submission: Submission, variant: int | str = 320) -> bool:
     return access.can_view_image(current_user, submission, variant)
 
 
+bp.add_app_template_global(card_sources)
+
+
 @bp.get("/submissions/<int:submission_id>/image/<int:size>")
 def image(submission_id: int, size: int) -> Response:
     """Send a thumbnail of a processed photo to someone allowed to see it."""
     submission = load_submission(submission_id)
-    if size not in THUMB_SIZES or not can_view_image(submission, size):
+    if size not in SERVED_SIZES or not can_view_image(submission, size):
         abort(404)
     return send_private_file(
         get_storage().derived_object(submission.storage_key, size),

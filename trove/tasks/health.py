@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from trove.extensions import db
+from trove.extensions import count_each, db
 from trove.tasks.core import QUEUES, JobRecord, JobStatus, last_beat, redis_connection
 from trove.tasks.sweep import SWEEP_INTERVAL
 from trove.timeutil import utcnow
@@ -58,11 +58,7 @@ def _late(at: datetime | None, now: datetime | None, allowed: timedelta) -> bool
 def queue_health() -> QueueHealth:
     """Collect queue depth, worker liveness and job counts."""
     mode = current_app.config["TASKS_MODE"]
-    counts = {s.value: 0 for s in JobStatus}
-    for status, n in db.session.execute(
-        select(JobRecord.status, func.count()).group_by(JobRecord.status)
-    ):
-        counts[JobStatus(status).value] = n
+    counts = count_each(JobRecord.status, JobStatus)
     depths = {name: 0 for name in QUEUES}
     workers: list[dict[str, Any]] = []
     redis_ok, redis_error = True, None

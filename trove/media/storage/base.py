@@ -167,7 +167,7 @@ class BaseStorage:
         before a byte is read.
         """
         if expected_bytes is not None and expected_bytes > max_bytes:
-            raise FileTooLarge(f"The file is larger than the {megabytes(max_bytes)} limit.")
+            raise FileTooLarge(TOO_LARGE, size=megabytes(max_bytes))
         name = secrets.token_urlsafe(32)
         if self._adopts(stream):
             stream.adopt(self.path(self.quarantine_object(name)), digest)  # type: ignore[attr-defined]

@@ -10,11 +10,11 @@ from PIL import Image
 from trove.media.decode import decode
 from trove.media.formats import DEFAULT_MAX_PIXELS, ImageInfo, probe
 from trove.media.strip.heic import heic_to_jpeg
-from trove.media.strip.jpeg import strip_jpeg
+from trove.media.strip.jpeg import jpeg_parts, strip_jpeg
 from trove.media.strip.png import strip_png
 from trove.media.strip.webp import strip_webp
 
-__all__ = ["check_upload", "strip_metadata", "strip_to_stored"]
+__all__ = ["check_upload", "strip_metadata", "strip_parts", "strip_to_stored"]
 
 _LOSSLESS = {"jpeg": strip_jpeg, "png": strip_png, "webp": strip_webp}
 
@@ -36,6 +36,21 @@ def strip_metadata(
         # damage; "L" skips the colour work. Animations are decoded frame by frame.
         decode(clean, kind, longest=1, mode="L", all_frames=True)
     return clean
+
+
+def strip_parts(
+    data: bytes, *, verify: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> list[bytes | memoryview]:
+    """Return what ``strip_metadata`` returns as pieces to write in order (``writelines``).
+
+    A JPEG's scans are views of ``data``, so writing them costs no copy of the photo in
+    memory; with ``verify`` the decode needs the file whole, so it is one piece.
+    """
+    if verify:
+        return [strip_metadata(data, max_pixels=max_pixels)]
+    if probe(data, max_pixels=max_pixels).format == "jpeg":
+        return jpeg_parts(data)
+    return [strip_to_stored(data, max_pixels=max_pixels)[0]]
 
 
 def check_upload(

@@ -17,8 +17,10 @@ does). It passes as a valid picture; the reviewer sees the grey band and can dec
 
 from __future__ import annotations
 
-import re
 import struct
+import threading
+
+import numpy as np
 
 from trove.media.errors import N_, TRUNCATED, CorruptImage, UnsupportedFormat
 from trove.media.exif import EXIF_HEADER, orientation_tiff, read_orientation
@@ -31,10 +33,12 @@ APP0, APP1, APP2, APP14, COM = 0xE0, 0xE1, 0xE2, 0xEE, 0xFE
 ICC_HEADER = b"ICC_PROFILE\x00"
 _ICC_CHUNK = 65535 - 2 - len(ICC_HEADER) - 2  # payload bytes per APP2 segment
 
-# Inside entropy-coded data 0xFF is followed by 0x00 (stuffing), 0xD0-0xD7 (restart) or
-# 0xFF (fill); any other byte after 0xFF is the next marker, which ends the scan. A regular
-# expression finds it at C speed, which is what keeps stripping near memory-copy speed.
-_SCAN_END = re.compile(rb"\xff[\x01-\xcf\xd8-\xfe]")
+# The entropy-coded data is searched a block at a time: big enough that numpy's per-call
+# cost vanishes, small enough that its masks stay in the CPU cache. The masks are made once
+# per thread: fresh ones would cost page faults on every file (a third of a small file's
+# stripping time).
+_SCAN_BLOCK = 1 << 18
+_scratch = threading.local()
 
 
 def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
@@ -42,6 +46,15 @@ def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
 
     With ``check_only`` every segment is parsed and checked the same way, but the result
     is not assembled (an upload's check keeps the original until the media job strips it).
+    """
+    parts = jpeg_parts(data)
+    return b"" if check_only else b"".join(parts)
+
+
+def jpeg_parts(data: bytes) -> list[bytes | memoryview]:
+    """Return the stripped JPEG as pieces to write in order (the scans are views of ``data``).
+
+    Writing the pieces (``writelines``) instead of joining them saves a copy of the photo.
     """
     if data[:2] != SOI:
         raise CorruptImage(N_("This file is not a JPEG image."))
@@ -96,14 +109,14 @@ def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
                     N_("The image is damaged: picture data comes before its header.")
                 )
             _check_scan_header(body, frame, None if lossless else quant_tables)
-            match = _SCAN_END.search(data, end)
-            if match is None:
+            scan_end = find_scan_end(data, end)
+            if scan_end < 0:
                 raise CorruptImage(TRUNCATED)
-            if match.start() == end:
+            if scan_end == end:
                 raise CorruptImage(N_("The image is damaged: a scan has no data."))
             out.append(segment)
-            out.append(view[end : match.start()])  # entropy-coded data, byte for byte
-            pos = match.start()
+            out.append(view[end:scan_end])  # entropy-coded data, byte for byte
+            pos = scan_end
             scans += 1
         elif marker in JPEG_SOF:
             if frame is not None:
@@ -153,13 +166,48 @@ def strip_jpeg(data: bytes, *, check_only: bool = False) -> bytes:
         else:
             raise CorruptImage(N_("The image is damaged: it has an unknown segment."))
 
-    if check_only:
-        return b""
     if icc_at is not None:
         out[icc_at:icc_at] = _icc_segments(icc_chunks)
     if orientation is not None and orientation != 1:
         out.insert(header_end, orientation_segment(orientation))
-    return b"".join(out)
+    return out
+
+
+def find_scan_end(data: bytes, start: int, block: int = _SCAN_BLOCK) -> int:
+    """Return where the entropy-coded data beginning at ``start`` ends, or -1 if it never does.
+
+    Inside it 0xFF is followed by 0x00 (stuffing), 0xD0-0xD7 (restart) or 0xFF (fill); any
+    other byte after 0xFF makes a marker, and the first marker ends the scan. Every byte is
+    looked at: a marker hidden mid-scan (an APPn smuggled past a decoder) must end it here,
+    or its contents would be copied out as picture data. numpy compares a block at a time,
+    about twice the speed of the equivalent regular expression (the tests hold it to one).
+    """
+    array = np.frombuffer(data, np.uint8)
+    last = len(data) - 1  # a marker takes two bytes
+    block = max(1, min(block, last - start))
+    is_ff, not_stuffed = _masks(block)
+    for begin in range(start, last, block):
+        stop = min(begin + block, last)
+        here, after = is_ff[: stop - begin], not_stuffed[: stop - begin]
+        np.equal(array[begin:stop], 0xFF, out=here)
+        np.not_equal(array[begin + 1 : stop + 1], 0, out=after)
+        here &= after  # 0xFF not followed by 0x00: a restart, a fill byte or a marker
+        if not here.any():
+            continue
+        at = np.flatnonzero(here) + begin
+        following = array[at + 1]
+        marker = (following != 0xFF) & ((following < 0xD0) | (following > 0xD7))
+        if marker.any():
+            return int(at[marker.argmax()])
+    return -1
+
+
+def _masks(block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return this thread's two boolean scratch arrays, at least ``block`` long."""
+    masks = getattr(_scratch, "masks", None)
+    if masks is None or len(masks[0]) < block:
+        masks = _scratch.masks = (np.empty(block, np.bool_), np.empty(block, np.bool_))
+    return masks
 
 
 def orientation_segment(orientation: int) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Response, abort, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from trove.accounts.models import Role
@@ -12,7 +13,7 @@ from trove.htmx import apply_change, redirect_after_change, refuse_change, rende
 from trove.projects import service
 from trove.projects.access import load_project
 from trove.projects.forms import CloseForm, SendBackForm
-from trove.projects.models import Capability, Project
+from trove.projects.models import CLOSED_BY_LAB, Capability, Project
 from trove.projects.queries import awaiting_vetting, projects_for_member
 from trove.projects.views import bp
 from trove.security import role_required
@@ -55,7 +56,7 @@ def submit(project_id: int) -> Response:
     return _change(
         project,
         lambda: service.submit_project(project, current_user),
-        "Submitted. An admin will vet the brief before it is published.",
+        _("Submitted. An admin will vet the brief before it is published."),
     )
 
 
@@ -67,7 +68,7 @@ def withdraw(project_id: int) -> Response:
     return _change(
         project,
         lambda: service.withdraw_submission(project, current_user),
-        "The brief is a draft again.",
+        _("The brief is a draft again."),
     )
 
 
@@ -77,7 +78,7 @@ def pause(project_id: int) -> Response:
     """Stop new uploads for a while."""
     project = load_project(project_id, Capability.MANAGE)
     return _change(
-        project, lambda: service.pause_project(project, current_user), "Paused: no new uploads."
+        project, lambda: service.pause_project(project, current_user), _("Paused: no new uploads.")
     )
 
 
@@ -87,7 +88,7 @@ def resume(project_id: int) -> Response:
     """Open a paused project again."""
     project = load_project(project_id, Capability.MANAGE)
     return _change(
-        project, lambda: service.resume_project(project, current_user), "Open for uploads again."
+        project, lambda: service.resume_project(project, current_user), _("Open for uploads again.")
     )
 
 
@@ -100,12 +101,12 @@ def close(project_id: int) -> Response:
     if not form.validate_on_submit():
         return redirect_after_change(
             url_for("projects.brief", project_id=project.id),
-            flash=" ".join(map(str, form.reason.errors)) or "Could not close the project.",
+            flash=" ".join(map(str, form.reason.errors)) or _("Could not close the project."),
             category="error",
         )
-    reason = (form.reason.data or "").strip() or "Closed by the lab"
+    reason = (form.reason.data or "").strip() or CLOSED_BY_LAB
     return _change(
-        project, lambda: service.close_project(project, current_user, reason), "Project closed."
+        project, lambda: service.close_project(project, current_user, reason), _("Project closed.")
     )
 
 
@@ -148,7 +149,7 @@ def publish(project_id: int) -> Response:
     return apply_change(
         lambda: service.publish_project(project, current_user),
         done=lambda _result: redirect_after_change(
-            url_for("projects.vetting"), flash=f"“{project.title}” is published."
+            url_for("projects.vetting"), flash=_("“%(title)s” is published.", title=project.title)
         ),
         on_error=url_for("projects.vet", project_id=project.id),
     )
@@ -163,7 +164,7 @@ def send_back(project_id: int) -> Response:
     if not form.validate_on_submit():
         return refuse_change(
             url_for("projects.vet", project_id=project.id),
-            " ".join(map(str, form.comment.errors)) or "Say what needs to change.",
+            " ".join(map(str, form.comment.errors)) or _("Say what needs to change."),
             template="projects/vet.html",
             block="send_back",
             project=project,
@@ -174,7 +175,7 @@ def send_back(project_id: int) -> Response:
         lambda: service.send_back(project, current_user, form.comment.data),
         done=lambda _result: redirect_after_change(
             url_for("projects.vetting"),
-            flash=f"“{project.title}” was sent back to its owners.",
+            flash=_("“%(title)s” was sent back to its owners.", title=project.title),
             category="info",
         ),
         on_error=url_for("projects.vet", project_id=project.id),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
@@ -81,7 +82,7 @@ def _joined(project: Project, member: ProjectMember) -> Response:
         flash(warning, "warning")
     return redirect_after_change(
         url_for("projects.team", project_id=project.id),
-        flash=f"{member.user.display_name} joined the team.",
+        flash=_("%(name)s joined the team.", name=member.user.display_name),
     )
 
 
@@ -97,8 +98,13 @@ def change_role(project_id: int, member_id: int) -> Response:
         return redirect_after_change(location)
     return apply_change(
         lambda: teams.change_member_role(project, current_user, member, TeamRole(form.role.data)),
-        done=lambda _: redirect_after_change(
-            location, flash=f"{member.user.display_name} is now {member.role.label.lower()}."
+        done=lambda _result: redirect_after_change(
+            location,
+            flash=_(
+                "%(name)s now has the role: %(role)s.",
+                name=member.user.display_name,
+                role=member.role.label,
+            ),
         ),
         on_error=location,
     )
@@ -114,8 +120,8 @@ def remove_member(project_id: int, member_id: int) -> Response:
     location = url_for("projects.team", project_id=project.id)
     return apply_change(
         lambda: teams.remove_member(project, current_user, member),
-        done=lambda _: redirect_after_change(
-            location, flash=f"{name} left the team.", category="info"
+        done=lambda _result: redirect_after_change(
+            location, flash=_("%(name)s left the team.", name=name), category="info"
         ),
         on_error=location,
     )

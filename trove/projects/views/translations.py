@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_login import current_user, login_required
 
 from trove.errors import DomainError
@@ -62,7 +62,11 @@ def save_translations(project_id: int, locale: str) -> Response:
         lambda: save_translation(project, current_user, locale, texts),
         done=lambda changed: redirect_after_change(
             url_for("projects.translations", project_id=project.id, locale=locale),
-            flash=f"Translation saved ({changed} field{'s' if changed != 1 else ''} changed).",
+            flash=ngettext(
+                "Translation saved (%(num)d field changed).",
+                "Translation saved (%(num)d fields changed).",
+                changed,
+            ),
         ),
         on_error=lambda error: _page(project, locale, error=error),
     )
