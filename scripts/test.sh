@@ -39,8 +39,8 @@ backends=${TROVE_TEST_DATABASE:-sqlite postgresql}
 # and PostgreSQL's row locks are different code paths; they spend wall-clock time waiting
 # for conditions, not CPU, and the two passes wait side by side.
 # Each pass runs in TROVE_TEST_WORKERS pytest processes (pytest-xdist, default 2): the
-# longest tests wait on processes they start (RQ workers, servers) and run first, so their
-# waits overlap other tests' CPU. Each process has its own database, Redis, S3 server and
+# longest tests (most wait on RQ workers and servers they start) run first, so they overlap
+# the short ones. Each process has its own database, Redis, S3 server and
 # Chromium. TROVE_TEST_WORKERS=0 runs each pass in a single process.
 workers=${TROVE_TEST_WORKERS:-2}
 logs=$(mktemp -d)
