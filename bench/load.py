@@ -293,18 +293,19 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def cpu_seconds(master: subprocess.Popen) -> float:
-    """Return the CPU time (user + system) used so far by a gunicorn master's workers."""
+def cpu_seconds(master: subprocess.Popen) -> tuple[float, float]:
+    """Return the CPU time (user, system) used so far by a gunicorn master's workers."""
     ticks = os.sysconf("SC_CLK_TCK")
     children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
-    total = 0
+    user = system = 0
     for pid in children:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+        user += int(fields[11])  # utime
+        system += int(fields[12])  # stime
+    return user / ticks, system / ticks
 
 
 def gunicorn(app: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen:
@@ -342,10 +343,18 @@ def main() -> None:
     parser.add_argument("--compare-seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument(
+        "--warmup", type=float, default=5, help="unmeasured seconds of uploads before each part"
+    )
+    parser.add_argument(
         "--tus-pieces", type=int, default=1, help="PATCHes per photo on the tus path"
     )
     parser.add_argument(
         "--compare-only", action="store_true", help="measure the upload path only (part 1)"
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="sample Trove's workers with py-spy during part 1 (raw stacks and a summary in DIR)",
     )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="trove-bench-load-"))
@@ -408,53 +417,62 @@ def main() -> None:
             {**env, "BARE_DIR": str(bare_dir), "PYTHONPATH": str(root)},
             args.workers,
         )
-        bare_cpu = cpu_seconds(bare)
-        bare_stats, bare_time = run_clients(
-            bare_port,
-            [None] * args.clients,
-            project_id,
-            consent,
-            photos,
-            args.compare_seconds,
-            browse=False,
-            path="/upload",
+
+        def measure(
+            master: subprocess.Popen,
+            at: int,
+            users: list[tuple[str, str] | None],
+            path: str,
+            label: str,
+            tus_pieces: int = 0,
+        ) -> tuple[Stats, float, tuple[float, float]]:
+            """Warm the workers up, then run the upload-only clients; return stats, seconds and
+            the workers' CPU seconds (user, system) during the run."""
+
+            def clients(seconds: float) -> tuple[Stats, float]:
+                return run_clients(
+                    at, users, project_id, consent, photos, seconds,
+                    browse=False, path=path, tus_pieces=tus_pieces,
+                )  # fmt: skip
+
+            # Unmeasured: each worker's first requests import modules and compile templates.
+            clients(args.warmup)
+            spy = profiler(master, args.profile, label, args.compare_seconds)
+            before = cpu_seconds(master)
+            stats, elapsed = clients(args.compare_seconds)
+            after = cpu_seconds(master)
+            if spy is not None:
+                spy.wait()
+                summarise_profile(Path(args.profile) / f"{label}.txt", len(stats.latency["upload"]))
+            return stats, elapsed, (after[0] - before[0], after[1] - before[1])
+
+        bare_stats, bare_time, bare_split = measure(
+            bare, bare_port, [None] * args.clients, "/upload", "bare"
         )
-        bare_cpu = cpu_seconds(bare) - bare_cpu
         bare.terminate()
         bare.wait(30)
         shutil.rmtree(bare_dir, ignore_errors=True)
-
-        def measure(tus_pieces: int) -> tuple[Stats, float, float]:
-            """Run the upload-only clients against Trove; return stats, seconds, CPU seconds."""
-            cpu = cpu_seconds(processes[0])
-            stats, elapsed = run_clients(
-                port,
-                cookies,
-                project_id,
-                consent,
-                photos,
-                args.compare_seconds,
-                browse=False,
-                path=upload_path,
-                tus_pieces=tus_pieces,
-            )
-            return stats, elapsed, cpu_seconds(processes[0]) - cpu
-
-        trove_stats, trove_time, trove_cpu = measure(0)
-        tus_stats, tus_time, tus_cpu = measure(args.tus_pieces)
+        trove_stats, trove_time, trove_split = measure(
+            processes[0], port, cookies, upload_path, "raw"
+        )
+        tus_stats, tus_time, tus_split = measure(
+            processes[0], port, cookies, upload_path, f"tus-{args.tus_pieces}", args.tus_pieces
+        )
+        bare_cpu, trove_cpu, tus_cpu = sum(bare_split), sum(trove_split), sum(tus_split)
         bare_rate = bare_stats.done("upload") / bare_time
         print("\n1. upload path, upload-only clients")
-        for name, stats, elapsed, cpu in (
-            ("bare WSGI (write + fsync)", bare_stats, bare_time, bare_cpu),
-            ("Trove (raw body)", trove_stats, trove_time, trove_cpu),
-            (f"Trove over tus ({args.tus_pieces} PATCH)", tus_stats, tus_time, tus_cpu),
+        for name, stats, elapsed, (user, system) in (
+            ("bare WSGI (write + fsync)", bare_stats, bare_time, bare_split),
+            ("Trove (raw body)", trove_stats, trove_time, trove_split),
+            (f"Trove over tus ({args.tus_pieces} PATCH)", tus_stats, tus_time, tus_split),
         ):
             ups = stats.latency["upload"]
             rate = stats.done("upload") / elapsed
             print(
                 f"  {name:27s} {rate:6.1f} uploads/s  {stats.bytes_up / elapsed / 1e6:6.1f} MB/s"
                 f"  p50 {percentile(ups, 0.5):6.0f} ms  p95 {percentile(ups, 0.95):6.0f} ms"
-                f"  server CPU {cpu / max(len(ups), 1) * 1000:5.1f} ms/upload"
+                f"  server CPU {(user + system) / max(len(ups), 1) * 1000:5.1f} ms/upload"
+                f" ({system / max(len(ups), 1) * 1000:4.1f} system)"
                 f"  errors {sum(stats.errors.values())}"
             )
         for name, stats, elapsed in (
@@ -524,6 +542,46 @@ def main() -> None:
         if server_bindir() is not None and "pg" in locals() and pg is not None:
             pg.__exit__(None, None, None)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def profiler(
+    master: subprocess.Popen, folder: str | None, label: str, seconds: float
+) -> subprocess.Popen | None:
+    """Start py-spy on gunicorn's workers for ``seconds`` when ``folder`` is given."""
+    if not folder:
+        return None
+    spy = os.environ.get("PY_SPY") or shutil.which("py-spy")
+    if spy is None:
+        raise SystemExit("--profile needs py-spy (pip install py-spy, or PY_SPY=path)")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    # Raw stacks per function (one line each), sampled without pausing the workers.
+    command = [spy, "record", "--pid", str(master.pid), "--subprocesses", "--format", "raw"]
+    # --gil: only samples of a thread holding the GIL, i.e. Python running on a CPU (a thread
+    # waiting on the database, the socket or the disk is left out).
+    command += ["--function", "--gil", "--nonblocking", "--rate", "200"]
+    command += ["--duration", str(int(seconds))]
+    command += ["--output", str(Path(folder) / f"{label}.txt")]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def summarise_profile(path: Path, uploads: int, top: int = 40) -> None:
+    """Print where the sampled workers spent their time: per function, self and inclusive."""
+    own: dict[str, int] = defaultdict(int)
+    inclusive: dict[str, int] = defaultdict(int)
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _sep, count = line.rpartition(" ")
+        frames = [f.split(" (")[0] + " (" + f.rsplit("/", 1)[-1] for f in stack.split(";")[1:]]
+        n = int(count)
+        total += n
+        own[frames[-1] if frames else "?"] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+    print(f"\n  profile {path.name}: {total} samples at 200/s, {uploads} uploads")
+    for title, table in (("self", own), ("inclusive", inclusive)):
+        print(f"  -- {title} (ms per upload) --")
+        for frame, n in sorted(table.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"  {n * 5 / max(uploads, 1):8.2f}  {frame}")
 
 
 def compare_summary(

@@ -127,6 +127,37 @@ def test_real_rq_worker_runs_a_job_from_real_redis(make_app, redis_url):
         assert record.status is JobStatus.DONE and record.attempts == 1
 
 
+def _redis_transactions(conn) -> int:
+    return int(conn.info("commandstats").get("cmdstat_exec", {}).get("calls", 0))
+
+
+@pytest.mark.redis
+def test_a_commits_jobs_go_to_redis_in_one_transaction(make_app, redis_url):
+    """Each commit's jobs reach their queues in one MULTI/EXEC (one round trip), not in two
+    pipelines for each job."""
+    from rq import Queue
+    from rq.job import Job
+
+    from trove.tasks import redis_connection
+
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis_url)
+    with app.app_context():
+        conn = redis_connection()
+        mail.send_mail("first@example.org", "One", "Body")
+        db.session.commit()  # the first hand-off makes the queue
+        before = _redis_transactions(conn)
+        for n in range(3):
+            mail.send_mail(f"a{n}@example.org", "Hi", "Body")
+            mail.send_mail(f"b{n}@example.org", "Hi", "Body")
+            db.session.commit()
+        assert _redis_transactions(conn) - before == 3
+        ids = list(db.session.scalars(select(JobRecord.id).order_by(JobRecord.id)))
+        assert Queue("default", connection=conn).count == len(ids) == 7
+        job = Job.fetch(f"trove-job-{ids[-1]}", connection=conn)
+        # As deliver_mail is declared: 60 s, 5 attempts (4 retries).
+        assert (job.args, job.timeout, job.retries_left) == ((ids[-1],), 60, 4)
+
+
 @pytest.mark.redis
 def test_redis_outage_keeps_jobs_and_admin_page_shows_it(make_app, redis_server, tmp_path):
     from tests.conftest import RedisServer

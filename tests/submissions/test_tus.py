@@ -377,3 +377,42 @@ def test_a_long_body_is_kept_as_it_arrives_so_a_crash_costs_a_tenth(app, signed_
     kept = int(signed_in.head(location, headers=TUS).headers["Upload-Offset"])
     assert crash_at - tus.checkpoint_bytes(len(data)) <= kept <= crash_at
     assert _patch(signed_in, location, kept, data[kept:]).status_code in (204, 422)
+
+
+def _padded(data: bytes, comments: int) -> bytes:
+    """Return the JPEG ``data`` made longer by ``comments`` 60 KB comment segments."""
+    segment = b"\xff\xfe" + (60_002).to_bytes(2, "big") + os.urandom(60_000)
+    return data[:2] + segment * comments + data[2:]
+
+
+def test_a_long_patch_reads_nothing_again_between_or_after_its_pieces(
+    make_app, contributor, project_id
+):
+    """A body kept in pieces (a commit after each) reloads neither the upload, the project
+    nor the contributor after each piece, and the photos left come from the spot
+    reservation, not from counting again (one quota read, before the bytes are checked);
+    the body is read as the server ends it."""
+    from tests.statements import statements_of_this_thread
+
+    app = make_app(TASKS_MODE="thread")  # the media job runs in another thread, not counted
+    signed_in = app.test_client()
+    login(signed_in, contributor)
+    data = _padded(photo(seed=41), 12)
+    location = _create(signed_in, project_id, len(data)).headers["Location"]
+    with app.app_context():
+        engine = db.engine
+    with statements_of_this_thread(engine) as seen:
+        response = signed_in.patch(
+            location,
+            data=data,
+            headers={**OCTETS, "Upload-Offset": "0"},
+            environ_overrides={"wsgi.input_terminated": True},
+        )
+    assert response.status_code == 204, response.data
+    assert response.headers["X-Trove-Remaining"] == "2"  # 3 each; this was the first
+    assert response.headers["Upload-Offset"] == str(len(data))
+    assert len([s for s in seen if s.startswith("UPDATE tus_uploads SET rec")]) >= 3  # pieces
+    for table in ("tus_uploads", "projects", "users"):
+        assert len([s for s in seen if s.startswith(f"SELECT {table}.id,")]) == 1, seen
+    assert len([s for s in seen if "photo_count" in s and s.startswith("SELECT")]) == 1, seen
+    assert _rows(app, Submission)[0].upload_size == len(data)

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from trove.accounts.models import User
@@ -224,19 +224,26 @@ def _record(
 def _check_not_duplicate(project: Project, user: User, digest: str) -> None:
     """Refuse bytes already in the project (withdrawn photos included) or already sent."""
     duplicate = db.session.scalar(
-        select(Submission.id)
-        .where(
-            Submission.dedupe_sha256 == digest,
-            or_(
-                Submission.project_id == project.id,
-                (Submission.contributor_id == user.id)
-                & (Submission.status != SubmissionStatus.WITHDRAWN),
-            ),
-        )
-        .limit(1)
+        _DUPLICATE, {"d_digest": digest, "d_project": project.id, "d_user": user.id}
     )
     if duplicate is not None:
         raise _duplicate_error(user, project, digest)
+
+
+#: Built once (bound per call): building it, and its cache key, on every upload cost more
+#: than running it.
+_DUPLICATE = (
+    select(Submission.id)
+    .where(
+        Submission.dedupe_sha256 == bindparam("d_digest"),
+        or_(
+            Submission.project_id == bindparam("d_project"),
+            (Submission.contributor_id == bindparam("d_user"))
+            & (Submission.status != SubmissionStatus.WITHDRAWN),
+        ),
+    )
+    .limit(1)
+)
 
 
 def _duplicate_error(user: User, project: Project, digest: str) -> DomainError:

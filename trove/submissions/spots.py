@@ -21,7 +21,7 @@ contributor's, so two transactions never wait on each other in a circle.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -62,16 +62,8 @@ def target_error() -> DomainError:
 
 def spot_counts(project: Project, contributor: User) -> tuple[int, int]:
     """Return (the project's photos holding a spot, ``contributor``'s count in it)."""
-    mine = (
-        select(ProjectContributor.photo_count)
-        .where(
-            ProjectContributor.project_id == project.id,
-            ProjectContributor.contributor_id == contributor.id,
-        )
-        .scalar_subquery()
-    )
     active, counted = db.session.execute(
-        select(Project.active_count, mine).where(Project.id == project.id)
+        _COUNTS, {"s_project": project.id, "s_contributor": contributor.id}
     ).one()
     return active or 0, counted or 0
 
@@ -107,19 +99,7 @@ def reserve_spot(project: Project, contributor: User) -> int:
     Returns the spots the contributor has left after this photo, from the counts the two
     UPDATEs return (no second count).
     """
-    active = db.session.execute(
-        update(Project)
-        .where(
-            Project.id == project.id,
-            Project.active_count < db.func.coalesce(Project.target_count, 0),
-        )
-        .values(
-            active_count=Project.active_count + 1,
-            photos_processing=Project.photos_processing + 1,
-        )
-        .returning(Project.active_count)
-        .execution_options(synchronize_session=False)
-    ).scalar()
+    active = db.session.execute(_TAKE_PROJECT_SPOT, {"s_project": project.id}).scalar()
     if active is None:
         raise target_error()
     mine = _count_contributor_photo(project, contributor)
@@ -133,17 +113,50 @@ def reserve_spot(project: Project, contributor: User) -> int:
 
 def _count_contributor_photo(project: Project, contributor: User) -> int | None:
     """Add one to the contributor's count unless at the limit; return it (None: not counted)."""
-    limited = update(ProjectContributor).where(
-        ProjectContributor.project_id == project.id,
-        ProjectContributor.contributor_id == contributor.id,
+    values = {"s_project": project.id, "s_contributor": contributor.id}
+    if not project.per_contributor_limit:
+        return db.session.execute(_COUNT_CONTRIBUTOR_PHOTO, values).scalar()
+    values["s_limit"] = project.per_contributor_limit
+    return db.session.execute(_COUNT_CONTRIBUTOR_PHOTO_LIMITED, values).scalar()
+
+
+# The upload path's statements, built once and bound per call: building each one, and its
+# cache key, on every upload cost more than running it.
+_COUNTS = select(
+    Project.active_count,
+    select(ProjectContributor.photo_count)
+    .where(
+        ProjectContributor.project_id == bindparam("s_project"),
+        ProjectContributor.contributor_id == bindparam("s_contributor"),
     )
-    if project.per_contributor_limit:
-        limited = limited.where(ProjectContributor.photo_count < project.per_contributor_limit)
-    return db.session.execute(
-        limited.values(photo_count=ProjectContributor.photo_count + 1)
-        .returning(ProjectContributor.photo_count)
-        .execution_options(synchronize_session=False)
-    ).scalar()
+    .scalar_subquery(),
+).where(Project.id == bindparam("s_project"))
+_TAKE_PROJECT_SPOT = (
+    update(Project)
+    .where(
+        Project.id == bindparam("s_project"),
+        Project.active_count < db.func.coalesce(Project.target_count, 0),
+    )
+    .values(
+        active_count=Project.active_count + 1,
+        photos_processing=Project.photos_processing + 1,
+    )
+    .returning(Project.active_count)
+    .execution_options(synchronize_session=False)
+)
+_COUNT_CONTRIBUTOR_PHOTO = (
+    update(ProjectContributor)
+    .where(
+        ProjectContributor.project_id == bindparam("s_project"),
+        ProjectContributor.contributor_id == bindparam("s_contributor"),
+    )
+    .values(photo_count=ProjectContributor.photo_count + 1)
+    .returning(ProjectContributor.photo_count)
+    .execution_options(synchronize_session=False)
+)
+_COUNT_CONTRIBUTOR_PHOTO_LIMITED = _COUNT_CONTRIBUTOR_PHOTO.where(
+    ProjectContributor.photo_count < bindparam("s_limit")
+)
 
 
 def count_status_change(

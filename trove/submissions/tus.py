@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trove.accounts.models import User
 from trove.errors import DomainError
@@ -192,7 +193,7 @@ def append_bytes(
                 raise DomainError("The checksum does not match the body.", status=460)
             if last:
                 return _complete(upload, user, offset, [*parts, name])
-            _advance(upload_id, offset, offset + size, " ".join([*parts, name]))
+            _advance(upload, upload_id, offset, offset + size, " ".join([*parts, name]))
         except BaseException:
             storage.delete_object(name)
             raise
@@ -239,8 +240,13 @@ def _more(stream: BinaryIO) -> bool:
         return False
 
 
-def _advance(upload_id: int, offset: int, received: int, parts: str) -> None:
-    """Move the offset from ``offset`` to ``received`` if nobody else moved it first."""
+def _advance(upload: TusUpload, upload_id: int, offset: int, received: int, parts: str) -> None:
+    """Move the offset from ``offset`` to ``received`` if nobody else moved it first.
+
+    ``upload`` (whose id is ``upload_id``: reading it from a row a commit expired would
+    reload the row) is given what was written, without reading the row back.
+    """
+    expires = _expiry()
     moved = db.session.execute(
         _ADVANCE,
         {
@@ -248,11 +254,13 @@ def _advance(upload_id: int, offset: int, received: int, parts: str) -> None:
             "b_offset": offset,
             "b_received": received,
             "b_parts": parts,
-            "b_expires": _expiry(),
+            "b_expires": expires,
         },
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
         raise DomainError("Another request sent these bytes first.", status=409)
+    for key, value in (("received", received), ("parts", parts), ("expires_at", expires)):
+        set_committed_value(upload, key, value)
 
 
 #: The check-and-set (a Core statement: the ORM's per-call bookkeeping cost more than it).
@@ -278,8 +286,7 @@ def _complete(upload: TusUpload, user: User, offset: int, names: list[str]) -> S
     the caller rolls back and terminates the upload, since sending it again cannot help.
     A full or unreachable store (507, 503) leaves the upload as it was, to be finished later.
     """
-    _advance(upload.id, offset, upload.length, "")
-    db.session.expire(upload, ["received", "parts", "expires_at"])
+    _advance(upload, upload.id, offset, upload.length, "")
     try:
         submission = service.receive_upload(
             upload.project,

@@ -23,8 +23,8 @@ from trove.extensions import db, limiter
 from trove.ids import parse_id
 from trove.projects.access import load_project
 from trove.submissions import tus
-from trove.submissions.models import TusUpload
-from trove.submissions.views import remaining_uploads
+from trove.submissions.models import Submission, TusUpload
+from trove.submissions.views import body_stream, remaining_uploads
 
 bp = Blueprint("tus", __name__)
 
@@ -114,23 +114,35 @@ def patch(token: str) -> Response:
             upload,
             current_user,  # type: ignore[arg-type]
             offset,
-            request.stream,  # type: ignore[arg-type]
+            body_stream(),
             content_length=request.content_length,
             checksum=tus.parse_checksum(request.headers.get("Upload-Checksum")),
-            checkpoint=db.session.commit,
+            checkpoint=_checkpoint,
         )
     except tus.Refused as error:
         return _ended(token, error)
     except DomainError as error:
         return _not_appended(token, error)
-    remaining = remaining_uploads(upload.project) if submission is not None else None
+    response = _offset_response(upload, 204, submission)
     db.session.commit()
     if submission is not None:
         tus.discard_pieces(token)
-    response = _offset_response(upload, 204)
-    if remaining is not None:
-        response.headers["X-Trove-Remaining"] = str(remaining)
     return response
+
+
+def _checkpoint() -> None:
+    """Commit a piece of a long body, keeping what the request loaded (no reloads after).
+
+    The upload's offset moves by a check-and-set that ``append_bytes`` follows itself; the
+    project and the contributor are as fresh as on the raw-body path, which also reads
+    them once, before the body.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _ended(token: str, error: tus.Refused) -> Response:
@@ -165,7 +177,9 @@ def terminate(token: str) -> Response:
     return Response(status=204)
 
 
-def _offset_response(upload: TusUpload, status: int) -> Response:
+def _offset_response(
+    upload: TusUpload, status: int, submission: Submission | None = None
+) -> Response:
     response = Response(status=status)
     response.headers["Upload-Offset"] = str(upload.received)
     response.headers["Upload-Length"] = str(upload.length)
@@ -173,6 +187,11 @@ def _offset_response(upload: TusUpload, status: int) -> Response:
         response.headers["X-Trove-Submission"] = str(upload.submission_id)
     else:
         response.headers["Upload-Expires"] = _http_date(upload)
+    if submission is not None:  # just made: the count its spot reservation returned
+        left = submission.spots_left
+        response.headers["X-Trove-Remaining"] = str(
+            remaining_uploads(upload.project) if left is None else left
+        )
     return response
 
 

@@ -68,14 +68,14 @@ def _incoming() -> list[tuple[BinaryIO, str | None, int | None]]:
     """
     if _is_raw_body():
         name = unquote(request.headers.get("X-Trove-Filename", ""), errors="replace")
-        return [(_body_stream(), name or None, request.content_length)]
+        return [(body_stream(), name or None, request.content_length)]
     return [
         (f.stream, f.filename, None) for f in request.files.getlist("photos") if f and f.filename
     ]
 
 
-def _body_stream() -> BinaryIO:
-    """Return the request body of a raw upload, unwrapped when the server ends it itself.
+def body_stream() -> BinaryIO:
+    """Return the body of a raw upload (or a tus PATCH), unwrapped when the server ends it.
 
     A server that marks its input terminated (gunicorn) returns end-of-file at the end of
     the body, and ``save_quarantine`` stops at the photo limit and checks the announced
