@@ -34,13 +34,19 @@ def protect_bystanders(
 ) -> ProcessedImage:
     """Find faces in a processed photo; return it with them blurred (the job stores that).
 
-    Detection reads a thumbnail when one is as large as the detector's input, else a
-    reduced decode of the photo. When faces are found the unblurred, stripped file is
-    kept in quarantine until the photo is decided.
+    Detection reads the decode ``process_image`` kept (``keep_longest=DETECT_LONGEST``),
+    else a thumbnail when one is as large as the detector's input, else a reduced decode
+    of the photo. When faces are found the unblurred, stripped file is kept in quarantine
+    until the photo is decided. The returned photo no longer holds the decoded picture.
     """
     boxes = detect_in_photo(
-        processed.data, processed.format, thumbnails=processed.thumbnails, max_pixels=max_pixels
+        processed.data,
+        processed.format,
+        picture=processed.picture,
+        thumbnails=processed.thumbnails,
+        max_pixels=max_pixels,
     )
+    processed = dataclasses.replace(processed, picture=None)  # its memory is not needed now
     submission.blur_boxes = boxes_to_json(boxes)
     if not boxes:
         submission.blur_applied = []

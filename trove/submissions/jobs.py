@@ -11,6 +11,7 @@ from functools import cache
 from sqlalchemy import Integer, Select, String, any_, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql
 
+from trove.blur import DETECT_LONGEST
 from trove.extensions import db
 from trove.files import get_storage
 from trove.media import (
@@ -147,12 +148,15 @@ def process_submission(submission_id: int) -> None:
         return
     data = storage.read_quarantine(name)
     limits = upload_limits()
+    blurs_faces = submission.project.blurs_faces
     try:
         processed = process_image(
             data,
             thumb_sizes=THUMB_SIZES,
             max_pixels=limits.max_pixels,
             max_decoded_bytes=limits.max_decoded_bytes,
+            # Face detection reads the job's one decode of the photo.
+            keep_longest=DETECT_LONGEST if blurs_faces else None,
         )
     except MediaError as error:
         _unreadable(submission, str(error))
@@ -160,7 +164,7 @@ def process_submission(submission_id: int) -> None:
         storage.delete_quarantine(name)
         log.info("submission %s rejected by the media job: %s", submission_id, error)
         return
-    if submission.project.blurs_faces:
+    if blurs_faces:
         processed = protect_bystanders(submission, processed, max_pixels=limits.max_pixels)
     store_processed(submission, processed)
     db.session.commit()
