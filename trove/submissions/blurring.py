@@ -126,7 +126,7 @@ def _store_blurred(
         data, fmt = source, submission.stored_format
         sha = sha256_hex(data)
         thumbs = make_thumbnails(data, thumb_sizes, max_pixels=max_pixels)
-    key = storage.put_original(data, fmt)
+    key = storage.put_original(data, fmt, sha256=sha)
     store_thumbnails(key, thumbs)
     submission.storage_key = key
     submission.has_small_thumb = True

@@ -175,7 +175,8 @@ def store_processed(submission: Submission, processed: ProcessedImage) -> None:
     """Store a processed photo's files, then point ``submission`` at them, pending review."""
     storage = get_storage()
     # Files first, then the row that points at them: a row never points at a missing file.
-    key = storage.put_original(processed.data, processed.format)
+    # ``processed.sha256`` is of ``processed.data``: process_image's, or the blurred file's.
+    key = storage.put_original(processed.data, processed.format, sha256=processed.sha256)
     store_thumbnails(key, processed.thumbnails)
     submission.storage_key = key
     submission.has_small_thumb = True
