@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import Integer, Select, String, any_, bindparam, delete, func, select
+from sqlalchemy import Integer, Select, String, any_, bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql
 
 from trove.blur import DETECT_LONGEST
@@ -98,9 +98,13 @@ def index_phash(submission: Submission, phash: int) -> None:
     """Record the band keys of a photo's perceptual hash for later near-duplicate searches."""
     # Replace, not add: a photo processed again (rewound, or re-run) keeps one set of keys.
     db.session.execute(delete(PhashBand).where(PhashBand.submission_id == submission.id))
-    db.session.add_all(
-        PhashBand(submission_id=submission.id, project_id=submission.project_id, band_key=key)
-        for key in phash_band_keys(phash)
+    # One Core INSERT of every band: ORM objects and their flush cost more.
+    db.session.execute(
+        insert(PhashBand.__table__),
+        [
+            {"submission_id": submission.id, "project_id": submission.project_id, "band_key": key}
+            for key in phash_band_keys(phash)
+        ],
     )
 
 
