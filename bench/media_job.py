@@ -29,7 +29,6 @@ import hashlib
 import io
 import json
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -218,6 +217,7 @@ def in_project(workdir: Path, photos: list[bytes], existing: int, repeat: int) -
     """Time the near-duplicate search and the whole media job in a project of ``existing``."""
     from sqlalchemy import insert, select, update
 
+    from bench.near_duplicate import planted
     from bench.review import seed
     from trove import create_app
     from trove.extensions import db
@@ -238,17 +238,10 @@ def in_project(workdir: Path, photos: list[bytes], existing: int, repeat: int) -
             "ARGON2_MEMORY_COST": 64,
         }
     )
-    rng = random.Random(21)
     with app.app_context():
         project_id, _ = seed(existing)
         ids = list(db.session.scalars(select(Submission.id).order_by(Submission.id)))
-        hashes = [rng.getrandbits(64) for _ in ids]
-        queries = [rng.getrandbits(64) for _ in range(200)]
-        for query in queries[::4]:  # a near copy of every fourth query, 1 to 8 bits away
-            near = query
-            for bit in rng.sample(range(64), rng.randint(1, 8)):
-                near ^= 1 << bit
-            hashes[rng.randrange(len(hashes))] = near
+        hashes, queries = planted(len(ids))
         for start in range(0, len(ids), 5000):
             chunk = list(zip(ids[start : start + 5000], hashes[start : start + 5000], strict=True))
             db.session.execute(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -210,6 +211,7 @@ def main() -> None:
                 "bare_s": round(bare_seconds, 3),
                 "ratio_send_settle_vs_bare": round(network / bare_seconds, 2),
                 "verdict": "PASS" if total <= 3 else "MISS",
+                "load_average": round(os.getloadavg()[0], 1),
             }
         )
     )

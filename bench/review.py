@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event, func, insert, select, update  # noqa: E402
 
+from bench._cost import Cost, print_statements, report  # noqa: E402
 from tests.pg import cluster, create_database, server_bindir  # noqa: E402
 from trove import create_app  # noqa: E402
 from trove.accounts.models import Role, User  # noqa: E402
@@ -75,6 +76,9 @@ def seed(rows: int) -> tuple[int, str]:
     from flask_migrate import upgrade
 
     upgrade()
+    seeded = db.session.scalar(select(Project).where(Project.title == "Benchmark project"))
+    if seeded is not None:  # a database given with --database-url, seeded by an earlier run
+        return seeded.id, seeded.created_by.email
     project = published_project("bench.example.org", target=rows * 2, pay_minor=100)
     db.session.commit()
     contributors = []
@@ -156,21 +160,27 @@ def _median_ms(run: Any, n: int = 15) -> float:
     return statistics.median(times)
 
 
-def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
-    """Seed a backend and time the queue requests."""
-    app = create_app(
+def bench_app(url: str, workdir: Path, **config: object) -> Any:
+    """Return the app on the database at ``url``, files under ``workdir``, jobs in-process."""
+    return create_app(
         {
             "SECRET_KEY": "bench",
             "DATABASE_URL": url,
             "STORAGE_DIR": str(workdir / "storage"),
             "TASKS_MODE": "sync",
             "MAIL_BACKEND": "memory",
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_COST": 64,
+            **config,
         }
     )
+
+
+def measure(
+    label: str, url: str, rows: int, workdir: Path, log_path: Path | None = None, runs: int = 7
+) -> dict[str, float]:
+    """Seed a backend and time the queue requests (``log_path``: the server's log)."""
+    app = bench_app(url, workdir, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
     with app.app_context():
         started = time.perf_counter()
         project_id, email = seed(rows)
@@ -190,6 +200,7 @@ def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
         )
         row_ms = _median_ms(lambda: status_counts(project_id))
         counter = QueryCounter(db.engine)
+        cost = Cost(db.engine, log_path)
         slow: list[tuple[float, str]] = []
 
         @event.listens_for(db.engine, "before_cursor_execute")
@@ -232,6 +243,7 @@ def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
         start = time.perf_counter()
         client.post(f"/submissions/{submission_id}/reset", headers={"HX-Request": "true"})
         toggles_off.append((time.perf_counter() - start) * 1000)
+    costs = breakdown(client, project_id, ids[2000 : 2000 + runs], cost)
     per_size = {}
     original = queries.PAGE_SIZE
     for size in (10, 30, 100):
@@ -264,10 +276,45 @@ def measure(label: str, url: str, rows: int, workdir: Path) -> dict[str, float]:
     results.update(
         first=first_ms, deep=deep_ms, approve=approve_ms, click=click_ms, recount=recount_ms
     )
+    results.update(costs)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
     return results
+
+
+def breakdown(client: Any, project_id: int, ids: list[int], cost: Cost) -> dict[str, float]:
+    """Measure one queue page load and one approve click per id: wall, server, CPU."""
+    htmx = {"HX-Request": "true"}
+
+    def page() -> dict[str, Any]:
+        with cost.measure() as found:
+            client.get(f"/projects/{project_id}/review", headers=htmx)
+        return found
+
+    def click(submission_id: int) -> dict[str, Any]:
+        with cost.measure() as found:
+            client.post(f"/submissions/{submission_id}/approve", headers=htmx)
+            client.get(f"/projects/{project_id}/review/counters", headers=htmx)
+        client.post(f"/submissions/{submission_id}/reset", headers=htmx)
+        return found
+
+    cost.set_logging(True)
+    try:
+        pages = [page() for _ in ids]
+        clicks = [click(submission_id) for submission_id in ids]
+    finally:
+        cost.set_logging(False)
+    print("  -- breakdown: what a request costs, apart from the machine's load")
+    found = {}
+    for key, label, runs in (("page", "queue page", pages), ("click", "approve click", clicks)):
+        medians = report(label, runs, 50)
+        if cost.log_path is not None:
+            print("    statements of the last run, server-side duration:")
+            print_statements(runs[-1])
+        for figure, value in medians.items():
+            found[f"{key}_{figure}"] = value
+    return found
 
 
 #: Runs in the page: time each A press until the next card shows its image, painted.
@@ -390,6 +437,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help="measure one backend")
     parser.add_argument("--browser", action="store_true", help="time key press to next photo")
+    parser.add_argument(
+        "--database-url", help="measure this PostgreSQL database (seeded once, then reused)"
+    )
+    parser.add_argument("--server-log", type=Path, help="with --database-url: the server's log")
     parser.add_argument("--presses", type=int, default=100, help="with --browser: approvals")
     args = parser.parse_args()
     if args.browser:
@@ -398,9 +449,13 @@ def main() -> None:
         print(json.dumps(result), flush=True)
         return
     args.rows = args.rows or 100_000
-    summary: dict[str, object] = {"rows": args.rows}
+    summary: dict[str, object] = {"rows": args.rows, "load_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="trove-bench-") as tmp:
         workdir = Path(tmp)
+        if args.database_url:
+            found = measure("PostgreSQL", args.database_url, args.rows, workdir, args.server_log)
+            print(json.dumps({k: round(v, 1) for k, v in found.items()}))
+            return
         backends = [("SQLite", "sqlite", None)]
         if server_bindir() is None:
             print("\n== PostgreSQL: skipped (initdb not found; apt-get install postgresql)")
@@ -414,16 +469,23 @@ def main() -> None:
             else:
                 with cluster(folder) as base:
                     create_database(base, "trove")
-                    found = measure(label, f"{base}/trove", args.rows, workdir)
+                    found = measure(
+                        label, f"{base}/trove", args.rows, workdir, log_path=folder / "pg.log"
+                    )
             summary[f"{key}_queue_page_ms"] = round(found["first"], 1)
             summary[f"{key}_deep_page_ms"] = round(found["deep"], 1)
             summary[f"{key}_approve_click_ms"] = round(found["click"], 1)
             summary[f"{key}_replaced_group_by_ms"] = round(found["recount"], 1)
+            for request_key in ("page", "click"):
+                name = "queue_page" if request_key == "page" else "approve_click"
+                for figure in ("server_logged_ms", "server_cpu_ms", "python_ms", "cost_ms"):
+                    summary[f"{key}_{name}_{figure}"] = round(found[f"{request_key}_{figure}"], 1)
     timed = {k: v for k, v in summary.items() if k.endswith(("_page_ms", "_click_ms"))}
     for key, ms in timed.items():
         print(f"{'PASS' if ms < 50 else 'MISS'} {key}: {ms} ms median (target < 50 ms)")  # type: ignore[operator]
     worst = max(timed.values())  # type: ignore[type-var]
     summary["verdict"] = "PASS" if worst < 50 else "MISS"  # type: ignore[operator]
+    summary["load_after"] = os.getloadavg()[0]
     print(json.dumps(summary))
 
 

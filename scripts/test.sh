@@ -29,7 +29,7 @@ bash scripts/install.sh test
 
 .venv/bin/ruff check .
 backends=${TROVE_TEST_DATABASE:-sqlite postgresql}
-# The backends run side by side (one pytest process each, the two cores busy), each into
+# The backends run side by side (the two cores busy), each into
 # its own log, printed once both are done. Nothing they write is shared: databases, Redis,
 # S3 and servers are per process on free ports, files under each run's own temp dirs.
 # What each backend runs: everything, but the PostgreSQL-restart fault test (it starts a
@@ -38,6 +38,11 @@ backends=${TROVE_TEST_DATABASE:-sqlite postgresql}
 # processes claim and finish jobs in the database beside the app, and SQLite's file locks
 # and PostgreSQL's row locks are different code paths; they spend wall-clock time waiting
 # for conditions, not CPU, and the two passes wait side by side.
+# Each pass runs in TROVE_TEST_WORKERS pytest processes (pytest-xdist, default 2): the
+# longest tests (most wait on RQ workers and servers they start) run first, so they overlap
+# the short ones. Each process has its own database, Redis, S3 server and
+# Chromium. TROVE_TEST_WORKERS=0 runs each pass in a single process.
+workers=${TROVE_TEST_WORKERS:-2}
 logs=$(mktemp -d)
 pids=()
 # Browser tests (Chromium, marker "browser") run in the SQLite pass only: they check what a
@@ -48,7 +53,8 @@ for backend in $backends; do
   if [ "$backend" = postgresql ] && [ "${TROVE_BROWSER_ON_ALL:-0}" != 1 ] && [ "$backends" != postgresql ]; then
     only=(-m "not browser")
   fi
-  TROVE_TEST_DATABASE=$backend .venv/bin/python -m pytest "${only[@]}" "$@" >"$logs/$backend.log" 2>&1 &
+  TROVE_TEST_DATABASE=$backend .venv/bin/python -m pytest -n "$workers" "${only[@]}" "$@" \
+    >"$logs/$backend.log" 2>&1 &
   pids+=("$!")
 done
 failed=()

@@ -59,6 +59,31 @@ def base_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
 #: ``TROVE_TEST_DATABASE=postgresql`` runs the suite on a throw-away PostgreSQL cluster.
 BACKEND = os.environ.get("TROVE_TEST_DATABASE", "sqlite")
 
+#: The modules with the longest tests, longest first: most wait on processes they start (RQ
+#: workers through Redis restarts, kill -9 and retries; gunicorn and Werkzeug servers), the
+#: browser ones run axe-core on every page or whole journeys. They run first, so that with
+#: several pytest workers (``-n``, scripts/test.sh) they overlap the many short tests
+#: instead of ending the run on one worker.
+LONGEST_MODULES = (
+    "tests/test_faults.py",
+    "tests/browser/test_accessibility.py",
+    "tests/submissions/test_jobs.py",
+    "tests/submissions/test_tus_live.py",
+    "tests/browser/test_tus_upload.py",
+    "tests/browser/test_journey.py",
+    "tests/test_tasks.py",
+    "tests/submissions/test_integrity.py",
+    "tests/submissions/test_crash.py",
+    "tests/exports/test_crash.py",
+    "tests/payouts/test_faults.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests of ``LONGEST_MODULES`` first, in its order (the rest keep theirs)."""
+    rank = {module: i for i, module in enumerate(LONGEST_MODULES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
 
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

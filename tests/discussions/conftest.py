@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import pytest
 from sqlalchemy import delete
 
+from tests.conftest import seed_once
 from tests.factories import add_team_member, make_project, make_user
 from trove import mail as trove_mail
 from trove.accounts.models import Role, User
@@ -58,5 +59,15 @@ def req(app_ctx: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def cast(req: Any) -> Cast:
-    """Return a published project's cast."""
-    return make_cast()
+    """Return a published project's cast (built once per process on SQLite: ``seed_once``)."""
+    ids = seed_once(req, _build_cast_ids)
+    people = {name: db.session.get(User, ids[name]) for name in ids if name != "project"}
+    return Cast(project=db.session.get(Project, ids["project"]), **people)
+
+
+def _build_cast_ids(app: Any) -> dict[str, int]:
+    """Create a published project's cast; return each member's id by field name."""
+    with app.app_context(), app.test_request_context("/"):
+        cast = make_cast()
+        db.session.commit()
+        return {field.name: getattr(cast, field.name).id for field in fields(Cast)}

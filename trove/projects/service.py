@@ -16,6 +16,7 @@ from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trove.accounts.models import Role, User
 from trove.audit.service import record_event
@@ -387,35 +388,37 @@ def close_if_target_reached(project: Project) -> bool:
 def reserve_approval(project: Project, amount_minor: int) -> bool:
     """Count one more approval if the target and budget allow it (atomic); return success."""
     budget = project.budget_minor or 0
-    result = db.session.execute(
-        update(Project)
-        .where(
-            Project.id == project.id,
-            Project.approved_count < Project.target_count,
-            Project.spent_minor + amount_minor <= budget,
-        )
-        .values(
-            approved_count=Project.approved_count + 1,
-            spent_minor=Project.spent_minor + amount_minor,
-        )
-        .execution_options(synchronize_session=False)
+    within = Project.spent_minor + amount_minor <= budget
+    return _count_approval(
+        project, 1, amount_minor, Project.approved_count < Project.target_count, within
     )
-    db.session.refresh(project, ["approved_count", "spent_minor"])
-    return bool(result.rowcount)
 
 
 def release_approval(project: Project, amount_minor: int) -> None:
     """Undo one approval's count and spend (when an approval is reversed)."""
-    db.session.execute(
+    _count_approval(project, -1, -amount_minor)
+
+
+def _count_approval(project: Project, step: int, amount: int, *conditions: Any) -> bool:
+    """Add ``step`` approvals and ``amount`` spent where ``conditions`` hold; say if it did.
+
+    The counts written come back from RETURNING onto ``project`` (no second read).
+    """
+    written = db.session.execute(
         update(Project)
-        .where(Project.id == project.id)
+        .where(Project.id == project.id, *conditions)
         .values(
-            approved_count=Project.approved_count - 1,
-            spent_minor=Project.spent_minor - amount_minor,
+            approved_count=Project.approved_count + step, spent_minor=Project.spent_minor + amount
         )
+        .returning(Project.approved_count, Project.spent_minor)
         .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(project, ["approved_count", "spent_minor"])
+    ).first()
+    if written is None:
+        db.session.refresh(project, ["approved_count", "spent_minor"])
+        return False
+    set_committed_value(project, "approved_count", written.approved_count)
+    set_committed_value(project, "spent_minor", written.spent_minor)
+    return True
 
 
 def auto_close_due(today: date | None = None) -> list[Project]:

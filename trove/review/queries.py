@@ -82,6 +82,21 @@ def _filtered(project_id: int, status: str) -> Select[Any]:
     )
 
 
+def _card_loads(status: str) -> list[Any]:
+    """Return the loads of what a card reads for the photos ``status`` lists, and no more.
+
+    A gold mark is offered on decided photos only, and the second opinion is read on
+    approved ones only: a page of pending photos loads neither.
+    """
+    appeal = Submission.appeal  # type: ignore[attr-defined]
+    loads = [selectinload(Submission.brief_version), selectinload(appeal)]
+    if status in ("approved", "second", "rejected", "appealed"):
+        loads.append(selectinload(Submission.gold))  # type: ignore[attr-defined]
+    if status in ("approved", "second"):
+        loads.append(selectinload(Submission.final_check))  # type: ignore[attr-defined]
+    return loads
+
+
 def queue_page(project: Project, filters: QueueFilters) -> tuple[list[Submission], int | None]:
     """Return one page of the queue and the cursor of the next page (keyset, no OFFSET)."""
     query = _filtered(project.id, filters.status)
@@ -94,14 +109,7 @@ def queue_page(project: Project, filters: QueueFilters) -> tuple[list[Submission
             query = query.where(Submission.id < filters.cursor)
         query = query.order_by(Submission.id.desc())
     rows = list(
-        db.session.scalars(
-            query.options(
-                selectinload(Submission.brief_version),
-                selectinload(Submission.appeal),  # type: ignore[attr-defined]
-                selectinload(Submission.final_check),  # type: ignore[attr-defined]
-                selectinload(Submission.gold),  # type: ignore[attr-defined]
-            ).limit(PAGE_SIZE + 1)
-        )
+        db.session.scalars(query.options(*_card_loads(filters.status)).limit(PAGE_SIZE + 1))
     )
     next_cursor = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     return rows[:PAGE_SIZE], next_cursor
@@ -120,8 +128,8 @@ def neighbours(submission: Submission, filters: QueueFilters) -> tuple[int | Non
 
 
 def counters(project: Project) -> dict[str, int]:
-    """Return the numbers at the top of the queue (the project's counters, one row)."""
-    return spots.status_counts(project.id)
+    """Return the numbers at the top of the queue (the counters of the project row, as loaded)."""
+    return spots.status_counts_of(project)
 
 
 def awaiting_review_counts(project_ids: list[int]) -> dict[int, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 
-from flask import Response, flash, request, url_for
+from flask import Response, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -57,7 +57,17 @@ for _rule in (
     bp.add_app_template_global(_rule)
 bp.add_app_template_global(second.can_second)
 bp.add_app_template_global(gold.can_mark_gold)
-bp.add_app_template_global(lambda s: review_reasons(s.brief_version), "decline_reasons")
+
+
+@bp.app_template_global()
+def decline_reasons(submission: Submission) -> dict[str, str]:
+    """Return the reasons a card offers, worked out once per brief version per request."""
+    version = submission.brief_version
+    known = g.setdefault("decline_reasons", {})
+    key = version.id if version is not None else None
+    if key not in known:
+        known[key] = review_reasons(version)
+    return known[key]
 
 
 def _queue_context(project: Project, filters: QueueFilters) -> dict[str, object]:

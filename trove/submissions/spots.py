@@ -23,6 +23,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from trove.accounts.models import User
 from trove.errors import DomainError
@@ -195,6 +196,11 @@ def status_counts(project_id: int) -> dict[str, int]:
     return {status.value: n for status, n in zip(STATUS_COUNT, row, strict=True)}
 
 
+def status_counts_of(project: Project) -> dict[str, int]:
+    """Return :func:`status_counts` from a project row loaded in this transaction (no read)."""
+    return {status.value: getattr(project, column.key) for status, column in STATUS_COUNT.items()}
+
+
 def _holds(status: SubmissionStatus) -> int:
     return 1 if status in ACTIVE_STATUSES else 0
 
@@ -215,16 +221,22 @@ def move_status(
 ) -> bool:
     """Move ``submission`` from ``was`` to ``now`` if it is still ``was`` (atomic); count it.
 
-    Returns whether it moved; ``submission`` is reloaded either way.
+    Returns whether it moved. If it did, the columns written are set on ``submission`` from
+    the UPDATE's RETURNING (no reload, which would run its loader's joins again); if not,
+    someone else changed it and it is reloaded whole.
     """
-    result = db.session.execute(
+    columns = [Submission.status, *(getattr(Submission, name) for name in values)]
+    written = db.session.execute(
         update(Submission)
         .where(Submission.id == submission.id, Submission.status == was)
         .values(status=now, **values)
+        .returning(*columns)
         .execution_options(synchronize_session=False)
-    )
-    moved = bool(result.rowcount)
-    if moved:
-        count_status_change(submission, was, now)
-    db.session.refresh(submission)
-    return moved
+    ).first()
+    if written is None:
+        db.session.refresh(submission)
+        return False
+    count_status_change(submission, was, now)
+    for column, value in zip(columns, written, strict=True):
+        set_committed_value(submission, column.key, value)
+    return True
