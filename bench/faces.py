@@ -257,9 +257,13 @@ def _ratio(photos: list[Photo], threshold: float) -> float:
         processed = process_image(photo.data)
         off += time.process_time() - start
         start = time.process_time()
-        processed = process_image(photo.data)
+        processed = process_image(photo.data, keep_longest=DETECT_LONGEST)  # as the job does
         boxes = detect_in_photo(
-            processed.data, processed.format, thumbnails=processed.thumbnails, threshold=threshold
+            processed.data,
+            processed.format,
+            picture=processed.picture,
+            thumbnails=processed.thumbnails,
+            threshold=threshold,
         )
         if boxes:
             render_blurred(processed.data, processed.format, boxes)

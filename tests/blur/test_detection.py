@@ -8,8 +8,9 @@ import pytest
 from PIL import Image, ImageOps
 
 from tests.faces import sample
-from trove.blur import Box, detect_faces, detect_in_photo
+from trove.blur import DETECT_LONGEST, Box, detect_faces, detect_in_photo
 from trove.blur.faces import OVERLAP, merge, tiles
+from trove.media import process_image
 
 #: The astronaut's face as the detector draws it, in pixels of the 512 px sample.
 FACE = (182, 58, 88, 120)
@@ -68,6 +69,21 @@ def test_faces_are_found_upright_in_a_photo_stored_turned_with_an_orientation_ta
 
     assert len(boxes) == 1
     assert _finds(boxes[0], truths[0], upright.size)
+
+
+def test_faces_are_found_on_the_decode_the_media_job_kept_without_decoding_again():
+    upright, truths = _scene((4032, 3024), [(3100, 700, 110)])
+    exif = Image.Exif()
+    exif[0x0112] = 8  # shown turned 90° anticlockwise
+    data = _jpeg(upright.transpose(Image.Transpose.ROTATE_270), exif=exif)
+    processed = process_image(data, keep_longest=DETECT_LONGEST)
+
+    # Not the photo's bytes: the kept decode is all detection reads.
+    boxes = detect_in_photo(b"", processed.format, picture=processed.picture)
+
+    assert len(boxes) == 1
+    assert _finds(boxes[0], truths[0], upright.size)
+    assert boxes == detect_in_photo(processed.data, processed.format)
 
 
 @pytest.mark.parametrize("size", [(2016, 1512), (4032, 3024), (1280, 960), (700, 3000)])

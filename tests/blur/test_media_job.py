@@ -14,6 +14,7 @@ from trove.consent.service import purge_due, request_withdrawal
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage
+from trove.media import sha256_hex
 from trove.media.thumbnails import cover_crop
 from trove.review.service import approve_submission, reject_submission, set_blur_boxes
 from trove.submissions.jobs import sweep_quarantine
@@ -37,7 +38,11 @@ def _upload(project, data: bytes) -> Submission:
 
 def _original(submission: Submission) -> bytes:
     with get_storage().open_original(submission.storage_key) as f:
-        return f.read()
+        data = f.read()
+    # The stored file is named by, and recorded with, the hash of what it holds.
+    assert submission.storage_key == f"{sha256_hex(data)}.{submission.stored_format}"
+    assert submission.sha256 == sha256_hex(data)
+    return data
 
 
 def _thumb(submission: Submission, size: int) -> bytes:

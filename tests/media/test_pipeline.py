@@ -38,6 +38,30 @@ def test_jpeg_upload_is_stripped_thumbnailed_and_hashed() -> None:
 
 
 @pytest.mark.parametrize(
+    ("data", "size"),
+    [
+        # A JPEG's half-scale decode is long enough: kept at that scale, upright.
+        (samples.jpeg(samples.picture(4000, 3000), exif=samples.exif_bytes(orientation=6)), 2000),
+        (samples.png(samples.picture(3000, 1000)), 1500),  # box-reduced, not below 1200
+        (samples.jpeg(samples.picture(900, 600)), 900),  # smaller than asked: kept whole
+    ],
+)
+def test_the_decode_is_kept_upright_and_long_enough_when_asked(data: bytes, size: int) -> None:
+    processed = process_image(data, keep_longest=1200)
+    assert processed.picture is not None
+    assert max(processed.picture.size) == size
+    width, height = processed.picture.size
+    assert abs(width / height - processed.width / processed.height) < 0.01
+    assert (width > height) == (processed.width > processed.height)  # the same way up
+    assert process_image(data).picture is None
+
+
+def test_a_decode_shorter_than_asked_is_not_kept() -> None:
+    data = samples.jpeg(samples.picture(4000, 3000))  # its half-scale decode is 2000 px long
+    assert process_image(data, keep_longest=2016).picture is None
+
+
+@pytest.mark.parametrize(
     ("data", "kind"),
     [
         (samples.png(samples.picture(300, 200)), "png"),

@@ -160,6 +160,13 @@ def test_originals_are_content_addressed_and_fanned_out(storage: Storage) -> Non
     assert [info.name for info in storage.iter_objects()] == [name]
 
 
+def test_a_hash_the_caller_has_names_the_original(storage: Storage) -> None:
+    digest = hashlib.sha256(b"stripped photo").hexdigest()
+    assert storage.put_original(b"stripped photo", "jpeg", sha256=digest) == f"{digest}.jpeg"
+    with pytest.raises(ValueError, match="SHA-256"):
+        storage.put_original(b"stripped photo", "jpeg", sha256="../../etc")
+
+
 def test_local_originals_live_under_the_root(local: LocalStorage) -> None:
     key = local.put_original(b"stripped photo", "jpeg")
     digest = key.split(".")[0]

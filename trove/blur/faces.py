@@ -48,20 +48,23 @@ def detect_in_photo(
     data: bytes,
     fmt: str,
     *,
+    picture: Image.Image | None = None,
     thumbnails: Mapping[int, bytes] | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     longest: int = DETECT_LONGEST,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> list[Box]:
-    """Return the faces in a stored photo: on its thumbnail when one is large enough, else
-    on a reduced, upright decode (JPEG's scaled decode: 1/2, 1/4 or 1/8)."""
-    size = min((side for side in thumbnails or {} if side >= longest), default=None)
-    if size is not None:
-        assert thumbnails is not None
-        picture = Image.open(io.BytesIO(thumbnails[size]))
-    else:
-        orientation = probe(data, max_pixels=max_pixels).orientation
-        picture = displayable(decode(data, fmt, longest=longest, mode="RGB"), orientation)
+    """Return the faces in a stored photo: on ``picture`` (its upright decode, at least
+    ``longest`` pixels long or whole) when given, else on its thumbnail when one is large
+    enough, else on a reduced, upright decode (JPEG's scaled decode: 1/2, 1/4 or 1/8)."""
+    if picture is None:
+        size = min((side for side in thumbnails or {} if side >= longest), default=None)
+        if size is not None:
+            assert thumbnails is not None
+            picture = Image.open(io.BytesIO(thumbnails[size]))
+        else:
+            orientation = probe(data, max_pixels=max_pixels).orientation
+            picture = displayable(decode(data, fmt, longest=longest, mode="RGB"), orientation)
     return detect_faces(picture, threshold=threshold, longest=longest)
 
 

@@ -57,7 +57,7 @@ def add_example(
     except MediaError as error:
         raise DomainError(str(error), field="image", status=422) from None
     storage = get_storage()
-    key = storage.put_original(processed.data, processed.format)
+    key = storage.put_original(processed.data, processed.format, sha256=processed.sha256)
     storage.put_derived(key, EXAMPLE_SIZE, processed.thumbnails[EXAMPLE_SIZE])
     example = ProjectExample(
         project_id=project.id,

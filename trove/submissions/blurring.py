@@ -34,13 +34,19 @@ def protect_bystanders(
 ) -> ProcessedImage:
     """Find faces in a processed photo; return it with them blurred (the job stores that).
 
-    Detection reads a thumbnail when one is as large as the detector's input, else a
-    reduced decode of the photo. When faces are found the unblurred, stripped file is
-    kept in quarantine until the photo is decided.
+    Detection reads the decode ``process_image`` kept (``keep_longest=DETECT_LONGEST``),
+    else a thumbnail when one is as large as the detector's input, else a reduced decode
+    of the photo. When faces are found the unblurred, stripped file is kept in quarantine
+    until the photo is decided. The returned photo no longer holds the decoded picture.
     """
     boxes = detect_in_photo(
-        processed.data, processed.format, thumbnails=processed.thumbnails, max_pixels=max_pixels
+        processed.data,
+        processed.format,
+        picture=processed.picture,
+        thumbnails=processed.thumbnails,
+        max_pixels=max_pixels,
     )
+    processed = dataclasses.replace(processed, picture=None)  # its memory is not needed now
     submission.blur_boxes = boxes_to_json(boxes)
     if not boxes:
         submission.blur_applied = []
@@ -120,7 +126,7 @@ def _store_blurred(
         data, fmt = source, submission.stored_format
         sha = sha256_hex(data)
         thumbs = make_thumbnails(data, thumb_sizes, max_pixels=max_pixels)
-    key = storage.put_original(data, fmt)
+    key = storage.put_original(data, fmt, sha256=sha)
     store_thumbnails(key, thumbs)
     submission.storage_key = key
     submission.has_small_thumb = True

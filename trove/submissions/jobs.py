@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from datetime import timedelta
 from functools import cache
 
-from sqlalchemy import Integer, Select, String, any_, bindparam, delete, func, select
+from sqlalchemy import Integer, Select, String, any_, bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql
 
+from trove.blur import DETECT_LONGEST
 from trove.extensions import db
 from trove.files import get_storage
 from trove.media import (
@@ -97,9 +98,13 @@ def index_phash(submission: Submission, phash: int) -> None:
     """Record the band keys of a photo's perceptual hash for later near-duplicate searches."""
     # Replace, not add: a photo processed again (rewound, or re-run) keeps one set of keys.
     db.session.execute(delete(PhashBand).where(PhashBand.submission_id == submission.id))
-    db.session.add_all(
-        PhashBand(submission_id=submission.id, project_id=submission.project_id, band_key=key)
-        for key in phash_band_keys(phash)
+    # One Core INSERT of every band: ORM objects and their flush cost more.
+    db.session.execute(
+        insert(PhashBand.__table__),
+        [
+            {"submission_id": submission.id, "project_id": submission.project_id, "band_key": key}
+            for key in phash_band_keys(phash)
+        ],
     )
 
 
@@ -147,12 +152,15 @@ def process_submission(submission_id: int) -> None:
         return
     data = storage.read_quarantine(name)
     limits = upload_limits()
+    blurs_faces = submission.project.blurs_faces
     try:
         processed = process_image(
             data,
             thumb_sizes=THUMB_SIZES,
             max_pixels=limits.max_pixels,
             max_decoded_bytes=limits.max_decoded_bytes,
+            # Face detection reads the job's one decode of the photo.
+            keep_longest=DETECT_LONGEST if blurs_faces else None,
         )
     except MediaError as error:
         _unreadable(submission, str(error))
@@ -160,7 +168,7 @@ def process_submission(submission_id: int) -> None:
         storage.delete_quarantine(name)
         log.info("submission %s rejected by the media job: %s", submission_id, error)
         return
-    if submission.project.blurs_faces:
+    if blurs_faces:
         processed = protect_bystanders(submission, processed, max_pixels=limits.max_pixels)
     store_processed(submission, processed)
     db.session.commit()
@@ -171,7 +179,8 @@ def store_processed(submission: Submission, processed: ProcessedImage) -> None:
     """Store a processed photo's files, then point ``submission`` at them, pending review."""
     storage = get_storage()
     # Files first, then the row that points at them: a row never points at a missing file.
-    key = storage.put_original(processed.data, processed.format)
+    # ``processed.sha256`` is of ``processed.data``: process_image's, or the blurred file's.
+    key = storage.put_original(processed.data, processed.format, sha256=processed.sha256)
     store_thumbnails(key, processed.thumbnails)
     submission.storage_key = key
     submission.has_small_thumb = True

@@ -72,7 +72,7 @@ class Storage(Protocol):
     def open_upload_part(self, name: str) -> BinaryIO: ...
     def delete_upload_parts(self, token: str) -> None: ...
     def list_upload_parts(self) -> Iterator[tuple[str, str, datetime]]: ...
-    def put_original(self, data: bytes, ext: str) -> str: ...
+    def put_original(self, data: bytes, ext: str, *, sha256: str | None = None) -> str: ...
     def put_derived(self, key: str, size: int, data: bytes) -> None: ...
     def exists(self, key: str) -> bool: ...
     def open_original(self, key: str) -> BinaryIO: ...
@@ -281,11 +281,17 @@ class BaseStorage:
 
     # --- originals and thumbnails ----------------------------------------------------------
 
-    def put_original(self, data: bytes, ext: str) -> str:
-        """Store a stripped photo under its SHA-256 and return its key (idempotent)."""
+    def put_original(self, data: bytes, ext: str, *, sha256: str | None = None) -> str:
+        """Store a stripped photo under its SHA-256 and return its key (idempotent).
+
+        ``sha256`` is the hex SHA-256 of ``data`` when the caller already computed it (it
+        is trusted, not checked: pass only the hash made of these very bytes).
+        """
         if ext not in EXTENSIONS:
             raise ValueError(f"unknown extension {ext!r}")
-        key = f"{hashlib.sha256(data).hexdigest()}.{ext}"
+        key = f"{sha256 or hashlib.sha256(data).hexdigest()}.{ext}"
+        if not _KEY.fullmatch(key):
+            raise ValueError(f"not a SHA-256: {sha256!r}")
         if not self.exists(key):  # same name, same content: nothing to do
             self._write(self.original_object(key), (data,))
         return key
