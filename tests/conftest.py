@@ -458,15 +458,31 @@ PHONE = {
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+#: How long a browser step may wait for what it waits for (ms): a bound that stops a broken
+#: page, never a pace. Steps end as soon as their condition holds; on a busy 2-core machine
+#: (two passes, each in two processes, beside Chromium and the servers) a page can take
+#: tens of seconds, and Playwright's own defaults (30 s for actions, 5 s for expect) failed.
+BROWSER_TIMEOUT = 120_000
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Launch the Debian Chromium through Playwright for the session."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing; run the README's test command")
+    expect.set_options(timeout=BROWSER_TIMEOUT)
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        new_context = chromium.new_context
+
+        def patient_context(**options: Any) -> Any:
+            context = new_context(**options)
+            context.set_default_timeout(BROWSER_TIMEOUT)
+            return context
+
+        chromium.new_context = patient_context  # every context the tests open
         yield chromium
         chromium.close()
 
@@ -498,7 +514,7 @@ def phone(browser: Any) -> Iterator[tuple[Any, ConsoleWatcher]]:
     """Open a phone-sized page and watch its console."""
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     watcher = ConsoleWatcher()
     watcher.attach(page)
     yield page, watcher

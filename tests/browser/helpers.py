@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import PHONE, TEST_PASSWORD, ConsoleWatcher
+from tests.conftest import BROWSER_TIMEOUT, PHONE, TEST_PASSWORD, ConsoleWatcher
 
 
-def desktop_page(browser: Any, timeout: int = 15_000) -> tuple[Any, Any, ConsoleWatcher]:
+def desktop_page(browser: Any, timeout: int = BROWSER_TIMEOUT) -> tuple[Any, Any, ConsoleWatcher]:
     """Open a desktop-sized page that accepts confirm dialogs and watches the console.
 
     Returns (context, page, console watcher); close the context when done.
@@ -25,7 +25,7 @@ def phone_page(browser: Any, base: str, email: str) -> tuple[Any, Any]:
     """Open a phone-sized page signed in as ``email``; return (context, page)."""
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     sign_in(page, base, email)
     return context, page
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser.axe import describe, violations
 from tests.browser.helpers import sign_in, sign_in_by_ids
-from tests.conftest import PHONE
+from tests.conftest import BROWSER_TIMEOUT, PHONE
 from tests.factories import (
     add_team_member,
     make_contest,
@@ -165,7 +165,7 @@ def test_no_serious_accessibility_problem_on_any_page(live_server, browser, scre
         # Right to left too: Arabic pages mirror (the language cookie the footer sets).
         context.add_cookies([{"name": "trove_lang", "value": language, "url": base}])
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(BROWSER_TIMEOUT)
         if persona:
             sign_in_by_ids(page, base, persona)
         else:
@@ -189,7 +189,7 @@ def test_keyboard_reaches_what_the_mouse_does_and_nothing_overflows_at_320px(liv
     base = live_server.url
     context = browser.new_context(viewport={"width": 320, "height": 700})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
 
     sign_in(page, base, "fin@a11y.example")
     for path in (f"/projects/{lab.project}/payouts", f"/payouts/batches/{lab.batch}"):

@@ -13,7 +13,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.helpers import sign_in
-from tests.conftest import ConsoleWatcher, screenshot
+from tests.conftest import BROWSER_TIMEOUT, ConsoleWatcher, screenshot
 from tests.faces import detail, face_photo, face_region
 from tests.factories import make_project, make_user
 from trove.accounts.models import Role
@@ -47,7 +47,7 @@ def test_face_is_blurred_everywhere_the_team_looks(live_server, browser):
     # The contributor reads the policy on the brief and sends the photo.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
     mobile = phone.new_page()
-    mobile.set_default_timeout(30_000)
+    mobile.set_default_timeout(BROWSER_TIMEOUT)
     sign_in(mobile, base, "sam@example.org")
     mobile.goto(f"{base}/projects/{project_id}#contribute")
     expect(mobile.locator("#people-policy")).to_contain_text(
@@ -73,7 +73,7 @@ def test_face_is_blurred_everywhere_the_team_looks(live_server, browser):
 
     desk = browser.new_context(viewport={"width": 1280, "height": 900})
     lab = desk.new_page()
-    lab.set_default_timeout(30_000)
+    lab.set_default_timeout(BROWSER_TIMEOUT)
     console = ConsoleWatcher()
     console.attach(lab)
     sign_in(lab, base, "olive@example.org")
@@ -142,7 +142,7 @@ def test_contributor_blurs_an_area_on_the_phone_before_sending(live_server, brow
         make_user(email="ana@example.org", name="Ana")
     phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
     page = phone.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     console = ConsoleWatcher()
     console.attach(page)
     sign_in(page, base, "ana@example.org")

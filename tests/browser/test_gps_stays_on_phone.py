@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.helpers import sign_in
-from tests.conftest import ARTIFACTS, LiveServer, screenshot
+from tests.conftest import ARTIFACTS, BROWSER_TIMEOUT, LiveServer, screenshot
 from tests.factories import make_project, make_user
 from tests.media import samples
 from trove.extensions import db
@@ -103,7 +103,7 @@ def test_gps_serial_and_owner_never_leave_the_phone(make_app, phone):
         )
         # Both end up as cards (the server's); the note stays on each while it polls itself.
         expect(page.locator("[data-upload-list] .badge-pending_review")).to_have_count(
-            2, timeout=30_000
+            2, timeout=BROWSER_TIMEOUT
         )
         expect(page.locator("[data-upload-list] [data-strip-note]")).to_have_text(
             ["Location will be removed on our server", "Location removed on your phone"]

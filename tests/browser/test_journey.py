@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from tests.browser.helpers import desktop_page, nav, sign_in, sign_out, start_brief
 from tests.browser.test_payout_flow import paypal_server  # noqa: F401 - a fixture
-from tests.conftest import PHONE, TEST_PASSWORD, ConsoleWatcher, screenshot
+from tests.conftest import BROWSER_TIMEOUT, PHONE, TEST_PASSWORD, ConsoleWatcher, screenshot
 from tests.factories import make_user
 from tests.images import photo
 from tests.media import samples
@@ -55,7 +55,7 @@ def test_the_whole_journey(paypal_server, browser):  # noqa: F811 - the imported
     def shot(page, name: str) -> None:
         screenshot(page, f"journey-{next(step):02d}-{name}")
 
-    desk, lab, console = desktop_page(browser, timeout=20_000)
+    desk, lab, console = desktop_page(browser, timeout=BROWSER_TIMEOUT)
 
     # 1. The admin invites a lab member, who accepts from the mailed link.
     sign_in(lab, base, "admin@example.org")
@@ -99,7 +99,7 @@ def test_the_whole_journey(paypal_server, browser):  # noqa: F811 - the imported
     # 4. A contributor signs up on a phone, adds a PayPal address, asks a question.
     phone = browser.new_context(**PHONE)
     mobile = phone.new_page()
-    mobile.set_default_timeout(20_000)
+    mobile.set_default_timeout(BROWSER_TIMEOUT)
     phone_console = ConsoleWatcher()
     phone_console.attach(mobile)
     mobile.goto(base + "/")
@@ -150,7 +150,7 @@ def test_the_whole_journey(paypal_server, browser):  # noqa: F811 - the imported
         ],
     )
     expect(mobile.locator("[data-upload-list] .badge-pending_review")).to_have_count(
-        4, timeout=30_000
+        4, timeout=BROWSER_TIMEOUT
     )
     shot(mobile, "uploads-phone")
     with app.app_context():
@@ -197,7 +197,7 @@ def test_the_whole_journey(paypal_server, browser):  # noqa: F811 - the imported
         "PAYMENT.PAYOUTSBATCH.SUCCESS",
         {"batch_header": remote.header_json()},
     )
-    expect(lab.locator("#batch-status")).to_have_text("Completed", timeout=15_000)
+    expect(lab.locator("#batch-status")).to_have_text("Completed", timeout=BROWSER_TIMEOUT)
     shot(lab, "payout-desktop")
     assert paypal.ledger == {("sam.pay@example.org", "USD"): 375}
 

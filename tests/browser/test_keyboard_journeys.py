@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import BROWSER_TIMEOUT, TEST_PASSWORD
 from tests.factories import add_team_member, make_processed_submission, make_project, make_user
 from tests.images import photo
 from trove.extensions import db
@@ -46,7 +46,7 @@ def test_a_contributor_sends_a_photo_with_the_keyboard_only(live_server, browser
         project_id = project.id
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     _sign_in(page, base, "kim@example.org")
     page.goto(f"{base}/projects/{project_id}")
 
@@ -77,7 +77,7 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard_only(live_server, 
         project_id, reviewer_email = project.id, reviewer.email
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     _sign_in(page, base, reviewer_email)
     page.goto(f"{base}/projects/{project_id}/review")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.helpers import sign_in_by_ids
-from tests.conftest import ARTIFACTS, PHONE, screenshot
+from tests.conftest import ARTIFACTS, BROWSER_TIMEOUT, PHONE, screenshot
 from tests.factories import make_project, make_user
 from trove.extensions import db
 from trove.i18n import LOCALE_COOKIE
@@ -28,7 +28,7 @@ def test_a_brief_and_its_upload_section_fit_a_phone(live_server, browser, langua
     context = browser.new_context(**PHONE)
     context.add_cookies([{"name": LOCALE_COOKIE, "value": language, "url": base}])
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     sign_in_by_ids(page, base, "cory@lang.example")
 
     page.goto(f"{base}/projects/{project_id}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.helpers import sign_in
-from tests.conftest import PHONE, ConsoleWatcher, LiveServer, screenshot
+from tests.conftest import BROWSER_TIMEOUT, PHONE, ConsoleWatcher, LiveServer, screenshot
 from tests.factories import make_project, make_submission, make_user
 from trove.accounts.models import Role
 from trove.discussions.service import ask_question
@@ -37,7 +37,7 @@ def test_admin_dashboard_copy_link_and_people_search_on_a_phone(browser, log_mai
         project_id = project.id
     context = browser.new_context(**PHONE, permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     console = ConsoleWatcher()
     console.attach(page)
     try:

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import desktop_page, nav, sign_in
-from tests.conftest import PHONE, LiveServer, screenshot
+from tests.conftest import BROWSER_TIMEOUT, PHONE, LiveServer, screenshot
 from tests.payouts.conftest import build_team
 from tests.paypal_server import FakePayPal
 from trove.payouts import client as paypal_settings
@@ -64,14 +64,14 @@ def test_finance_pays_a_batch_and_the_contributor_sees_it(paypal_server, browser
         {"batch_header": remote.header_json()},
     )
     assert response.status_code == 200
-    expect(page.locator("#batch-status")).to_have_text("Completed", timeout=15_000)
+    expect(page.locator("#batch-status")).to_have_text("Completed", timeout=BROWSER_TIMEOUT)
     screenshot(page, "payout-batch-desktop")
     assert console.csp_violations() == [] and console.unexpected() == []
     desk.close()
 
     phone = browser.new_context(**PHONE)
     page = phone.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     sign_in(page, server.url, sam_email)
     nav(page, "My photos")
     page.get_by_role("link", name="My earnings and payments").click()

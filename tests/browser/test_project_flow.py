@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.browser.helpers import nav, sign_in, sign_out, start_brief
-from tests.conftest import PHONE, ConsoleWatcher, screenshot
+from tests.conftest import BROWSER_TIMEOUT, PHONE, ConsoleWatcher, screenshot
 from tests.factories import make_user
 from trove.accounts.models import Role
 
@@ -24,7 +24,7 @@ def test_brief_from_wizard_to_catalogue(live_server, browser):
     # The lab member completes the wizard on a laptop-sized window.
     desk = browser.new_context(viewport={"width": 1280, "height": 900})
     page = desk.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     console = ConsoleWatcher()
     console.attach(page)
     sign_in(page, base, "lin@example.org")
@@ -60,7 +60,7 @@ def test_brief_from_wizard_to_catalogue(live_server, browser):
     # A contributor on a phone finds it in the catalogue and reads it.
     phone = browser.new_context(**PHONE)
     page = phone.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     console = ConsoleWatcher()
     console.attach(page)
     sign_in(page, base, "sam@example.org")

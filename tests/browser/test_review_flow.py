@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import sign_in
-from tests.conftest import PHONE, ConsoleWatcher, screenshot
+from tests.conftest import BROWSER_TIMEOUT, PHONE, ConsoleWatcher, screenshot
 from tests.factories import add_team_member, make_project, make_submission, make_user
 from trove.extensions import db
 
@@ -26,7 +26,7 @@ def test_keyboard_review_of_thirty_photos(live_server, browser):
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     console = ConsoleWatcher()
     console.attach(page)
     sign_in(page, base, reviewer_email)
@@ -65,7 +65,7 @@ def test_keyboard_review_of_thirty_photos(live_server, browser):
     # The contributor sees the two reasons on a phone.
     phone = browser.new_context(**PHONE)
     page = phone.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     sign_in(page, base, "sam@example.org")
     page.goto(f"{base}/me/photos?status=rejected")
     expect(page.locator(".photo-list .photo-card")).to_have_count(2)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.helpers import sign_in
-from tests.conftest import PHONE, ConsoleWatcher, screenshot
+from tests.conftest import BROWSER_TIMEOUT, PHONE, ConsoleWatcher, screenshot
 from tests.factories import make_processed_submission, make_project, make_user
 from trove.extensions import db
 from trove.files import get_storage
@@ -33,7 +33,7 @@ def test_my_photos_fetch_the_size_the_phone_shows(live_server, browser, dpr):
         email = contributor.email
     context = browser.new_context(**{**PHONE, "device_scale_factor": dpr})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     console = ConsoleWatcher()
     console.attach(page)
     sign_in(page, live_server.url, email)

@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from tests.browser.helpers import sign_in
-from tests.conftest import PHONE, LiveServer, _free_port, _wait_for_port
+from tests.conftest import BROWSER_TIMEOUT, PHONE, LiveServer, _free_port, _wait_for_port
 from tests.factories import make_project, make_user
 from tests.images import photo
 from tests.submissions.live import server_config
@@ -121,7 +121,7 @@ def test_an_upload_cut_off_by_going_offline_resumes_from_the_servers_offset(
     app.wsgi_app = counter  # type: ignore[method-assign]
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     try:
         with LiveServer(app) as server:
             _open_brief(page, server.url, project_id)
@@ -236,7 +236,7 @@ def test_an_upload_resumes_after_the_server_is_killed_and_restarted(
     base = f"http://127.0.0.1:{port}"
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     try:
         with counting_server(config, port, counts, marker, hold_at=len(data) // 2) as first:
             _open_brief(page, base, project_id)
@@ -267,7 +267,7 @@ def test_photos_queued_offline_survive_a_reload_and_arrive_once(
     photos = [(f"shelf-{n}.jpg", photo(1200, 900, seed=20 + n)) for n in range(3)]
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     waiting = page.locator("[data-upload-waiting]")
     try:
         with LiveServer(app) as server:

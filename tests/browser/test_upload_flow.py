@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import nav
-from tests.conftest import TEST_PASSWORD, LiveServer, screenshot
+from tests.conftest import BROWSER_TIMEOUT, TEST_PASSWORD, LiveServer, screenshot
 from tests.factories import make_project, make_user
 from tests.images import photo
 
@@ -82,7 +82,7 @@ def test_phone_uploads_by_drop_and_chooser(make_app, phone):
         cards.nth(3).wait_for()
         # Each card polls itself until the media job is done.
         expect(page.locator("[data-upload-list] .badge-pending_review")).to_have_count(
-            4, timeout=30_000
+            4, timeout=BROWSER_TIMEOUT
         )
         assert page.evaluate("window.progressSeen") >= 4
         assert page.locator("[data-upload-list] img").count() == 4

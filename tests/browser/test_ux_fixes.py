@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import nav, open_menu, sign_in
-from tests.conftest import PHONE, TEST_PASSWORD, ConsoleWatcher, screenshot
+from tests.conftest import BROWSER_TIMEOUT, PHONE, TEST_PASSWORD, ConsoleWatcher, screenshot
 from tests.factories import add_team_member, make_project, make_submission, make_user
 from tests.images import photo
 from trove.accounts.models import Role
@@ -57,7 +57,7 @@ def test_phone_header_is_one_line_with_a_menu(live_server, browser):
         db.session.commit()
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     console = ConsoleWatcher()
     console.attach(page)
 
@@ -135,7 +135,7 @@ def test_upload_list_at_320_px_and_a_signed_out_upload(live_server, browser):
         make_user(email="sam@example.org", name="Sam")
     context = browser.new_context(viewport={"width": 320, "height": 640}, device_scale_factor=2)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     sign_in(page, base, "sam@example.org")
     page.goto(f"{base}/projects/{project_id}#contribute")
     page.get_by_label("I took these photos myself").check()
@@ -147,7 +147,7 @@ def test_upload_list_at_320_px_and_a_signed_out_upload(live_server, browser):
     # The photo's card, while processing or once it polled itself to pending review (how
     # soon depends on the machine's load, not on anything this test checks).
     expect(rows.nth(1)).to_contain_text(
-        re.compile("Removing location data|Pending review", re.IGNORECASE), timeout=20_000
+        re.compile("Removing location data|Pending review", re.IGNORECASE), timeout=BROWSER_TIMEOUT
     )
     list_box = page.locator("[data-upload-list]").bounding_box()
     assert list_box["x"] + list_box["width"] <= 320
@@ -163,7 +163,7 @@ def test_upload_list_at_320_px_and_a_signed_out_upload(live_server, browser):
 
     # The photo's card polls itself until it is processed; let it finish first, or its next
     # poll after the sign-out below would answer 401 and take the page to sign in.
-    expect(rows.nth(1)).to_contain_text("Pending review", ignore_case=True, timeout=30_000)
+    expect(rows.nth(1)).to_contain_text("Pending review", ignore_case=True, timeout=BROWSER_TIMEOUT)
 
     # Signed out in another tab: the next photo says so and links to sign in again.
     other = context.new_page()
@@ -203,7 +203,7 @@ def test_zoom_page_downloads_and_hides_a_withdrawn_photo(live_server, browser):
         project_id, email, kept_id, gone_id = project.id, reviewer.email, kept.id, gone.id
     context = browser.new_context(**PHONE, accept_downloads=True)
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     console = ConsoleWatcher()
     console.attach(page)
     sign_in(page, base, email)
@@ -254,7 +254,7 @@ def test_an_empty_send_back_then_a_reload(live_server, browser):
         make_user(Role.ADMIN, email="ada@example.org")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     sign_in(page, base, "ada@example.org")
     page.goto(f"{base}/vetting/{project_id}")
     page.get_by_role("button", name="Send back with comments").click()

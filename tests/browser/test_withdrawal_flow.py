@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import sign_in, sign_out
-from tests.conftest import PHONE, ConsoleWatcher, screenshot
+from tests.conftest import BROWSER_TIMEOUT, PHONE, ConsoleWatcher, screenshot
 from tests.exports.conftest import build_lab
 
 pytestmark = pytest.mark.browser
@@ -24,7 +24,7 @@ def test_withdrawal_reaches_the_next_version_and_the_deletion_list(live_server, 
 
     desk = browser.new_context(viewport={"width": 1280, "height": 900})
     page = desk.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(BROWSER_TIMEOUT)
     console = ConsoleWatcher()
     console.attach(page)
     sign_in(page, base, steward)
@@ -42,7 +42,7 @@ def test_withdrawal_reaches_the_next_version_and_the_deletion_list(live_server, 
 
     phone = browser.new_context(**PHONE)
     mobile = phone.new_page()
-    mobile.set_default_timeout(15_000)
+    mobile.set_default_timeout(BROWSER_TIMEOUT)
     phone_console = ConsoleWatcher()
     phone_console.attach(mobile)
     sign_in(mobile, base, contributor)
