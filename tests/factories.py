@@ -195,6 +195,18 @@ def make_processed_submission(
     return submission
 
 
+def purge_now(submission: Any) -> str:
+    """End a withdrawn ``submission``'s grace period now and run the purge; return its key."""
+    from trove.consent.service import purge_due
+    from trove.timeutil import utcnow
+
+    submission.purge_after = utcnow()
+    db.session.commit()
+    key = submission.storage_key
+    purge_due()
+    return key
+
+
 def make_contest(project: Any, owner: User, *, commit: bool = True, **fields: Any) -> Any:
     """Start a contest on ``project`` whose window is open now (one day either side)."""
     from datetime import timedelta

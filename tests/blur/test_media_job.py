@@ -8,9 +8,9 @@ import pytest
 from PIL import Image
 
 from tests.faces import detail, face_photo, face_region
-from tests.factories import add_team_member, make_project, make_user
+from tests.factories import add_team_member, make_project, make_user, purge_now
 from trove.blur import boxes_from_json
-from trove.consent.service import purge_due, request_withdrawal
+from trove.consent.service import request_withdrawal
 from trove.errors import DomainError
 from trove.extensions import db
 from trove.files import get_storage
@@ -21,7 +21,6 @@ from trove.submissions.jobs import sweep_quarantine
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.submissions.service import receive_upload
 from trove.submissions.thumbs import CARD, SMALL, SMALL_BOX, THUMB_SIZES, backfill_small_thumbs
-from trove.timeutil import utcnow
 
 SIZE = (1600, 1200)
 
@@ -145,9 +144,7 @@ def test_purge_deletes_an_unblurred_copy_left_behind(app_ctx, photo):
     request_withdrawal([submission], submission.contributor)
     db.session.info.pop("trove_pending_jobs", None)  # as if the settling job never ran
     db.session.commit()
-    submission.purge_after = utcnow()
-    db.session.commit()
-    purge_due()
+    purge_now(submission)
     assert not get_storage().quarantine_exists(name)
 
 

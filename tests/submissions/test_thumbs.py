@@ -15,12 +15,12 @@ from tests.factories import (
     make_project,
     make_submission,
     make_user,
+    purge_now,
 )
-from trove.consent.service import purge_due, request_withdrawal
+from trove.consent.service import request_withdrawal
 from trove.extensions import db
 from trove.files import get_storage
 from trove.submissions.thumbs import CARD, SMALL, backfill_small_thumbs
-from trove.timeutil import utcnow
 
 SRCSET = re.compile(r'srcset="([^"]*)" sizes="([^"]*)"')
 
@@ -56,10 +56,7 @@ def test_small_thumbnail_is_purged_with_the_photo(app_ctx):
     assert _derived(submission, SMALL) is not None
     request_withdrawal([submission], submission.contributor)
     db.session.commit()
-    submission.purge_after = utcnow()
-    db.session.commit()
-    key = submission.storage_key
-    purge_due()
+    key = purge_now(submission)
     storage = get_storage()
     assert storage.object_info(storage.derived_object(key, SMALL)) is None
     assert storage.object_info(storage.derived_object(key, CARD)) is None
@@ -193,9 +190,6 @@ def test_backfill_and_purge_on_each_storage(make_app, storage_settings):
         assert _derived(submission, SMALL) == made_by_job  # the same cut of the same file
         request_withdrawal([submission], submission.contributor)
         db.session.commit()
-        submission.purge_after = utcnow()
-        db.session.commit()
-        key = submission.storage_key
-        purge_due()
+        key = purge_now(submission)
         storage = get_storage()
         assert storage.object_info(storage.derived_object(key, SMALL)) is None
