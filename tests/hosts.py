@@ -32,15 +32,31 @@ def trove_env(settings: Mapping[str, Any], **extra: str) -> dict[str, str]:
     return env
 
 
+#: Worker timings for tests that wait on real workers: a killed worker shows as dead after
+#: 5 s (not 45), an idle worker's maintenance and blocking wait come every second (not 10
+#: and 15), a failed job's retry is due after 1 s (not 10). Still three heartbeats before a
+#: worker counts as dead (``Timings.check``); each such test has one live worker at a time.
+QUICK_TIMINGS: dict[str, Any] = {
+    "WORKER_HEARTBEAT_SECONDS": 1,
+    "WORKER_DEAD_AFTER_SECONDS": 5,
+    "WORKER_MAINTENANCE_SECONDS": 1,
+    "WORKER_DEQUEUE_SECONDS": 1,
+    "JOB_RETRY_DELAYS": [1, 2, 4],
+    "SWEEP_INTERVAL_SECONDS": 5,
+}
+#: The settings a worker takes from the app it serves beside (timings the same on both
+#: sides: the app hands jobs over with its retry delays, the worker beats and sweeps).
+_SHARED = ("DATABASE_URL", "STORAGE_DIR", *QUICK_TIMINGS, "SCHEDULER_LOCK_STALE_SECONDS")
+
+
 def app_env(app: Any, redis_url: str, **settings: Any) -> dict[str, str]:
-    """Return the environment of a worker on ``app``'s database and storage."""
+    """Return the environment of a worker on ``app``'s database, storage and timings."""
     return trove_env(
         {
-            "DATABASE_URL": app.config["DATABASE_URL"],
+            **{name: app.config[name] for name in _SHARED},
             "REDIS_URL": redis_url,
             "SECRET_KEY": "test-secret-key",
             "MAIL_BACKEND": "log",
-            "STORAGE_DIR": app.config["STORAGE_DIR"],
             **settings,
         }
     )

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from tests.conftest import BACKEND, RedisServer, login
 from tests.factories import make_project, make_user
 from tests.faultjobs import fail_once, finished_count, wait_for_release
-from tests.hosts import Worker, app_env
+from tests.hosts import QUICK_TIMINGS, Worker, app_env
 from tests.images import photo
 from trove.accounts.models import Role
 from trove.extensions import db
@@ -72,7 +72,7 @@ def _beaten(app, name: str) -> bool:
 def test_redis_down_during_20_uploads_no_5xx_and_all_processed_once_after(
     make_app, redis, tmp_path
 ):
-    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url, RATELIMIT_ENABLED=True)
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url, RATELIMIT_ENABLED=True, **QUICK_TIMINGS)
     with app.app_context():
         project = make_project(target_count=50, per_contributor_limit=None)
         project_id, version_id = project.id, project.current_version_id
@@ -132,7 +132,7 @@ def test_redis_down_during_20_uploads_no_5xx_and_all_processed_once_after(
 
 @pytest.mark.redis
 def test_worker_killed_mid_job_is_done_once_after_a_new_worker_starts(make_app, redis, tmp_path):
-    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url)
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url, **QUICK_TIMINGS)
     folder = tmp_path / "job"
     folder.mkdir()
     with app.app_context():
@@ -168,7 +168,7 @@ def test_after_a_redis_restart_the_scheduler_runs_retries_and_health_shows_it(
     make_app, redis, tmp_path
 ):
 
-    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url)
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url, **QUICK_TIMINGS)
     with app.app_context():
         make_user(Role.ADMIN, email="admin@example.org")
     admin = app.test_client()
@@ -211,7 +211,7 @@ def test_after_a_redis_restart_the_scheduler_runs_retries_and_health_shows_it(
 def test_a_worker_that_loses_redis_midway_exits_non_zero_and_the_job_counts_once(
     make_app, redis, tmp_path
 ):
-    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url)
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url, **QUICK_TIMINGS)
     folder = tmp_path / "job"
     folder.mkdir()
     with app.app_context():
@@ -278,7 +278,7 @@ def test_postgresql_restart_mid_run_is_recovered_without_restarting_the_app(tmp_
 
 @pytest.mark.redis
 def test_a_worker_whose_redis_hangs_quits_with_a_non_zero_status(make_app, redis, tmp_path):
-    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url)
+    app = make_app(TASKS_MODE="rq", REDIS_URL=redis.url, **QUICK_TIMINGS)
     worker = Worker(app_env(app, redis.url), tmp_path / "worker.log")
     try:
         # In its loop: the scheduler it started is running.
@@ -329,14 +329,16 @@ def _lock(name: str) -> str:
 def test_a_scheduler_lock_left_unrenewed_is_released_and_a_renewed_one_kept(redis_url):
     from redis import Redis
 
-    from trove.worker import SCHEDULER_LOCK_STALE_SECONDS, release_stale_scheduler_locks
+    from trove.worker import release_stale_scheduler_locks
 
     with Redis.from_url(redis_url) as conn:
         # RQ's scheduler renews its locks every second to 61 s. TTLs as Redis would show them:
-        conn.set(_lock("media"), "killed", ex=61 - SCHEDULER_LOCK_STALE_SECONDS - 1)
+        conn.set(_lock("media"), "killed", ex=61 - 15 - 1)
         conn.set(_lock("payouts"), "alive", ex=60)
         conn.set(_lock("default"), "not-rq")  # no TTL: not a lock RQ wrote, left alone
-        released = release_stale_scheduler_locks(conn, [*QUEUES, "absent"], lock_ttl=61)
+        released = release_stale_scheduler_locks(
+            conn, [*QUEUES, "absent"], lock_ttl=61, stale_after=15
+        )
         assert released == ["media"]
         assert conn.get(_lock("media")) is None
         assert conn.get(_lock("payouts")) == b"alive" and conn.get(_lock("default")) == b"not-rq"
@@ -351,12 +353,14 @@ def test_a_restarted_worker_takes_a_killed_schedulers_locks_at_its_next_maintena
     from redis import Redis
     from rq import Queue
 
-    from trove.worker import SCHEDULER_LOCK_STALE_SECONDS, TroveWorker
+    from trove.tasks import Timings
+    from trove.worker import TroveWorker
 
     app = make_app(TASKS_MODE="rq", REDIS_URL=redis_url)
+    stale = Timings.of(app).lock_stale
     conn = Redis.from_url(redis_url)
     for name in QUEUES:  # what a scheduler killed with -9 left, last renewed 16 s ago
-        conn.set(_lock(name), "killed", ex=61 - SCHEDULER_LOCK_STALE_SECONDS - 1)
+        conn.set(_lock(name), "killed", ex=61 - stale - 1)
     worker = TroveWorker([Queue(n, connection=conn) for n in QUEUES], connection=conn, app=app)
     try:
         worker._start_scheduler()  # what work(with_scheduler=True) does first: no lock to take

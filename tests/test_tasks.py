@@ -20,6 +20,41 @@ from trove.tasks import JobRecord, JobStatus, enqueue, queue_health, retry_job, 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.parametrize(
+    ("settings", "refused"),
+    [
+        ({"WORKER_HEARTBEAT_SECONDS": 20}, "at least three heartbeats"),  # 45 s < 3 × 20 s
+        ({"WORKER_DEAD_AFTER_SECONDS": 14}, "at least three heartbeats"),
+        ({"WORKER_MAINTENANCE_SECONDS": 0}, "must be positive"),
+        ({"JOB_RETRY_DELAYS": []}, "TROVE_JOB_RETRY_DELAYS"),
+        ({"SWEEP_INTERVAL_SECONDS": 1}, "TROVE_SWEEP_INTERVAL_SECONDS"),
+    ],
+)
+def test_worker_timings_under_which_a_job_could_run_twice_are_refused_at_start(
+    make_app, settings, refused
+):
+    with pytest.raises(ValueError, match=refused):
+        make_app(**settings)
+
+
+def test_worker_timings_come_from_the_settings(make_app):
+    from datetime import timedelta
+
+    from trove.tasks import Timings
+
+    assert Timings.of(make_app()) == Timings(
+        heartbeat=5,
+        dead_after=timedelta(seconds=45),
+        maintenance=10,
+        dequeue=15,
+        retry_delays=(10, 60, 300),
+        lock_stale=15,
+        sweep_interval=timedelta(seconds=60),
+    )
+    quick = Timings.of(make_app(WORKER_HEARTBEAT_SECONDS=1, WORKER_DEAD_AFTER_SECONDS=3))
+    assert (quick.heartbeat, quick.dead_after) == (1, timedelta(seconds=3))
+
+
 def test_sync_job_runs_only_after_commit(app_ctx, outbox):
     mail.send_mail("a@example.org", "Hi", "Body")
     assert outbox == []  # not before the commit
@@ -261,13 +296,13 @@ def test_a_killed_workers_job_goes_back_at_the_next_maintenance_once_not_at_the_
     from redis import Redis
     from rq import Queue
 
-    from trove.tasks import Heartbeat
-    from trove.tasks.core import WORKER_DEAD_AFTER
+    from trove.tasks import Heartbeat, Timings
     from trove.tasks.sweep import SWEEP_LOCK
     from trove.timeutil import utcnow
     from trove.worker import TroveWorker
 
     app = make_app(TASKS_MODE="rq", REDIS_URL=redis_url)
+    dead_after = Timings.of(app).dead_after
     conn = Redis.from_url(redis_url)
     queue = Queue("default", connection=conn)
     with app.app_context():
@@ -278,7 +313,7 @@ def test_a_killed_workers_job_goes_back_at_the_next_maintenance_once_not_at_the_
         now = utcnow()
         dead, alive = db.session.scalars(select(JobRecord).order_by(JobRecord.id)).all()
         for record, worker, beat_at in (
-            (dead, "killed", now - WORKER_DEAD_AFTER - timedelta(seconds=1)),
+            (dead, "killed", now - dead_after - timedelta(seconds=1)),
             (alive, "working", now),
         ):
             record.status, record.attempts, record.started_at = JobStatus.RUNNING, 1, now

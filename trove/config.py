@@ -57,6 +57,13 @@ DEFAULTS: dict[str, Any] = {
     # Jobs
     "TASKS_MODE": None,  # "rq" | "thread" | "sync"; default: rq with REDIS_URL, else thread
     "JOB_STUCK_AFTER_SECONDS": 600,
+    "JOB_RETRY_DELAYS": [10, 60, 300],  # seconds before each new attempt of a failed job (RQ)
+    "WORKER_HEARTBEAT_SECONDS": 5,  # how often a worker notes it is alive
+    "WORKER_DEAD_AFTER_SECONDS": 45,  # a worker silent this long is gone; its job moves on
+    "WORKER_MAINTENANCE_SECONDS": 10,  # an idle worker's scheduler check and orphan hand-over
+    "WORKER_DEQUEUE_SECONDS": 15,  # one blocking wait for jobs (Redis socket timeout + 10 s)
+    "SCHEDULER_LOCK_STALE_SECONDS": 15,  # an RQ scheduler lock unrenewed this long is freed
+    "SWEEP_INTERVAL_SECONDS": 60,  # the full sweep, once across all workers
     # Mail
     "MAIL_BACKEND": None,  # "smtp" | "log" | "memory"; default: smtp with MAIL_SERVER, else log
     "MAIL_SERVER": None,

@@ -13,7 +13,7 @@ RQ alone leaves three holes this closes:
 * RQ's scheduler holds a lock per queue for 61 s and renews it every second, so a worker
   killed with its scheduler left the lock to a dead holder for a minute, and its restarted
   worker waited that long (plus a maintenance interval) to schedule again. A lock not
-  renewed for SCHEDULER_LOCK_STALE_SECONDS is released (as Redis's own clock measures it)
+  renewed for ``Timings.lock_stale`` seconds is released (as Redis's own clock measures it)
   and taken by the next maintenance run instead.
 * The periodic sweep no longer depends on that scheduler: it runs in the worker's own loop,
   once per interval across all workers (a Redis lock), and notes its last run.
@@ -38,8 +38,8 @@ from rq.scheduler import RQScheduler
 from trove.extensions import db
 from trove.tasks import (
     CURRENT_WORKER,
-    HEARTBEAT_SECONDS,
     Heartbeat,
+    Timings,
     beat,
     hand_over_orphans,
     sweep_if_due,
@@ -47,15 +47,13 @@ from trove.tasks import (
 
 log = logging.getLogger(__name__)
 
-#: Seconds between maintenance runs (scheduler check, sweep) while the worker is idle.
-MAINTENANCE_SECONDS = 10
-#: RQ's worker TTL: a blocking wait for jobs lasts this minus 15 s, so maintenance runs
-#: at least that often.
-WORKER_TTL = 30
-#: A scheduler renews its locks every second (to a TTL of its interval + 60 s); one not
-#: renewed for this long belongs to a dead scheduler (a live one starved this long by a busy
-#: machine only loses its lock: RQ then drops the queue from it, and the taker schedules).
-SCHEDULER_LOCK_STALE_SECONDS = 15
+# The intervals (maintenance, blocking wait, heartbeat, stale scheduler locks) are the
+# app's ``Timings``. RQ's blocking wait for jobs lasts its worker TTL minus 15 s, so the
+# TTL is set from the wait, and maintenance runs at least once per wait. A scheduler renews
+# its locks every second (to a TTL of its interval + 60 s); one not renewed for
+# ``lock_stale`` seconds belongs to a dead scheduler (a live one starved that long by a busy
+# machine only loses its lock: RQ then drops the queue from it, and the taker schedules).
+
 #: Delete a lock whose TTL shows it went unrenewed (atomic: a renewal cannot slip between).
 _RELEASE_STALE = """
 local ttl = redis.call('ttl', KEYS[1])
@@ -65,11 +63,12 @@ return 0
 
 
 def release_stale_scheduler_locks(
-    connection: Redis, queue_names: Iterable[str], lock_ttl: int
+    connection: Redis, queue_names: Iterable[str], lock_ttl: int, stale_after: int
 ) -> list[str]:
-    """Release the scheduler locks of ``queue_names`` that went unrenewed; return those."""
+    """Release the scheduler locks of ``queue_names`` unrenewed for ``stale_after`` seconds
+    (a renewal sets a lock's TTL to ``lock_ttl``); return those."""
     script = connection.register_script(_RELEASE_STALE)
-    longest = lock_ttl - SCHEDULER_LOCK_STALE_SECONDS
+    longest = lock_ttl - stale_after
     return [
         name
         for name in queue_names
@@ -81,8 +80,9 @@ class TroveWorker(Worker):
     """An RQ worker that beats, sweeps and keeps its scheduler running."""
 
     def __init__(self, *args: Any, app: Flask, **kwargs: Any) -> None:
-        kwargs.setdefault("worker_ttl", WORKER_TTL)
-        kwargs.setdefault("maintenance_interval", MAINTENANCE_SECONDS)
+        self.timings = Timings.of(app)
+        kwargs.setdefault("worker_ttl", self.timings.dequeue + 15)
+        kwargs.setdefault("maintenance_interval", self.timings.maintenance)
         super().__init__(*args, **kwargs)
         self.app = app
         self.failed_fatally = False
@@ -94,12 +94,12 @@ class TroveWorker(Worker):
     # --- heartbeats (a thread, so they go on while a job runs) --------------------------
 
     def start_heartbeats(self) -> None:
-        """Beat now and then every HEARTBEAT_SECONDS in a background thread."""
+        """Beat now and then every ``timings.heartbeat`` seconds in a background thread."""
         self._beat_once()
         threading.Thread(target=self._beat_loop, name="trove-heartbeat", daemon=True).start()
 
     def _beat_loop(self) -> None:
-        while not self._stop_beating.wait(HEARTBEAT_SECONDS):
+        while not self._stop_beating.wait(self.timings.heartbeat):
             self._beat_once()
 
     def _beat_once(self) -> None:
@@ -124,7 +124,10 @@ class TroveWorker(Worker):
         process = getattr(scheduler, "_process", None) if scheduler else None
         if scheduler is not None and (process is None or not process.is_alive()):
             released = release_stale_scheduler_locks(
-                self.connection, scheduler._queue_names, scheduler.interval + 60
+                self.connection,
+                scheduler._queue_names,
+                scheduler.interval + 60,
+                self.timings.lock_stale,
             )
             if released:
                 log.warning(

@@ -16,13 +16,12 @@ Modules: ``core`` (job rows, ``@job``, ``enqueue``, heartbeats), ``runners`` (di
 
 from trove.tasks.core import (
     CURRENT_WORKER,
-    HEARTBEAT_SECONDS,
     QUEUES,
-    WORKER_DEAD_AFTER,
     Heartbeat,
     JobRecord,
     JobSpec,
     JobStatus,
+    Timings,
     beat,
     enqueue,
     hand_over_after_commit,
@@ -36,7 +35,6 @@ from trove.tasks.core import (
 from trove.tasks.health import QueueHealth, queue_health
 from trove.tasks.runners import dispatch, init_app, run_job
 from trove.tasks.sweep import (
-    SWEEP_INTERVAL,
     hand_over_orphans,
     scheduled_sweep,
     sweep,
@@ -45,15 +43,13 @@ from trove.tasks.sweep import (
 
 __all__ = [
     "CURRENT_WORKER",
-    "HEARTBEAT_SECONDS",
     "QUEUES",
-    "SWEEP_INTERVAL",
-    "WORKER_DEAD_AFTER",
     "Heartbeat",
     "JobRecord",
     "JobSpec",
     "JobStatus",
     "QueueHealth",
+    "Timings",
     "beat",
     "dispatch",
     "enqueue",

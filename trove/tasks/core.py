@@ -107,9 +107,53 @@ class Heartbeat(db.Model):
     beat_at: Mapped[datetime]
 
 
-#: A worker beats every HEARTBEAT_SECONDS; one silent for WORKER_DEAD_AFTER is gone.
-HEARTBEAT_SECONDS = 5
-WORKER_DEAD_AFTER = timedelta(seconds=45)
+@dataclass(frozen=True)
+class Timings:
+    """How often workers beat, sweep and retry, from the app's ``WORKER_*`` settings.
+
+    One home for every interval of the job machinery: a deployment keeps the defaults, the
+    fault tests shorten them (so they wait seconds, not minutes, for a death to show or a
+    retry to come due). The ratios that keep jobs from running twice are checked here.
+    """
+
+    heartbeat: float  #: seconds between a worker's beats (and a running job's)
+    dead_after: timedelta  #: a worker silent this long is gone: its running job is handed over
+    maintenance: int  #: seconds between an idle worker's maintenance runs
+    dequeue: int  #: seconds one blocking wait for jobs lasts (RQ's worker TTL is this + 15)
+    retry_delays: tuple[int, ...]  #: seconds before the 2nd, 3rd, … attempt of a failed job
+    lock_stale: int  #: a scheduler lock unrenewed this long belongs to a dead scheduler
+    sweep_interval: timedelta  #: how often the full sweep runs (once across all workers)
+
+    @classmethod
+    def of(cls, app: Flask | None = None) -> Timings:
+        """Read (and check) the timings of ``app`` (default: the current app)."""
+        config = (app or current_app).config
+        found = cls(
+            heartbeat=float(config["WORKER_HEARTBEAT_SECONDS"]),
+            dead_after=timedelta(seconds=int(config["WORKER_DEAD_AFTER_SECONDS"])),
+            maintenance=int(config["WORKER_MAINTENANCE_SECONDS"]),
+            dequeue=int(config["WORKER_DEQUEUE_SECONDS"]),
+            retry_delays=tuple(int(s) for s in config["JOB_RETRY_DELAYS"]),
+            lock_stale=int(config["SCHEDULER_LOCK_STALE_SECONDS"]),
+            sweep_interval=timedelta(seconds=int(config["SWEEP_INTERVAL_SECONDS"])),
+        )
+        found.check()
+        return found
+
+    def check(self) -> None:
+        """Refuse timings under which a live worker could be taken for a dead one."""
+        if self.heartbeat <= 0 or min(self.maintenance, self.dequeue, self.lock_stale) < 1:
+            raise ValueError("TROVE_WORKER_* intervals must be positive (whole seconds)")
+        if self.dead_after.total_seconds() < 3 * self.heartbeat:
+            raise ValueError(
+                "TROVE_WORKER_DEAD_AFTER_SECONDS must be at least three heartbeats "
+                "(TROVE_WORKER_HEARTBEAT_SECONDS): a worker slowed down for a moment "
+                "would lose its job to another one"
+            )
+        if not self.retry_delays or min(self.retry_delays) < 1:
+            raise ValueError("TROVE_JOB_RETRY_DELAYS must list whole seconds, e.g. [10, 60]")
+        if self.sweep_interval.total_seconds() < 2:
+            raise ValueError("TROVE_SWEEP_INTERVAL_SECONDS must be at least 2")
 
 
 def beat(name: str) -> None:

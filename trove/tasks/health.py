@@ -10,8 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from trove.extensions import count_each, db
-from trove.tasks.core import QUEUES, JobRecord, JobStatus, last_beat, redis_connection
-from trove.tasks.sweep import SWEEP_INTERVAL
+from trove.tasks.core import QUEUES, JobRecord, JobStatus, Timings, last_beat, redis_connection
 from trove.timeutil import utcnow
 
 
@@ -28,11 +27,12 @@ class QueueHealth:
     sweep_at: datetime | None = None
     scheduler_at: datetime | None = None
     now: datetime | None = None
+    sweep_interval: timedelta = timedelta(seconds=60)
 
     @property
     def sweep_late(self) -> bool:
         """Return whether the periodic sweep has not run when it should have (RQ mode)."""
-        return self.mode == "rq" and _late(self.sweep_at, self.now, SWEEP_INTERVAL * 3)
+        return self.mode == "rq" and _late(self.sweep_at, self.now, self.sweep_interval * 3)
 
     @property
     def scheduler_late(self) -> bool:
@@ -104,4 +104,5 @@ def queue_health() -> QueueHealth:
         sweep_at=last_beat("sweep"),
         scheduler_at=last_beat("scheduler"),
         now=utcnow(),
+        sweep_interval=Timings.of().sweep_interval,
     )

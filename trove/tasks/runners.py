@@ -18,10 +18,10 @@ from trove.extensions import db
 from trove.tasks.core import (
     _REGISTRY,
     CURRENT_WORKER,
-    HEARTBEAT_SECONDS,
     PENDING_KEY,
     JobRecord,
     JobStatus,
+    Timings,
     beat,
     redis_connection,
     rq_job_id,
@@ -68,6 +68,7 @@ def _dispatch_rq(app: Flask, pending: list[tuple[int, str]]) -> None:
     from rq import Retry
 
     conn = redis_connection(app)
+    delays = list(Timings.of(app).retry_delays)
     try:
         with conn.pipeline() as pipe:
             for record_id, name in pending:
@@ -77,7 +78,7 @@ def _dispatch_rq(app: Flask, pending: list[tuple[int, str]]) -> None:
                     args=(record_id,),
                     job_id=rq_job_id(record_id),
                     timeout=spec.timeout if spec else 300,
-                    retry=Retry(max=max(spec.max_attempts - 1, 0), interval=[10, 60, 300])
+                    retry=Retry(max=max(spec.max_attempts - 1, 0), interval=delays)
                     if spec and spec.max_attempts > 1
                     else None,
                     failure_ttl=30 * 86400,
@@ -201,9 +202,10 @@ def _beat_while_running() -> threading.Event:
     if name is None:
         return stop
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    every = Timings.of(app).heartbeat
 
     def loop() -> None:
-        while not stop.wait(HEARTBEAT_SECONDS):
+        while not stop.wait(every):
             with app.app_context():
                 try:
                     beat(f"worker:{name}")
@@ -218,6 +220,7 @@ def _beat_while_running() -> threading.Event:
 
 def init_app(app: Flask) -> None:
     """Hook job dispatch onto commits of the app's database session."""
+    Timings.of(app)  # refuse worker timings that could run a job twice, at start
     if app.config["TASKS_MODE"] == "rq":
         # Imported now, not by a web worker's first job hand-off (rq and its job module
         # take ~0.2 s of CPU to import: that request would wait for it).

@@ -13,10 +13,10 @@ from sqlalchemy import select, update
 from trove.extensions import db
 from trove.tasks.core import (
     _SWEEPS,
-    WORKER_DEAD_AFTER,
     Heartbeat,
     JobRecord,
     JobStatus,
+    Timings,
     beat,
     hand_over_after_commit,
     redis_connection,
@@ -41,12 +41,13 @@ def _rq_job_is_live(conn: Any, record_id: int) -> bool:
     return status in (RQStatus.QUEUED, RQStatus.STARTED, RQStatus.SCHEDULED, RQStatus.DEFERRED)
 
 
-def _orphaned(record: JobRecord, beats: dict[str, Any], now: Any) -> bool:
-    """Whether a running job's worker stopped beating (killed, host gone)."""
+def _orphaned(record: JobRecord, beats: dict[str, Any], dead_since: Any) -> bool:
+    """Whether a running job's worker stopped beating (killed, host gone): its last beat
+    came before ``dead_since`` (now minus the app's ``Timings.dead_after``)."""
     if record.worker is None:
         return False
     beat_at = beats.get(f"worker:{record.worker}")
-    return beat_at is None or now - beat_at > WORKER_DEAD_AFTER
+    return beat_at is None or beat_at < dead_since
 
 
 def _worker_beats() -> dict[str, Any]:
@@ -91,10 +92,12 @@ def hand_over_orphans() -> int:
     Cheap enough for every worker's maintenance run (every few seconds), so a killed
     worker's job waits for its death to be noticed, not for the next full sweep.
     """
-    now = utcnow()
+    dead_since = utcnow() - Timings.of().dead_after
     rows = db.session.scalars(select(JobRecord).where(JobRecord.status == JobStatus.RUNNING))
     beats = _worker_beats()
-    count = sum(_take_back(record) for record in rows.all() if _orphaned(record, beats, now))
+    count = sum(
+        _take_back(record) for record in rows.all() if _orphaned(record, beats, dead_since)
+    )
     db.session.commit()
     if count:
         log.info("handed over %s job(s) of stopped workers", count)
@@ -113,6 +116,7 @@ def sweep() -> int:
         select(JobRecord).where(JobRecord.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
     ).all()
     beats = _worker_beats()
+    dead_since = now - Timings.of().dead_after
     for record in rows:
         spec = record.spec
         timeout = timedelta(seconds=(spec.timeout if spec else 300)) + stuck_after
@@ -128,7 +132,7 @@ def sweep() -> int:
             redo.append((record.id, record.name))
         elif record.started_at is not None:
             # Its worker stopped beating (killed, host gone): nobody is running it.
-            if not _orphaned(record, beats, now) and (
+            if not _orphaned(record, beats, dead_since) and (
                 now - record.started_at <= timeout
                 or (mode == "rq" and _rq_job_is_live(conn, record.id))
             ):
@@ -146,11 +150,12 @@ def sweep() -> int:
 
 
 def start_sweeper_thread(app: Flask) -> None:
-    """Sweep every minute in a daemon thread (in-process modes)."""
+    """Sweep every ``Timings.sweep_interval`` in a daemon thread (in-process modes)."""
+    every = Timings.of(app).sweep_interval.total_seconds()
 
     def loop() -> None:
         stop = app.extensions["trove_sweeper_stop"]
-        while not stop.wait(60):
+        while not stop.wait(every):
             with app.app_context():
                 try:
                     sweep()
@@ -164,13 +169,13 @@ def start_sweeper_thread(app: Flask) -> None:
     threading.Thread(target=loop, name="trove-sweeper", daemon=True).start()
 
 
-SWEEP_INTERVAL = timedelta(seconds=60)
 SWEEP_LOCK = "trove:sweep-lock"
 
 
 def sweep_if_due(conn: Any) -> bool:
-    """Sweep unless another worker did within SWEEP_INTERVAL (RQ mode); return if it did."""
-    ttl = max(int(SWEEP_INTERVAL.total_seconds()) - 5, 1)
+    """Sweep unless another worker did within the sweep interval (RQ mode); return if it did."""
+    interval = int(Timings.of().sweep_interval.total_seconds())
+    ttl = max(interval - max(interval // 12, 1), 1)  # a little early rather than late
     if not conn.set(SWEEP_LOCK, "1", nx=True, ex=ttl):
         return False
     sweep()
