@@ -40,9 +40,13 @@ backends=${TROVE_TEST_DATABASE:-sqlite postgresql}
 # for conditions, not CPU, and the two passes wait side by side.
 # Each pass runs in TROVE_TEST_WORKERS pytest processes (pytest-xdist, default 2): the
 # longest tests (most wait on RQ workers and servers they start) run first, so they overlap
-# the short ones. Each process has its own database, Redis, S3 server and
-# Chromium. TROVE_TEST_WORKERS=0 runs each pass in a single process.
+# the short ones, and a process that runs out of tests takes pending ones from another
+# (--dist worksteal: with the default split one process was left with every long test).
+# Each process has its own database, Redis, S3 server and Chromium. TROVE_TEST_WORKERS=0
+# runs each pass in a single process.
 workers=${TROVE_TEST_WORKERS:-2}
+dist=()
+[ "$workers" = 0 ] || dist=(--dist worksteal)
 logs=$(mktemp -d)
 pids=()
 # Browser tests (Chromium, marker "browser") run in the SQLite pass only: they check what a
@@ -53,7 +57,7 @@ for backend in $backends; do
   if [ "$backend" = postgresql ] && [ "${TROVE_BROWSER_ON_ALL:-0}" != 1 ] && [ "$backends" != postgresql ]; then
     only=(-m "not browser")
   fi
-  TROVE_TEST_DATABASE=$backend .venv/bin/python -m pytest -n "$workers" "${only[@]}" "$@" \
+  TROVE_TEST_DATABASE=$backend .venv/bin/python -m pytest -n "$workers" "${dist[@]}" "${only[@]}" "$@" \
     >"$logs/$backend.log" 2>&1 &
   pids+=("$!")
 done

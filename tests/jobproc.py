@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable
 
 from flask import Flask
+
+from tests import spawn
 
 _WORKER = (
     "import json, sys\n"
@@ -22,21 +21,16 @@ _WORKER = (
 )
 
 
-def start_worker(app: Flask, record_id: int, extra_keys: Iterable[str] = ()) -> subprocess.Popen:
+def start_worker(app: Flask, record_id: int, extra_keys: Iterable[str] = ()) -> spawn.Child:
     """Start a process that runs job ``record_id`` against ``app``'s database and files."""
     keys = ("DATABASE_URL", "STORAGE_DIR", "SECRET_KEY", *extra_keys)
     config = {key: app.config[key] for key in keys}
     config.update(TESTING=True, TASKS_MODE="sync", MAIL_BACKEND="memory")
-    return subprocess.Popen(
-        [sys.executable, "-c", _WORKER, json.dumps(config), str(record_id)],
-        cwd=os.getcwd(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return spawn.python(_WORKER, json.dumps(config), str(record_id))
 
 
 def wait_until(
-    ready: Callable[[], bool], *, within: float = 60, alive: subprocess.Popen | None = None
+    ready: Callable[[], bool], *, within: float = 60, alive: spawn.Child | None = None
 ) -> bool:
     """Poll until ``ready()`` (True) or ``within`` seconds pass (False); a generous bound,
     never a measure of how fast something is. ``alive`` must not exit meanwhile."""
@@ -47,7 +41,7 @@ def wait_until(
     return ready()
 
 
-def kill_when(worker: subprocess.Popen, ready: Callable[[], bool], *, within: float) -> None:
+def kill_when(worker: spawn.Child, ready: Callable[[], bool], *, within: float) -> None:
     """SIGKILL ``worker`` as soon as ``ready()`` is true; fail if it never becomes true."""
     try:
         assert wait_until(ready, within=within, alive=worker), (

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser.axe import describe, violations
+from tests.browser.axe import describe, load_on_every_page, violations
 from tests.browser.helpers import sign_in, sign_in_by_ids
-from tests.conftest import BROWSER_TIMEOUT, PHONE
+from tests.conftest import BROWSER_TIMEOUT, PHONE, seed_once
 from tests.factories import (
     add_team_member,
     make_contest,
@@ -80,6 +80,16 @@ def _build_lab() -> Lab:
         batch=batch.id,
         contest=contest.id,
     )
+
+
+def _built_lab(app: Any) -> Lab:
+    with app.test_request_context():
+        return _build_lab()
+
+
+def _lab(app: Any) -> Lab:
+    """Build the lab (once per process: later tests get a copy of its database and files)."""
+    return seed_once(app, _built_lab)
 
 
 def _pages(lab: Lab) -> dict[str | None, list[str]]:
@@ -152,31 +162,49 @@ def _form_errors(page: Any, base: str) -> dict[str, Any]:
     return states
 
 
+#: Who visits: signed out (None), a contributor, the project's owner, its finance member and
+#: an admin. One test per persona, screen and language, so the tour spreads over the pytest
+#: processes instead of running its ~140 page visits one after another in one of them.
+PERSONAS = [
+    None,
+    "cory@a11y.example",
+    "owner@a11y.example",
+    "fin@a11y.example",
+    "admin@a11y.example",
+]
+
+
+@pytest.mark.parametrize("persona", PERSONAS, ids=lambda p: (p or "signed-out").split("@")[0])
 @pytest.mark.parametrize(
     ("screen", "language"), [("phone", "en"), ("desktop", "en"), ("phone", "ar")]
 )
-def test_no_serious_accessibility_problem_on_any_page(live_server, browser, screen, language):
-    with live_server.app.test_request_context():
-        lab = _build_lab()
+def test_no_serious_accessibility_problem_on_any_page(
+    live_server, browser, screen, language, persona
+):
+    lab = _lab(live_server.app)
     base = live_server.url
     found: dict[str, list[dict[str, Any]]] = {}
-    for persona, paths in _pages(lab).items():
-        context = browser.new_context(bypass_csp=True, locale=language, **SCREENS[screen])
-        # Right to left too: Arabic pages mirror (the language cookie the footer sets).
-        context.add_cookies([{"name": "trove_lang", "value": language, "url": base}])
-        page = context.new_page()
-        page.set_default_timeout(BROWSER_TIMEOUT)
-        if persona:
-            sign_in_by_ids(page, base, persona)
-        else:
-            found.update(_form_errors(page, base))
-        for path in paths:
-            response = page.goto(base + path)
-            assert response.status == 200, (persona, path, response.status)
-            found[f"{persona or 'signed out'} {path} [{language}]"] = violations(page)
-        context.close()
+    context = browser.new_context(bypass_csp=True, locale=language, **SCREENS[screen])
+    load_on_every_page(context)
+    # Right to left too: Arabic pages mirror (the language cookie the footer sets).
+    context.add_cookies([{"name": "trove_lang", "value": language, "url": base}])
+    page = context.new_page()
+    page.set_default_timeout(BROWSER_TIMEOUT)
+    if persona:
+        sign_in_by_ids(page, base, persona)
+    else:
+        found.update(_form_errors(page, base))
+    for path in _pages(lab)[persona]:
+        response = page.goto(base + path)
+        assert response.status == 200, (persona, path, response.status)
+        found[f"{persona or 'signed out'} {path} [{language}]"] = violations(page)
+    context.close()
     problems = {state: v for state, v in found.items() if v}
     assert not problems, "\n" + describe(problems)
+
+
+def test_the_tour_visits_every_persona():
+    assert sorted(_pages(Lab(*range(8))), key=str) == sorted(PERSONAS, key=str)
 
 
 def _overflow(page: Any) -> int:

@@ -11,8 +11,6 @@ import hashlib
 import io
 import json
 import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +22,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from tests import spawn
 from tests.browser.helpers import sign_in
 from tests.conftest import BROWSER_TIMEOUT, PHONE, LiveServer, _free_port, _wait_for_port
 from tests.factories import make_project, make_user
@@ -192,19 +191,11 @@ run_simple("127.0.0.1", port, counting, threaded=True)
 @contextmanager
 def counting_server(
     config: dict, port: int, counts: Path, marker: Path, hold_at: int = 0
-) -> Iterator[subprocess.Popen]:
+) -> Iterator[spawn.Child]:
     """Run Trove in its own process on ``port``, counting PATCH bytes into ``counts``."""
-    command = [
-        sys.executable,
-        "-c",
-        SERVER,
-        json.dumps(config),
-        str(port),
-        str(counts),
-        str(marker),
-        str(hold_at),
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = spawn.python(
+        SERVER, json.dumps(config), str(port), str(counts), str(marker), str(hold_at)
+    )
     try:
         _wait_for_port(port, timeout=30)
         yield process
@@ -214,7 +205,7 @@ def counting_server(
         process.wait(20)
 
 
-def _wait_for_file(path: Path, process: subprocess.Popen) -> None:
+def _wait_for_file(path: Path, process: spawn.Child) -> None:
     # A condition, not a clock: the server creates the file once it holds the upload.
     for _attempt in range(1_000_000):
         if path.exists():

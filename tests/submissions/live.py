@@ -6,14 +6,13 @@ import http.client
 import json
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from tests import spawn
 from tests.conftest import TEST_PASSWORD, _free_port, _wait_for_port
 
 WERKZEUG = (
@@ -22,6 +21,13 @@ WERKZEUG = (
     "from trove import create_app\n"
     "app = create_app(json.loads(sys.argv[1]))\n"
     "run_simple('127.0.0.1', int(sys.argv[2]), app, threaded=True)\n"
+)
+#: gunicorn as its command line runs it (``gunicorn ARGS...``).
+GUNICORN = (
+    "import sys\n"
+    "from gunicorn.app.wsgiapp import run\n"
+    "sys.argv = ['gunicorn', *sys.argv[1:]]\n"
+    "run()\n"
 )
 
 
@@ -52,10 +58,10 @@ def running_server(kind: str, config: dict[str, Any]) -> Iterator[int]:
     """Run Trove under ``kind`` ("werkzeug" or "gunicorn") and yield its port."""
     port = _free_port()
     if kind == "werkzeug":
-        command = [sys.executable, "-c", WERKZEUG, json.dumps(config), str(port)]
+        process = spawn.python(WERKZEUG, json.dumps(config), str(port))
     else:
-        command = [
-            str(Path(sys.executable).parent / "gunicorn"),
+        process = spawn.python(
+            GUNICORN,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -67,8 +73,7 @@ def running_server(kind: str, config: dict[str, Any]) -> Iterator[int]:
             "--log-level",
             "warning",
             f"trove:create_app({config!r})",
-        ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        )
     try:
         _wait_for_port(port, timeout=30)
         yield port

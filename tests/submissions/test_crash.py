@@ -11,31 +11,23 @@ from __future__ import annotations
 import http.client
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from tests import spawn
 from tests.conftest import TEST_PASSWORD, _free_port, _wait_for_port
 from tests.factories import make_project, make_user
 from tests.images import photo
 from tests.jobproc import wait_until
-from tests.submissions.live import server_config
+from tests.submissions.live import WERKZEUG, server_config
 from trove.extensions import db
 from trove.submissions.jobs import sweep_quarantine
 from trove.submissions.models import Submission, SubmissionStatus
 from trove.tasks import JobRecord, JobStatus, sweep
 
-SERVER = (
-    "import json, sys\n"
-    "from werkzeug.serving import run_simple\n"
-    "from trove import create_app\n"
-    "app = create_app(json.loads(sys.argv[1]))\n"
-    "run_simple('127.0.0.1', int(sys.argv[2]), app, threaded=True)\n"
-)
 BOUNDARY = "----trovecrash"
 
 
@@ -57,11 +49,7 @@ def server(app_ctx, tmp_path):
     # Jobs go to a queue nobody serves: the process dies before any job runs.
     config = server_config(app_ctx)
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVER, json.dumps(config), str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = spawn.python(WERKZEUG, json.dumps(config), str(port))
     _wait_for_port(port)
     yield port, process, project
     if process.poll() is None:
@@ -83,7 +71,7 @@ def _files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
-def _kill(process: subprocess.Popen) -> None:
+def _kill(process: spawn.Child) -> None:
     process.send_signal(signal.SIGKILL)
     process.wait(10)
 
