@@ -5,6 +5,8 @@ werkzeug compiles two builder functions per rule through ``ast`` and ``compile``
 of the cost of creating an app); each new app's Jinja environment compiles again every
 template the test renders. Both results depend only on their input, so they are shared:
 
+- a rule's parsed parts depend only on its text and the map's converters, so they are
+  parsed once and copied into the same rule of later apps;
 - a builder's code depends only on the rule's parsed parts and the names of its defaults
   (it reads the rule's converters through its ``self`` argument when called), so the
   function compiled for one app serves the same rule in every later app (rules whose
@@ -36,6 +38,45 @@ from werkzeug.routing import Rule
 _Builder = Callable[..., tuple[str, str]]
 _compile_builder = Rule._compile_builder
 _builders: dict[tuple[Any, ...], _Builder] = {}
+
+
+_compile_rule = Rule.compile
+#: Per rule and map settings: the parsed parts, trace, converters and arguments of a rule.
+_compiled_rules: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+
+def _shared_compile(self: Rule) -> None:
+    """Compile the rule as werkzeug does, parsing its text once per process.
+
+    Parsing a rule gives the same parts, trace, converters and argument names whenever the
+    rule's text, its domain part and the map's converter classes are the same (converters
+    keep no per-map state a URL is matched or built with), so later apps copy them.
+    """
+    rules = self.map
+    domain = (self.host if rules.host_matching else self.subdomain) or ""
+    key = (
+        self.rule,
+        domain,
+        rules.host_matching,
+        self.merge_slashes,
+        frozenset(self.arguments),
+        tuple(sorted(rules.converters.items())),
+    )
+    parsed = _compiled_rules.get(key)
+    if parsed is None:
+        _compile_rule(self)
+        _compiled_rules[key] = (
+            tuple(self._parts),
+            tuple(self._trace),
+            dict(self._converters),
+            frozenset(self.arguments),
+        )
+        return
+    parts, trace, converters, arguments = parsed
+    self._parts, self._trace = list(parts), list(trace)
+    self._converters, self.arguments = dict(converters), set(arguments)
+    self._build = self._compile_builder(False).__get__(self, None)
+    self._build_unknown = self._compile_builder(True).__get__(self, None)
 
 
 def _shared_builder(self: Rule, append_unknown: bool = True) -> _Builder:
@@ -133,6 +174,7 @@ def share_compiled_statements(engine: Engine) -> None:
 def install() -> None:
     """Share URL builders, compiled templates and flush statements between apps (idempotent)."""
     Rule._compile_builder = _shared_builder  # type: ignore[method-assign]
+    Rule.compile = _shared_compile  # type: ignore[method-assign]
     # A property on the class wins over the memoized per-mapper cache SQLAlchemy would make.
     Mapper._compiled_cache = property(lambda _mapper: compiled_statements)  # type: ignore[assignment]
     if not isinstance(Flask.jinja_options.get("bytecode_cache"), MemoryBytecodeCache):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import pickle
 import shutil
 import socket
 import subprocess
@@ -261,7 +262,7 @@ def seed_once(app: Flask, build: Callable[[Flask], T]) -> T:
             shutil.copytree(seed["storage"], folder)
         factories.continue_processed_seeds(app.config["STORAGE_DIR"], seed["next_photo"])
         _replay_mail(seed["mail"])
-        return copy.deepcopy(seed["value"])  # type: ignore[no-any-return]
+        return _thaw(seed["value"])  # type: ignore[no-any-return]
     before = list(trove_mail.outbox)
     value = build(app)
     after = list(trove_mail.outbox)
@@ -275,10 +276,24 @@ def seed_once(app: Flask, build: Callable[[Flask], T]) -> T:
         "database": snapshot / "seed.sqlite3",
         "storage": snapshot / "storage",
         "next_photo": factories.continue_processed_seeds(app.config["STORAGE_DIR"]),
-        "mail": (sent[0], copy.deepcopy(sent[1])),
-        "value": copy.deepcopy(value),
+        "mail": (sent[0], _freeze(sent[1])),
+        "value": _freeze(value),
     }
     return value
+
+
+def _freeze(value: Any) -> tuple[str, Any]:
+    """Keep a copy of ``value`` to hand out later (pickled: ~10 times quicker than deepcopy)."""
+    try:
+        return "pickle", pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return "copy", copy.deepcopy(value)
+
+
+def _thaw(frozen: tuple[str, Any]) -> Any:
+    """Return a fresh copy of what ``_freeze`` kept."""
+    how, kept = frozen
+    return pickle.loads(kept) if how == "pickle" else copy.deepcopy(kept)  # noqa: S301 - ours
 
 
 def _release(app: Flask) -> None:
@@ -296,12 +311,12 @@ def _copy_database(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def _replay_mail(sent: tuple[str, list[Any]]) -> None:
+def _replay_mail(sent: tuple[str, tuple[str, Any]]) -> None:
     """Put the mail a seed's build sent in the outbox, as building it would have."""
     how, messages = sent
     if how == "all":
         trove_mail.outbox.clear()
-    trove_mail.outbox.extend(copy.deepcopy(messages))
+    trove_mail.outbox.extend(_thaw(messages))
 
 
 def login(client: FlaskClient, email: str, password: str = TEST_PASSWORD) -> Any:
