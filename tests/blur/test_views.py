@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.blur.test_media_job import _upload
-from tests.conftest import login
+from tests.conftest import login, seed_once
 from tests.faces import face_photo
 from tests.factories import add_team_member, make_project, make_user
 from trove.accounts.models import Role
@@ -81,16 +81,24 @@ def test_brief_tells_contributors_the_people_policy(app, client, policy, says):
     assert says in client.get(f"/projects/{project_id}").text
 
 
-@pytest.fixture
-def pending(app, client):
-    """A face photo pending review on a blur project, and a signed-in reviewer."""
+def _face_pending_review(app) -> dict[str, object]:
     with app.app_context():
         project = make_project(people_policy="blur")
-        submission = _upload(project, face_photo()[0])
+        submission = _upload(project, face_photo()[0])  # the real media job, detection included
         reviewer = add_team_member(project, "reviewer")
-        ids = {"submission": submission.id, "contributor": submission.contributor.email}
-        email = reviewer.email
-    login(client, email)
+        return {
+            "submission": submission.id,
+            "contributor": submission.contributor.email,
+            "reviewer": reviewer.email,
+        }
+
+
+@pytest.fixture
+def pending(app, client):
+    """A face photo pending review on a blur project, and a signed-in reviewer (the photo is
+    uploaded and detected once per process; each test gets a copy of its rows and files)."""
+    ids = seed_once(app, _face_pending_review)
+    login(client, ids.pop("reviewer"))
     return ids
 
 

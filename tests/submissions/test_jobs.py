@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import os
@@ -163,8 +164,10 @@ def test_near_duplicates_are_flagged_not_dropped(app_ctx):
     assert db.session.get(Project, project.id) is not None
 
 
+@functools.cache
 def _big_photo(width: int, height: int) -> bytes:
-    """A large noisy JPEG with GPS, slow enough to process that a kill lands midway."""
+    """A large noisy JPEG with GPS, slow enough to process that a kill lands midway (made
+    once per process: noise at 24 MP takes seconds)."""
     noise = [Image.effect_noise((width, height), 60) for _ in range(3)]
     image = Image.merge("RGB", noise)
     gps = {piexif.GPSIFD.GPSLatitudeRef: b"N", piexif.GPSIFD.GPSLatitude: ((52, 1), (0, 1), (0, 1))}
