@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ({"WORKER_DEAD_AFTER_SECONDS": 14}, "at least three heartbeats"),
         ({"WORKER_MAINTENANCE_SECONDS": 0}, "must be positive"),
         ({"JOB_RETRY_DELAYS": []}, "TROVE_JOB_RETRY_DELAYS"),
+        ({"JOB_RETRY_DELAYS": "ten,60"}, "TROVE_JOB_RETRY_DELAYS"),
         ({"SWEEP_INTERVAL_SECONDS": 1}, "TROVE_SWEEP_INTERVAL_SECONDS"),
     ],
 )
@@ -53,6 +54,7 @@ def test_worker_timings_come_from_the_settings(make_app):
     )
     quick = Timings.of(make_app(WORKER_HEARTBEAT_SECONDS=1, WORKER_DEAD_AFTER_SECONDS=3))
     assert (quick.heartbeat, quick.dead_after) == (1, timedelta(seconds=3))
+    assert Timings.of(make_app(JOB_RETRY_DELAYS="5, 30")).retry_delays == (5, 30)
 
 
 def test_sync_job_runs_only_after_commit(app_ctx, outbox):

@@ -128,12 +128,21 @@ class Timings:
     def of(cls, app: Flask | None = None) -> Timings:
         """Read (and check) the timings of ``app`` (default: the current app)."""
         config = (app or current_app).config
+        delays = config["JOB_RETRY_DELAYS"]
+        if isinstance(delays, str):  # "10,60,300" from the environment, as well as [10, 60, 300]
+            delays = [part for part in delays.replace(" ", "").split(",") if part]
+        try:
+            retry_delays = tuple(int(s) for s in delays)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"TROVE_JOB_RETRY_DELAYS must list whole seconds, e.g. [10, 60], not {delays!r}"
+            ) from None
         found = cls(
             heartbeat=float(config["WORKER_HEARTBEAT_SECONDS"]),
             dead_after=timedelta(seconds=int(config["WORKER_DEAD_AFTER_SECONDS"])),
             maintenance=int(config["WORKER_MAINTENANCE_SECONDS"]),
             dequeue=int(config["WORKER_DEQUEUE_SECONDS"]),
-            retry_delays=tuple(int(s) for s in config["JOB_RETRY_DELAYS"]),
+            retry_delays=retry_delays,
             lock_stale=int(config["SCHEDULER_LOCK_STALE_SECONDS"]),
             sweep_interval=timedelta(seconds=int(config["SWEEP_INTERVAL_SECONDS"])),
         )
