@@ -277,3 +277,24 @@ def view(project, n):
     ]
     # A module in the allowlist is machine output on purpose.
     assert _check_i18n().unmarked_python(source, "trove/cli.py") == []
+
+
+def test_wtforms_own_messages_follow_the_persons_language_and_are_read_once(app):
+    from flask_babel import force_locale
+    from wtforms import IntegerField
+
+    from trove.forms import Form, _wtforms_messages
+
+    class Number(Form):
+        n = IntegerField()
+
+    spanish, english = "No es un valor entero válido.", "Not a valid integer value."
+    _wtforms_messages.cache_clear()
+    for language, message in [("es", spanish), ("es", spanish), ("en", english)]:
+        request = app.test_request_context("/", method="POST", data={"n": "x"})
+        with request, force_locale(language):
+            form = Number()
+            assert not form.validate()
+            assert form.n.errors == [message]
+    # Read from disk once per language, not on every request (Flask-WTF's own way).
+    assert _wtforms_messages.cache_info().misses == 2

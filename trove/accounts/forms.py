@@ -9,11 +9,11 @@ import pycountry
 from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
+from trove.forms import Form
 from trove.i18n import DEFAULT_LOCALE
 
 PASSWORD_MIN = 10
@@ -78,7 +78,7 @@ def country_choices() -> list[SelectChoice]:
     return [SelectChoice("", _l("Choose a country")), *_countries(str(get_locale()))]
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     """Create a contributor account."""
 
     email = _email_field()
@@ -87,7 +87,7 @@ class SignupForm(FlaskForm):
     ref = HiddenField(validators=[Optional(), Length(max=16)])  # a referral code, if any
 
 
-class ConfirmSignupForm(FlaskForm):
+class ConfirmSignupForm(Form):
     """Finish a sign-up from its e-mailed link with the password chosen then."""
 
     password = PasswordField(
@@ -97,7 +97,7 @@ class ConfirmSignupForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Sign in."""
 
     email = _email_field()
@@ -109,7 +109,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     """Ask for a password-reset link."""
 
     email = _email_field()
@@ -134,20 +134,20 @@ def _current_password_field(label: str | None = None) -> PasswordField:
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     """Choose a new password from a reset link."""
 
     password = _new_password_field()
     confirm = _confirm_field()
 
 
-class SignInLinkForm(FlaskForm):
+class SignInLinkForm(Form):
     """Ask for an e-mailed sign-in link."""
 
     email = _email_field()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     """Change the password, knowing the current one."""
 
     current_password = _current_password_field()
@@ -155,27 +155,27 @@ class ChangePasswordForm(FlaskForm):
     confirm = _confirm_field()
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(Form):
     """Move the account to a new e-mail address (confirmed from that address)."""
 
     email = _email_field(_l("New e-mail address"))
     password = _current_password_field(_l("Your password"))
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     """Invite someone to join the lab."""
 
     email = _email_field(_l("Their e-mail address"))
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(Form):
     """Create a lab-member account from an invitation."""
 
     display_name = _display_name_field()
     password = _new_password_field()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     """Edit the contributor's profile."""
 
     display_name = _display_name_field()

@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -22,6 +21,7 @@ from trove.admin.queries import people
 from trove.audit.models import AuditEvent
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.forms import Form
 from trove.htmx import apply_change, redirect_after_change, render
 from trove.ids import parse_page
 from trove.mail import send_mail, site_url
@@ -33,7 +33,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 admin_only = role_required(Role.ADMIN)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     """Change a user's instance role."""
 
     # A callable, so the labels are read in the language of each request.

@@ -7,11 +7,11 @@ from typing import Any
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Field, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
 from trove.discussions.models import BODY_MAX
+from trove.forms import Form
 
 
 def clean_text(value: str | None) -> str:
@@ -30,7 +30,7 @@ def too_long(length: int) -> str:
     )
 
 
-def _at_most(form: FlaskForm, field: Field) -> None:
+def _at_most(form: Form, field: Field) -> None:
     if field.data and len(field.data) > BODY_MAX:
         raise ValidationError(too_long(len(field.data)))
 
@@ -48,7 +48,7 @@ def _body_field(label: Any, empty: Any) -> TextAreaField:
     )
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     """Write a question."""
 
     body = _body_field(_l("Your question"), _l("Write your question first."))

@@ -9,7 +9,6 @@ from flask import flash
 from flask_babel import LazyString, format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -34,6 +33,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from trove.errors import DomainError
+from trove.forms import Form
 from trove.i18n import format_money
 from trove.money import CURRENCIES, MoneyError, parse_money
 from trove.projects.models import BRIEF_FIELDS, MAX_LONG_EDGE, MIN_LONG_EDGE, TeamRole
@@ -65,7 +65,7 @@ def _text(label: str, max_chars: int, *, required: bool = True, **kwargs: Any) -
     )
 
 
-def show_refusal(form: FlaskForm, error: DomainError) -> None:
+def show_refusal(form: Form, error: DomainError) -> None:
     """Show a service's refusal on the field it names, or flash it for the whole form."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
@@ -74,7 +74,7 @@ def show_refusal(form: FlaskForm, error: DomainError) -> None:
         flash(error.message, "error")
 
 
-def _future(form: FlaskForm, field: DateField) -> None:
+def _future(form: Form, field: DateField) -> None:
     if field.data is not None and field.data <= date.today():
         raise ValidationError(_("Choose a date in the future."))
 
@@ -86,7 +86,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class BriefForm(FlaskForm):
+class BriefForm(Form):
     """A wizard step: its fields named like brief fields are saved to the brief."""
 
     #: Optional text fields the brief stores as NULL when left empty.
@@ -230,7 +230,7 @@ class DataUseForm(BriefForm):
         return data
 
 
-class ExampleForm(FlaskForm):
+class ExampleForm(Form):
     """Step 3: one example photo, good or bad, with a caption."""
 
     image = FileField(_l("Example photo"))
@@ -363,7 +363,7 @@ class QuantityPayForm(BriefForm):
         return None
 
 
-class RulesForm(FlaskForm):
+class RulesForm(Form):
     """Step 5: confirm the guide to collecting data from the public."""
 
     confirm = BooleanField(
@@ -372,13 +372,13 @@ class RulesForm(FlaskForm):
     )
 
 
-class SendBackForm(FlaskForm):
+class SendBackForm(Form):
     """Vetting: send a brief back with comments."""
 
     comment = _text(_l("What needs to change"), 4000, rows=5)
 
 
-class TeamMemberForm(FlaskForm):
+class TeamMemberForm(Form):
     """Add a lab member to the team."""
 
     email = StringField(
@@ -397,7 +397,7 @@ class TeamMemberForm(FlaskForm):
     )
 
 
-class RoleChangeForm(FlaskForm):
+class RoleChangeForm(Form):
     """Change a team member's role."""
 
     role = SelectField(
@@ -405,7 +405,7 @@ class RoleChangeForm(FlaskForm):
     )
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     """Close a project early."""
 
     reason = StringField(

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from flask import Response, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
 from trove.accounts import service, sessions
 from trove.accounts.forms import (
@@ -19,6 +18,7 @@ from trove.accounts.models import User
 from trove.accounts.views import bp, limit_failures, limit_post
 from trove.errors import DomainError
 from trove.extensions import db
+from trove.forms import Form
 from trove.htmx import apply_change, redirect_after_change, render
 
 # --- profile -------------------------------------------------------------------------------
@@ -38,7 +38,7 @@ def _account_page(*, block: str | None = None, status: int = 200, **forms: objec
     return render("accounts/profile.html", block=block, status=status, **context)
 
 
-def _field_error(form: FlaskForm, error: DomainError, default: str) -> None:
+def _field_error(form: Form, error: DomainError, default: str) -> None:
     getattr(form, error.field or default).errors.append(error.message)
 
 
@@ -50,7 +50,7 @@ def profile_form() -> Response:
 
 
 def _account_form_answer(
-    form: FlaskForm, block: str, name: str, default_field: str
+    form: Form, block: str, name: str, default_field: str
 ) -> Callable[[DomainError | None], Response]:
     """Answer an invalid or refused account form: its block again, the message on a field."""
 
@@ -144,7 +144,7 @@ def change_email() -> Response:
 @bp.get("/account/email/<token>")
 def confirm_email_form(token: str) -> Response:
     """Show a button that confirms the new address (a GET changes nothing)."""
-    return render("accounts/confirm_email.html", token=token, form=FlaskForm(), error=None)
+    return render("accounts/confirm_email.html", token=token, form=Form(), error=None)
 
 
 @bp.post("/account/email/<token>")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Response, flash, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
-from flask_wtf import FlaskForm
 
 from trove.accounts import service, sessions
 from trove.accounts.forms import (
@@ -17,6 +16,7 @@ from trove.accounts.forms import (
 from trove.accounts.views import bp, home_for, limit_failures, limit_post
 from trove.errors import DomainError
 from trove.extensions import db, login_manager
+from trove.forms import Form
 from trove.htmx import is_fragment_request, redirect_after_change, render
 from trove.security import safe_next
 
@@ -92,7 +92,7 @@ def send_sign_in_link() -> Response:
 @bp.get("/login/link/<token>")
 def sign_in_link(token: str) -> Response:
     """Show a button that signs in (a GET must not spend the link: mail scanners open it)."""
-    return render("accounts/sign_in_link_use.html", token=token, form=FlaskForm(), error=None)
+    return render("accounts/sign_in_link_use.html", token=token, form=Form(), error=None)
 
 
 @bp.post("/login/link/<token>")
