@@ -298,3 +298,22 @@ def test_wtforms_own_messages_follow_the_persons_language_and_are_read_once(app)
             assert form.n.errors == [message]
     # Read from disk once per language, not on every request (Flask-WTF's own way).
     assert _wtforms_messages.cache_info().misses == 2
+
+
+def test_templates_translate_through_the_kept_catalogue_and_follow_force_locale(app):
+    from flask import render_template_string
+    from flask_babel import force_locale, gettext
+
+    from trove.i18n import translations
+
+    page = "{{ _('Sign in') }}|{% trans %}Sign in{% endtrans %}|{{ _('%(n)s%%', n='<b>') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "es"}):
+        spanish = gettext("Sign in")
+        assert spanish != "Sign in"
+        assert render_template_string(page) == f"{spanish}|{spanish}|&lt;b&gt;%"
+        assert translations() is translations()  # found once for the request
+        with force_locale("fr"):
+            french = gettext("Sign in")
+            assert french not in ("Sign in", spanish)
+            assert render_template_string(page).startswith(f"{french}|{french}|")
+        assert render_template_string(page).startswith(f"{spanish}|")

@@ -19,11 +19,14 @@ from zoneinfo import ZoneInfo, available_timezones
 from babel import Locale
 from babel.numbers import format_currency
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, gettext, ngettext
+from flask.globals import _cv_app
+from flask_babel import Babel, force_locale, get_locale, get_translations, gettext, ngettext
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_time as babel_format_time
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from trove.errors import DomainError
 from trove.money import exponent
@@ -239,11 +242,70 @@ def in_locale_of(user: Any) -> Iterator[None]:
         yield
 
 
+def translations() -> Any:
+    """Return the catalogue of the current language, found once per request and language.
+
+    Flask-Babel finds it again on every message (its context, domain and locale looked up
+    three times over: ~10 µs, against 0.2 µs for the lookup itself; a review page shows ~240
+    messages). It is kept beside Flask-Babel's own note of the request's locale, with that
+    locale: ``force_locale`` and ``refresh`` replace the note, and so the catalogue.
+    """
+    app_ctx = _cv_app.get(None)
+    notes = getattr(app_ctx.g, "_flask_babel", None) if app_ctx is not None else None
+    if notes is not None:
+        kept = getattr(notes, "trove_translations", None)
+        if (
+            kept is not None
+            and kept[0] is not None
+            and kept[0] is getattr(notes, "babel_locale", None)
+        ):
+            return kept[1]
+    found = get_translations()
+    notes = getattr(app_ctx.g, "_flask_babel", None) if app_ctx is not None else None
+    if notes is not None:
+        notes.trove_translations = (getattr(notes, "babel_locale", None), found)
+    return found
+
+
+@pass_context
+def _template_gettext(context: Any, string: str, /, **variables: Any) -> str:
+    """Jinja's newstyle gettext: escaped in HTML, always a %-format (``%%`` is ``%``)."""
+    text = translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - our own catalogue, as jinja's i18n does
+    return text % variables  # type: ignore[no-any-return]
+
+
+@pass_context
+def _template_ngettext(
+    context: Any, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
+    """Jinja's newstyle ngettext: as ``_template_gettext``, with ``num`` among the values."""
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 - our own catalogue, as jinja's i18n does
+    return text % variables  # type: ignore[no-any-return]
+
+
 def init_app(app: Flask) -> None:
     """Set up Flask-Babel and the template globals pages use for language and direction."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # Templates' messages through the kept catalogue; _(), gettext() and ngettext() (what
+    # {% trans %} compiles to) called directly, not through jinja's three nested
+    # Context.call layers (12 of their 14 µs a message).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
+    app.jinja_env.globals["ngettext"] = _template_ngettext
+
     app.add_template_global(is_rtl)
     app.add_template_global(html_lang)
     app.add_template_global(LANGUAGES, "LANGUAGES")
