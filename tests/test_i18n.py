@@ -302,7 +302,7 @@ def test_wtforms_own_messages_follow_the_persons_language_and_are_read_once(app)
 
 def test_templates_translate_through_the_kept_catalogue_and_follow_force_locale(app):
     from flask import render_template_string
-    from flask_babel import force_locale, gettext
+    from flask_babel import force_locale, get_translations, gettext
 
     from trove.i18n import translations
 
@@ -312,6 +312,7 @@ def test_templates_translate_through_the_kept_catalogue_and_follow_force_locale(
         assert spanish != "Sign in"
         assert render_template_string(page) == f"{spanish}|{spanish}|&lt;b&gt;%"
         assert translations() is translations()  # found once for the request
+        assert get_translations() is translations()  # the code's gettext() uses it too
         with force_locale("fr"):
             french = gettext("Sign in")
             assert french not in ("Sign in", spanish)

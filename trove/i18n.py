@@ -20,7 +20,7 @@ from babel import Locale
 from babel.numbers import format_currency
 from flask import Flask, current_app, has_request_context, request
 from flask.globals import _cv_app
-from flask_babel import Babel, force_locale, get_locale, get_translations, gettext, ngettext
+from flask_babel import Babel, Domain, force_locale, get_domain, get_locale, gettext, ngettext
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_time as babel_format_time
 from flask_babel import lazy_gettext as _l
@@ -260,11 +260,21 @@ def translations() -> Any:
             and kept[0] is getattr(notes, "babel_locale", None)
         ):
             return kept[1]
-    found = get_translations()
+    domain = get_domain()
+    found = Domain.get_translations(domain)  # Flask-Babel's own lookup, not _KeptDomain's
     notes = getattr(app_ctx.g, "_flask_babel", None) if app_ctx is not None else None
     if notes is not None:
         notes.trove_translations = (getattr(notes, "babel_locale", None), found)
     return found
+
+
+class _KeptDomain(Domain):
+    """Flask-Babel's message domain, finding its catalogue through ``translations()``: the
+    code's own ``gettext``/``ngettext``/``lazy_gettext`` messages, like the templates'."""
+
+    def get_translations(self) -> Any:
+        """Return the catalogue of the current language (kept per request)."""
+        return translations()
 
 
 @pass_context
@@ -293,7 +303,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    # Templates' messages through the kept catalogue; _(), gettext() and ngettext() (what
+    if not isinstance(babel.__dict__.get("domain_instance"), _KeptDomain):
+        babel.domain_instance = _KeptDomain()  # the default domain, "messages"
+    # Templates' messages through the kept catalogue too; _(), gettext() and ngettext() (what
     # {% trans %} compiles to) called directly, not through jinja's three nested
     # Context.call layers (12 of their 14 µs a message).
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
