@@ -126,8 +126,17 @@ class Timings:
 
     @classmethod
     def of(cls, app: Flask | None = None) -> Timings:
-        """Read (and check) the timings of ``app`` (default: the current app)."""
-        config = (app or current_app).config
+        """Return the timings of ``app`` (default: the current app), read and checked once
+        (at start, by ``trove.tasks.init_app``); every hand-off and sweep asks again."""
+        app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+        found = app.extensions.get("trove_timings")
+        if found is None:
+            found = app.extensions["trove_timings"] = cls.read(app.config)
+        return found  # type: ignore[no-any-return]
+
+    @classmethod
+    def read(cls, config: Any) -> Timings:
+        """Read the timings from ``config`` and check them."""
         delays = config["JOB_RETRY_DELAYS"]
         if isinstance(delays, str):  # "10,60,300" from the environment, as well as [10, 60, 300]
             delays = [part for part in delays.replace(" ", "").split(",") if part]
