@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import select
 
 from tests import spawn
-from tests.conftest import TEST_PASSWORD, _free_port, _wait_for_port
+from tests.conftest import _free_port, _wait_for_port
 from tests.factories import make_project, make_user
 from tests.images import photo
 from tests.jobproc import wait_until
-from tests.submissions.live import WERKZEUG, server_config
+from tests.submissions.live import WERKZEUG, server_config, session_cookie
 from trove.extensions import db
 from trove.submissions.jobs import sweep_quarantine
 from trove.submissions.models import Submission, SubmissionStatus
@@ -57,16 +57,6 @@ def server(app_ctx, tmp_path):
     process.wait(10)
 
 
-def _session_cookie(port: int) -> str:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    body = f"email=sam%40example.org&password={TEST_PASSWORD.replace(' ', '+')}"
-    conn.request("POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded"})
-    response = conn.getresponse()
-    response.read()
-    assert response.status == 303
-    return response.getheader("Set-Cookie").split(";", 1)[0]
-
-
 def _files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
@@ -79,7 +69,7 @@ def _kill(process: spawn.Child) -> None:
 @pytest.mark.parametrize("encoding", ["multipart form", "raw body"])
 def test_killed_midway_through_the_body_leaves_no_row_and_no_file(app_ctx, server, encoding):
     port, process, project = server
-    cookie = _session_cookie(port)
+    cookie = session_cookie(port, "sam@example.org")
     data = photo(1600, 1200, seed=3) * 3  # a few MB of body
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     if encoding == "raw body":  # as the upload script sends it: straight into quarantine
@@ -116,7 +106,7 @@ def test_killed_midway_through_the_body_leaves_no_row_and_no_file(app_ctx, serve
 
 def test_killed_after_accepting_the_upload_loses_nothing(app_ctx, server):
     port, process, project = server
-    cookie = _session_cookie(port)
+    cookie = session_cookie(port, "sam@example.org")
     head, tail = _body(photo(640, 480, seed=4, gps=True), project.current_version_id)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request(
