@@ -48,6 +48,19 @@ def sign_in_by_ids(page: Any, base: str, email: str, password: str = TEST_PASSWO
     page.locator('.site-nav form[action$="/logout"]').wait_for(state="attached")
 
 
+def htmx_settled(page: Any) -> None:
+    """Wait until htmx has no request in flight and has settled what it swapped in.
+
+    A boosted link pushes its URL before it swaps the page in, and htmx binds the new
+    content's ``hx-*`` attributes 20 ms later (when it settles): a key pressed in between
+    meets an unbound button, whose plain-form fallback then runs. So after
+    ``page.wait_for_url`` on a boosted navigation, wait for this before pressing keys.
+    """
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
 def open_menu(page: Any) -> None:
     """Open the header menu if it is folded (phones); wide screens show its items inline."""
     summary = page.locator("[data-nav-menu] > summary")

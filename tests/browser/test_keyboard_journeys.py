@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import htmx_settled
 from tests.conftest import BROWSER_TIMEOUT, TEST_PASSWORD
 from tests.factories import add_team_member, make_processed_submission, make_project, make_user
 from tests.images import photo
@@ -105,8 +106,10 @@ def test_a_reviewer_works_through_the_queue_with_the_keyboard_only(live_server, 
     expect(third).to_be_focused()
     page.keyboard.press("z")
     page.wait_for_url(f"**/submissions/{ids[2]}/zoom*")
+    htmx_settled(page)
     page.keyboard.press("Escape")
     page.wait_for_url(f"**/projects/{project_id}/review*")
+    htmx_settled(page)
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
