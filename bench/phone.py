@@ -199,7 +199,8 @@ def main() -> None:
     """Seed, measure before and after the backfill in one run, print PASS/MISS and JSON."""
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+    from tests.chromium import launch
+    from tests.conftest import LiveServer
     from trove.submissions.thumbs import backfill_small_thumbs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -224,7 +225,7 @@ def main() -> None:
             as_before_the_small_size()
         results: dict[str, dict] = {}
         with LiveServer(app) as server, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(pw)
             states = {
                 "contributor": _signed_in(browser, server.url, contributor),
                 "owner": _signed_in(browser, server.url, owner),

@@ -374,7 +374,8 @@ def measure_browser(rows: int, presses: int, workdir: Path) -> dict[str, Any]:
     """Time key press → next photo painted in Chromium over ``presses`` approvals."""
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+    from tests.chromium import launch
+    from tests.conftest import LiveServer
 
     app = create_app(
         {
@@ -392,7 +393,7 @@ def measure_browser(rows: int, presses: int, workdir: Path) -> dict[str, Any]:
         project_id, email = seed(rows)
         _point_at_real_images()
     with LiveServer(app) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(pw)
         page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
         page.set_default_timeout(30_000)
         page.goto(f"{server.url}/login")
