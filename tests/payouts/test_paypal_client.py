@@ -619,3 +619,21 @@ def test_logs_carry_ids_never_credentials(paypal, client, caplog):
     assert paypal.secret not in text
     assert client._token not in text
     assert paypal.secret not in repr(client)
+
+
+def test_clients_verify_paypal_with_one_tls_context_built_once():
+    import ssl
+
+    first = PayPalClient("https://api-m.paypal.com", "id", "secret")
+    second = PayPalClient("https://api-m.sandbox.paypal.com", "id2", "secret2")
+    try:
+        contexts = [
+            client._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+            for client in (first, second)
+        ]
+    finally:
+        first.close()
+        second.close()
+    assert contexts[0] is contexts[1]
+    assert contexts[0].verify_mode is ssl.CERT_REQUIRED
+    assert contexts[0].check_hostname
