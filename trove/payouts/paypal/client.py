@@ -55,11 +55,7 @@ _NOT_SENT_EXCEPTIONS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTime
 
 @functools.cache
 def _tls() -> ssl.SSLContext:
-    """Return the TLS settings every client verifies PayPal with (certifi's CA bundle).
-
-    Built once per process: loading the CA bundle costs ~60 ms, and a context serves any
-    number of connections and threads.
-    """
+    """Return the one TLS context of the process (loading the CA bundle costs ~60 ms)."""
     return httpx.create_ssl_context()
 
 
