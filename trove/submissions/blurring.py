@@ -21,7 +21,7 @@ from trove.files import get_storage
 from trove.media import ProcessedImage, make_thumbnails, sha256_hex
 from trove.projects.models import ProjectExample
 from trove.submissions.models import Submission, SubmissionStatus
-from trove.submissions.thumbs import store_thumbnails
+from trove.submissions.thumbs import store_photo
 
 log = logging.getLogger(__name__)
 
@@ -126,13 +126,7 @@ def _store_blurred(
         data, fmt = source, submission.stored_format
         sha = sha256_hex(data)
         thumbs = make_thumbnails(data, thumb_sizes, max_pixels=max_pixels)
-    key = storage.put_original(data, fmt, sha256=sha)
-    store_thumbnails(key, thumbs)
-    submission.storage_key = key
-    submission.has_small_thumb = True
-    submission.stored_format = fmt
-    submission.sha256 = sha
-    submission.stored_size = len(data)
+    key = store_photo(submission, data, fmt, sha256=sha, thumbnails=thumbs)
     submission.blur_applied = boxes_to_json(boxes)
     db.session.commit()
     if key != old_key and not stored_file_needed(old_key, {submission.id}):

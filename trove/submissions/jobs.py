@@ -27,7 +27,7 @@ from trove.submissions.blurring import needs_settling, protect_bystanders, settl
 from trove.submissions.models import PhashBand, RejectionCode, Submission, SubmissionStatus
 from trove.submissions.service import upload_limits
 from trove.submissions.spots import move_status
-from trove.submissions.thumbs import THUMB_SIZES, store_thumbnails
+from trove.submissions.thumbs import THUMB_SIZES, store_photo
 from trove.tasks import enqueue, job, register_sweep
 from trove.timeutil import utcnow
 
@@ -177,19 +177,17 @@ def process_submission(submission_id: int) -> None:
 
 def store_processed(submission: Submission, processed: ProcessedImage) -> None:
     """Store a processed photo's files, then point ``submission`` at them, pending review."""
-    storage = get_storage()
-    # Files first, then the row that points at them: a row never points at a missing file.
     # ``processed.sha256`` is of ``processed.data``: process_image's, or the blurred file's.
-    key = storage.put_original(processed.data, processed.format, sha256=processed.sha256)
-    store_thumbnails(key, processed.thumbnails)
-    submission.storage_key = key
-    submission.has_small_thumb = True
-    submission.stored_format = processed.format
-    submission.sha256 = processed.sha256
+    store_photo(
+        submission,
+        processed.data,
+        processed.format,
+        sha256=processed.sha256,
+        thumbnails=processed.thumbnails,
+    )
     submission.phash = f"{processed.phash:016x}"
     submission.width = processed.width
     submission.height = processed.height
-    submission.stored_size = len(processed.data)
     submission.near_duplicate_of_id = _near_duplicate(submission, processed.phash)
     index_phash(submission, processed.phash)
     submission.processed_at = utcnow()

@@ -47,6 +47,23 @@ def store_thumbnails(key: str, thumbnails: dict[int, bytes]) -> None:
     storage.put_derived(key, SMALL, cover_crop(thumbnails[CARD], SMALL_BOX))
 
 
+def store_photo(
+    submission: Submission, data: bytes, fmt: str, *, sha256: str, thumbnails: dict[int, bytes]
+) -> str:
+    """Store a photo's file and thumbnails, then point ``submission`` at them; return the key.
+
+    Files first, then the row that points at them: a row never points at a missing file.
+    """
+    key = get_storage().put_original(data, fmt, sha256=sha256)
+    store_thumbnails(key, thumbnails)
+    submission.storage_key = key
+    submission.has_small_thumb = True
+    submission.stored_format = fmt
+    submission.sha256 = sha256
+    submission.stored_size = len(data)
+    return key
+
+
 def card_sources(submission: Submission, small: bool) -> list[tuple[int, int]]:
     """Return (size, width in px) of each thumbnail a card may offer, smallest first.
 
