@@ -40,6 +40,11 @@ elif [ "$(findmnt -n -o FSTYPE -T /dev/shm 2>/dev/null)" = tmpfs ] \
   export TMPDIR
   trap 'rm -rf "$TMPDIR"' EXIT
 fi
+# Compiled modules are kept (under .venv/, out of the tree) even where the environment says
+# not to write them: every pytest process, server and worker the tests start would otherwise
+# compile Trove and the tests again from source (and pytest rewrite every test's asserts).
+unset PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX="$PWD/.venv/pycache"
 backends=${TROVE_TEST_DATABASE:-sqlite postgresql}
 # The backends run side by side (the two cores busy), each into
 # its own log, printed once both are done. Nothing they write is shared: databases, Redis,
