@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import pytest
 from PIL import Image
@@ -37,16 +38,26 @@ def test_jpeg_upload_is_stripped_thumbnailed_and_hashed() -> None:
     assert sizes == {320: (240, 320), 1280: (960, 1280)}
 
 
+# The pictures are made when each test runs: made at collection, every pytest process paid.
 @pytest.mark.parametrize(
-    ("data", "size"),
+    ("make", "size"),
     [
         # A JPEG's half-scale decode is long enough: kept at that scale, upright.
-        (samples.jpeg(samples.picture(4000, 3000), exif=samples.exif_bytes(orientation=6)), 2000),
-        (samples.png(samples.picture(3000, 1000)), 1500),  # box-reduced, not below 1200
-        (samples.jpeg(samples.picture(900, 600)), 900),  # smaller than asked: kept whole
+        (
+            lambda: samples.jpeg(
+                samples.picture(4000, 3000), exif=samples.exif_bytes(orientation=6)
+            ),
+            2000,
+        ),
+        (lambda: samples.png(samples.picture(3000, 1000)), 1500),  # box-reduced, not below 1200
+        (lambda: samples.jpeg(samples.picture(900, 600)), 900),  # smaller than asked: kept whole
     ],
+    ids=["jpeg-4000", "png-3000", "jpeg-900"],
 )
-def test_the_decode_is_kept_upright_and_long_enough_when_asked(data: bytes, size: int) -> None:
+def test_the_decode_is_kept_upright_and_long_enough_when_asked(
+    make: Callable[[], bytes], size: int
+) -> None:
+    data = make()
     processed = process_image(data, keep_longest=1200)
     assert processed.picture is not None
     assert max(processed.picture.size) == size
@@ -62,14 +73,15 @@ def test_a_decode_shorter_than_asked_is_not_kept() -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "kind"),
+    ("make", "kind"),
     [
-        (samples.png(samples.picture(300, 200)), "png"),
-        (samples.webp(samples.picture(300, 200), exif=samples.exif_bytes()), "webp"),
+        (lambda: samples.png(samples.picture(300, 200)), "png"),
+        (lambda: samples.webp(samples.picture(300, 200), exif=samples.exif_bytes()), "webp"),
     ],
+    ids=["png", "webp"],
 )
-def test_png_and_webp_stay_in_their_format(data: bytes, kind: str) -> None:
-    processed = process_image(data, thumb_sizes=(64,))
+def test_png_and_webp_stay_in_their_format(make: Callable[[], bytes], kind: str) -> None:
+    processed = process_image(make(), thumb_sizes=(64,))
     assert processed.format == kind
     assert (processed.width, processed.height) == (300, 200)
     assert set(processed.thumbnails) == {64}
