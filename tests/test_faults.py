@@ -24,14 +24,21 @@ from trove.submissions.models import Submission, SubmissionStatus
 from trove.tasks import JobRecord, JobStatus, enqueue, last_beat
 
 
-def wait_until(condition: Callable[[], bool], *, within: float, what: str) -> None:
-    """Poll ``condition`` until it holds; fail with ``what`` if it never does."""
+def wait_until(
+    condition: Callable[[], bool],
+    *,
+    within: float,
+    what: str,
+    context: Callable[[], str] | None = None,
+) -> None:
+    """Poll ``condition`` until it holds; fail with ``what`` and ``context()`` if it never does."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    told = f"\n{context()}" if context is not None else ""
+    raise AssertionError(f"timed out waiting for {what}{told}")
 
 
 @pytest.fixture(autouse=True)
@@ -289,6 +296,7 @@ def test_a_worker_whose_redis_hangs_quits_with_a_non_zero_status(make_app, redis
                 lambda: "Redis connection timeout, quitting" in worker.output(),
                 within=180,
                 what="RQ to give up on Redis",
+                context=lambda: worker.output()[-4000:],
             )
         finally:
             redis.process.send_signal(signal.SIGCONT)  # back before the worker says goodbye

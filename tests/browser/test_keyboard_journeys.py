@@ -48,6 +48,10 @@ def test_a_contributor_sends_a_photo_with_the_keyboard_only(live_server, browser
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(BROWSER_TIMEOUT)
+    # Playwright turns on catching file choosers when the first listener comes, without
+    # waiting for Chromium to confirm it: listening from the start has it on long before
+    # Space opens the chooser (a listener added just before the key press lost the race).
+    page.on("filechooser", lambda chooser: None)
     _sign_in(page, base, "kim@example.org")
     page.goto(f"{base}/projects/{project_id}")
 
