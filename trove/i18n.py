@@ -272,13 +272,18 @@ class _KeptDomain(Domain):
         return translations()
 
 
-@pass_context
-def _template_gettext(context: Any, string: str, /, **variables: Any) -> str:
-    """Jinja's newstyle gettext: escaped in HTML, always a %-format (``%%`` is ``%``)."""
-    text = translations().ugettext(string)
+def _fill(context: Any, text: str, variables: dict[str, Any]) -> str:
+    """Fill a translated message as jinja's newstyle i18n does: escaped in HTML, always a
+    %-format (``%%`` is ``%``)."""
     if context.eval_ctx.autoescape:
         text = Markup(text)  # noqa: S704 - our own catalogue, as jinja's i18n does
-    return text % variables  # type: ignore[no-any-return]
+    return text % variables
+
+
+@pass_context
+def _template_gettext(context: Any, string: str, /, **variables: Any) -> str:
+    """Jinja's newstyle gettext, reading the kept catalogue."""
+    return _fill(context, translations().ugettext(string), variables)
 
 
 @pass_context
@@ -287,10 +292,7 @@ def _template_ngettext(
 ) -> str:
     """Jinja's newstyle ngettext: as ``_template_gettext``, with ``num`` among the values."""
     variables.setdefault("num", num)
-    text = translations().ungettext(singular, plural, num)
-    if context.eval_ctx.autoescape:
-        text = Markup(text)  # noqa: S704 - our own catalogue, as jinja's i18n does
-    return text % variables  # type: ignore[no-any-return]
+    return _fill(context, translations().ungettext(singular, plural, num), variables)
 
 
 def init_app(app: Flask) -> None:
